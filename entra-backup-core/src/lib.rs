@@ -1,0 +1,31 @@
+//! # entra-backup
+//!
+//! Back up a Microsoft Entra ID tenant through Microsoft Graph, keep point-in-time snapshots in
+//! object storage, and restore any attribute, object, relationship, category or the whole tenant.
+//!
+//! The data flows through a few seams, each a module:
+//!
+//! ```text
+//! Graph (or the simulated tenant, feature `sim`)
+//!   -> catalog   what a tenant holds and how each category is read, written and restored
+//!   -> model     typed views (generated from Microsoft's CSDL) over lossless Graph JSON
+//!   -> sim       a Graph-compatible simulated tenant for tests, benchmarks and demos
+//! ```
+//!
+//! Start with [`catalog`]: every category of a tenant, as data.
+//!
+//! ```
+//! let ca = entra_backup::catalog::get("conditionalAccessPolicies").unwrap();
+//! assert_eq!(ca.path, "/identity/conditionalAccess/policies");
+//! ```
+
+pub mod catalog;
+pub mod model;
+#[cfg(feature = "sim")]
+pub mod sim;
+
+/// Install the process-wide TLS crypto provider (ring). Call it once before making HTTP clients;
+/// calling it again does nothing. The library calls it itself where it creates clients.
+pub fn init_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

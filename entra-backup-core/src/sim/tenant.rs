@@ -1,0 +1,340 @@
+//! The simulated tenant's ground truth: every object of every category, its links and contained
+//! children, and a change log that delta queries read.
+//!
+//! Objects are kept as the full Graph JSON (every property Graph can return), keyed by id in sorted
+//! order, so paging is stable while the tenant changes underneath a reader.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{Map, Value};
+
+use crate::catalog::{self, Category};
+
+/// A reference to another object: its category and id.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ref {
+    pub category: &'static str,
+    pub id: String,
+}
+
+/// One object as the tenant holds it.
+#[derive(Debug, Clone)]
+pub struct StoredObject {
+    /// Every property, as Graph returns it with every property selected. Derived types carry
+    /// `@odata.type`.
+    pub json: Map<String, Value>,
+    /// The change sequence number of the last change to the object or its links.
+    pub seq: u64,
+    /// The sequence number at which the object was created (or came back from the recycle bin).
+    pub created_seq: u64,
+    /// The sequence number of the last change of each property changed since creation (delta
+    /// reports only those for an updated object, as Graph does).
+    pub prop_seq: BTreeMap<String, u64>,
+    /// Link relationships by name (`members`, `owners`, `manager`), in insertion order.
+    pub links: BTreeMap<&'static str, Vec<Ref>>,
+    /// Contained children by relationship name (`assignments`, `settings`), each with an `id`.
+    pub children: BTreeMap<&'static str, Vec<Map<String, Value>>>,
+}
+
+impl StoredObject {
+    pub fn id(&self) -> &str {
+        self.json.get("id").and_then(Value::as_str).unwrap_or_default()
+    }
+
+    /// The qualified CSDL type of the object: its `@odata.type` or the category's entity type.
+    pub fn odata_type(&self, category: &Category) -> String {
+        match self.json.get("@odata.type").and_then(Value::as_str) {
+            Some(t) => t.trim_start_matches('#').to_string(),
+            None => category.entity_type.to_string(),
+        }
+    }
+
+    pub fn links(&self, rel: &str) -> &[Ref] {
+        self.links.get(rel).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// Why an object left a collection, as delta reports it in `@removed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// Soft-deleted: in the recycle bin, restorable (`"reason": "changed"`).
+    SoftDeleted,
+    /// Gone for good (`"reason": "deleted"`).
+    Deleted,
+}
+
+impl Removal {
+    pub fn reason(self) -> &'static str {
+        match self {
+            Removal::SoftDeleted => "changed",
+            Removal::Deleted => "deleted",
+        }
+    }
+}
+
+/// A change to one link, kept so that delta can report `members@delta` additions and removals.
+#[derive(Debug, Clone)]
+pub struct LinkChange {
+    pub seq: u64,
+    pub rel: &'static str,
+    pub target: Ref,
+    pub added: bool,
+}
+
+/// The objects of one category.
+#[derive(Debug, Default, Clone)]
+pub struct CategoryStore {
+    pub objects: BTreeMap<String, StoredObject>,
+    /// Objects removed from the collection: id -> (seq, why). Read by delta.
+    pub removed: BTreeMap<String, (u64, Removal)>,
+    /// Link changes per object id, oldest first. Read by delta.
+    pub link_changes: HashMap<String, Vec<LinkChange>>,
+}
+
+/// An error in a change to the ground truth (a test's or the generator's mistake).
+#[derive(Debug, thiserror::Error)]
+pub enum TenantError {
+    #[error("unknown category '{0}'")]
+    UnknownCategory(String),
+    #[error("unknown relationship '{rel}' of category '{category}'")]
+    UnknownRelationship { category: String, rel: String },
+    #[error("no object '{id}' in category '{category}'")]
+    NotFound { category: String, id: String },
+    #[error("object of category '{0}' has no string 'id'")]
+    MissingId(String),
+}
+
+/// The whole tenant.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub tenant_id: String,
+    /// The tenant's primary domain (`contoso.onmicrosoft.com`).
+    pub domain: String,
+    stores: HashMap<&'static str, CategoryStore>,
+    seq: u64,
+}
+
+impl Tenant {
+    pub fn new(tenant_id: impl Into<String>, domain: impl Into<String>) -> Self {
+        let stores = catalog::all().iter().map(|c| (c.name, CategoryStore::default())).collect();
+        Tenant { tenant_id: tenant_id.into(), domain: domain.into(), stores, seq: 0 }
+    }
+
+    /// The latest change sequence number.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    fn category(name: &str) -> Result<&'static Category, TenantError> {
+        catalog::get(name).ok_or_else(|| TenantError::UnknownCategory(name.to_string()))
+    }
+
+    pub fn store(&self, category: &str) -> Option<&CategoryStore> {
+        self.stores.get(category)
+    }
+
+    /// Every object of a category, in id order.
+    pub fn objects<'a>(&'a self, category: &str) -> impl Iterator<Item = &'a StoredObject> + 'a {
+        self.stores.get(category).into_iter().flat_map(|s| s.objects.values())
+    }
+
+    /// How many objects a category holds.
+    pub fn count(&self, category: &str) -> usize {
+        self.stores.get(category).map_or(0, |s| s.objects.len())
+    }
+
+    pub fn get(&self, category: &str, id: &str) -> Option<&StoredObject> {
+        self.stores.get(category)?.objects.get(id)
+    }
+
+    /// The category holding an object with this id (directory object ids are unique tenant-wide).
+    pub fn find(&self, id: &str) -> Option<(&'static Category, &StoredObject)> {
+        catalog::all().iter().find_map(|c| self.stores.get(c.name)?.objects.get(id).map(|o| (c, o)))
+    }
+
+    /// The targets of a link relationship.
+    pub fn links(&self, category: &str, id: &str, rel: &str) -> &[Ref] {
+        self.get(category, id).map(|o| o.links(rel)).unwrap_or(&[])
+    }
+
+    /// Add or replace an object (it must carry a string `id`). Returns it for further changes.
+    pub fn insert(&mut self, category: &str, object: Value) -> Result<&mut StoredObject, TenantError> {
+        let cat = Self::category(category)?;
+        let Value::Object(json) = object else { return Err(TenantError::MissingId(category.into())) };
+        let id = json.get("id").and_then(Value::as_str).ok_or_else(|| TenantError::MissingId(category.into()))?;
+        let id = id.to_string();
+        let seq = self.next_seq();
+        let store = self.stores.get_mut(cat.name).expect("every catalog category has a store");
+        store.removed.remove(&id);
+        let entry = store.objects.entry(id).or_insert_with(|| StoredObject {
+            json: Map::new(),
+            seq,
+            created_seq: seq,
+            prop_seq: BTreeMap::new(),
+            links: BTreeMap::new(),
+            children: BTreeMap::new(),
+        });
+        if entry.created_seq != seq {
+            // A replacement: record which properties changed.
+            for (k, v) in &json {
+                if entry.json.get(k) != Some(v) {
+                    entry.prop_seq.insert(k.clone(), seq);
+                }
+            }
+            for k in entry.json.keys() {
+                if !json.contains_key(k) {
+                    entry.prop_seq.insert(k.clone(), seq);
+                }
+            }
+        }
+        entry.json = json;
+        entry.seq = seq;
+        Ok(entry)
+    }
+
+    /// Change properties of an object (a JSON merge of top-level properties, as PATCH does).
+    pub fn patch(&mut self, category: &str, id: &str, changes: &Map<String, Value>) -> Result<(), TenantError> {
+        let seq = self.next_seq();
+        let obj = self.object_mut(category, id)?;
+        for (k, v) in changes {
+            if obj.json.get(k) != Some(v) {
+                obj.json.insert(k.clone(), v.clone());
+                obj.prop_seq.insert(k.clone(), seq);
+            }
+        }
+        obj.seq = seq;
+        Ok(())
+    }
+
+    /// Remove an object from its collection (soft or hard), with its links. Links from other objects
+    /// to it are removed too, as Graph does.
+    pub fn remove(&mut self, category: &str, id: &str, how: Removal) -> Result<StoredObject, TenantError> {
+        let cat = Self::category(category)?;
+        let seq = self.next_seq();
+        let store = self.stores.get_mut(cat.name).expect("store");
+        let obj = store
+            .objects
+            .remove(id)
+            .ok_or_else(|| TenantError::NotFound { category: category.into(), id: id.into() })?;
+        store.removed.insert(id.to_string(), (seq, how));
+        store.link_changes.remove(id);
+        // Drop links that point at the removed object.
+        let mut affected = Vec::new();
+        for (cname, store) in &self.stores {
+            for (oid, o) in &store.objects {
+                for (rel, targets) in &o.links {
+                    if targets.iter().any(|t| t.id == id) {
+                        affected.push((*cname, oid.clone(), *rel));
+                    }
+                }
+            }
+        }
+        let target = Ref { category: cat.name, id: id.to_string() };
+        for (cname, oid, rel) in affected {
+            self.unlink(cname, &oid, rel, &target)?;
+        }
+        Ok(obj)
+    }
+
+    fn object_mut(&mut self, category: &str, id: &str) -> Result<&mut StoredObject, TenantError> {
+        let cat = Self::category(category)?;
+        self.stores
+            .get_mut(cat.name)
+            .and_then(|s| s.objects.get_mut(id))
+            .ok_or_else(|| TenantError::NotFound { category: category.into(), id: id.into() })
+    }
+
+    fn relationship(category: &str, rel: &str) -> Result<&'static str, TenantError> {
+        let cat = Self::category(category)?;
+        cat.relationships.iter().find(|r| r.name == rel).map(|r| r.name).ok_or_else(|| {
+            TenantError::UnknownRelationship { category: category.into(), rel: rel.into() }
+        })
+    }
+
+    /// Add a link (`members`, `owners`...). Adding one that exists changes nothing. For a single
+    /// link (`manager`) the new target replaces the old.
+    pub fn link(&mut self, category: &str, id: &str, rel: &str, target: Ref) -> Result<(), TenantError> {
+        let rel = Self::relationship(category, rel)?;
+        let single = Self::category(category)?
+            .relationships
+            .iter()
+            .any(|r| r.name == rel && r.kind == crate::catalog::RelationshipKind::Link);
+        let seq = self.next_seq();
+        let cat = Self::category(category)?.name;
+        let store = self.stores.get_mut(cat).expect("store");
+        let obj = store
+            .objects
+            .get_mut(id)
+            .ok_or_else(|| TenantError::NotFound { category: category.into(), id: id.into() })?;
+        let list = obj.links.entry(rel).or_default();
+        if list.contains(&target) {
+            return Ok(());
+        }
+        let mut changes = Vec::new();
+        if single {
+            for old in list.drain(..) {
+                changes.push(LinkChange { seq, rel, target: old, added: false });
+            }
+        }
+        list.push(target.clone());
+        obj.seq = seq;
+        changes.push(LinkChange { seq, rel, target, added: true });
+        store.link_changes.entry(id.to_string()).or_default().extend(changes);
+        Ok(())
+    }
+
+    /// Remove a link. Removing one that does not exist changes nothing and returns false.
+    pub fn unlink(&mut self, category: &str, id: &str, rel: &str, target: &Ref) -> Result<bool, TenantError> {
+        let rel = Self::relationship(category, rel)?;
+        let cat = Self::category(category)?.name;
+        let seq = self.seq + 1;
+        let store = self.stores.get_mut(cat).expect("store");
+        let obj = store
+            .objects
+            .get_mut(id)
+            .ok_or_else(|| TenantError::NotFound { category: category.into(), id: id.into() })?;
+        let Some(list) = obj.links.get_mut(rel) else { return Ok(false) };
+        let before = list.len();
+        list.retain(|t| t != target);
+        if list.len() == before {
+            return Ok(false);
+        }
+        obj.seq = seq;
+        store
+            .link_changes
+            .entry(id.to_string())
+            .or_default()
+            .push(LinkChange { seq, rel, target: target.clone(), added: false });
+        self.seq = seq;
+        Ok(true)
+    }
+
+    /// Add a contained child (it must carry a string `id`).
+    pub fn add_child(&mut self, category: &str, id: &str, rel: &str, child: Value) -> Result<(), TenantError> {
+        let rel = Self::relationship(category, rel)?;
+        let Value::Object(child) = child else { return Err(TenantError::MissingId(category.into())) };
+        if !child.get("id").is_some_and(Value::is_string) {
+            return Err(TenantError::MissingId(format!("{category}/{rel}")));
+        }
+        let seq = self.next_seq();
+        let obj = self.object_mut(category, id)?;
+        obj.children.entry(rel).or_default().push(child);
+        obj.seq = seq;
+        Ok(())
+    }
+
+    /// Contained children of an object.
+    pub fn children(&self, category: &str, id: &str, rel: &str) -> &[Map<String, Value>] {
+        self.get(category, id).and_then(|o| o.children.get(rel)).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Total objects over every category (contained children not counted).
+    pub fn total_objects(&self) -> usize {
+        self.stores.values().map(|s| s.objects.len()).sum()
+    }
+}
