@@ -35,7 +35,11 @@ impl Client {
     }
 
     async fn get(&self, path_or_url: &str) -> (u16, reqwest::header::HeaderMap, Value) {
-        let url = if path_or_url.starts_with("http") { path_or_url.to_string() } else { format!("{}{path_or_url}", self.base) };
+        let url = if path_or_url.starts_with("http") {
+            path_or_url.to_string()
+        } else {
+            format!("{}{path_or_url}", self.base)
+        };
         let r = self.http.get(url).header("Authorization", &self.bearer).send().await.unwrap();
         let status = r.status().as_u16();
         let headers = r.headers().clone();
@@ -44,7 +48,14 @@ impl Client {
     }
 
     async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        let r = self.http.post(format!("{}{path}", self.base)).header("Authorization", &self.bearer).json(body).send().await.unwrap();
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("Authorization", &self.bearer)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 
@@ -72,9 +83,10 @@ fn small() -> SimConfig {
 
 #[tokio::test]
 async fn ten_thousand_users_in_eleven_pages_and_top_1000_refused() {
-    let sim = SimServer::start(SimConfig { users: 10_000, groups: 50, memberships: Some(20_000), ..SimConfig::default() })
-        .await
-        .unwrap();
+    let sim =
+        SimServer::start(SimConfig { users: 10_000, groups: 50, memberships: Some(20_000), ..SimConfig::default() })
+            .await
+            .unwrap();
     let c = Client::new(&sim).await;
     let (users, requests, _) = c.all("/v1.0/users?$top=999").await;
     assert_eq!(users.len(), 10_000);
@@ -128,12 +140,8 @@ async fn default_properties_select_and_unknown_properties() {
 
 #[tokio::test]
 async fn tokens_are_required_and_checked() {
-    let sim = SimServer::start(SimConfig {
-        credentials: Some(("app-1".into(), "right".into())),
-        ..small()
-    })
-    .await
-    .unwrap();
+    let sim =
+        SimServer::start(SimConfig { credentials: Some(("app-1".into(), "right".into())), ..small() }).await.unwrap();
     entra_backup::init_crypto();
     let http = reqwest::Client::new();
     let r = http.get(format!("{}/v1.0/users", sim.url())).send().await.unwrap();
@@ -293,22 +301,29 @@ async fn page_tokens_expire_and_relationships_page() {
 async fn batch_limits_dependencies_and_throttled_items() {
     let sim = SimServer::start(SimConfig { throttle: true, ..small() }).await.unwrap();
     let c = Client::new(&sim).await;
-    let reqs: Vec<Value> = (0..21).map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/users?$top=1"})).collect();
+    let reqs: Vec<Value> =
+        (0..21).map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/users?$top=1"})).collect();
     let (status, _) = c.post("/v1.0/$batch", &json!({"requests": reqs})).await;
     assert_eq!(status, 400);
     let (status, _) = c
-        .post("/v1.0/$batch", &json!({"requests": [
+        .post(
+            "/v1.0/$batch",
+            &json!({"requests": [
             {"id": "1", "method": "GET", "url": "/users?$top=1"},
-            {"id": "1", "method": "GET", "url": "/groups?$top=1"}]}))
+            {"id": "1", "method": "GET", "url": "/groups?$top=1"}]}),
+        )
         .await;
     assert_eq!(status, 400, "duplicate ids");
 
     let (status, body) = c
-        .post("/v1.0/$batch", &json!({"requests": [
+        .post(
+            "/v1.0/$batch",
+            &json!({"requests": [
             {"id": "a", "method": "GET", "url": "/users/does-not-exist"},
             {"id": "b", "method": "GET", "url": "/users?$top=1", "dependsOn": ["a"]},
             {"id": "c", "method": "GET", "url": "/identity/conditionalAccess/policies"},
-            {"id": "d", "method": "GET", "url": "/identity/conditionalAccess/policies"}]}))
+            {"id": "d", "method": "GET", "url": "/identity/conditionalAccess/policies"}]}),
+        )
         .await;
     assert_eq!(status, 200);
     let r = body["responses"].as_array().unwrap();
@@ -377,4 +392,49 @@ async fn injected_faults_happen_and_requests_still_get_answers() {
         }
     }
     assert!((5..=35).contains(&failures), "{failures} of 40 failed");
+}
+
+#[tokio::test]
+async fn malformed_requests_get_graph_errors_not_panics() {
+    let sim = SimServer::start(small()).await.unwrap();
+    let c = Client::new(&sim).await;
+    for (path, code) in [
+        ("/v1.0/users?$top=abc", "BadRequest"),
+        ("/v1.0/users?$top=0", "Request_UnsupportedQuery"),
+        ("/v1.0/users?$filter=displayName%20eq", "Request_UnsupportedQuery"),
+        ("/v1.0/users?$filter=assignedLicenses/any(x:x/skuId%20eq%201)", "Request_UnsupportedQuery"),
+        ("/v1.0/users?$skiptoken=not-ours", "Request_BadRequest"),
+        ("/v1.0/users/delta?$deltatoken=forged", "syncStateNotFound"),
+        ("/v1.0/deviceManagement/configurationPolicies", "BadRequest"),
+    ] {
+        let (status, _, body) = c.get(path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_eq!(body["error"]["code"], code, "{path}: {body}");
+        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    // Beta-only categories are served under /beta.
+    assert_eq!(c.get("/beta/deviceManagement/configurationPolicies").await.0, 200);
+
+    let r = c
+        .http
+        .post(format!("{}/v1.0/$batch", c.base))
+        .header("Authorization", &c.bearer)
+        .header("Content-Type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "BadRequest");
+
+    let (status, body) =
+        c.post("/v1.0/$batch", &json!({"requests": [{"id": "1", "method": "POST", "url": "/$batch"}]})).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["responses"][0]["status"], 400);
+    let (status, _) = c.post("/v1.0/$batch", &json!({"nope": []})).await;
+    assert_eq!(status, 400);
+    let (status, body) = c.post("/v1.0/users", &json!({"displayName": "x"})).await;
+    assert_eq!(status, 405);
+    assert!(body["error"]["message"].is_string());
 }

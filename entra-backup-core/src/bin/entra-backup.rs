@@ -10,7 +10,11 @@ use entra_backup::catalog::{self, Category};
 use entra_backup::sim::{self, SimConfig, SimServer};
 
 #[derive(Parser)]
-#[command(name = "entra-backup", version, about = "Back up and restore a Microsoft Entra ID tenant through Microsoft Graph")]
+#[command(
+    name = "entra-backup",
+    version,
+    about = "Back up and restore a Microsoft Entra ID tenant through Microsoft Graph"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -129,9 +133,17 @@ async fn run(cli: Cli) -> Result<(), String> {
                 fault_rate: faults,
                 ..SimConfig::default()
             };
-            let server = SimServer::start_on(config, addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+            let server =
+                SimServer::start_on(config, addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
             println!("listening on {}", server.url());
-            println!("tenant {} ({} objects); token endpoint {}/{}/oauth2/v2.0/token; Graph {}", server.tenant_id(), server.tenant().total_objects(), server.url(), server.tenant_id(), server.graph_url());
+            println!(
+                "tenant {} ({} objects); token endpoint {}/{}/oauth2/v2.0/token; Graph {}",
+                server.tenant_id(),
+                server.tenant().total_objects(),
+                server.url(),
+                server.tenant_id(),
+                server.graph_url()
+            );
             tokio::signal::ctrl_c().await.map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
             server.shutdown().await;
             Ok(())
@@ -146,9 +158,15 @@ fn categories(json: bool) -> Result<(), String> {
         println!("{out}");
         return Ok(());
     }
-    println!("{:<40} {:<62} {:<6} {}", "CATEGORY", "GRAPH PATH", "DELTA", "RESTORE");
+    println!("{:<40} {:<62} {:<6} RESTORE", "CATEGORY", "GRAPH PATH", "DELTA");
     for c in catalog::all() {
-        println!("{:<40} {:<62} {:<6} {}", c.name, path_of(c), if c.delta.is_some() { "yes" } else { "no" }, restore_of(c));
+        println!(
+            "{:<40} {:<62} {:<6} {}",
+            c.name,
+            path_of(c),
+            if c.delta.is_some() { "yes" } else { "no" },
+            restore_of(c)
+        );
     }
     Ok(())
 }
@@ -169,7 +187,14 @@ fn restore_of(c: &Category) -> String {
 async fn demo(args: TenantArgs) -> Result<(), String> {
     let config = SimConfig { seed: args.seed, users: args.users, groups: args.groups, ..SimConfig::default() };
     let server = SimServer::start(config).await.map_err(|e| format!("cannot start the simulated tenant: {e}"))?;
-    println!("Simulated tenant {} at {} (seed {}, {} users, {} groups)", server.tenant_id(), server.url(), args.seed, args.users, args.groups);
+    println!(
+        "Simulated tenant {} at {} (seed {}, {} users, {} groups)",
+        server.tenant_id(),
+        server.url(),
+        args.seed,
+        args.users,
+        args.groups
+    );
     let http = reqwest::Client::new();
     let token: serde_json::Value = http
         .post(format!("{}/{}/oauth2/v2.0/token", server.url(), server.tenant_id()))
@@ -187,7 +212,7 @@ async fn demo(args: TenantArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("token response unreadable: {e}"))?;
     let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap_or_default());
-    println!("\n{:<40} {:>8} {:>9}  {}", "CATEGORY", "OBJECTS", "REQUESTS", "GRAPH PATH");
+    println!("\n{:<40} {:>8} {:>9}  GRAPH PATH", "CATEGORY", "OBJECTS", "REQUESTS");
     let mut total = 0;
     for c in catalog::all() {
         let mut url = format!("{}/{}{}", server.url(), c.api_version.segment(), c.path);
@@ -201,7 +226,12 @@ async fn demo(args: TenantArgs) -> Result<(), String> {
                 let r = http.get(&url).header("Authorization", &bearer).send().await.map_err(|e| e.to_string())?;
                 if r.status().as_u16() == 429 {
                     // Conditional Access sends no Retry-After: wait its one-second window.
-                    let secs = r.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(1);
+                    let secs = r
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(1);
                     tokio::time::sleep(Duration::from_secs(secs)).await;
                     continue;
                 }
@@ -224,8 +254,14 @@ async fn demo(args: TenantArgs) -> Result<(), String> {
         total += objects;
         println!("{:<40} {:>8} {:>9}  {}", c.name, objects, requests, path_of(c));
     }
-    println!("\n{total} objects read through Graph; the tenant holds {} (links and contained children not counted).", server.tenant().total_objects());
-    println!("Serve it yourself: entra-backup sim serve --addr 127.0.0.1:8080 --users {} --groups {}", args.users, args.groups);
+    println!(
+        "\n{total} objects read through Graph; the tenant holds {} (links and contained children not counted).",
+        server.tenant().total_objects()
+    );
+    println!(
+        "Serve it yourself: entra-backup sim serve --addr 127.0.0.1:8080 --users {} --groups {}",
+        args.users, args.groups
+    );
     server.shutdown().await;
     Ok(())
 }

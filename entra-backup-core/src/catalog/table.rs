@@ -328,8 +328,14 @@ pub static CATEGORIES: &[Category] = &[
             }],
             create_path: None,
             read_only: &[
-                "availabilityStatus", "isAdminManaged", "isInitial", "isRoot", "isVerified", "manufacturer",
-                "model", "state",
+                "availabilityStatus",
+                "isAdminManaged",
+                "isInitial",
+                "isRoot",
+                "isVerified",
+                "manufacturer",
+                "model",
+                "state",
             ],
         },
         order: 16,
@@ -367,10 +373,26 @@ pub static CATEGORIES: &[Category] = &[
             create_path: None,
             // Only the notification mails and phones and privacyProfile can be updated.
             read_only: &[
-                "assignedPlans", "businessPhones", "city", "country", "countryLetterCode", "createdDateTime",
-                "defaultUsageLocation", "deletedDateTime", "displayName", "mobileDeviceManagementAuthority",
-                "onPremisesLastSyncDateTime", "onPremisesSyncEnabled", "partnerTenantType", "postalCode",
-                "preferredLanguage", "provisionedPlans", "state", "street", "tenantType", "verifiedDomains",
+                "assignedPlans",
+                "businessPhones",
+                "city",
+                "country",
+                "countryLetterCode",
+                "createdDateTime",
+                "defaultUsageLocation",
+                "deletedDateTime",
+                "displayName",
+                "mobileDeviceManagementAuthority",
+                "onPremisesLastSyncDateTime",
+                "onPremisesSyncEnabled",
+                "partnerTenantType",
+                "postalCode",
+                "preferredLanguage",
+                "provisionedPlans",
+                "state",
+                "street",
+                "tenantType",
+                "verifiedDomains",
             ],
         },
         order: 17,
@@ -428,20 +450,67 @@ pub static CATEGORIES: &[Category] = &[
         // GET /users returns only businessPhones, displayName, givenName, id, jobTitle, mail,
         // mobilePhone, officeLocation, preferredLanguage, surname and userPrincipalName by default.
         select: &[
-            "id", "accountEnabled", "ageGroup", "assignedLicenses", "assignedPlans", "businessPhones",
-            "city", "companyName", "consentProvidedForMinor", "country", "createdDateTime",
-            "creationType", "deletedDateTime", "department", "displayName", "employeeHireDate",
-            "employeeId", "employeeLeaveDateTime", "employeeOrgData", "employeeType",
-            "externalUserState", "externalUserStateChangeDateTime", "faxNumber", "givenName",
-            "identities", "imAddresses", "isResourceAccount", "jobTitle", "lastPasswordChangeDateTime",
-            "legalAgeGroupClassification", "licenseAssignmentStates", "mail", "mailNickname",
-            "mobilePhone", "officeLocation", "onPremisesDistinguishedName", "onPremisesDomainName",
-            "onPremisesExtensionAttributes", "onPremisesImmutableId", "onPremisesLastSyncDateTime",
-            "onPremisesProvisioningErrors", "onPremisesSamAccountName", "onPremisesSecurityIdentifier",
-            "onPremisesSyncEnabled", "onPremisesUserPrincipalName", "otherMails", "passwordPolicies",
-            "postalCode", "preferredDataLocation", "preferredLanguage", "provisionedPlans",
-            "proxyAddresses", "securityIdentifier", "showInAddressList", "signInSessionsValidFromDateTime",
-            "state", "streetAddress", "surname", "usageLocation", "userPrincipalName", "userType",
+            "id",
+            "accountEnabled",
+            "ageGroup",
+            "assignedLicenses",
+            "assignedPlans",
+            "businessPhones",
+            "city",
+            "companyName",
+            "consentProvidedForMinor",
+            "country",
+            "createdDateTime",
+            "creationType",
+            "deletedDateTime",
+            "department",
+            "displayName",
+            "employeeHireDate",
+            "employeeId",
+            "employeeLeaveDateTime",
+            "employeeOrgData",
+            "employeeType",
+            "externalUserState",
+            "externalUserStateChangeDateTime",
+            "faxNumber",
+            "givenName",
+            "identities",
+            "imAddresses",
+            "isResourceAccount",
+            "jobTitle",
+            "lastPasswordChangeDateTime",
+            "legalAgeGroupClassification",
+            "licenseAssignmentStates",
+            "mail",
+            "mailNickname",
+            "mobilePhone",
+            "officeLocation",
+            "onPremisesDistinguishedName",
+            "onPremisesDomainName",
+            "onPremisesExtensionAttributes",
+            "onPremisesImmutableId",
+            "onPremisesLastSyncDateTime",
+            "onPremisesProvisioningErrors",
+            "onPremisesSamAccountName",
+            "onPremisesSecurityIdentifier",
+            "onPremisesSyncEnabled",
+            "onPremisesUserPrincipalName",
+            "otherMails",
+            "passwordPolicies",
+            "postalCode",
+            "preferredDataLocation",
+            "preferredLanguage",
+            "provisionedPlans",
+            "proxyAddresses",
+            "securityIdentifier",
+            "showInAddressList",
+            "signInSessionsValidFromDateTime",
+            "state",
+            "streetAddress",
+            "surname",
+            "usageLocation",
+            "userPrincipalName",
+            "userType",
         ],
         single_get_select: &[],
         secret_properties: &[],
@@ -482,14 +551,31 @@ pub static CATEGORIES: &[Category] = &[
             ],
             create_path: None,
             read_only: &[
-                "assignedPlans", "createdDateTime", "creationType", "deletedDateTime",
-                "externalUserStateChangeDateTime", "lastPasswordChangeDateTime",
-                "licenseAssignmentStates", "onPremisesDistinguishedName", "onPremisesDomainName",
-                "onPremisesLastSyncDateTime", "onPremisesProvisioningErrors", "onPremisesSamAccountName",
-                "onPremisesSecurityIdentifier", "onPremisesSyncEnabled", "onPremisesUserPrincipalName",
-                "provisionedPlans", "proxyAddresses", "securityIdentifier", "signInSessionsValidFromDateTime",
-                "assignedLicenses", "isResourceAccount", "legalAgeGroupClassification",
-                "externalUserState", "mail", "imAddresses",
+                "assignedPlans",
+                "createdDateTime",
+                "creationType",
+                "deletedDateTime",
+                "externalUserStateChangeDateTime",
+                "lastPasswordChangeDateTime",
+                "licenseAssignmentStates",
+                "onPremisesDistinguishedName",
+                "onPremisesDomainName",
+                "onPremisesLastSyncDateTime",
+                "onPremisesProvisioningErrors",
+                "onPremisesSamAccountName",
+                "onPremisesSecurityIdentifier",
+                "onPremisesSyncEnabled",
+                "onPremisesUserPrincipalName",
+                "provisionedPlans",
+                "proxyAddresses",
+                "securityIdentifier",
+                "signInSessionsValidFromDateTime",
+                "assignedLicenses",
+                "isResourceAccount",
+                "legalAgeGroupClassification",
+                "externalUserState",
+                "mail",
+                "imAddresses",
             ],
         },
         order: 20,
@@ -554,11 +640,28 @@ pub static CATEGORIES: &[Category] = &[
             ],
             create_path: None,
             read_only: &[
-                "alternativeSecurityIds", "approximateLastSignInDateTime", "complianceExpirationDateTime",
-                "deviceId", "deviceMetadata", "deviceVersion", "deletedDateTime", "manufacturer", "mdmAppId",
-                "model", "onPremisesLastSyncDateTime", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled",
-                "physicalIds", "registrationDateTime", "trustType", "enrollmentType", "managementType",
-                "isRooted", "deviceOwnership", "enrollmentProfileName", "isManagementRestricted",
+                "alternativeSecurityIds",
+                "approximateLastSignInDateTime",
+                "complianceExpirationDateTime",
+                "deviceId",
+                "deviceMetadata",
+                "deviceVersion",
+                "deletedDateTime",
+                "manufacturer",
+                "mdmAppId",
+                "model",
+                "onPremisesLastSyncDateTime",
+                "onPremisesSecurityIdentifier",
+                "onPremisesSyncEnabled",
+                "physicalIds",
+                "registrationDateTime",
+                "trustType",
+                "enrollmentType",
+                "managementType",
+                "isRooted",
+                "deviceOwnership",
+                "enrollmentProfileName",
+                "isManagementRestricted",
             ],
         },
         order: 25,
@@ -635,12 +738,26 @@ pub static CATEGORIES: &[Category] = &[
             ],
             create_path: None,
             read_only: &[
-                "createdDateTime", "deletedDateTime", "expirationDateTime", "mail", "onPremisesDomainName",
-                "onPremisesLastSyncDateTime", "onPremisesNetBiosName", "onPremisesProvisioningErrors",
-                "onPremisesSamAccountName", "onPremisesSecurityIdentifier", "onPremisesSyncEnabled",
-                "proxyAddresses", "renewedDateTime", "securityIdentifier", "assignedLicenses",
-                "hasMembersWithLicenseErrors", "licenseProcessingState", "onPremisesLastSyncDateTime",
-                "isArchived", "serviceProvisioningErrors",
+                "createdDateTime",
+                "deletedDateTime",
+                "expirationDateTime",
+                "mail",
+                "onPremisesDomainName",
+                "onPremisesLastSyncDateTime",
+                "onPremisesNetBiosName",
+                "onPremisesProvisioningErrors",
+                "onPremisesSamAccountName",
+                "onPremisesSecurityIdentifier",
+                "onPremisesSyncEnabled",
+                "proxyAddresses",
+                "renewedDateTime",
+                "securityIdentifier",
+                "assignedLicenses",
+                "hasMembersWithLicenseErrors",
+                "licenseProcessingState",
+                "onPremisesLastSyncDateTime",
+                "isArchived",
+                "serviceProvisioningErrors",
             ],
         },
         order: 30,
@@ -945,16 +1062,49 @@ pub static CATEGORIES: &[Category] = &[
         // selected, so every property is selected. $select with keyCredentials is limited to 150
         // requests per minute per tenant.
         select: &[
-            "id", "deletedDateTime", "addIns", "api", "appId", "applicationTemplateId", "appRoles",
-            "authenticationBehaviors", "certification", "createdByAppId", "createdDateTime",
-            "defaultRedirectUri", "description", "disabledByMicrosoftStatus", "displayName",
-            "groupMembershipClaims", "identifierUris", "info", "isDeviceOnlyAuthSupported", "isDisabled",
-            "isFallbackPublicClient", "keyCredentials", "logo", "managerApplications",
-            "nativeAuthenticationApisEnabled", "notes", "oauth2RequirePostResponse", "optionalClaims",
-            "parentalControlSettings", "passwordCredentials", "publicClient", "publisherDomain",
-            "requestSignatureVerification", "requiredResourceAccess", "samlMetadataUrl",
-            "serviceManagementReference", "servicePrincipalLockConfiguration", "signInAudience", "spa", "tags",
-            "tokenEncryptionKeyId", "uniqueName", "verifiedPublisher", "web",
+            "id",
+            "deletedDateTime",
+            "addIns",
+            "api",
+            "appId",
+            "applicationTemplateId",
+            "appRoles",
+            "authenticationBehaviors",
+            "certification",
+            "createdByAppId",
+            "createdDateTime",
+            "defaultRedirectUri",
+            "description",
+            "disabledByMicrosoftStatus",
+            "displayName",
+            "groupMembershipClaims",
+            "identifierUris",
+            "info",
+            "isDeviceOnlyAuthSupported",
+            "isDisabled",
+            "isFallbackPublicClient",
+            "keyCredentials",
+            "managerApplications",
+            "nativeAuthenticationApisEnabled",
+            "notes",
+            "oauth2RequirePostResponse",
+            "optionalClaims",
+            "parentalControlSettings",
+            "passwordCredentials",
+            "publicClient",
+            "publisherDomain",
+            "requestSignatureVerification",
+            "requiredResourceAccess",
+            "samlMetadataUrl",
+            "serviceManagementReference",
+            "servicePrincipalLockConfiguration",
+            "signInAudience",
+            "spa",
+            "tags",
+            "tokenEncryptionKeyId",
+            "uniqueName",
+            "verifiedPublisher",
+            "web",
         ],
         single_get_select: &[],
         secret_properties: &[],
@@ -1062,8 +1212,15 @@ pub static CATEGORIES: &[Category] = &[
             ],
             create_path: None,
             read_only: &[
-                "appId", "applicationTemplateId", "certification", "createdByAppId", "createdDateTime",
-                "deletedDateTime", "disabledByMicrosoftStatus", "passwordCredentials", "publisherDomain",
+                "appId",
+                "applicationTemplateId",
+                "certification",
+                "createdByAppId",
+                "createdDateTime",
+                "deletedDateTime",
+                "disabledByMicrosoftStatus",
+                "passwordCredentials",
+                "publisherDomain",
                 "verifiedPublisher",
             ],
         },
@@ -1221,7 +1378,9 @@ pub static CATEGORIES: &[Category] = &[
             // need AppRoleAssignment.ReadWrite.All (with Application.Read.All); classifications need
             // Policy.ReadWrite.PermissionGrant; policy links Policy.ReadWrite.ApplicationConfiguration.
             write: &[
-                "Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All", "Policy.ReadWrite.PermissionGrant",
+                "Application.ReadWrite.All",
+                "AppRoleAssignment.ReadWrite.All",
+                "Policy.ReadWrite.PermissionGrant",
                 "Policy.ReadWrite.ApplicationConfiguration",
             ],
             notes: Some(
@@ -1249,9 +1408,16 @@ pub static CATEGORIES: &[Category] = &[
             ],
             create_path: None,
             read_only: &[
-                "appDisplayName", "appOwnerOrganizationId", "applicationTemplateId", "createdByAppId",
-                "deletedDateTime", "disabledByMicrosoftStatus", "passwordCredentials", "servicePrincipalType",
-                "signInAudience", "verifiedPublisher",
+                "appDisplayName",
+                "appOwnerOrganizationId",
+                "applicationTemplateId",
+                "createdByAppId",
+                "deletedDateTime",
+                "disabledByMicrosoftStatus",
+                "passwordCredentials",
+                "servicePrincipalType",
+                "signInAudience",
+                "verifiedPublisher",
             ],
         },
         order: 55,
@@ -1485,7 +1651,12 @@ pub static CATEGORIES: &[Category] = &[
             limits: &[],
             create_path: Some("/roleManagement/directory/roleAssignmentScheduleRequests"),
             read_only: &[
-                "id", "createdDateTime", "createdUsing", "modifiedDateTime", "status", "memberType",
+                "id",
+                "createdDateTime",
+                "createdUsing",
+                "modifiedDateTime",
+                "status",
+                "memberType",
                 "assignmentType",
             ],
         },
@@ -2290,7 +2461,14 @@ pub static CATEGORIES: &[Category] = &[
             strategies: &[Strategy::Recreate, Strategy::Patch],
             limits: &[INTUNE_SECRET_LIMIT],
             create_path: None,
-            read_only: &["id", "createdDateTime", "lastModifiedDateTime", "settingCount", "isAssigned", "creationSource"],
+            read_only: &[
+                "id",
+                "createdDateTime",
+                "lastModifiedDateTime",
+                "settingCount",
+                "isAssigned",
+                "creationSource",
+            ],
         },
         order: 104,
         throttle: ThrottleFamily::Intune,
@@ -2531,9 +2709,7 @@ pub static CATEGORIES: &[Category] = &[
         permissions: Permissions {
             read: &["AuditLog.Read.All"],
             write: &[],
-            notes: Some(
-                "An older known issue required Directory.Read.All as well; grant it if Graph answers 403.",
-            ),
+            notes: Some("An older known issue required Directory.Read.All as well; grant it if Graph answers 403."),
         },
         restore: Restore {
             strategies: &[],
@@ -2590,23 +2766,13 @@ mod tests {
         for c in CATEGORIES {
             for r in c.relationships {
                 for t in r.target_categories {
-                    assert!(
-                        names.contains(t),
-                        "{}.{} targets unknown category {t}",
-                        c.name,
-                        r.name
-                    );
+                    assert!(names.contains(t), "{}.{} targets unknown category {t}", c.name, r.name);
                 }
             }
             for f in c.references {
                 assert!(!f.targets.is_empty(), "{}: reference {} has no target", c.name, f.path);
                 for t in f.targets {
-                    assert!(
-                        names.contains(t),
-                        "{}: reference {} targets unknown category {t}",
-                        c.name,
-                        f.path
-                    );
+                    assert!(names.contains(t), "{}: reference {} targets unknown category {t}", c.name, f.path);
                 }
             }
         }
@@ -2614,33 +2780,19 @@ mod tests {
 
     #[test]
     fn v1_types_exist_in_the_csdl() {
-        let csdl =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema/v1.0-Prod.csdl"))
-                .expect("read the v1.0 CSDL");
+        let csdl = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema/v1.0-Prod.csdl"))
+            .expect("read the v1.0 CSDL");
         let exists = |qualified: &str| {
-            let name = qualified
-                .strip_prefix("microsoft.graph.")
-                .unwrap_or_else(|| panic!("unqualified {qualified}"));
+            let name = qualified.strip_prefix("microsoft.graph.").unwrap_or_else(|| panic!("unqualified {qualified}"));
             csdl.contains(&format!("<EntityType Name=\"{name}\""))
         };
         for c in CATEGORIES.iter().filter(|c| c.api_version == ApiVersion::V1) {
-            assert!(
-                exists(c.entity_type),
-                "{}: entity type {} not in the v1.0 CSDL",
-                c.name,
-                c.entity_type
-            );
+            assert!(exists(c.entity_type), "{}: entity type {} not in the v1.0 CSDL", c.name, c.entity_type);
             for t in c.derived_types {
                 assert!(exists(t), "{}: derived type {t} not in the v1.0 CSDL", c.name);
             }
             for r in c.relationships {
-                assert!(
-                    exists(r.target_type),
-                    "{}.{}: type {} not in the v1.0 CSDL",
-                    c.name,
-                    r.name,
-                    r.target_type
-                );
+                assert!(exists(r.target_type), "{}.{}: type {} not in the v1.0 CSDL", c.name, r.name, r.target_type);
             }
         }
     }
@@ -2648,16 +2800,11 @@ mod tests {
     #[test]
     fn page_sizes_are_consistent() {
         for c in CATEGORIES {
-            let pages = std::iter::once((c.name, c.page))
-                .chain(c.relationships.iter().map(|r| (r.name, r.page)));
+            let pages = std::iter::once((c.name, c.page)).chain(c.relationships.iter().map(|r| (r.name, r.page)));
             for (what, p) in pages {
                 assert!(p.default >= 1 && p.default <= p.max, "{}: {what} page {p:?}", c.name);
                 if !p.top_supported {
-                    assert_eq!(
-                        p.default, p.max,
-                        "{}: {what} has no $top, so default must equal max",
-                        c.name
-                    );
+                    assert_eq!(p.default, p.max, "{}: {what} has no $top, so default must equal max", c.name);
                 }
             }
         }
@@ -2698,22 +2845,14 @@ mod tests {
                 assert!(c.restore.create_path.is_some(), "{}: Request needs a create_path", c.name);
             }
             if s.is_empty() {
-                assert!(
-                    c.permissions.write.is_empty(),
-                    "{}: write permissions but no way back",
-                    c.name
-                );
+                assert!(c.permissions.write.is_empty(), "{}: write permissions but no way back", c.name);
                 assert!(
                     c.restore.limits.iter().any(|l| l.when == Condition::Always),
                     "{}: not restorable but no Always limit says why",
                     c.name
                 );
             } else {
-                assert!(
-                    !c.permissions.write.is_empty(),
-                    "{}: restorable without write permissions",
-                    c.name
-                );
+                assert!(!c.permissions.write.is_empty(), "{}: restorable without write permissions", c.name);
             }
             if c.time_windowed {
                 assert!(s.is_empty(), "{}: logs are never restored", c.name);
@@ -2726,19 +2865,12 @@ mod tests {
 
     #[test]
     fn bitlocker_keys_are_secret_and_read_one_by_one() {
-        let keys = CATEGORIES
-            .iter()
-            .find(|c| c.name == "bitlockerRecoveryKeys")
-            .expect("bitlockerRecoveryKeys");
+        let keys = CATEGORIES.iter().find(|c| c.name == "bitlockerRecoveryKeys").expect("bitlockerRecoveryKeys");
         assert_eq!(keys.single_get_select, &["key"]);
         assert_eq!(keys.secret_properties, &["key"]);
         for c in CATEGORIES {
             for p in c.single_get_select {
-                assert!(
-                    !c.select.contains(p),
-                    "{}: {p} cannot be both listed and read one by one",
-                    c.name
-                );
+                assert!(!c.select.contains(p), "{}: {p} cannot be both listed and read one by one", c.name);
             }
         }
     }
@@ -2746,21 +2878,10 @@ mod tests {
     #[test]
     fn paths_are_relative_to_the_version_root() {
         for c in CATEGORIES {
-            assert!(
-                c.path.starts_with('/') && !c.path.ends_with('/'),
-                "{}: path {}",
-                c.name,
-                c.path
-            );
+            assert!(c.path.starts_with('/') && !c.path.ends_with('/'), "{}: path {}", c.name, c.path);
             for r in c.relationships {
                 let prefix = format!("{}/{{id}}/", c.path);
-                assert!(
-                    r.path.starts_with(&prefix),
-                    "{}.{}: path {} is not under {prefix}",
-                    c.name,
-                    r.name,
-                    r.path
-                );
+                assert!(r.path.starts_with(&prefix), "{}.{}: path {} is not under {prefix}", c.name, r.name, r.path);
             }
         }
     }

@@ -30,17 +30,34 @@ pub fn token(state: &SimState, tenant: &str, form: &[(String, String)], base: &s
             400,
             "invalid_request",
             90002,
-            format!("AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."),
+            format!(
+                "AADSTS90002: Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+            ),
         );
     }
     let Some(grant) = get("grant_type") else {
-        return aad(400, "invalid_request", 900144, "AADSTS900144: The request body must contain the following parameter: 'grant_type'.".into());
+        return aad(
+            400,
+            "invalid_request",
+            900144,
+            "AADSTS900144: The request body must contain the following parameter: 'grant_type'.".into(),
+        );
     };
     if grant != "client_credentials" {
-        return aad(400, "unsupported_grant_type", 70003, format!("AADSTS70003: The app requested an unsupported grant type '{grant}'."));
+        return aad(
+            400,
+            "unsupported_grant_type",
+            70003,
+            format!("AADSTS70003: The app requested an unsupported grant type '{grant}'."),
+        );
     }
     let Some(client_id) = get("client_id") else {
-        return aad(400, "invalid_request", 900144, "AADSTS900144: The request body must contain the following parameter: 'client_id'.".into());
+        return aad(
+            400,
+            "invalid_request",
+            900144,
+            "AADSTS900144: The request body must contain the following parameter: 'client_id'.".into(),
+        );
     };
     let scope = get("scope").unwrap_or_default();
     if !scope.split(' ').any(|s| s.ends_with("/.default")) {
@@ -48,13 +65,20 @@ pub fn token(state: &SimState, tenant: &str, form: &[(String, String)], base: &s
             400,
             "invalid_scope",
             1002012,
-            format!("AADSTS1002012: The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."),
+            format!(
+                "AADSTS1002012: The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+            ),
         );
     }
     let assertion = match (get("client_assertion_type"), get("client_assertion")) {
         (Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer"), Some(a)) => Some(a),
         (Some(t), _) => {
-            return aad(400, "invalid_request", 50027, format!("AADSTS50027: Unsupported client_assertion_type '{t}'."));
+            return aad(
+                400,
+                "invalid_request",
+                50027,
+                format!("AADSTS50027: Unsupported client_assertion_type '{t}'."),
+            );
         }
         _ => None,
     };

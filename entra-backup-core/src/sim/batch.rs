@@ -15,7 +15,10 @@ pub const MAX_BATCH: usize = 20;
 
 pub fn batch(state: &SimState, version: &str, body: Option<&Value>, grant: &Grant, base: &str) -> GraphResponse {
     let Some(requests) = body.and_then(|b| b.get("requests")).and_then(Value::as_array) else {
-        return GraphResponse::bad_request("BadRequest", "The batch request body must be a JSON object with a 'requests' array.");
+        return GraphResponse::bad_request(
+            "BadRequest",
+            "The batch request body must be a JSON object with a 'requests' array.",
+        );
     };
     if requests.is_empty() {
         return GraphResponse::bad_request("BadRequest", "The batch request must contain at least one request.");
@@ -33,10 +36,16 @@ pub fn batch(state: &SimState, version: &str, body: Option<&Value>, grant: &Gran
             r.get("method").and_then(Value::as_str),
             r.get("url").and_then(Value::as_str),
         ) else {
-            return GraphResponse::bad_request("BadRequest", "Every request in a batch needs 'id', 'method' and 'url'.");
+            return GraphResponse::bad_request(
+                "BadRequest",
+                "Every request in a batch needs 'id', 'method' and 'url'.",
+            );
         };
         if !ids.insert(id.to_string()) {
-            return GraphResponse::bad_request("BadRequest", format!("The batch request contains the id '{id}' more than once."));
+            return GraphResponse::bad_request(
+                "BadRequest",
+                format!("The batch request contains the id '{id}' more than once."),
+            );
         }
     }
     for r in requests {

@@ -48,9 +48,7 @@ impl GraphResponse {
         Self::error(
             404,
             "Request_ResourceNotFound",
-            format!(
-                "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
-            ),
+            format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present."),
         )
     }
 

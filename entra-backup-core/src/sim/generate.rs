@@ -20,6 +20,23 @@ use serde_json::{Map, Value};
 use super::{Ref, Rng, SimConfig, Tenant, TenantError};
 use crate::catalog::{self, RelationshipKind};
 
+/// A JSON object with its properties in order, built without serde's serializer (fast in debug
+/// builds) and with exact capacity (no slack in the tenant's memory): `obj!{ "id": id, "x": NULL }`.
+macro_rules! obj {
+    ($($k:literal : $v:expr),* $(,)?) => {{
+        let mut m = ::serde_json::Map::with_capacity([$($k),*].len());
+        $( m.insert(::std::string::String::from($k), $crate::sim::generate::J::j($v)); )*
+        ::serde_json::Value::Object(m)
+    }};
+}
+
+/// A JSON array: `arr![a, b]`.
+macro_rules! arr {
+    ($($v:expr),* $(,)?) => {
+        ::serde_json::Value::Array(::std::vec![$($crate::sim::generate::J::j($v)),*])
+    };
+}
+
 mod apps;
 mod data;
 mod directory;
@@ -52,15 +69,12 @@ pub(crate) struct UserInfo {
     pub id: String,
     pub display_name: String,
     pub upn: String,
-    pub mail: Option<String>,
-    pub department: Option<&'static str>,
     pub country: Option<&'static str>,
     pub site: usize,
     pub job_title: Option<String>,
     pub guest: bool,
     pub enabled: bool,
     pub synced: bool,
-    pub licensed: bool,
 }
 
 /// The kinds of groups a tenant holds.
@@ -140,6 +154,9 @@ pub(crate) struct Gen<'a> {
     pub custom_roles: Vec<String>,
     pub named_locations: Vec<String>,
     pub ca_policies: Vec<(String, String)>,
+    /// How each Conditional Access policy shows in a successful sign-in
+    /// (`appliedConditionalAccessPolicies` entries).
+    pub ca_applied: Vec<Value>,
     /// Authentication strength policies (their JSON, as Conditional Access embeds them).
     pub auth_strengths: Vec<Value>,
     /// The emergency-access ("break glass") account.
@@ -186,6 +203,7 @@ impl<'a> Gen<'a> {
             custom_roles: Vec::new(),
             named_locations: Vec::new(),
             ca_policies: Vec::new(),
+            ca_applied: Vec::new(),
             auth_strengths: Vec::new(),
             break_glass: 0,
             admins: Vec::new(),
@@ -247,6 +265,11 @@ impl<'a> Gen<'a> {
 
     /// Insert an object with its relationships. A category the catalog lacks is skipped (false); a
     /// relationship it lacks, or of another kind than given, is skipped.
+    ///
+    /// Links and children are set on the stored object directly rather than through
+    /// [`Tenant::link`]: they are part of the object from its creation (no change-log entries, as
+    /// for any object that existed before a delta round began), and `link` checks for duplicates
+    /// by a linear scan, which would make a 50,000-member group quadratic.
     pub fn put(&mut self, category: &'static str, json: Value, rels: Vec<(&'static str, Rel)>) -> bool {
         let Some(cat) = catalog::get(category) else { return false };
         let obj = match self.tenant.insert(category, json) {
@@ -364,14 +387,79 @@ impl<'a> Gen<'a> {
 
 // ----- free helpers -----
 
+/// JSON null, for `obj!`.
+pub(crate) const NULL: Value = Value::Null;
+
+/// Conversion into a JSON value, for `obj!` and `arr!`.
+pub(crate) trait J {
+    fn j(self) -> Value;
+}
+
+impl J for Value {
+    fn j(self) -> Value {
+        self
+    }
+}
+impl J for Map<String, Value> {
+    fn j(self) -> Value {
+        Value::Object(self)
+    }
+}
+impl J for String {
+    fn j(self) -> Value {
+        Value::String(self)
+    }
+}
+impl J for &str {
+    fn j(self) -> Value {
+        Value::String(self.to_string())
+    }
+}
+impl J for bool {
+    fn j(self) -> Value {
+        Value::Bool(self)
+    }
+}
+macro_rules! j_number {
+    ($($t:ty),*) => {$(
+        impl J for $t {
+            fn j(self) -> Value {
+                Value::from(self)
+            }
+        }
+    )*};
+}
+j_number!(i32, i64, u32, u64, usize, f64);
+impl<T: J> J for Option<T> {
+    fn j(self) -> Value {
+        self.map_or(Value::Null, J::j)
+    }
+}
+impl<T: J> J for Vec<T> {
+    fn j(self) -> Value {
+        Value::Array(self.into_iter().map(J::j).collect())
+    }
+}
+impl<T: J + Clone> J for &[T] {
+    fn j(self) -> Value {
+        Value::Array(self.iter().cloned().map(J::j).collect())
+    }
+}
+/// A reference converts a copy (as `json!` does).
+impl<T: J + Clone> J for &T {
+    fn j(self) -> Value {
+        self.clone().j()
+    }
+}
+impl<T: J + Clone, const N: usize> J for [T; N] {
+    fn j(self) -> Value {
+        Value::Array(self.into_iter().map(J::j).collect())
+    }
+}
+
 /// Graph's timestamp format: `2024-05-01T10:11:12Z`.
 pub(crate) fn ts(t: Timestamp) -> String {
     t.to_string()
-}
-
-/// A `Value` of a timestamp.
-pub(crate) fn tsv(t: Timestamp) -> Value {
-    Value::String(ts(t))
 }
 
 /// The 16 bytes of a GUID in .NET's order (the first three groups little-endian).
@@ -440,62 +528,90 @@ pub(crate) fn weighted(rng: &mut Rng, weights: &[u32]) -> usize {
     weights.len() - 1
 }
 
-/// A JSON object from key-value pairs, keeping their order.
-pub(crate) fn obj(pairs: Vec<(&str, Value)>) -> Value {
-    let mut m = Map::with_capacity(pairs.len());
-    for (k, v) in pairs {
-        m.insert(k.to_string(), v);
-    }
-    Value::Object(m)
-}
-
-/// Add the properties of `more` to `target` (both objects), in order.
-pub(crate) fn merge(target: &mut Value, more: Value) {
-    if let (Value::Object(t), Value::Object(m)) = (target, more) {
-        t.extend(m);
-    }
-}
-
-/// A JSON array of strings.
-pub(crate) fn strs<S: AsRef<str>>(items: &[S]) -> Value {
-    Value::Array(items.iter().map(|s| Value::String(s.as_ref().to_string())).collect())
-}
-
-/// The evaluation of the simple dynamic membership rules this generator writes:
+/// A parsed dynamic membership rule of the simple kind this generator writes:
 /// `(user.prop -eq "value")` clauses joined by `-and`, with `-eq`, `-ne`, `-startsWith` and
 /// `-contains`, on string or boolean properties. Unknown syntax never matches.
-pub fn rule_matches(rule: &str, object: &Map<String, Value>) -> bool {
-    rule.split(" -and ").all(|clause| {
-        let clause = clause.trim().trim_start_matches('(').trim_end_matches(')');
-        let mut parts = clause.splitn(3, ' ');
-        let (Some(lhs), Some(op), Some(rhs)) = (parts.next(), parts.next(), parts.next()) else {
-            return false;
-        };
-        let Some(prop) = lhs.strip_prefix("user.").or_else(|| lhs.strip_prefix("device.")) else {
-            return false;
-        };
-        let actual = object.get(prop).unwrap_or(&Value::Null);
-        let rhs = rhs.trim();
-        let expected: Value = if rhs == "true" || rhs == "false" {
-            Value::Bool(rhs == "true")
-        } else if rhs == "null" {
-            Value::Null
-        } else {
-            Value::String(rhs.trim_matches('"').to_string())
-        };
-        let lower = |v: &Value| v.as_str().map(str::to_lowercase);
-        match op.to_ascii_lowercase().as_str() {
-            "-eq" => match (&expected, actual) {
-                (Value::String(_), Value::String(_)) => lower(&expected) == lower(actual),
-                _ => &expected == actual,
-            },
-            "-ne" => match (&expected, actual) {
-                (Value::String(_), Value::String(_)) => lower(&expected) != lower(actual),
-                _ => &expected != actual,
-            },
-            "-startswith" => matches!((lower(actual), lower(&expected)), (Some(a), Some(e)) if a.starts_with(&e)),
-            "-contains" => matches!((lower(actual), lower(&expected)), (Some(a), Some(e)) if a.contains(&e)),
-            _ => false,
+pub(crate) struct Rule {
+    clauses: Vec<(String, String, Value)>,
+    valid: bool,
+}
+
+impl Rule {
+    pub fn parse(rule: &str) -> Rule {
+        let mut clauses = Vec::new();
+        let mut valid = true;
+        for clause in rule.split(" -and ") {
+            let clause = clause.trim().trim_start_matches('(').trim_end_matches(')');
+            let mut parts = clause.splitn(3, ' ');
+            let (Some(lhs), Some(op), Some(rhs)) = (parts.next(), parts.next(), parts.next()) else {
+                valid = false;
+                continue;
+            };
+            let Some(prop) = lhs.strip_prefix("user.").or_else(|| lhs.strip_prefix("device.")) else {
+                valid = false;
+                continue;
+            };
+            let rhs = rhs.trim();
+            let expected = match rhs {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                "null" => Value::Null,
+                s => Value::String(s.trim_matches('"').to_string()),
+            };
+            clauses.push((prop.to_string(), op.to_ascii_lowercase(), expected));
         }
-    })
+        Rule { clauses, valid }
+    }
+
+    /// The properties the rule reads.
+    pub fn properties(&self) -> impl Iterator<Item = &str> {
+        self.clauses.iter().map(|(p, _, _)| p.as_str())
+    }
+
+    /// Evaluate on properties from `get`.
+    pub fn matches_with<'v>(&self, get: impl Fn(&str) -> Option<&'v Value>) -> bool {
+        self.valid
+            && self.clauses.iter().all(|(prop, op, expected)| {
+                let actual = get(prop.as_str()).unwrap_or(&Value::Null);
+                let eq = match (expected, actual) {
+                    (Value::String(e), Value::String(a)) => e.eq_ignore_ascii_case(a),
+                    (e, a) => e == a,
+                };
+                let text = |f: fn(&str, &str) -> bool| match (expected, actual) {
+                    (Value::String(e), Value::String(a)) => f(&a.to_ascii_lowercase(), &e.to_ascii_lowercase()),
+                    _ => false,
+                };
+                match op.as_str() {
+                    "-eq" => eq,
+                    "-ne" => !eq,
+                    "-startswith" => text(|a, e| a.starts_with(e)),
+                    "-contains" => text(|a, e| a.contains(e)),
+                    _ => false,
+                }
+            })
+    }
+
+    /// The users (indices into `g.users`) the rule selects, reading the generated user objects.
+    pub fn select_users(rules: &[&Rule], g: &Gen<'_>) -> Vec<Vec<usize>> {
+        let mut props: Vec<&str> = rules.iter().flat_map(|r| r.properties()).collect();
+        props.sort_unstable();
+        props.dedup();
+        // The few properties rules read, per user, looked up once.
+        let values: Vec<Vec<Value>> = g
+            .users
+            .iter()
+            .map(|u| {
+                let json = g.tenant.get("users", &u.id).map(|o| &o.json);
+                props.iter().map(|p| json.and_then(|j| j.get(*p)).cloned().unwrap_or(Value::Null)).collect()
+            })
+            .collect();
+        rules
+            .iter()
+            .map(|r| {
+                (0..g.users.len())
+                    .filter(|&i| r.matches_with(|p| props.iter().position(|x| *x == p).map(|k| &values[i][k])))
+                    .collect()
+            })
+            .collect()
+    }
 }

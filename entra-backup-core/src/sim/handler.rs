@@ -75,6 +75,10 @@ enum Route<'p> {
 
 fn route(path: &str) -> Result<(&'static Category, Route<'_>), GraphResponse> {
     let path = path.trim_end_matches('/');
+    // A delta function may live outside the collection's path (administrative units).
+    if let Some(cat) = catalog::all().iter().find(|c| c.delta.as_ref().is_some_and(|d| d.path == path)) {
+        return Ok((cat, Route::Delta));
+    }
     // Longest catalog path first, so `/policies/crossTenantAccessPolicy/partners` wins over its parent.
     let mut best: Option<&'static Category> = None;
     for c in catalog::all() {
@@ -90,10 +94,7 @@ fn route(path: &str) -> Result<(&'static Category, Route<'_>), GraphResponse> {
     let rest = &path[cat.path.len()..];
     let segs: Vec<&str> = rest.trim_start_matches('/').split('/').filter(|s| !s.is_empty()).collect();
     let rel = |name: &str| -> Result<&'static Relationship, GraphResponse> {
-        cat.relationships
-            .iter()
-            .find(|r| r.name == name)
-            .ok_or_else(|| GraphResponse::segment_not_found(name))
+        cat.relationships.iter().find(|r| r.name == name).ok_or_else(|| GraphResponse::segment_not_found(name))
     };
     let r = match segs.as_slice() {
         [] => Route::Collection,
@@ -129,7 +130,11 @@ pub fn dispatch(state: &SimState, req: &GraphRequest) -> GraphResponse {
     }
     let directory = matches!(cat.area, Area::Identities | Area::Organization | Area::Applications | Area::Roles);
     if !req.grant.allows(&needed, directory) {
-        return GraphResponse::error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+        return GraphResponse::error(
+            403,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        );
     }
     let q = match ODataQuery::parse(req.query) {
         Ok(q) => q,
@@ -190,7 +195,12 @@ fn context(req: &GraphRequest, what: &str) -> String {
 /// Whether `prop` is a property of the category's items (of the entity type, a derived type, or
 /// held by some item).
 fn known_property(tenant: &Tenant, cat: &Category, prop: &str) -> bool {
-    if prop == "id" || prop.starts_with('@') || cat.select.contains(&prop) || cat.single_get_select.contains(&prop) {
+    if prop == "id"
+        || prop.starts_with('@')
+        || cat.select.contains(&prop)
+        || cat.single_get_select.contains(&prop)
+        || cat.relationships.iter().any(|r| r.name == prop)
+    {
         return true;
     }
     let mut types = vec![cat.entity_type];
@@ -225,6 +235,16 @@ fn check_select(tenant: &Tenant, cat: &Category, q: &ODataQuery) -> Result<(), G
 
 /// The JSON of an object as Graph returns it: selected properties, or the default set.
 fn project(obj: &StoredObject, cat: &Category, select: Option<&[String]>, in_list: bool) -> Map<String, Value> {
+    let mut out = project_raw(obj, cat, select, in_list);
+    // Some types are keyed by another property (cross-tenant partners by tenantId): the store keeps
+    // an `id` for them, Graph's JSON has none.
+    if crate::model::properties(cat.entity_type).is_some_and(|p| !p.contains(&"id")) {
+        out.remove("id");
+    }
+    out
+}
+
+fn project_raw(obj: &StoredObject, cat: &Category, select: Option<&[String]>, in_list: bool) -> Map<String, Value> {
     let mut out = Map::new();
     if let Some(t) = obj.json.get("@odata.type") {
         out.insert("@odata.type".into(), t.clone());
@@ -293,9 +313,9 @@ fn expand_into(
                     .filter_map(|t| project_typed(tenant, t.category, &t.id, None).map(Value::Object))
                     .collect(),
             ),
-            RelationshipKind::Contained => Value::Array(
-                obj.children.get(rel.name).into_iter().flatten().cloned().map(Value::Object).collect(),
-            ),
+            RelationshipKind::Contained => {
+                Value::Array(obj.children.get(rel.name).into_iter().flatten().cloned().map(Value::Object).collect())
+            }
         };
         out.insert(rel.name.to_string(), value);
     }
@@ -319,7 +339,10 @@ fn page_state(
 ) -> Result<PageState, GraphResponse> {
     if let Some(tok) = &q.skiptoken {
         let st = PageState::decode(tok).filter(|s| s.p == req.path).ok_or_else(|| {
-            GraphResponse::bad_request("Request_BadRequest", "The page token in the request is not valid for this request.")
+            GraphResponse::bad_request(
+                "Request_BadRequest",
+                "The page token in the request is not valid for this request.",
+            )
         })?;
         if st.g != generation(state) {
             return Err(expired_page_token());
@@ -433,7 +456,11 @@ fn singleton(state: &SimState, req: &GraphRequest, cat: &Category, q: &ODataQuer
     }
     let Some(obj) = tenant.objects(cat.name).next() else { return GraphResponse::not_found(cat.name) };
     let mut m = project(obj, cat, q.select.as_deref(), false);
-    m.shift_insert(0, "@odata.context".into(), json!(context(req, &format!("{}/$entity", req.path.trim_start_matches('/')))));
+    m.shift_insert(
+        0,
+        "@odata.context".into(),
+        json!(context(req, &format!("{}/$entity", req.path.trim_start_matches('/')))),
+    );
     GraphResponse::ok(Value::Object(m))
 }
 
@@ -464,7 +491,13 @@ fn item(state: &SimState, req: &GraphRequest, cat: &Category, id: &str, q: &ODat
     resp
 }
 
-fn key_read_audit(state: &SimState, tenant: &Tenant, cat: &Category, obj: &StoredObject, grant: &Grant) -> Option<Value> {
+fn key_read_audit(
+    state: &SimState,
+    tenant: &Tenant,
+    cat: &Category,
+    obj: &StoredObject,
+    grant: &Grant,
+) -> Option<Value> {
     catalog::get("directoryAudits")?;
     let n = tenant.count("directoryAudits");
     let mut rng = super::Rng::new(tenant.seq() ^ n as u64).fork("audit");
@@ -598,7 +631,15 @@ fn delta(state: &SimState, req: &GraphRequest, cat: &Category, q: &ODataQuery) -
     let link_path = req.path.to_string();
     let st = if let Some(tok) = &q.deltatoken {
         if tok == "latest" {
-            let st = PageState { p: link_path, t: DELTA_PAGE, s: q.select.clone(), upto: tenant.seq(), g: generation(state), i: now_secs(state), ..Default::default() };
+            let st = PageState {
+                p: link_path,
+                t: DELTA_PAGE,
+                s: q.select.clone(),
+                upto: tenant.seq(),
+                g: generation(state),
+                i: now_secs(state),
+                ..Default::default()
+            };
             let body = json!({
                 "@odata.context": context(req, &format!("{}/$delta", cat.path.trim_start_matches('/'))),
                 "@odata.deltaLink": next_link(req, &st, "deltatoken"),
@@ -617,7 +658,9 @@ fn delta(state: &SimState, req: &GraphRequest, cat: &Category, q: &ODataQuery) -
         match PageState::decode(tok).filter(|s| s.p == req.path) {
             Some(s) if s.g == generation(state) => s,
             Some(_) => return expired_page_token(),
-            None => return GraphResponse::bad_request("Request_BadRequest", "The page token in the request is not valid."),
+            None => {
+                return GraphResponse::bad_request("Request_BadRequest", "The page token in the request is not valid.");
+            }
         }
     } else {
         if let Err(e) = check_select(&tenant, cat, q) {

@@ -346,9 +346,9 @@ impl Filter {
             Filter::And(a, b) => a.matches(obj) && b.matches(obj),
             Filter::Or(a, b) => a.matches(obj) || b.matches(obj),
             Filter::Not(a) => !a.matches(obj),
-            Filter::StartsWith { path, prefix } => get(path)
-                .as_str()
-                .is_some_and(|s| s.to_lowercase().starts_with(&prefix.to_lowercase())),
+            Filter::StartsWith { path, prefix } => {
+                get(path).as_str().is_some_and(|s| s.to_lowercase().starts_with(&prefix.to_lowercase()))
+            }
             Filter::In { path, values } => {
                 let v = get(path);
                 values.iter().any(|x| compare(&v, x) == Some(std::cmp::Ordering::Equal))

@@ -129,7 +129,13 @@ fn base_url(headers: &HeaderMap, state: &SimState) -> String {
     }
 }
 
-async fn handle(State(state): State<Arc<SimState>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(state): State<Arc<SimState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if !state.config.latency.is_zero() {
         tokio::time::sleep(state.config.latency).await;
     }
@@ -137,8 +143,11 @@ async fn handle(State(state): State<Arc<SimState>>, method: Method, uri: Uri, he
     let path = uri.path();
     let query = uri.query().unwrap_or("");
     let request_id = state.next_request_id();
-    let client_request_id =
-        headers.get("client-request-id").and_then(|v| v.to_str().ok()).map(String::from).unwrap_or_else(|| request_id.clone());
+    let client_request_id = headers
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from)
+        .unwrap_or_else(|| request_id.clone());
 
     let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let mut resp = match segs.as_slice() {
@@ -184,9 +193,9 @@ fn ground_truth(state: &SimState, rest: &[&str]) -> GraphResponse {
             GraphResponse::ok(serde_json::json!({"tenantId": t.tenant_id, "domain": t.domain, "counts": counts}))
         }
         ["objects", category] => match t.store(category) {
-            Some(store) => GraphResponse::ok(Value::Array(
-                store.objects.values().map(|o| Value::Object(o.json.clone())).collect(),
-            )),
+            Some(store) => {
+                GraphResponse::ok(Value::Array(store.objects.values().map(|o| Value::Object(o.json.clone())).collect()))
+            }
             None => GraphResponse::not_found(category),
         },
         ["links", category, id, rel] => match t.get(category, id) {
@@ -195,7 +204,11 @@ fn ground_truth(state: &SimState, rest: &[&str]) -> GraphResponse {
             )),
             None => GraphResponse::not_found(id),
         },
-        _ => GraphResponse::error(404, "BadRequest", "Unknown /_sim endpoint: use summary, objects/{category} or links/{category}/{id}/{relationship}."),
+        _ => GraphResponse::error(
+            404,
+            "BadRequest",
+            "Unknown /_sim endpoint: use summary, objects/{category} or links/{category}/{id}/{relationship}.",
+        ),
     }
 }
 
@@ -297,13 +310,17 @@ fn to_http(resp: GraphResponse, request_id: &str, client_request_id: &str) -> Re
 fn fault_response(fault: Fault, state: &SimState, request_id: &str) -> Response {
     let resp = match fault {
         Fault::InternalError => GraphResponse::error(500, "generalException", "An internal server error occurred."),
-        Fault::Unavailable => GraphResponse::error(503, "serviceNotAvailable", "The service is temporarily unavailable.")
-            .header("Retry-After", "1"),
+        Fault::Unavailable => {
+            GraphResponse::error(503, "serviceNotAvailable", "The service is temporarily unavailable.")
+                .header("Retry-After", "1")
+        }
         Fault::GatewayTimeout => GraphResponse::error(504, "UnknownError", "The gateway timed out."),
         Fault::Reset | Fault::Truncated => {
             // Announce a whole body, then break the connection (after half of it for a truncation).
-            let full = serde_json::to_vec(&serde_json::json!({"value": [{"id": request_id}], "@odata.nextLink": "x".repeat(64)}))
-                .unwrap_or_default();
+            let full = serde_json::to_vec(
+                &serde_json::json!({"value": [{"id": request_id}], "@odata.nextLink": "x".repeat(64)}),
+            )
+            .unwrap_or_default();
             let cut = if fault == Fault::Truncated { full.len() / 2 } else { 0 };
             let head = Bytes::copy_from_slice(&full[..cut]);
             let stream = futures::stream::iter(vec![

@@ -251,9 +251,11 @@ impl Tenant {
 
     fn relationship(category: &str, rel: &str) -> Result<&'static str, TenantError> {
         let cat = Self::category(category)?;
-        cat.relationships.iter().find(|r| r.name == rel).map(|r| r.name).ok_or_else(|| {
-            TenantError::UnknownRelationship { category: category.into(), rel: rel.into() }
-        })
+        cat.relationships
+            .iter()
+            .find(|r| r.name == rel)
+            .map(|r| r.name)
+            .ok_or_else(|| TenantError::UnknownRelationship { category: category.into(), rel: rel.into() })
     }
 
     /// Add a link (`members`, `owners`...). Adding one that exists changes nothing. For a single
@@ -305,11 +307,12 @@ impl Tenant {
             return Ok(false);
         }
         obj.seq = seq;
-        store
-            .link_changes
-            .entry(id.to_string())
-            .or_default()
-            .push(LinkChange { seq, rel, target: target.clone(), added: false });
+        store.link_changes.entry(id.to_string()).or_default().push(LinkChange {
+            seq,
+            rel,
+            target: target.clone(),
+            added: false,
+        });
         self.seq = seq;
         Ok(true)
     }

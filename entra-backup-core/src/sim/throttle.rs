@@ -204,7 +204,11 @@ fn take(bucket: &mut Bucket, now: Instant, scope: String) -> Result<(), Throttle
     bucket.refill(now);
     if bucket.level < 1.0 {
         let wait = bucket.wait_for(1.0);
-        return Err(Throttled { retry_after: Some(wait.ceil().max(1.0) as u64), scope, information: "RequestLimitExceeded" });
+        return Err(Throttled {
+            retry_after: Some(wait.ceil().max(1.0) as u64),
+            scope,
+            information: "RequestLimitExceeded",
+        });
     }
     bucket.level -= 1.0;
     Ok(())

@@ -168,7 +168,8 @@ impl TokenIssuer {
 fn assertion_subject(assertion: &str) -> Option<String> {
     let mut parts = assertion.split('.');
     let (_h, p, _s) = (parts.next()?, parts.next()?, parts.next()?);
-    let claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p.trim_end_matches('=')).ok()?).ok()?;
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(p.trim_end_matches('=')).ok()?).ok()?;
     claims.get("sub")?.as_str().map(String::from)
 }
 

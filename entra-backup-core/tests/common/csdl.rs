@@ -77,7 +77,32 @@ pub fn check_value(qualified_type: &str, value: &Value) -> Vec<String> {
     model().check_value(qualified_type, value)
 }
 
+/// Check a Graph response body against the v1.0 schema: a collection page (`{"value": [...]}`,
+/// each item of `qualified_type`, with `@odata.nextLink` and other annotations alongside) or a
+/// single object. See [`Csdl::check_response`].
+pub fn check_response(qualified_type: &str, body: &Value) -> Vec<String> {
+    model().check_response(qualified_type, body)
+}
+
 impl Csdl {
+    /// Check a Graph response body: a collection page (`{"value": [...]}` and annotations) has
+    /// each item checked against `qualified_type` (paths `$.value[i]...`); anything else is
+    /// checked as one value of that type.
+    pub fn check_response(&self, qualified_type: &str, body: &Value) -> Vec<String> {
+        let page = body.as_object().filter(|m| {
+            m.get("value").is_some_and(Value::is_array) && m.keys().all(|k| k == "value" || k.contains('@'))
+        });
+        match page {
+            Some(m) => {
+                let ty = self.qualify(qualified_type.trim_start_matches("Collection(").trim_end_matches(')'));
+                let mut out = Vec::new();
+                self.check_collection(&ty, &m["value"], "$.value", &mut out);
+                out
+            }
+            None => self.check_value(qualified_type, body),
+        }
+    }
+
     /// Parse a CSDL (EDMX) document.
     pub fn parse(xml: &str) -> Result<Csdl, String> {
         let doc = roxmltree::Document::parse(xml).map_err(|e| e.to_string())?;
@@ -270,8 +295,7 @@ impl Csdl {
         } else if let Some(e) = self.enums.get(ty) {
             match value.as_str() {
                 Some(s) => {
-                    let values: Vec<&str> =
-                        if e.is_flags { s.split(',').map(str::trim).collect() } else { vec![s] };
+                    let values: Vec<&str> = if e.is_flags { s.split(',').map(str::trim).collect() } else { vec![s] };
                     for v in values {
                         if !e.members.contains(v) {
                             let mut members: Vec<&str> = e.members.iter().map(String::as_str).collect();
@@ -355,9 +379,7 @@ fn check_primitive(prim: &str, value: &Value, path: &str, out: &mut Vec<String>)
         "Boolean" => value.is_boolean(),
         "Byte" | "SByte" | "Int16" | "Int32" | "Int64" => value.is_i64() || value.is_u64(),
         // Graph writes INF, -INF and NaN as strings.
-        "Double" | "Single" | "Decimal" => {
-            value.is_number() || matches!(value.as_str(), Some("INF" | "-INF" | "NaN"))
-        }
+        "Double" | "Single" | "Decimal" => value.is_number() || matches!(value.as_str(), Some("INF" | "-INF" | "NaN")),
         // Untyped and abstract primitive types hold anything.
         _ => true,
     };
@@ -452,5 +474,57 @@ mod tests {
         assert!(is_date_time_offset("2024-01-31T12:00:00+01:00"));
         assert!(!is_date_time_offset("2024-01-31"));
         assert!(is_date("2024-01-31"));
+    }
+
+    #[test]
+    fn the_checker_finds_violations() {
+        let ok = serde_json::json!({
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users/$entity",
+            "id": "x", "displayName": "A", "accountEnabled": true, "businessPhones": ["1"],
+            "assignedLicenses": [{ "skuId": "c7df2760-2c81-4ef7-b578-5b5392b571df", "disabledPlans": [] }],
+            "manager@odata.bind": "https://graph.microsoft.com/v1.0/users/y", "createdDateTime": null,
+        });
+        assert_eq!(check_value("microsoft.graph.user", &ok), Vec::<String>::new());
+        let bad = serde_json::json!({
+            "id": "x", "displayName": 5, "accountEnabled": "yes", "notAProperty": 1, "businessPhones": "1",
+            "assignedLicenses": [{ "skuId": "not-a-guid" }], "createdDateTime": "yesterday",
+        });
+        let v = check_value("graph.user", &bad);
+        assert_eq!(v.len(), 6, "{v:#?}");
+        assert!(v.iter().any(|x| x.contains("$.notAProperty")));
+        assert!(v.iter().any(|x| x.contains("$.assignedLicenses[0].skuId")));
+
+        // Enums, derived types in @odata.type, abstract types.
+        let policy = serde_json::json!({
+            "id": "p", "state": "on", "displayName": "x",
+            "conditions": { "clientAppTypes": ["all", "fax"], "users": { "includeUsers": ["All"] } },
+            "sessionControls": { "signInFrequency": { "isEnabled": true, "type": "weeks" } },
+        });
+        let v = check_value("microsoft.graph.conditionalAccessPolicy", &policy);
+        assert_eq!(v.len(), 3, "{v:#?}");
+        let target = serde_json::json!({ "id": "a", "target": { "groupId": "g" } });
+        assert_eq!(check_value("microsoft.graph.deviceConfigurationAssignment", &target).len(), 2);
+        let target = serde_json::json!({ "id": "a", "target": { "@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": "g" } });
+        assert!(check_value("microsoft.graph.deviceConfigurationAssignment", &target).is_empty());
+        let wrong = serde_json::json!({ "@odata.type": "#microsoft.graph.user", "id": "n" });
+        assert_eq!(check_value("microsoft.graph.namedLocation", &wrong).len(), 1);
+        let flags =
+            serde_json::json!({ "id": "s", "allowedCombinations": ["password,sms", "fido2", "password,pigeon"] });
+        assert_eq!(check_value("microsoft.graph.authenticationStrengthPolicy", &flags).len(), 1);
+        assert!(check_value("Collection(Edm.Int32)", &serde_json::json!([1, 2])).is_empty());
+        assert_eq!(check_value("Edm.Boolean", &serde_json::json!(1)).len(), 1);
+
+        // Response pages: items checked one by one, annotations allowed; members carry their type.
+        let page = serde_json::json!({
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#directoryObjects",
+            "@odata.nextLink": "https://graph.microsoft.com/v1.0/groups/g/members?$skiptoken=x",
+            "value": [
+                { "@odata.type": "#microsoft.graph.user", "id": "u", "userPrincipalName": "a@b.c" },
+                { "@odata.type": "#microsoft.graph.group", "id": "g", "securityEnabled": "yes" },
+            ],
+        });
+        let v = check_response("microsoft.graph.directoryObject", &page);
+        assert_eq!(v.len(), 1, "{v:#?}");
+        assert!(v[0].starts_with("$.value[1].securityEnabled"), "{v:#?}");
     }
 }

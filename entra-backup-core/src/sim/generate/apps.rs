@@ -1,9 +1,10 @@
 //! Applications, service principals, app role assignments and delegated permission grants.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::data::{FIRST_PARTY, GRAPH_APP_ID, GRAPH_APP_ROLES, GRAPH_SCOPES, MICROSOFT_TENANT, PARTNERS};
-use super::{AppInfo, Gen, GroupKind, Rel, b64, b64url, guid_bytes, hex_upper, merge, random_bytes, ts};
+use super::data::{FIRST_PARTY, GRAPH_APP_ID, GRAPH_APP_ROLES, GRAPH_SCOPES, MICROSOFT_TENANT};
+use super::{AppInfo, Gen, GroupKind, Rel, b64, b64url, guid_bytes, hex_upper, random_bytes, ts};
+use super::{J, NULL};
 use crate::sim::{Ref, Rng};
 
 /// What an application registration is for.
@@ -21,15 +22,41 @@ enum AppKind {
     Pipeline,
 }
 
+/// The Azure CLI: the app that created registrations made from pipelines.
+const AZURE_CLI_APP_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+
 const APP_NAMES: &[&str] = &[
-    "HR Portal", "Expense Tracker", "Backup Service", "Deployment Pipeline", "Customer Portal", "Inventory API",
-    "Reporting Service", "Intranet", "Travel Booking", "Helpdesk Bot", "Payroll Connector", "Data Sync",
-    "Partner Portal", "Mobile Companion", "Analytics Dashboard", "Identity Governance Scripts", "Sales Insights",
-    "Document Workflow", "Onboarding Automation", "Security Scanner",
+    "HR Portal",
+    "Expense Tracker",
+    "Backup Service",
+    "Deployment Pipeline",
+    "Customer Portal",
+    "Inventory API",
+    "Reporting Service",
+    "Intranet",
+    "Travel Booking",
+    "Helpdesk Bot",
+    "Payroll Connector",
+    "Data Sync",
+    "Partner Portal",
+    "Mobile Companion",
+    "Analytics Dashboard",
+    "Identity Governance Scripts",
+    "Sales Insights",
+    "Document Workflow",
+    "Onboarding Automation",
+    "Security Scanner",
 ];
 
 /// Gallery and multi-tenant apps: app id owner's tenant comes from the rng, name, SSO mode.
-const GALLERY: &[(&str, &str)] = &[("Salesforce", "saml"), ("ServiceNow", "saml"), ("Zoom", "saml"), ("Slack", "oidc"), ("Workday", "saml"), ("DocuSign", "saml")];
+const GALLERY: &[(&str, &str)] = &[
+    ("Salesforce", "saml"),
+    ("ServiceNow", "saml"),
+    ("Zoom", "saml"),
+    ("Slack", "oidc"),
+    ("Workday", "saml"),
+    ("DocuSign", "saml"),
+];
 
 impl Gen<'_> {
     pub(super) fn applications(&mut self) {
@@ -41,21 +68,21 @@ impl Gen<'_> {
         let graph_roles: Vec<Value> = GRAPH_APP_ROLES
             .iter()
             .map(|(id, value, name)| {
-                json!({
-                    "allowedMemberTypes": ["Application"],
+                obj! {
+                    "allowedMemberTypes": arr!["Application"],
                     "description": format!("Allows the app to {} without a signed-in user.", name.to_lowercase()),
                     "displayName": name,
                     "id": id,
                     "isEnabled": true,
                     "origin": "Application",
                     "value": value,
-                })
+                }
             })
             .collect();
         let graph_scopes: Vec<Value> = GRAPH_SCOPES
             .iter()
             .map(|(id, value, name)| {
-                json!({
+                obj!{
                     "adminConsentDescription": format!("Allows the app to {} on behalf of the signed-in user.", name.to_lowercase()),
                     "adminConsentDisplayName": name,
                     "id": id,
@@ -65,60 +92,64 @@ impl Gen<'_> {
                     "userConsentDescription": format!("Allows the app to {} on your behalf.", name.to_lowercase()),
                     "userConsentDisplayName": name,
                     "value": value,
-                })
+                }
             })
             .collect();
         for (app_id, name, spns) in FIRST_PARTY {
             let id = sp_rng.guid();
             let is_graph = *app_id == GRAPH_APP_ID;
-            let json = json!({
-                "id": id,
-                "deletedDateTime": null,
+            let json = obj! {
+                "id": &id,
+                "deletedDateTime": NULL,
                 "accountEnabled": true,
-                "addIns": [],
-                "alternativeNames": [],
-                "appDescription": null,
+                "addIns": arr![],
+                "alternativeNames": arr![],
+                "appDescription": NULL,
                 "appDisplayName": name,
                 "appId": app_id,
-                "applicationTemplateId": null,
+                "applicationTemplateId": NULL,
                 "appOwnerOrganizationId": MICROSOFT_TENANT,
                 "appRoleAssignmentRequired": false,
-                "appRoles": if is_graph { json!(graph_roles) } else { json!([]) },
-                "description": null,
-                "disabledByMicrosoftStatus": null,
+                "appRoles": if is_graph { J::j(&graph_roles) } else { arr![] },
+                "description": NULL,
+                "disabledByMicrosoftStatus": NULL,
                 "displayName": name,
-                "homepage": null,
+                "homepage": NULL,
                 "info": info(None),
-                "keyCredentials": [],
-                "loginUrl": null,
-                "logoutUrl": null,
-                "notes": null,
-                "notificationEmailAddresses": [],
-                "oauth2PermissionScopes": if is_graph { json!(graph_scopes) } else { json!([]) },
-                "passwordCredentials": [],
-                "preferredSingleSignOnMode": null,
-                "preferredTokenSigningKeyThumbprint": null,
-                "replyUrls": [],
-                "resourceSpecificApplicationPermissions": [],
-                "samlSingleSignOnSettings": null,
+                "keyCredentials": arr![],
+                "loginUrl": NULL,
+                "logoutUrl": NULL,
+                "notes": NULL,
+                "notificationEmailAddresses": arr![],
+                "oauth2PermissionScopes": if is_graph { J::j(&graph_scopes) } else { arr![] },
+                "passwordCredentials": arr![],
+                "preferredSingleSignOnMode": NULL,
+                "preferredTokenSigningKeyThumbprint": NULL,
+                "replyUrls": arr![],
+                "resourceSpecificApplicationPermissions": arr![],
+                "samlSingleSignOnSettings": NULL,
                 "servicePrincipalNames": spns,
                 "servicePrincipalType": "Application",
                 "signInAudience": "AzureADMultipleOrgs",
-                "tags": [],
-                "tokenEncryptionKeyId": null,
-                "verifiedPublisher": { "displayName": null, "verifiedPublisherId": null, "addedDateTime": null },
-            });
+                "tags": arr![],
+                "tokenEncryptionKeyId": NULL,
+                "verifiedPublisher": obj!{ "displayName": NULL, "verifiedPublisherId": NULL, "addedDateTime": NULL },
+            };
             // Microsoft Graph's low-risk delegated permissions, as an admin classified them.
             let classifications: Vec<Value> = if is_graph {
                 GRAPH_SCOPES
                     .iter()
                     .filter(|(_, v, _)| matches!(*v, "User.Read" | "openid" | "profile" | "email" | "offline_access"))
-                    .map(|(pid, v, _)| json!({ "id": sp_rng.guid(), "classification": "low", "permissionId": pid, "permissionName": v }))
+                    .map(|(pid, v, _)| obj!{ "id": sp_rng.guid(), "classification": "low", "permissionId": pid, "permissionName": v })
                     .collect()
             } else {
                 vec![]
             };
-            self.put("servicePrincipals", json, vec![("delegatedPermissionClassifications", Rel::Children(classifications))]);
+            self.put(
+                "servicePrincipals",
+                json,
+                vec![("delegatedPermissionClassifications", Rel::Children(classifications))],
+            );
             if is_graph {
                 self.graph_sp = id.clone();
             }
@@ -131,62 +162,62 @@ impl Gen<'_> {
             let app_id = sp_rng.guid();
             let role_id = sp_rng.guid();
             let created = self.past(&mut sp_rng, 30, 1500);
-            let json = json!({
-                "id": id,
-                "deletedDateTime": null,
+            let json = obj! {
+                "id": &id,
+                "deletedDateTime": NULL,
                 "accountEnabled": true,
-                "addIns": [],
-                "alternativeNames": [],
-                "appDescription": null,
+                "addIns": arr![],
+                "alternativeNames": arr![],
+                "appDescription": NULL,
                 "appDisplayName": name,
-                "appId": app_id,
+                "appId": &app_id,
                 "applicationTemplateId": sp_rng.guid(),
                 "appOwnerOrganizationId": sp_rng.guid(),
                 "appRoleAssignmentRequired": true,
-                "appRoles": [
-                    {
-                        "allowedMemberTypes": ["User"],
+                "appRoles": arr![
+                    obj!{
+                        "allowedMemberTypes": arr!["User"],
                         "description": "User",
                         "displayName": "User",
                         "id": role_id,
                         "isEnabled": true,
                         "origin": "Application",
-                        "value": null,
+                        "value": NULL,
                     },
-                    {
-                        "allowedMemberTypes": ["User"],
+                    obj!{
+                        "allowedMemberTypes": arr!["User"],
                         "description": "msiam_access",
                         "displayName": "msiam_access",
                         "id": sp_rng.guid(),
                         "isEnabled": true,
                         "origin": "Application",
-                        "value": null,
+                        "value": NULL,
                     },
                 ],
-                "description": null,
-                "disabledByMicrosoftStatus": null,
+                "description": NULL,
+                "disabledByMicrosoftStatus": NULL,
                 "displayName": name,
                 "homepage": format!("https://www.{}.com/?metadata={}|ISV9.1|primary|z", name.to_lowercase(), name.to_lowercase()),
                 "info": info(Some(&format!("https://www.{}.com", name.to_lowercase()))),
-                "keyCredentials": if *sso == "saml" { key_credentials(self, &mut sp_rng, created, name, "Verify") } else { json!([]) },
+                "keyCredentials": if *sso == "saml" { key_credentials(self, &mut sp_rng, created, name, "Verify") } else { arr![] },
                 "loginUrl": format!("https://login.{}.com", name.to_lowercase()),
-                "logoutUrl": null,
-                "notes": null,
-                "notificationEmailAddresses": [format!("it@{}", self.domain)],
-                "oauth2PermissionScopes": [],
-                "passwordCredentials": [],
+                "logoutUrl": NULL,
+                "notes": NULL,
+                "notificationEmailAddresses": arr![format!("it@{}", self.domain)],
+                "oauth2PermissionScopes": arr![],
+                "passwordCredentials": arr![],
                 "preferredSingleSignOnMode": sso,
-                "preferredTokenSigningKeyThumbprint": if *sso == "saml" { json!(hex_upper(&mut sp_rng, 40)) } else { Value::Null },
-                "replyUrls": [format!("https://login.{}.com/saml/acs", name.to_lowercase())],
-                "resourceSpecificApplicationPermissions": [],
-                "samlSingleSignOnSettings": if *sso == "saml" { json!({ "relayState": null }) } else { Value::Null },
-                "servicePrincipalNames": [app_id, format!("https://{}.com", name.to_lowercase())],
+                "preferredTokenSigningKeyThumbprint": if *sso == "saml" { J::j(hex_upper(&mut sp_rng, 40)) } else { Value::Null },
+                "replyUrls": arr![format!("https://login.{}.com/saml/acs", name.to_lowercase())],
+                "resourceSpecificApplicationPermissions": arr![],
+                "samlSingleSignOnSettings": if *sso == "saml" { obj!{ "relayState": NULL } } else { Value::Null },
+                "servicePrincipalNames": arr![&app_id, format!("https://{}.com", name.to_lowercase())],
                 "servicePrincipalType": "Application",
                 "signInAudience": "AzureADMultipleOrgs",
-                "tags": ["WindowsAzureActiveDirectoryIntegratedApp", "WindowsAzureActiveDirectoryGalleryApplicationPrimaryV1"],
-                "tokenEncryptionKeyId": null,
-                "verifiedPublisher": { "displayName": null, "verifiedPublisherId": null, "addedDateTime": null },
-            });
+                "tags": arr!["WindowsAzureActiveDirectoryIntegratedApp", "WindowsAzureActiveDirectoryGalleryApplicationPrimaryV1"],
+                "tokenEncryptionKeyId": NULL,
+                "verifiedPublisher": obj!{ "displayName": NULL, "verifiedPublisherId": NULL, "addedDateTime": NULL },
+            };
             self.put("servicePrincipals", json, vec![]);
             self.foreign_sps.push((id, app_id, name.to_string()));
         }
@@ -197,53 +228,54 @@ impl Gen<'_> {
             let app_id = sp_rng.guid();
             let sub = sp_rng.guid();
             let name = "func-contoso-sync";
-            let resource = format!("/subscriptions/{sub}/resourcegroups/rg-identity/providers/Microsoft.Web/sites/{name}");
-            let json = json!({
-                "id": id,
-                "deletedDateTime": null,
+            let resource =
+                format!("/subscriptions/{sub}/resourcegroups/rg-identity/providers/Microsoft.Web/sites/{name}");
+            let json = obj! {
+                "id": &id,
+                "deletedDateTime": NULL,
                 "accountEnabled": true,
-                "addIns": [],
-                "alternativeNames": ["isExplicit=False", resource],
-                "appDescription": null,
-                "appDisplayName": null,
-                "appId": app_id,
-                "applicationTemplateId": null,
-                "appOwnerOrganizationId": null,
+                "addIns": arr![],
+                "alternativeNames": arr!["isExplicit=False", resource],
+                "appDescription": NULL,
+                "appDisplayName": NULL,
+                "appId": &app_id,
+                "applicationTemplateId": NULL,
+                "appOwnerOrganizationId": NULL,
                 "appRoleAssignmentRequired": false,
-                "appRoles": [],
-                "description": null,
-                "disabledByMicrosoftStatus": null,
+                "appRoles": arr![],
+                "description": NULL,
+                "disabledByMicrosoftStatus": NULL,
                 "displayName": name,
-                "homepage": null,
+                "homepage": NULL,
                 "info": info(None),
-                "keyCredentials": [{
+                "keyCredentials": arr![obj!{
                     "customKeyIdentifier": hex_upper(&mut sp_rng, 40),
                     "displayName": format!("CN={app_id}, DC={}", self.tenant_id),
                     "endDateTime": ts(self.anchor + jiff::SignedDuration::from_hours(24 * 90)),
-                    "key": null,
+                    "key": NULL,
                     "keyId": sp_rng.guid(),
                     "startDateTime": ts(self.past(&mut sp_rng, 0, 90)),
                     "type": "AsymmetricX509Cert",
                     "usage": "Verify",
                 }],
-                "loginUrl": null,
-                "logoutUrl": null,
-                "notes": null,
-                "notificationEmailAddresses": [],
-                "oauth2PermissionScopes": [],
-                "passwordCredentials": [],
-                "preferredSingleSignOnMode": null,
-                "preferredTokenSigningKeyThumbprint": null,
-                "replyUrls": [],
-                "resourceSpecificApplicationPermissions": [],
-                "samlSingleSignOnSettings": null,
-                "servicePrincipalNames": [app_id, format!("https://identity.azure.net/{}", b64(&random_bytes::<24>(&mut sp_rng)))],
+                "loginUrl": NULL,
+                "logoutUrl": NULL,
+                "notes": NULL,
+                "notificationEmailAddresses": arr![],
+                "oauth2PermissionScopes": arr![],
+                "passwordCredentials": arr![],
+                "preferredSingleSignOnMode": NULL,
+                "preferredTokenSigningKeyThumbprint": NULL,
+                "replyUrls": arr![],
+                "resourceSpecificApplicationPermissions": arr![],
+                "samlSingleSignOnSettings": NULL,
+                "servicePrincipalNames": arr![&app_id, format!("https://identity.azure.net/{}", b64(&random_bytes::<24>(&mut sp_rng)))],
                 "servicePrincipalType": "ManagedIdentity",
-                "signInAudience": null,
-                "tags": [],
-                "tokenEncryptionKeyId": null,
-                "verifiedPublisher": { "displayName": null, "verifiedPublisherId": null, "addedDateTime": null },
-            });
+                "signInAudience": NULL,
+                "tags": arr![],
+                "tokenEncryptionKeyId": NULL,
+                "verifiedPublisher": obj!{ "displayName": NULL, "verifiedPublisherId": NULL, "addedDateTime": NULL },
+            };
             self.put("servicePrincipals", json, vec![]);
             self.foreign_sps.push((id, app_id, name.to_string()));
         }
@@ -255,7 +287,8 @@ impl Gen<'_> {
             let app_id = rng.guid();
             let sp_id = rng.guid();
             let base = APP_NAMES[i % APP_NAMES.len()];
-            let name = if i < APP_NAMES.len() { base.to_string() } else { format!("{base} {}", i / APP_NAMES.len() + 1) };
+            let name =
+                if i < APP_NAMES.len() { base.to_string() } else { format!("{base} {}", i / APP_NAMES.len() + 1) };
             let kind = match i % 6 {
                 0 | 3 => AppKind::Web,
                 1 => AppKind::Daemon,
@@ -264,7 +297,8 @@ impl Gen<'_> {
                 _ => AppKind::Pipeline,
             };
             let created = self.past(&mut rng, 20, 1500);
-            let slug: String = name.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+            let slug: String =
+                name.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
             let host = format!("https://{slug}.{}", self.domain);
 
             // Graph permissions it asks for.
@@ -288,12 +322,12 @@ impl Gen<'_> {
             let resource_access: Vec<Value> = scopes
                 .iter()
                 .filter_map(|s| GRAPH_SCOPES.iter().find(|(_, v, _)| v == s))
-                .map(|(id, _, _)| json!({ "id": id, "type": "Scope" }))
-                .chain(app_roles.iter().map(|id| json!({ "id": id, "type": "Role" })))
+                .map(|(id, _, _)| obj! { "id": id, "type": "Scope" })
+                .chain(app_roles.iter().map(|id| obj! { "id": id, "type": "Role" }))
                 .collect();
 
             // Its own API and roles.
-            let own_scope = json!({
+            let own_scope = obj! {
                 "adminConsentDescription": format!("Allow the application to access {name} on behalf of the signed-in user."),
                 "adminConsentDisplayName": format!("Access {name}"),
                 "id": rng.guid(),
@@ -302,28 +336,28 @@ impl Gen<'_> {
                 "userConsentDescription": format!("Allow the application to access {name} on your behalf."),
                 "userConsentDisplayName": format!("Access {name}"),
                 "value": "user_impersonation",
-            });
+            };
             let exposes_api = matches!(kind, AppKind::Api | AppKind::Web);
             let own_roles: Vec<Value> = if matches!(kind, AppKind::Api | AppKind::Web) {
                 vec![
-                    json!({
-                        "allowedMemberTypes": ["User"],
+                    obj! {
+                        "allowedMemberTypes": arr!["User"],
                         "description": format!("Readers of {name}"),
                         "displayName": "Reader",
                         "id": rng.guid(),
                         "isEnabled": true,
                         "origin": "Application",
                         "value": "Reader",
-                    }),
-                    json!({
-                        "allowedMemberTypes": ["User", "Application"],
+                    },
+                    obj! {
+                        "allowedMemberTypes": arr!["User", "Application"],
                         "description": format!("Administrators of {name}"),
                         "displayName": "Administrator",
                         "id": rng.guid(),
                         "isEnabled": true,
                         "origin": "Application",
                         "value": "Admin",
-                    }),
+                    },
                 ]
             } else {
                 vec![]
@@ -332,22 +366,26 @@ impl Gen<'_> {
                 AppKind::Web => vec![format!("{host}/signin-oidc"), "https://localhost:5001/signin-oidc".to_string()],
                 _ => vec![],
             };
-            let spa_redirects: Vec<String> = if kind == AppKind::Spa { vec![format!("{host}/"), "http://localhost:3000/".to_string()] } else { vec![] };
+            let spa_redirects: Vec<String> = if kind == AppKind::Spa {
+                vec![format!("{host}/"), "http://localhost:3000/".to_string()]
+            } else {
+                vec![]
+            };
             let password_credentials = if matches!(kind, AppKind::Daemon | AppKind::Web) || rng.chance(0.2) {
                 let k = 1 + rng.below(2);
                 (0..k)
                     .map(|j| {
                         let start = self.past(&mut rng, 0, 700);
                         let end = start + jiff::SignedDuration::from_hours(24 * if j == 0 { 730 } else { 180 });
-                        json!({
-                            "customKeyIdentifier": null,
+                        obj!{
+                            "customKeyIdentifier": NULL,
                             "displayName": if j == 0 { "Production secret" } else { "Rotation" },
                             "endDateTime": ts(end),
                             "hint": format!("{}{}", (b'a' + rng.below(26) as u8) as char, hex_upper(&mut rng, 2).to_lowercase()),
                             "keyId": rng.guid(),
-                            "secretText": null,
+                            "secretText": NULL,
                             "startDateTime": ts(start),
-                        })
+                        }
                     })
                     .collect::<Vec<_>>()
             } else {
@@ -356,70 +394,83 @@ impl Gen<'_> {
             let key_creds = if matches!(kind, AppKind::Daemon | AppKind::Api) && rng.chance(0.6) {
                 key_credentials(self, &mut rng, created, &name, "Verify")
             } else {
-                json!([])
+                arr![]
             };
             let multi = kind == AppKind::Api && rng.chance(0.5);
             let audience = if multi { "AzureADMultipleOrgs" } else { "AzureADMyOrg" };
-            let identifier_uris = if exposes_api { json!([format!("api://{app_id}")]) } else { json!([]) };
-            let mut app_json = json!({
-                "id": object_id,
-                "deletedDateTime": null,
-                "appId": app_id,
-                "applicationTemplateId": null,
-                "disabledByMicrosoftStatus": null,
+            let identifier_uris = if exposes_api { arr![format!("api://{app_id}")] } else { arr![] };
+            let app_json = obj! {
+                "id": &object_id,
+                "deletedDateTime": NULL,
+                "appId": &app_id,
+                "applicationTemplateId": NULL,
+                "disabledByMicrosoftStatus": NULL,
                 "createdDateTime": ts(created),
-                "displayName": name,
-                "description": if rng.chance(0.5) { json!(format!("{name} ({})", self.company)) } else { Value::Null },
-                "groupMembershipClaims": if kind == AppKind::Web && rng.chance(0.5) { json!("SecurityGroup") } else { Value::Null },
+                "displayName": &name,
+                "description": if rng.chance(0.5) { J::j(format!("{name} ({})", self.company)) } else { Value::Null },
+                "groupMembershipClaims": if kind == AppKind::Web && rng.chance(0.5) { J::j("SecurityGroup") } else { Value::Null },
                 "identifierUris": identifier_uris,
-                "isDeviceOnlyAuthSupported": null,
-                "isFallbackPublicClient": null,
-                "nativeAuthenticationApisEnabled": null,
-                "notes": null,
-                "publisherDomain": self.domain,
-                "serviceManagementReference": null,
+                "isDeviceOnlyAuthSupported": NULL,
+                "isFallbackPublicClient": NULL,
+                "nativeAuthenticationApisEnabled": NULL,
+                "notes": NULL,
+                "publisherDomain": &self.domain,
+                "serviceManagementReference": NULL,
                 "signInAudience": audience,
-                "tags": [],
-                "tokenEncryptionKeyId": null,
-                "uniqueName": null,
-                "samlMetadataUrl": null,
-                "defaultRedirectUri": null,
-                "certification": null,
+                "tags": arr![],
+                "tokenEncryptionKeyId": NULL,
+                "uniqueName": NULL,
+                "samlMetadataUrl": NULL,
+                "defaultRedirectUri": NULL,
+                "certification": NULL,
                 "optionalClaims": if kind == AppKind::Web && rng.chance(0.4) {
-                    json!({
-                        "accessToken": [],
-                        "idToken": [{ "additionalProperties": [], "essential": false, "name": "upn", "source": null }],
-                        "saml2Token": [],
-                    })
+                    obj!{
+                        "accessToken": arr![],
+                        "idToken": arr![obj!{ "additionalProperties": arr![], "essential": false, "name": "upn", "source": NULL }],
+                        "saml2Token": arr![],
+                    }
                 } else { Value::Null },
-                "requestSignatureVerification": null,
-            });
-            merge(&mut app_json, json!({
-                "addIns": [],
-                "api": {
-                    "acceptMappedClaims": null,
-                    "knownClientApplications": [],
-                    "requestedAccessTokenVersion": if exposes_api { json!(2) } else { Value::Null },
-                    "oauth2PermissionScopes": if exposes_api { json!([own_scope]) } else { json!([]) },
-                    "preAuthorizedApplications": [],
+                "requestSignatureVerification": NULL,
+                "authenticationBehaviors": NULL,
+                "createdByAppId": if kind == AppKind::Pipeline { J::j(AZURE_CLI_APP_ID) } else { Value::Null },
+                "isDisabled": NULL,
+                "managerApplications": arr![],
+                "oauth2RequirePostResponse": false,
+                "servicePrincipalLockConfiguration": if created > self.anchor - jiff::SignedDuration::from_hours(24 * 500) {
+                    obj!{
+                        "isEnabled": true,
+                        "allProperties": true,
+                        "credentialsWithUsageVerify": true,
+                        "credentialsWithUsageSign": true,
+                        "tokenEncryptionKeyId": true,
+                    }
+                } else { Value::Null },
+
+                "addIns": arr![],
+                "api": obj!{
+                    "acceptMappedClaims": NULL,
+                    "knownClientApplications": arr![],
+                    "requestedAccessTokenVersion": if exposes_api { J::j(2) } else { Value::Null },
+                    "oauth2PermissionScopes": if exposes_api { arr![&own_scope] } else { arr![] },
+                    "preAuthorizedApplications": arr![],
                 },
                 "appRoles": own_roles,
                 "info": info(if kind == AppKind::Web { Some(host.as_str()) } else { None }),
                 "keyCredentials": key_creds,
-                "parentalControlSettings": { "countriesBlockedForMinors": [], "legalAgeGroupRule": "Allow" },
+                "parentalControlSettings": obj!{ "countriesBlockedForMinors": arr![], "legalAgeGroupRule": "Allow" },
                 "passwordCredentials": password_credentials,
-                "publicClient": { "redirectUris": [] },
-                "requiredResourceAccess": [{ "resourceAppId": GRAPH_APP_ID, "resourceAccess": resource_access }],
-                "verifiedPublisher": { "displayName": null, "verifiedPublisherId": null, "addedDateTime": null },
-                "web": {
-                    "homePageUrl": if kind == AppKind::Web { json!(host) } else { Value::Null },
-                    "logoutUrl": null,
-                    "redirectUris": redirects,
-                    "implicitGrantSettings": { "enableAccessTokenIssuance": false, "enableIdTokenIssuance": kind == AppKind::Web && rng.chance(0.3) },
-                    "redirectUriSettings": redirects.iter().map(|u| json!({ "uri": u, "index": null })).collect::<Vec<_>>(),
+                "publicClient": obj!{ "redirectUris": arr![] },
+                "requiredResourceAccess": arr![obj!{ "resourceAppId": GRAPH_APP_ID, "resourceAccess": resource_access }],
+                "verifiedPublisher": obj!{ "displayName": NULL, "verifiedPublisherId": NULL, "addedDateTime": NULL },
+                "web": obj!{
+                    "homePageUrl": if kind == AppKind::Web { J::j(&host) } else { Value::Null },
+                    "logoutUrl": NULL,
+                    "redirectUris": &redirects,
+                    "implicitGrantSettings": obj!{ "enableAccessTokenIssuance": false, "enableIdTokenIssuance": kind == AppKind::Web && rng.chance(0.3) },
+                    "redirectUriSettings": redirects.iter().map(|u| obj!{ "uri": u, "index": NULL }).collect::<Vec<_>>(),
                 },
-                "spa": { "redirectUris": spa_redirects },
-            }));
+                "spa": obj!{ "redirectUris": spa_redirects },
+            };
 
             let owners: Vec<Ref> = if owners_pool.is_empty() {
                 vec![]
@@ -430,41 +481,45 @@ impl Gen<'_> {
             let mut extension_properties = Vec::new();
             if i % 4 == 0 {
                 let compact = app_id.replace('-', "");
-                for (prop, ty, targets) in [("costCenter", "String", vec!["User"]), ("projectCode", "String", vec!["User", "Group"]), ("badgeNumber", "Integer", vec!["User"])]
-                    .into_iter()
-                    .take(1 + rng.below(3))
+                for (prop, ty, targets) in [
+                    ("costCenter", "String", vec!["User"]),
+                    ("projectCode", "String", vec!["User", "Group"]),
+                    ("badgeNumber", "Integer", vec!["User"]),
+                ]
+                .into_iter()
+                .take(1 + rng.below(3))
                 {
-                    extension_properties.push(json!({
+                    extension_properties.push(obj! {
                         "id": rng.guid(),
-                        "deletedDateTime": null,
-                        "appDisplayName": name,
+                        "deletedDateTime": NULL,
+                        "appDisplayName": &name,
                         "dataType": ty,
                         "isMultiValued": false,
                         "isSyncedFromOnPremises": false,
                         "name": format!("extension_{compact}_{prop}"),
                         "targetObjects": targets,
-                    }));
+                    });
                 }
             }
             let mut federated = Vec::new();
-            if kind == AppKind::Pipeline || (kind == AppKind::Daemon && rng.chance(0.3)) {
-                federated.push(json!({
+            if kind == AppKind::Pipeline || (kind == AppKind::Daemon && (i == 1 || rng.chance(0.3))) {
+                federated.push(obj! {
                     "id": rng.guid(),
-                    "audiences": ["api://AzureADTokenExchange"],
+                    "audiences": arr!["api://AzureADTokenExchange"],
                     "description": "GitHub Actions deployments from main",
                     "issuer": "https://token.actions.githubusercontent.com",
                     "name": "github-main",
                     "subject": format!("repo:contoso/{slug}:ref:refs/heads/main"),
-                }));
+                });
                 if rng.chance(0.5) {
-                    federated.push(json!({
+                    federated.push(obj! {
                         "id": rng.guid(),
-                        "audiences": ["api://AzureADTokenExchange"],
+                        "audiences": arr!["api://AzureADTokenExchange"],
                         "description": "Pull request validation",
                         "issuer": "https://token.actions.githubusercontent.com",
                         "name": "github-pr",
                         "subject": format!("repo:contoso/{slug}:pull_request"),
-                    }));
+                    });
                 }
             }
             self.put(
@@ -477,43 +532,43 @@ impl Gen<'_> {
                 ],
             );
 
-            let sp_json = json!({
-                "id": sp_id,
-                "deletedDateTime": null,
+            let sp_json = obj! {
+                "id": &sp_id,
+                "deletedDateTime": NULL,
                 "accountEnabled": true,
-                "addIns": [],
-                "alternativeNames": [],
-                "appDescription": null,
-                "appDisplayName": name,
-                "appId": app_id,
-                "applicationTemplateId": null,
-                "appOwnerOrganizationId": self.tenant_id,
+                "addIns": arr![],
+                "alternativeNames": arr![],
+                "appDescription": NULL,
+                "appDisplayName": &name,
+                "appId": &app_id,
+                "applicationTemplateId": NULL,
+                "appOwnerOrganizationId": &self.tenant_id,
                 "appRoleAssignmentRequired": kind == AppKind::Web && rng.chance(0.5),
-                "appRoles": app_json["appRoles"],
-                "description": null,
-                "disabledByMicrosoftStatus": null,
-                "displayName": name,
-                "homepage": app_json["web"]["homePageUrl"],
-                "info": app_json["info"],
-                "keyCredentials": [],
-                "loginUrl": null,
-                "logoutUrl": null,
-                "notes": null,
-                "notificationEmailAddresses": [],
-                "oauth2PermissionScopes": app_json["api"]["oauth2PermissionScopes"],
-                "passwordCredentials": [],
-                "preferredSingleSignOnMode": null,
-                "preferredTokenSigningKeyThumbprint": null,
-                "replyUrls": app_json["web"]["redirectUris"],
-                "resourceSpecificApplicationPermissions": [],
-                "samlSingleSignOnSettings": null,
-                "servicePrincipalNames": if exposes_api { json!([format!("api://{app_id}"), app_id]) } else { json!([app_id]) },
+                "appRoles": &app_json["appRoles"],
+                "description": NULL,
+                "disabledByMicrosoftStatus": NULL,
+                "displayName": &name,
+                "homepage": &app_json["web"]["homePageUrl"],
+                "info": &app_json["info"],
+                "keyCredentials": arr![],
+                "loginUrl": NULL,
+                "logoutUrl": NULL,
+                "notes": NULL,
+                "notificationEmailAddresses": arr![],
+                "oauth2PermissionScopes": &app_json["api"]["oauth2PermissionScopes"],
+                "passwordCredentials": arr![],
+                "preferredSingleSignOnMode": NULL,
+                "preferredTokenSigningKeyThumbprint": NULL,
+                "replyUrls": &app_json["web"]["redirectUris"],
+                "resourceSpecificApplicationPermissions": arr![],
+                "samlSingleSignOnSettings": NULL,
+                "servicePrincipalNames": if exposes_api { arr![format!("api://{app_id}"), &app_id] } else { arr![&app_id] },
                 "servicePrincipalType": "Application",
                 "signInAudience": audience,
-                "tags": ["HideApp", "WindowsAzureActiveDirectoryIntegratedApp"],
-                "tokenEncryptionKeyId": null,
-                "verifiedPublisher": { "displayName": null, "verifiedPublisherId": null, "addedDateTime": null },
-            });
+                "tags": arr!["HideApp", "WindowsAzureActiveDirectoryIntegratedApp"],
+                "tokenEncryptionKeyId": NULL,
+                "verifiedPublisher": obj!{ "displayName": NULL, "verifiedPublisherId": NULL, "addedDateTime": NULL },
+            };
             self.put("servicePrincipals", sp_json, vec![("owners", Rel::Links(owners))]);
             self.apps.push(AppInfo { object_id, app_id, display_name: name, sp_id, app_roles, scopes });
         }
@@ -536,17 +591,17 @@ impl Gen<'_> {
             let app = self.apps[a].clone();
             for role in &app.app_roles {
                 let created = self.past(&mut rng, 0, 700);
-                let assignment = json!({
+                let assignment = obj! {
                     "id": b64url(&[guid_bytes(&app.sp_id), random_bytes::<16>(&mut rng)].concat()),
-                    "deletedDateTime": null,
+                    "deletedDateTime": NULL,
                     "appRoleId": role,
                     "createdDateTime": ts(created.min(anchor)),
-                    "principalDisplayName": app.display_name,
-                    "principalId": app.sp_id,
+                    "principalDisplayName": &app.display_name,
+                    "principalId": &app.sp_id,
                     "principalType": "ServicePrincipal",
                     "resourceDisplayName": "Microsoft Graph",
-                    "resourceId": graph_sp,
-                });
+                    "resourceId": &graph_sp,
+                };
                 self.assign(assignment, ("servicePrincipals", &app.sp_id), ("servicePrincipals", &graph_sp));
             }
         }
@@ -566,38 +621,39 @@ impl Gen<'_> {
             }
         }
         let members = self.member_users();
-        let groups = self.groups_of(&[GroupKind::Security, GroupKind::Unified, GroupKind::DynamicSecurity, GroupKind::Synced]);
+        let groups =
+            self.groups_of(&[GroupKind::Security, GroupKind::Unified, GroupKind::DynamicSecurity, GroupKind::Synced]);
         for (sp, sp_name, role) in targets {
             let k = 2 + rng.below(10);
             for u in Self::sample(&mut rng, &members, k) {
                 let user = self.users[u].clone();
-                let a = json!({
+                let a = obj! {
                     "id": b64url(&[guid_bytes(&user.id), random_bytes::<16>(&mut rng)].concat()),
-                    "deletedDateTime": null,
-                    "appRoleId": role,
+                    "deletedDateTime": NULL,
+                    "appRoleId": &role,
                     "createdDateTime": ts(self.past(&mut rng, 0, 700)),
-                    "principalDisplayName": user.display_name,
-                    "principalId": user.id,
+                    "principalDisplayName": &user.display_name,
+                    "principalId": &user.id,
                     "principalType": "User",
-                    "resourceDisplayName": sp_name,
-                    "resourceId": sp,
-                });
+                    "resourceDisplayName": &sp_name,
+                    "resourceId": &sp,
+                };
                 self.assign(a, ("users", &user.id), ("servicePrincipals", &sp));
             }
             let k = 1 + rng.below(2);
             for g in Self::sample(&mut rng, &groups, k) {
                 let group = self.groups[g].clone();
-                let a = json!({
+                let a = obj! {
                     "id": b64url(&[guid_bytes(&group.id), random_bytes::<16>(&mut rng)].concat()),
-                    "deletedDateTime": null,
-                    "appRoleId": role,
+                    "deletedDateTime": NULL,
+                    "appRoleId": &role,
                     "createdDateTime": ts(self.past(&mut rng, 0, 700)),
-                    "principalDisplayName": group.display_name,
-                    "principalId": group.id,
+                    "principalDisplayName": &group.display_name,
+                    "principalId": &group.id,
                     "principalType": "Group",
-                    "resourceDisplayName": sp_name,
-                    "resourceId": sp,
-                });
+                    "resourceDisplayName": &sp_name,
+                    "resourceId": &sp,
+                };
                 self.assign(a, ("groups", &group.id), ("servicePrincipals", &sp));
             }
         }
@@ -608,8 +664,18 @@ impl Gen<'_> {
     fn assign(&mut self, assignment: Value, principal: (&'static str, &str), resource: (&'static str, &str)) {
         self.add_child(principal.0, principal.1, "appRoleAssignments", assignment.clone());
         self.add_child(resource.0, resource.1, "appRoleAssignedTo", assignment);
-        self.add_link(principal.0, principal.1, "appRoleAssignments", Ref { category: resource.0, id: resource.1.to_string() });
-        self.add_link(resource.0, resource.1, "appRoleAssignedTo", Ref { category: principal.0, id: principal.1.to_string() });
+        self.add_link(
+            principal.0,
+            principal.1,
+            "appRoleAssignments",
+            Ref { category: resource.0, id: resource.1.to_string() },
+        );
+        self.add_link(
+            resource.0,
+            resource.1,
+            "appRoleAssignedTo",
+            Ref { category: principal.0, id: principal.1.to_string() },
+        );
     }
 
     pub(super) fn oauth2_grants(&mut self) {
@@ -624,28 +690,28 @@ impl Gen<'_> {
             }
             if rng.chance(0.8) {
                 // Admin consent for everyone.
-                let json = json!({
+                let json = obj! {
                     "id": b64url(&[guid_bytes(&app.sp_id), guid_bytes(&graph_sp)].concat()),
-                    "clientId": app.sp_id,
+                    "clientId": &app.sp_id,
                     "consentType": "AllPrincipals",
-                    "principalId": null,
-                    "resourceId": graph_sp,
+                    "principalId": NULL,
+                    "resourceId": &graph_sp,
                     "scope": delegated.join(" "),
-                });
+                };
                 self.put("oauth2PermissionGrants", json, vec![]);
             } else {
                 // Users consented one by one.
                 let k = 1 + rng.below(8);
                 for u in Self::sample(&mut rng, &members, k) {
                     let user = &self.users[u];
-                    let json = json!({
+                    let json = obj! {
                         "id": b64url(&[guid_bytes(&app.sp_id), guid_bytes(&graph_sp), guid_bytes(&user.id)].concat()),
-                        "clientId": app.sp_id,
+                        "clientId": &app.sp_id,
                         "consentType": "Principal",
-                        "principalId": user.id,
-                        "resourceId": graph_sp,
+                        "principalId": &user.id,
+                        "resourceId": &graph_sp,
                         "scope": delegated.iter().filter(|s| !s.contains("All")).copied().collect::<Vec<_>>().join(" "),
-                    });
+                    };
                     self.put("oauth2PermissionGrants", json, vec![]);
                 }
             }
@@ -654,44 +720,43 @@ impl Gen<'_> {
         if let Some((sp, _, _)) = self.foreign_sps.iter().find(|(_, _, n)| n == "Slack").cloned() {
             for u in Self::sample(&mut rng, &members, 3) {
                 let user = &self.users[u];
-                let json = json!({
+                let json = obj! {
                     "id": b64url(&[guid_bytes(&sp), guid_bytes(&graph_sp), guid_bytes(&user.id)].concat()),
-                    "clientId": sp,
+                    "clientId": &sp,
                     "consentType": "Principal",
-                    "principalId": user.id,
-                    "resourceId": graph_sp,
+                    "principalId": &user.id,
+                    "resourceId": &graph_sp,
                     "scope": "openid profile email offline_access User.Read",
-                });
+                };
                 self.put("oauth2PermissionGrants", json, vec![]);
             }
         }
-        let _ = PARTNERS;
     }
 }
 
 /// `info` of an application or service principal.
 fn info(home: Option<&str>) -> Value {
-    json!({
-        "logoUrl": null,
-        "marketingUrl": null,
+    obj! {
+        "logoUrl": NULL,
+        "marketingUrl": NULL,
         "privacyStatementUrl": home.map(|h| format!("{h}/privacy")),
-        "supportUrl": null,
+        "supportUrl": NULL,
         "termsOfServiceUrl": home.map(|h| format!("{h}/terms")),
-    })
+    }
 }
 
 /// A certificate credential (Graph returns `key` as null in lists).
 fn key_credentials(g: &Gen<'_>, rng: &mut Rng, created: jiff::Timestamp, name: &str, usage: &str) -> Value {
     let start = g.after(rng, created, 200);
     let end = start + jiff::SignedDuration::from_hours(24 * 365 * 2);
-    json!([{
+    arr![obj! {
         "customKeyIdentifier": b64(&random_bytes::<20>(rng)),
         "displayName": format!("CN={name}"),
         "endDateTime": ts(end),
-        "key": null,
+        "key": NULL,
         "keyId": rng.guid(),
         "startDateTime": ts(start),
         "type": "AsymmetricX509Cert",
         "usage": usage,
-    }])
+    }]
 }

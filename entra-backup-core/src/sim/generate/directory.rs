@@ -3,13 +3,13 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::data::{DEPARTMENTS, FIRST_NAMES, LAST_NAMES, PARTNERS, SITES, SKUS};
 use super::{
-    DeviceInfo, Gen, GroupInfo, GroupKind, Rel, UserInfo, b64, cloud_sid, hex_upper, random_bytes, merge, rule_matches,
-    ts, weighted,
+    DeviceInfo, Gen, GroupInfo, GroupKind, Rel, UserInfo, b64, cloud_sid, hex_upper, random_bytes, ts, weighted,
 };
+use super::{J, NULL};
 use crate::sim::{Ref, Rng};
 
 /// Share of users that are guests, and of members synced from on-premises AD.
@@ -22,42 +22,42 @@ impl Gen<'_> {
         let created = self.past(&mut rng, 1500, 2500);
         let site = &SITES[0];
         let plans = self.assigned_plans_for(&[0, 1], created);
-        let org = json!({
-            "id": self.tenant_id,
-            "deletedDateTime": null,
-            "businessPhones": ["+1 206 555 0100"],
-            "city": site.city,
-            "country": site.country,
-            "countryLetterCode": site.code,
+        let org = obj! {
+            "id": &self.tenant_id,
+            "deletedDateTime": NULL,
+            "businessPhones": arr!["+1 206 555 0100"],
+            "city": &site.city,
+            "country": &site.country,
+            "countryLetterCode": &site.code,
             "createdDateTime": ts(created),
-            "defaultUsageLocation": site.code,
-            "displayName": self.company,
-            "marketingNotificationEmails": [format!("it@{}", self.domain)],
+            "defaultUsageLocation": &site.code,
+            "displayName": &self.company,
+            "marketingNotificationEmails": arr![format!("it@{}", self.domain)],
             "onPremisesLastSyncDateTime": ts(self.past(&mut rng, 0, 1)),
             "onPremisesSyncEnabled": true,
-            "partnerTenantType": null,
-            "postalCode": site.postal_code,
+            "partnerTenantType": NULL,
+            "postalCode": &site.postal_code,
             "preferredLanguage": "en",
-            "securityComplianceNotificationMails": [format!("security@{}", self.domain)],
-            "securityComplianceNotificationPhones": [],
-            "state": site.state,
-            "street": site.street,
-            "technicalNotificationMails": [format!("it@{}", self.domain)],
+            "securityComplianceNotificationMails": arr![format!("security@{}", self.domain)],
+            "securityComplianceNotificationPhones": arr![],
+            "state": &site.state,
+            "street": &site.street,
+            "technicalNotificationMails": arr![format!("it@{}", self.domain)],
             "tenantType": "AAD",
             "mobileDeviceManagementAuthority": "intune",
             "assignedPlans": plans,
-            "privacyProfile": { "contactEmail": format!("privacy@{}", self.domain), "statementUrl": format!("https://www.{}/privacy", self.domain) },
-            "provisionedPlans": [
-                { "capabilityStatus": "Enabled", "provisioningStatus": "Success", "service": "exchange" },
-                { "capabilityStatus": "Enabled", "provisioningStatus": "Success", "service": "SharePoint" },
-                { "capabilityStatus": "Enabled", "provisioningStatus": "Success", "service": "MicrosoftCommunicationsOnline" },
+            "privacyProfile": obj!{ "contactEmail": format!("privacy@{}", self.domain), "statementUrl": format!("https://www.{}/privacy", self.domain) },
+            "provisionedPlans": arr![
+                obj!{ "capabilityStatus": "Enabled", "provisioningStatus": "Success", "service": "exchange" },
+                obj!{ "capabilityStatus": "Enabled", "provisioningStatus": "Success", "service": "SharePoint" },
+                obj!{ "capabilityStatus": "Enabled", "provisioningStatus": "Success", "service": "MicrosoftCommunicationsOnline" },
             ],
-            "verifiedDomains": [
-                { "capabilities": "Email, OfficeCommunicationsOnline", "isDefault": false, "isInitial": true, "name": self.initial_domain, "type": "Managed" },
-                { "capabilities": "Email, OfficeCommunicationsOnline", "isDefault": true, "isInitial": false, "name": self.domain, "type": "Managed" },
-                { "capabilities": "Email", "isDefault": false, "isInitial": false, "name": self.mail_domain(), "type": "Managed" },
+            "verifiedDomains": arr![
+                obj!{ "capabilities": "Email, OfficeCommunicationsOnline", "isDefault": false, "isInitial": true, "name": &self.initial_domain, "type": "Managed" },
+                obj!{ "capabilities": "Email, OfficeCommunicationsOnline", "isDefault": true, "isInitial": false, "name": &self.domain, "type": "Managed" },
+                obj!{ "capabilities": "Email", "isDefault": false, "isInitial": false, "name": self.mail_domain(), "type": "Managed" },
             ],
-        });
+        };
         self.put("organization", org, vec![]);
 
         let domains = [
@@ -67,20 +67,20 @@ impl Gen<'_> {
             (format!("{}.net", self.domain.trim_end_matches(".com")), false, false, false, vec![]),
         ];
         for (name, default, initial, verified, services) in domains {
-            let json = json!({
+            let json = obj! {
                 "id": name,
                 "authenticationType": "Managed",
-                "availabilityStatus": null,
+                "availabilityStatus": NULL,
                 "isAdminManaged": true,
                 "isDefault": default,
                 "isInitial": initial,
                 "isRoot": true,
                 "isVerified": verified,
-                "passwordNotificationWindowInDays": if verified { json!(14) } else { Value::Null },
-                "passwordValidityPeriodInDays": if verified { json!(2147483647) } else { Value::Null },
+                "passwordNotificationWindowInDays": if verified { J::j(14) } else { Value::Null },
+                "passwordValidityPeriodInDays": if verified { J::j(2147483647) } else { Value::Null },
                 "supportedServices": services,
-                "state": null,
-            });
+                "state": NULL,
+            };
             self.put("domains", json, vec![]);
         }
     }
@@ -98,12 +98,12 @@ impl Gen<'_> {
             for (id, _, service) in SKUS[s].plans {
                 if !seen.contains(id) {
                     seen.push(*id);
-                    plans.push(json!({
+                    plans.push(obj! {
                         "assignedDateTime": ts(when),
                         "capabilityStatus": "Enabled",
                         "service": service,
                         "servicePlanId": id,
-                    }));
+                    });
                 }
             }
         }
@@ -122,6 +122,40 @@ impl Gen<'_> {
         let mut sync_anchor = self.rng("users-sync");
         let last_sync = self.past(&mut sync_anchor, 0, 1);
         self.users.reserve(n);
+        let no_extension_attributes = empty_extension_attributes();
+        // Licence assignments of each SKU combination: licences, their states, plans, provisioned plans.
+        let licensing: Vec<(Vec<usize>, Value, Value, Value, Value)> = [vec![], vec![1], vec![2], vec![0, 1]]
+            .into_iter()
+            .map(|skus| {
+                let licenses = Value::Array(skus.iter().map(|&s| obj!{ "disabledPlans": arr![], "skuId": SKUS[s].sku_id }).collect());
+                let states = Value::Array(
+                    skus.iter()
+                        .map(|&s| {
+                            obj!{
+                                "assignedByGroup": NULL,
+                                "disabledPlans": arr![],
+                                "error": "None",
+                                "lastUpdatedDateTime": NULL,
+                                "skuId": SKUS[s].sku_id,
+                                "state": "Active",
+                            }
+                        })
+                        .collect(),
+                );
+                let plans = self.assigned_plans_for(&skus, self.anchor);
+                let provisioned = if skus.contains(&0) {
+                    Value::Array(
+                        ["exchange", "SharePoint", "MicrosoftCommunicationsOnline"]
+                            .iter()
+                            .map(|s| obj!{ "capabilityStatus": "Enabled", "provisioningStatus": "Success", "service": s })
+                            .collect(),
+                    )
+                } else {
+                    arr![]
+                };
+                (skus, licenses, states, plans, provisioned)
+            })
+            .collect();
         for i in 0..n {
             let id = rng.guid();
             let first = *rng.pick(FIRST_NAMES);
@@ -143,87 +177,82 @@ impl Gen<'_> {
                 let upn = format!("{}#EXT#@{}", external.replace('@', "_"), self.initial_domain);
                 let accepted = rng.chance(0.85);
                 let state_change = self.after(&mut rng, created, 10);
-                let mut json = json!({
-                    "id": id,
-                    "deletedDateTime": null,
+                let json = obj! {
+                    "id": &id,
+                    "deletedDateTime": NULL,
                     "accountEnabled": true,
-                    "ageGroup": null,
-                    "assignedLicenses": [],
-                    "assignedPlans": [],
-                    "businessPhones": [],
-                    "city": null,
-                    "companyName": null,
-                    "consentProvidedForMinor": null,
-                    "country": null,
+                    "ageGroup": NULL,
+                    "assignedLicenses": arr![],
+                    "assignedPlans": arr![],
+                    "businessPhones": arr![],
+                    "city": NULL,
+                    "companyName": NULL,
+                    "consentProvidedForMinor": NULL,
+                    "country": NULL,
                     "createdDateTime": ts(created),
                     "creationType": "Invitation",
-                    "department": null,
-                    "displayName": display,
-                    "employeeHireDate": null,
-                    "employeeId": null,
-                    "employeeLeaveDateTime": null,
-                    "employeeOrgData": null,
-                    "employeeType": null,
+                    "department": NULL,
+                    "displayName": &display,
+                    "employeeHireDate": NULL,
+                    "employeeId": NULL,
+                    "employeeLeaveDateTime": NULL,
+                    "employeeOrgData": NULL,
+                    "employeeType": NULL,
                     "externalUserState": if accepted { "Accepted" } else { "PendingAcceptance" },
                     "externalUserStateChangeDateTime": ts(state_change),
-                });
-                merge(&mut json, json!({
-                    "faxNumber": null,
+
+                    "faxNumber": NULL,
                     "givenName": first,
-                    "identities": [{ "signInType": "federated", "issuer": "ExternalAzureAD", "issuerAssignedId": null }],
-                    "imAddresses": [],
-                    "isResourceAccount": null,
-                    "jobTitle": null,
-                    "lastPasswordChangeDateTime": null,
-                    "legalAgeGroupClassification": null,
-                    "licenseAssignmentStates": [],
-                    "mail": external,
-                    "mailNickname": external.replace('@', "_"),
-                    "mobilePhone": null,
-                    "officeLocation": null,
-                    "onPremisesDistinguishedName": null,
-                    "onPremisesDomainName": null,
+                    "identities": arr![obj!{ "signInType": "federated", "issuer": "ExternalAzureAD", "issuerAssignedId": NULL }],
+                    "imAddresses": arr![],
+                    "isResourceAccount": NULL,
+                    "jobTitle": NULL,
+                    "lastPasswordChangeDateTime": NULL,
+                    "legalAgeGroupClassification": NULL,
+                    "licenseAssignmentStates": arr![],
+                    "mail": &external,
+                    "mailNickname": format!("{}#EXT#", external.replace('@', "_")),
+                    "mobilePhone": NULL,
+                    "officeLocation": NULL,
+                    "onPremisesDistinguishedName": NULL,
+                    "onPremisesDomainName": NULL,
                     "onPremisesExtensionAttributes": empty_extension_attributes(),
-                }));
-                merge(&mut json, json!({
-                    "onPremisesImmutableId": null,
-                    "onPremisesLastSyncDateTime": null,
-                    "onPremisesProvisioningErrors": [],
-                    "onPremisesSamAccountName": null,
-                    "onPremisesSecurityIdentifier": null,
-                    "onPremisesSyncEnabled": null,
-                    "onPremisesUserPrincipalName": null,
-                    "otherMails": [external],
-                    "passwordPolicies": null,
-                    "postalCode": null,
-                    "preferredDataLocation": null,
-                    "preferredLanguage": null,
-                    "provisionedPlans": [],
-                    "proxyAddresses": [format!("SMTP:{external}")],
+
+                    "onPremisesImmutableId": NULL,
+                    "onPremisesLastSyncDateTime": NULL,
+                    "onPremisesProvisioningErrors": arr![],
+                    "onPremisesSamAccountName": NULL,
+                    "onPremisesSecurityIdentifier": NULL,
+                    "onPremisesSyncEnabled": NULL,
+                    "onPremisesUserPrincipalName": NULL,
+                    "otherMails": arr![&external],
+                    "passwordPolicies": NULL,
+                    "postalCode": NULL,
+                    "preferredDataLocation": NULL,
+                    "preferredLanguage": NULL,
+                    "provisionedPlans": arr![],
+                    "proxyAddresses": arr![format!("SMTP:{external}")],
                     "securityIdentifier": cloud_sid(&id),
-                    "showInAddressList": null,
+                    "showInAddressList": NULL,
                     "signInSessionsValidFromDateTime": ts(state_change),
-                    "state": null,
-                    "streetAddress": null,
+                    "state": NULL,
+                    "streetAddress": NULL,
                     "surname": last,
-                    "usageLocation": null,
-                    "userPrincipalName": upn,
+                    "usageLocation": NULL,
+                    "userPrincipalName": &upn,
                     "userType": "Guest",
-                }));
+                };
                 self.put("users", json, vec![]);
                 self.users.push(UserInfo {
                     id,
                     display_name: display,
                     upn,
-                    mail: Some(external),
-                    department: None,
                     country: None,
                     site: site_ix,
                     job_title: None,
                     guest: true,
                     enabled: true,
                     synced: false,
-                    licensed: false,
                 });
                 continue;
             }
@@ -239,14 +268,15 @@ impl Gen<'_> {
                 }
             };
             let break_glass = member_ix == 1;
-            let (display, alias) = if break_glass {
-                ("Emergency Access".to_string(), "breakglass".to_string())
-            } else {
-                (display, alias)
-            };
+            let (display, alias) =
+                if break_glass { ("Emergency Access".to_string(), "breakglass".to_string()) } else { (display, alias) };
             let synced = !break_glass && member_ix > 1 && rng.chance(SYNCED_SHARE);
             let enabled = break_glass || member_ix == 0 || !rng.chance(0.04);
-            let upn = if break_glass { format!("{alias}@{}", self.initial_domain) } else { format!("{alias}@{}", self.domain) };
+            let upn = if break_glass {
+                format!("{alias}@{}", self.initial_domain)
+            } else {
+                format!("{alias}@{}", self.domain)
+            };
             let mail = if break_glass { None } else { Some(upn.clone()) };
             // Licences: E5 + EMS for most, EMS or Intune alone for some, none for a few.
             let skus: Vec<usize> = if break_glass {
@@ -262,41 +292,33 @@ impl Gen<'_> {
             let hire = self.past(&mut rng, 30, 4000);
             let hire_date = format!("{}T00:00:00Z", &ts(hire)[..10]);
             let employee_id = format!("{:06}", 100_000 + member_ix);
-            let cost_center = format!("CC-{}-{:03}", &department.name[..3].to_uppercase(), rng.below(40));
+            let cost_center = format!(
+                "CC-{}-{:03}",
+                department.name.chars().filter(char::is_ascii_alphabetic).take(3).collect::<String>().to_uppercase(),
+                rng.below(40)
+            );
             let phone = format!("{}{:03}", site.phone_prefix, rng.below(1000));
-            let mobile = if rng.chance(0.6) { json!(format!("{}{:03}", site.phone_prefix, rng.below(1000))) } else { Value::Null };
+            let mobile = if rng.chance(0.6) {
+                J::j(format!("{}{:03}", site.phone_prefix, rng.below(1000)))
+            } else {
+                Value::Null
+            };
             let office = format!("{}/{}", &site.city[..3].to_uppercase(), 100 + rng.below(900));
             let pwd_change = self.after(&mut rng, created, 365);
-            let mut ext = empty_extension_attributes();
+            let mut ext = no_extension_attributes.clone();
             if synced {
-                ext["extensionAttribute1"] = json!(cost_center);
+                ext["extensionAttribute1"] = J::j(&cost_center);
                 if rng.chance(0.3) {
-                    ext["extensionAttribute2"] = json!(site.code);
+                    ext["extensionAttribute2"] = J::j(site.code);
                 }
             }
-            let licenses: Vec<Value> = skus.iter().map(|&s| json!({ "disabledPlans": [], "skuId": SKUS[s].sku_id })).collect();
-            let license_states: Vec<Value> = skus
-                .iter()
-                .map(|&s| {
-                    json!({
-                        "assignedByGroup": null,
-                        "disabledPlans": [],
-                        "error": "None",
-                        "lastUpdatedDateTime": ts(created),
-                        "skuId": SKUS[s].sku_id,
-                        "state": "Active",
-                    })
-                })
-                .collect();
-            let plans = self.assigned_plans_for(&skus, created);
-            let provisioned: Vec<Value> = if skus.contains(&0) {
-                ["exchange", "SharePoint", "MicrosoftCommunicationsOnline"]
-                    .iter()
-                    .map(|s| json!({ "capabilityStatus": "Enabled", "provisioningStatus": "Success", "service": s }))
-                    .collect()
-            } else {
-                vec![]
-            };
+            // Licences from templates (cloning is cheaper than building), dated to the user.
+            let created_s = ts(created);
+            let tpl = licensing.iter().find(|l| l.0 == skus).expect("a licence template");
+            let licenses = tpl.1.clone();
+            let license_states = dated(&tpl.2, "lastUpdatedDateTime", &created_s);
+            let plans = dated(&tpl.3, "assignedDateTime", &created_s);
+            let provisioned = tpl.4.clone();
             let mut proxies = Vec::new();
             if let Some(m) = &mail {
                 proxies.push(format!("SMTP:{m}"));
@@ -311,93 +333,87 @@ impl Gen<'_> {
                 .take(20)
                 .collect();
             let on_prem = |v: Value| if synced { v } else { Value::Null };
-            let mut json = json!({
-                "id": id,
-                "deletedDateTime": null,
+            let json = obj! {
+                "id": &id,
+                "deletedDateTime": NULL,
                 "accountEnabled": enabled,
-                "ageGroup": null,
+                "ageGroup": NULL,
                 "assignedLicenses": licenses,
                 "assignedPlans": plans,
-                "businessPhones": if break_glass { json!([]) } else { json!([phone]) },
-                "city": site.city,
-                "companyName": self.company,
-                "consentProvidedForMinor": null,
-                "country": site.country,
+                "businessPhones": if break_glass { arr![] } else { arr![&phone] },
+                "city": &site.city,
+                "companyName": &self.company,
+                "consentProvidedForMinor": NULL,
+                "country": &site.country,
                 "createdDateTime": ts(created),
-                "creationType": null,
-                "department": department.name,
-                "displayName": display,
-                "employeeHireDate": if break_glass { Value::Null } else { json!(hire_date) },
-                "employeeId": if break_glass { Value::Null } else { json!(employee_id) },
-                "employeeLeaveDateTime": null,
-                "employeeOrgData": if break_glass { Value::Null } else { json!({ "costCenter": cost_center, "division": department.division }) },
-                "employeeType": if break_glass { Value::Null } else if rng.chance(0.1) { json!("Contractor") } else { json!("Employee") },
-                "externalUserState": null,
-                "externalUserStateChangeDateTime": null,
-            });
-            merge(&mut json, json!({
-                "faxNumber": null,
-                "givenName": if break_glass { Value::Null } else { json!(first) },
-                "identities": [{ "signInType": "userPrincipalName", "issuer": self.initial_domain, "issuerAssignedId": upn }],
-                "imAddresses": if skus.contains(&0) { json!([upn]) } else { json!([]) },
-                "isResourceAccount": null,
-                "jobTitle": title,
+                "creationType": NULL,
+                "department": &department.name,
+                "displayName": &display,
+                "employeeHireDate": if break_glass { Value::Null } else { J::j(&hire_date) },
+                "employeeId": if break_glass { Value::Null } else { J::j(&employee_id) },
+                "employeeLeaveDateTime": NULL,
+                "employeeOrgData": if break_glass { Value::Null } else { obj!{ "costCenter": cost_center, "division": &department.division } },
+                "employeeType": if break_glass { Value::Null } else if rng.chance(0.1) { J::j("Contractor") } else { J::j("Employee") },
+                "externalUserState": NULL,
+                "externalUserStateChangeDateTime": NULL,
+
+                "faxNumber": NULL,
+                "givenName": if break_glass { Value::Null } else { J::j(first) },
+                "identities": arr![obj!{ "signInType": "userPrincipalName", "issuer": &self.initial_domain, "issuerAssignedId": &upn }],
+                "imAddresses": if skus.contains(&0) { arr![&upn] } else { arr![] },
+                "isResourceAccount": NULL,
+                "jobTitle": &title,
                 "lastPasswordChangeDateTime": ts(pwd_change),
-                "legalAgeGroupClassification": null,
+                "legalAgeGroupClassification": NULL,
                 "licenseAssignmentStates": license_states,
                 "mail": mail,
                 "mailNickname": alias,
                 "mobilePhone": if break_glass { Value::Null } else { mobile },
-                "officeLocation": if break_glass { Value::Null } else { json!(office) },
-            }));
-            merge(&mut json, json!({
-                "onPremisesDistinguishedName": on_prem(json!(format!(
+                "officeLocation": if break_glass { Value::Null } else { J::j(&office) },
+
+                "onPremisesDistinguishedName": on_prem(J::j(format!(
                     "CN={display},OU={},OU=Users,DC={}",
                     department.name,
                     self.ad_domain.replace('.', ",DC=")
                 ))),
-                "onPremisesDomainName": on_prem(json!(self.ad_domain)),
+                "onPremisesDomainName": on_prem(J::j(&self.ad_domain)),
                 "onPremisesExtensionAttributes": ext,
-                "onPremisesImmutableId": on_prem(json!(b64(&random_bytes::<16>(&mut rng)))),
-                "onPremisesLastSyncDateTime": on_prem(json!(ts(last_sync))),
-                "onPremisesProvisioningErrors": [],
-                "onPremisesSamAccountName": on_prem(json!(sam)),
-                "onPremisesSecurityIdentifier": on_prem(json!(format!("{}-{}", self.ad_sid, 1100 + member_ix))),
-                "onPremisesSyncEnabled": if synced { json!(true) } else { Value::Null },
-                "onPremisesUserPrincipalName": on_prem(json!(upn)),
-            }));
-            merge(&mut json, json!({
-                "otherMails": [],
-                "passwordPolicies": if break_glass || synced { json!("DisablePasswordExpiration") } else { Value::Null },
-                "postalCode": site.postal_code,
-                "preferredDataLocation": null,
-                "preferredLanguage": site.language,
+                "onPremisesImmutableId": on_prem(J::j(b64(&random_bytes::<16>(&mut rng)))),
+                "onPremisesLastSyncDateTime": on_prem(J::j(ts(last_sync))),
+                "onPremisesProvisioningErrors": arr![],
+                "onPremisesSamAccountName": on_prem(J::j(&sam)),
+                "onPremisesSecurityIdentifier": on_prem(J::j(format!("{}-{}", self.ad_sid, 1100 + member_ix))),
+                "onPremisesSyncEnabled": if synced { J::j(true) } else { Value::Null },
+                "onPremisesUserPrincipalName": on_prem(J::j(&upn)),
+
+                "otherMails": arr![],
+                "passwordPolicies": if break_glass || synced { J::j("DisablePasswordExpiration") } else { Value::Null },
+                "postalCode": &site.postal_code,
+                "preferredDataLocation": NULL,
+                "preferredLanguage": &site.language,
                 "provisionedPlans": provisioned,
                 "proxyAddresses": proxies,
                 "securityIdentifier": cloud_sid(&id),
-                "showInAddressList": null,
+                "showInAddressList": NULL,
                 "signInSessionsValidFromDateTime": ts(pwd_change),
-                "state": site.state,
-                "streetAddress": site.street,
-                "surname": if break_glass { Value::Null } else { json!(last) },
-                "usageLocation": site.code,
-                "userPrincipalName": upn,
+                "state": &site.state,
+                "streetAddress": &site.street,
+                "surname": if break_glass { Value::Null } else { J::j(last) },
+                "usageLocation": &site.code,
+                "userPrincipalName": &upn,
                 "userType": "Member",
-            }));
+            };
             member_ixs.push(self.users.len());
             self.users.push(UserInfo {
                 id: id.clone(),
                 display_name: display,
                 upn,
-                mail,
-                department: Some(department.name),
                 country: Some(site.country),
                 site: site_ix,
                 job_title: Some(title),
                 guest: false,
                 enabled,
                 synced,
-                licensed: !skus.is_empty(),
             });
             // A manager tree over members: each member reports to an earlier one (the CEO to
             // nobody, the break-glass account to nobody).
@@ -434,24 +450,24 @@ impl Gen<'_> {
         }
         for (ix, sku) in SKUS.iter().enumerate() {
             let enabled = ((consumed[ix] as f64 * 1.1) as i64 / 25 + 1) * 25;
-            let json = json!({
+            let json = obj! {
                 "id": format!("{}_{}", self.tenant_id, sku.sku_id),
-                "accountId": self.tenant_id,
-                "accountName": self.company,
+                "accountId": &self.tenant_id,
+                "accountName": &self.company,
                 "appliesTo": "User",
                 "capabilityStatus": "Enabled",
                 "consumedUnits": consumed[ix],
-                "prepaidUnits": { "enabled": enabled, "lockedOut": 0, "suspended": 0, "warning": 0 },
-                "servicePlans": sku.plans.iter().map(|(id, name, _)| json!({
+                "prepaidUnits": obj!{ "enabled": enabled, "lockedOut": 0, "suspended": 0, "warning": 0 },
+                "servicePlans": sku.plans.iter().map(|(id, name, _)| obj!{
                     "appliesTo": "User",
                     "provisioningStatus": "Success",
                     "servicePlanId": id,
                     "servicePlanName": name,
-                })).collect::<Vec<_>>(),
-                "skuId": sku.sku_id,
-                "skuPartNumber": sku.part_number,
-                "subscriptionIds": [rng.guid()],
-            });
+                }).collect::<Vec<_>>(),
+                "skuId": &sku.sku_id,
+                "skuPartNumber": &sku.part_number,
+                "subscriptionIds": arr![rng.guid()],
+            };
             self.put("subscribedSkus", json, vec![]);
         }
     }
@@ -468,35 +484,35 @@ impl Gen<'_> {
             let site = rng.pick(SITES);
             let company = partner.split('.').next().unwrap_or(partner);
             let company = format!("{}{}", company[..1].to_uppercase(), &company[1..]);
-            let json = json!({
-                "id": id,
-                "deletedDateTime": null,
-                "companyName": company,
-                "department": null,
+            let json = obj! {
+                "id": &id,
+                "deletedDateTime": NULL,
+                "companyName": &company,
+                "department": NULL,
                 "displayName": format!("{first} {last} ({company})"),
                 "givenName": first,
-                "jobTitle": if rng.chance(0.5) { json!("Account Manager") } else { Value::Null },
-                "mail": mail,
+                "jobTitle": if rng.chance(0.5) { J::j("Account Manager") } else { Value::Null },
+                "mail": &mail,
                 "mailNickname": format!("{}{}{}", first.to_lowercase(), last.to_lowercase(), i),
-                "onPremisesLastSyncDateTime": null,
-                "onPremisesSyncEnabled": null,
+                "onPremisesLastSyncDateTime": NULL,
+                "onPremisesSyncEnabled": NULL,
                 "surname": last,
-                "addresses": [{
-                    "city": site.city,
-                    "countryOrRegion": site.country,
-                    "officeLocation": null,
-                    "postalCode": site.postal_code,
-                    "state": site.state,
-                    "street": site.street,
+                "addresses": arr![obj!{
+                    "city": &site.city,
+                    "countryOrRegion": &site.country,
+                    "officeLocation": NULL,
+                    "postalCode": &site.postal_code,
+                    "state": &site.state,
+                    "street": &site.street,
                 }],
-                "phones": [
-                    { "number": format!("{}{:03}", site.phone_prefix, rng.below(1000)), "type": "business" },
-                    { "number": null, "type": "businessFax" },
+                "phones": arr![
+                    obj!{ "number": format!("{}{:03}", site.phone_prefix, rng.below(1000)), "type": "business" },
+                    obj!{ "number": NULL, "type": "businessFax" },
                 ],
-                "proxyAddresses": [format!("SMTP:{mail}")],
-                "onPremisesProvisioningErrors": [],
-                "serviceProvisioningErrors": [],
-            });
+                "proxyAddresses": arr![format!("SMTP:{mail}")],
+                "onPremisesProvisioningErrors": arr![],
+                "serviceProvisioningErrors": arr![],
+            };
             self.put("orgContacts", json, vec![]);
             self.contacts.push(id);
         }
@@ -522,52 +538,79 @@ impl Gen<'_> {
                     if synced_owner { "ServerAd" } else { "AzureAd" },
                     "Company",
                 ),
-                12..=14 => ("iOS", *rng.pick(&["17.5.1", "17.6", "18.0.1"]), "iPhone".to_string(), "Apple", *rng.pick(&["iPhone 14", "iPhone 15 Pro"]), "Workplace", "Company"),
-                15..=17 => ("Android", *rng.pick(&["13", "14", "15"]), format!("Android_{}", i), *rng.pick(&["samsung", "Google"]), *rng.pick(&["SM-S911B", "Pixel 8"]), "Workplace", "Personal"),
-                _ => ("MacMDM", *rng.pick(&["14.5", "14.6.1", "15.0"]), format!("{}'s MacBook Pro", owner.map_or("Shared", |o| self.users[o].display_name.split(' ').next().unwrap_or("Shared"))), "Apple", "MacBookPro18,3", "Workplace", "Company"),
+                12..=14 => (
+                    "iOS",
+                    *rng.pick(&["17.5.1", "17.6", "18.0.1"]),
+                    "iPhone".to_string(),
+                    "Apple",
+                    *rng.pick(&["iPhone 14", "iPhone 15 Pro"]),
+                    "Workplace",
+                    "Company",
+                ),
+                15..=17 => (
+                    "Android",
+                    *rng.pick(&["13", "14", "15"]),
+                    format!("Android_{}", i),
+                    *rng.pick(&["samsung", "Google"]),
+                    *rng.pick(&["SM-S911B", "Pixel 8"]),
+                    "Workplace",
+                    "Personal",
+                ),
+                _ => (
+                    "MacMDM",
+                    *rng.pick(&["14.5", "14.6.1", "15.0"]),
+                    format!(
+                        "{}'s MacBook Pro",
+                        owner.map_or("Shared", |o| self.users[o].display_name.split(' ').next().unwrap_or("Shared"))
+                    ),
+                    "Apple",
+                    "MacBookPro18,3",
+                    "Workplace",
+                    "Company",
+                ),
             };
             let registered = self.past(&mut rng, 5, 1200);
             let last_sign_in = self.past(&mut rng, 0, 30);
             let managed = os != "Android" || rng.chance(0.5);
             let compliant = managed && rng.chance(0.9);
             let hybrid = trust == "ServerAd";
-            let json = json!({
-                "id": id,
-                "deletedDateTime": null,
+            let json = obj! {
+                "id": &id,
+                "deletedDateTime": NULL,
                 "accountEnabled": true,
                 "approximateLastSignInDateTime": ts(last_sign_in),
-                "complianceExpirationDateTime": null,
-                "deviceCategory": null,
-                "deviceId": device_id,
-                "deviceMetadata": null,
+                "complianceExpirationDateTime": NULL,
+                "deviceCategory": NULL,
+                "deviceId": &device_id,
+                "deviceMetadata": NULL,
                 "deviceOwnership": ownership,
                 "deviceVersion": 2,
-                "displayName": name,
-                "enrollmentProfileName": null,
-                "enrollmentType": if managed { json!(if os == "Windows" { "AzureDomainJoined" } else { "UserEnrollment" }) } else { Value::Null },
+                "displayName": &name,
+                "enrollmentProfileName": NULL,
+                "enrollmentType": if managed { J::j(if os == "Windows" { "AzureDomainJoined" } else { "UserEnrollment" }) } else { Value::Null },
                 "isCompliant": compliant,
                 "isManaged": managed,
                 "isRooted": false,
-                "managementType": if managed { json!("MDM") } else { Value::Null },
+                "managementType": if managed { J::j("MDM") } else { Value::Null },
                 "manufacturer": manufacturer,
-                "mdmAppId": if managed { json!(super::data::INTUNE_APP_ID) } else { Value::Null },
+                "mdmAppId": if managed { J::j(super::data::INTUNE_APP_ID) } else { Value::Null },
                 "model": model,
-                "onPremisesLastSyncDateTime": if hybrid { json!(ts(self.past(&mut rng, 0, 1))) } else { Value::Null },
-                "onPremisesSecurityIdentifier": if hybrid { json!(format!("{}-{}", self.ad_sid, 500_000 + i)) } else { Value::Null },
-                "onPremisesSyncEnabled": if hybrid { json!(true) } else { Value::Null },
+                "onPremisesLastSyncDateTime": if hybrid { J::j(ts(self.past(&mut rng, 0, 1))) } else { Value::Null },
+                "onPremisesSecurityIdentifier": if hybrid { J::j(format!("{}-{}", self.ad_sid, 500_000 + i)) } else { Value::Null },
+                "onPremisesSyncEnabled": if hybrid { J::j(true) } else { Value::Null },
                 "operatingSystem": os,
                 "operatingSystemVersion": version,
-                "physicalIds": [
+                "physicalIds": arr![
                     format!("[USER-GID]:{}:{}", owner.map_or(String::new(), |o| self.users[o].id.clone()), rng.below(1_000_000_000)),
                     format!("[GID]:g:{}", 6_700_000_000_000_000u64 + rng.below(1_000_000_000_000) as u64),
                     format!("[HWID]:h:{}", 6_900_000_000_000_000u64 + rng.below(1_000_000_000_000) as u64),
                 ],
                 "profileType": "RegisteredDevice",
                 "registrationDateTime": ts(registered),
-                "systemLabels": [],
+                "systemLabels": arr![],
                 "trustType": trust,
-                "alternativeSecurityIds": [{ "type": 2, "identityProvider": null, "key": b64(&random_bytes::<40>(&mut rng)) }],
-            });
+                "alternativeSecurityIds": arr![obj!{ "type": 2, "identityProvider": NULL, "key": b64(&random_bytes::<40>(&mut rng)) }],
+            };
             let owners = owner.map(|o| vec![self.user_ref(o)]).unwrap_or_default();
             self.put(
                 "devices",
@@ -608,7 +651,8 @@ impl Gen<'_> {
         let kinds = self.group_plan(&mut rng, n);
         let members = self.member_users();
         let synced_users: Vec<usize> = members.iter().copied().filter(|&u| self.users[u].synced).collect();
-        let cloud_members: Vec<usize> = members.iter().copied().filter(|&u| !self.users[u].synced && u != self.break_glass).collect();
+        let cloud_members: Vec<usize> =
+            members.iter().copied().filter(|&u| !self.users[u].synced && u != self.break_glass).collect();
         let all_users: Vec<usize> = (0..self.users.len()).collect();
         let budget = self.cfg.memberships.unwrap_or(self.cfg.users * 10);
 
@@ -636,22 +680,71 @@ impl Gen<'_> {
                         }
                         2 => {
                             let c = countries[(k / 4) % countries.len()];
-                            (format!("{c} Staff"), format!("(user.country -eq \"{c}\") -and (user.userType -eq \"Member\")"))
+                            (
+                                format!("{c} Staff"),
+                                format!("(user.country -eq \"{c}\") -and (user.userType -eq \"Member\")"),
+                            )
                         }
                         _ => {
                             let d = dept_names[(k / 4 + 5) % dept_names.len()];
-                            (format!("{d} (enabled)"), format!("(user.department -eq \"{d}\") -and (user.accountEnabled -eq true)"))
+                            (
+                                format!("{d} (enabled)"),
+                                format!("(user.department -eq \"{d}\") -and (user.accountEnabled -eq true)"),
+                            )
                         }
                     };
                     let prefix = if *kind == DynamicUnified { "Team" } else { "DYN" };
                     (format!("{prefix} - {label}"), Some(rule))
                 }
-                RoleAssignable => (format!("Tier 0 - {}", rng.pick(&["Identity Admins", "Helpdesk Operators", "Security Operators", "Application Admins", "Intune Admins"])), None),
-                Security => (format!("SG-{}-{}", rng.pick(&dept_names).replace(' ', ""), rng.pick(&["Access", "Readers", "Editors", "VPN", "Printers", "FileShare", "Project"])), None),
-                Unified => (format!("{} {}", rng.pick(&["Project", "Team", "Community", "Program"]), rng.pick(&["Phoenix", "Atlas", "Nova", "Orion", "Falcon", "Aurora", "Zephyr", "Titan", "Helios", "Mercury"])), None),
+                RoleAssignable => (
+                    format!(
+                        "Tier 0 - {}",
+                        rng.pick(&[
+                            "Identity Admins",
+                            "Helpdesk Operators",
+                            "Security Operators",
+                            "Application Admins",
+                            "Intune Admins"
+                        ])
+                    ),
+                    None,
+                ),
+                Security => (
+                    format!(
+                        "SG-{}-{}",
+                        rng.pick(&dept_names).replace(' ', ""),
+                        rng.pick(&["Access", "Readers", "Editors", "VPN", "Printers", "FileShare", "Project"])
+                    ),
+                    None,
+                ),
+                Unified => (
+                    format!(
+                        "{} {}",
+                        rng.pick(&["Project", "Team", "Community", "Program"]),
+                        rng.pick(&[
+                            "Phoenix", "Atlas", "Nova", "Orion", "Falcon", "Aurora", "Zephyr", "Titan", "Helios",
+                            "Mercury"
+                        ])
+                    ),
+                    None,
+                ),
                 MailEnabledSecurity => (format!("MESG-{}", rng.pick(&dept_names).replace(' ', "")), None),
-                Distribution => (format!("DL-{}-{}", rng.pick(&dept_names).replace(' ', ""), rng.pick(&["All", "Announcements", "Leads", "Updates"])), None),
-                Synced => (format!("{}-{}", rng.pick(&["GG", "DL", "SEC"]), rng.pick(&["Finance", "Sales", "IT", "Ops", "HR", "Eng"])), None),
+                Distribution => (
+                    format!(
+                        "DL-{}-{}",
+                        rng.pick(&dept_names).replace(' ', ""),
+                        rng.pick(&["All", "Announcements", "Leads", "Updates"])
+                    ),
+                    None,
+                ),
+                Synced => (
+                    format!(
+                        "{}-{}",
+                        rng.pick(&["GG", "DL", "SEC"]),
+                        rng.pick(&["Finance", "Sales", "IT", "Ops", "HR", "Eng"])
+                    ),
+                    None,
+                ),
             };
             let count = names.entry(name.clone()).or_insert(0);
             *count += 1;
@@ -664,31 +757,22 @@ impl Gen<'_> {
         // share of the remaining budget in the static groups.
         let mut member_lists: Vec<Vec<Ref>> = vec![Vec::new(); n];
         let mut used = 0usize;
-        let user_objects: Vec<(usize, &serde_json::Map<String, Value>)> = {
-            let index: HashMap<&str, usize> = self.users.iter().enumerate().map(|(i, u)| (u.id.as_str(), i)).collect();
-            let mut v: Vec<(usize, &serde_json::Map<String, Value>)> =
-                self.tenant.objects("users").filter_map(|o| index.get(o.id()).map(|&i| (i, &o.json))).collect();
-            v.sort_by_key(|(i, _)| *i);
-            v
-        };
+        let parsed: Vec<Option<super::Rule>> = rules.iter().map(|r| r.as_deref().map(super::Rule::parse)).collect();
+        let dynamic_rules: Vec<&super::Rule> = parsed.iter().flatten().collect();
+        let mut selected = super::Rule::select_users(&dynamic_rules, self).into_iter();
         for (g, kind) in kinds.iter().enumerate() {
             match kind {
                 AllEmployees => {
                     member_lists[g] = members.iter().map(|&u| self.user_ref(u)).collect();
                 }
-                DynamicSecurity | DynamicUnified => {
-                    let rule = rules[g].as_deref().unwrap_or_default();
-                    member_lists[g] = user_objects
-                        .iter()
-                        .filter(|(_, json)| rule_matches(rule, json))
-                        .map(|(i, _)| self.user_ref(*i))
-                        .collect();
+                DynamicSecurity | DynamicUnified if parsed[g].is_some() => {
+                    let users = selected.next().unwrap_or_default();
+                    member_lists[g] = users.into_iter().map(|i| self.user_ref(i)).collect();
                 }
                 _ => {}
             }
             used += member_lists[g].len();
         }
-        drop(user_objects);
 
         let static_groups: Vec<usize> =
             (0..n).filter(|&g| !matches!(kinds[g], AllEmployees | DynamicSecurity | DynamicUnified)).collect();
@@ -727,9 +811,12 @@ impl Gen<'_> {
             let j = rng.below(i + 1);
             order.swap(i, j);
         }
-        let weights: Vec<f64> = (0..order.len()).map(|r| 1.0 / ((r + 1) as f64).powf(0.85)).collect();
+        // A shifted Zipf law, 1 / (rank + 3): a few large groups, many small ones. Only basic
+        // arithmetic (correctly rounded everywhere, unlike `powf`), so every machine agrees.
+        let weights: Vec<f64> = (0..order.len()).map(|r| 1.0 / (r + 3) as f64).collect();
         let total_w: f64 = weights.iter().sum();
-        let sps: Vec<Ref> = self.apps.iter().map(|a| Ref { category: "servicePrincipals", id: a.sp_id.clone() }).collect();
+        let sps: Vec<Ref> =
+            self.apps.iter().map(|a| Ref { category: "servicePrincipals", id: a.sp_id.clone() }).collect();
         for (r, &g) in order.iter().enumerate() {
             let want = ((remaining as f64) * weights[r] / total_w).round() as usize;
             let want = want.max(1);
@@ -799,40 +886,40 @@ impl Gen<'_> {
                 _ if rng.chance(0.3) => None,
                 _ => Some(format!("{} group", info.display_name)),
             };
-            let json = json!({
-                "id": info.id,
-                "deletedDateTime": null,
-                "classification": if unified && rng.chance(0.3) { json!(rng.pick(&["General", "Confidential"])) } else { Value::Null },
+            let json = obj! {
+                "id": &info.id,
+                "deletedDateTime": NULL,
+                "classification": if unified && rng.chance(0.3) { J::j(rng.pick(&["General", "Confidential"])) } else { Value::Null },
                 "createdDateTime": ts(created),
                 "description": description,
-                "displayName": info.display_name,
-                "expirationDateTime": null,
+                "displayName": &info.display_name,
+                "expirationDateTime": NULL,
                 "groupTypes": group_types,
-                "isAssignableToRole": if *kind == RoleAssignable { json!(true) } else { Value::Null },
+                "isAssignableToRole": if *kind == RoleAssignable { J::j(true) } else { Value::Null },
                 "mail": mail,
                 "mailEnabled": mail_enabled,
-                "mailNickname": nickname,
-                "membershipRule": rules[g],
-                "membershipRuleProcessingState": if dynamic { json!("On") } else { Value::Null },
-                "onPremisesDomainName": if synced { json!(self.ad_domain) } else { Value::Null },
-                "onPremisesLastSyncDateTime": if synced { json!(ts(self.past(&mut rng, 0, 1))) } else { Value::Null },
-                "onPremisesNetBiosName": if synced { json!(self.ad_domain.split('.').nth(1).unwrap_or("CORP").to_uppercase()) } else { Value::Null },
-                "onPremisesSamAccountName": if synced { json!(nickname) } else { Value::Null },
-                "onPremisesSecurityIdentifier": if synced { json!(format!("{}-{}", self.ad_sid, 300_000 + g)) } else { Value::Null },
-                "onPremisesSyncEnabled": if synced { json!(true) } else { Value::Null },
-                "preferredDataLocation": null,
-                "preferredLanguage": null,
+                "mailNickname": &nickname,
+                "membershipRule": &rules[g],
+                "membershipRuleProcessingState": if dynamic { J::j("On") } else { Value::Null },
+                "onPremisesDomainName": if synced { J::j(&self.ad_domain) } else { Value::Null },
+                "onPremisesLastSyncDateTime": if synced { J::j(ts(self.past(&mut rng, 0, 1))) } else { Value::Null },
+                "onPremisesNetBiosName": if synced { J::j(self.ad_domain.split('.').nth(1).unwrap_or("CORP").to_uppercase()) } else { Value::Null },
+                "onPremisesSamAccountName": if synced { J::j(&nickname) } else { Value::Null },
+                "onPremisesSecurityIdentifier": if synced { J::j(format!("{}-{}", self.ad_sid, 300_000 + g)) } else { Value::Null },
+                "onPremisesSyncEnabled": if synced { J::j(true) } else { Value::Null },
+                "preferredDataLocation": NULL,
+                "preferredLanguage": NULL,
                 "proxyAddresses": proxies,
                 "renewedDateTime": ts(renewed),
-                "resourceBehaviorOptions": if unified { json!(["WelcomeEmailDisabled"]) } else { json!([]) },
-                "resourceProvisioningOptions": if team { json!(["Team"]) } else { json!([]) },
+                "resourceBehaviorOptions": if unified { arr!["WelcomeEmailDisabled"] } else { arr![] },
+                "resourceProvisioningOptions": if team { arr!["Team"] } else { arr![] },
                 "securityEnabled": security_enabled,
                 "securityIdentifier": super::cloud_sid(&info.id),
-                "theme": null,
-                "visibility": if unified { json!(if rng.chance(0.6) { "Private" } else { "Public" }) } else if *kind == RoleAssignable { json!("Private") } else { Value::Null },
-                "onPremisesProvisioningErrors": [],
-                "serviceProvisioningErrors": [],
-            });
+                "theme": NULL,
+                "visibility": if unified { J::j(if rng.chance(0.6) { "Private" } else { "Public" }) } else if *kind == RoleAssignable { J::j("Private") } else { Value::Null },
+                "onPremisesProvisioningErrors": arr![],
+                "serviceProvisioningErrors": arr![],
+            };
             let owners: Vec<Ref> = if synced || owner_pool.is_empty() || (*kind != AllEmployees && rng.chance(0.1)) {
                 vec![]
             } else {
@@ -861,8 +948,6 @@ impl Gen<'_> {
                 }
             }
         }
-        let user_objects: HashMap<&str, &serde_json::Map<String, Value>> =
-            self.tenant.objects("users").map(|o| (o.id(), &o.json)).collect();
         let mut planned = Vec::new();
         for a in 0..n {
             let id = rng.guid();
@@ -870,42 +955,52 @@ impl Gen<'_> {
                 let (country, users) = &by_country[a];
                 let dynamic = a % 3 == 1;
                 let rule = dynamic.then(|| format!("(user.country -eq \"{country}\")"));
+                // Members of a dynamic unit are filled in below, from its rule.
                 let members = match &rule {
-                    Some(r) => self
-                        .users
-                        .iter()
-                        .filter(|u| user_objects.get(u.id.as_str()).is_some_and(|j| rule_matches(r, j)))
-                        .map(|u| Ref { category: "users", id: u.id.clone() })
-                        .collect(),
+                    Some(_) => Vec::new(),
                     None => users.iter().map(|&i| Ref { category: "users", id: self.users[i].id.clone() }).collect(),
                 };
                 (format!("AU - {country}"), rule, members)
             } else {
                 let k = 5 + rng.below(30);
-                let mut m: Vec<Ref> =
-                    Self::sample(&mut rng, &self.users, k).into_iter().map(|u| Ref { category: "users", id: u.id }).collect();
+                let mut m: Vec<Ref> = Self::sample(&mut rng, &self.users, k)
+                    .into_iter()
+                    .map(|u| Ref { category: "users", id: u.id })
+                    .collect();
                 let groups = self.groups_of(&[GroupKind::Security, GroupKind::Unified]);
                 for g in Self::sample(&mut rng, &groups, 3) {
                     m.push(Ref { category: "groups", id: self.groups[g].id.clone() });
                 }
-                (format!("AU - {}", rng.pick(&["Contractors", "Executives", "Pilot", "Restricted", "Field Staff"])), None, m)
+                (
+                    format!("AU - {}", rng.pick(&["Contractors", "Executives", "Pilot", "Restricted", "Field Staff"])),
+                    None,
+                    m,
+                )
             };
             planned.push((id, name, rule, members));
         }
-        drop(user_objects);
+        let parsed: Vec<Option<super::Rule>> = planned.iter().map(|p| p.2.as_deref().map(super::Rule::parse)).collect();
+        let rules: Vec<&super::Rule> = parsed.iter().flatten().collect();
+        let mut selected = super::Rule::select_users(&rules, self).into_iter();
+        for (p, rule) in planned.iter_mut().zip(&parsed) {
+            if rule.is_some() {
+                let users = selected.next().unwrap_or_default();
+                p.3 = users.into_iter().map(|i| Ref { category: "users", id: self.users[i].id.clone() }).collect();
+            }
+        }
         for (a, (id, name, rule, members)) in planned.into_iter().enumerate() {
             let restricted = name.ends_with("Restricted");
-            let json = json!({
-                "id": id,
-                "deletedDateTime": null,
+            let json = obj! {
+                "id": &id,
+                "deletedDateTime": NULL,
                 "description": format!("Users and groups administered for {}", name.trim_start_matches("AU - ")),
                 "displayName": name,
                 "isMemberManagementRestricted": restricted,
-                "membershipRule": rule,
-                "membershipRuleProcessingState": if rule.is_some() { json!("On") } else { Value::Null },
-                "membershipType": if rule.is_some() { json!("Dynamic") } else { json!("Assigned") },
-                "visibility": if a % 4 == 3 { json!("HiddenMembership") } else { Value::Null },
-            });
+                "membershipRule": &rule,
+                "membershipRuleProcessingState": if rule.is_some() { J::j("On") } else { Value::Null },
+                "membershipType": if rule.is_some() { J::j("Dynamic") } else { J::j("Assigned") },
+                "visibility": if a % 4 == 3 { J::j("HiddenMembership") } else { Value::Null },
+            };
             let mut scoped = Vec::new();
             let mut scoped_refs = Vec::new();
             let helpers: Vec<usize> = self.admins.clone();
@@ -915,16 +1010,24 @@ impl Gen<'_> {
                 }
                 let u = helpers[rng.below(helpers.len())];
                 let user = self.users[u].clone();
-                let membership_id = super::b64url(&[super::guid_bytes(role), super::guid_bytes(&id), super::guid_bytes(&user.id)].concat());
-                scoped.push(json!({
-                    "id": membership_id,
-                    "administrativeUnitId": id,
+                let membership_id = super::b64url(
+                    &[super::guid_bytes(role), super::guid_bytes(&id), super::guid_bytes(&user.id)].concat(),
+                );
+                scoped.push(obj! {
+                    "id": &membership_id,
+                    "administrativeUnitId": &id,
                     "roleId": role,
-                    "roleMemberInfo": { "id": user.id, "displayName": user.display_name },
-                }));
+                    "roleMemberInfo": obj!{ "id": &user.id, "displayName": &user.display_name },
+                });
                 scoped_refs.push(Ref { category: "users", id: user.id.clone() });
                 // The same grant as a unified role assignment scoped to the unit.
-                self.role_assignment(&membership_id, template, &user.id, &format!("/administrativeUnits/{id}"), created);
+                self.role_assignment(
+                    &membership_id,
+                    template,
+                    &user.id,
+                    &format!("/administrativeUnits/{id}"),
+                    created,
+                );
             }
             self.put(
                 "administrativeUnits",
@@ -940,6 +1043,19 @@ impl Gen<'_> {
     }
 }
 
+/// A copy of an array of objects with `key` set to `value` in each.
+fn dated(template: &Value, key: &str, value: &str) -> Value {
+    let mut v = template.clone();
+    if let Value::Array(items) = &mut v {
+        for item in items {
+            if let Some(slot) = item.get_mut(key) {
+                *slot = Value::String(value.to_string());
+            }
+        }
+    }
+    v
+}
+
 fn empty_extension_attributes() -> Value {
     let mut m = serde_json::Map::with_capacity(15);
     for i in 1..=15 {
@@ -947,4 +1063,3 @@ fn empty_extension_attributes() -> Value {
     }
     Value::Object(m)
 }
-

@@ -1,9 +1,10 @@
 //! BitLocker recovery keys and Intune: device configurations, compliance policies and settings
 //! catalog (configuration) policies, with their assignments.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::{Gen, GroupKind, Rel, ts};
+use super::{J, NULL};
 use crate::sim::Rng;
 
 impl Gen<'_> {
@@ -19,16 +20,20 @@ impl Gen<'_> {
                 .and_then(Value::as_str)
                 .and_then(|s| s.parse::<jiff::Timestamp>().ok())
                 .unwrap_or(self.anchor);
-            let volumes: &[&str] = if rng.chance(0.15) { &["operatingSystemVolume", "fixedDataVolume"] } else { &["operatingSystemVolume"] };
+            let volumes: &[&str] = if rng.chance(0.15) {
+                &["operatingSystemVolume", "fixedDataVolume"]
+            } else {
+                &["operatingSystemVolume"]
+            };
             for volume in volumes {
                 let created = self.after(&mut rng, registered, 30);
-                let json = json!({
+                let json = obj! {
                     "id": rng.guid(),
                     "createdDateTime": ts(created),
-                    "deviceId": device_id,
+                    "deviceId": &device_id,
                     "key": recovery_key(&mut rng),
                     "volumeType": volume,
-                });
+                };
                 self.put("bitlockerRecoveryKeys", json, vec![]);
             }
         }
@@ -36,7 +41,12 @@ impl Gen<'_> {
 
     /// Targets for Intune assignments: (`@odata.type`, group id).
     fn intune_targets(&self, rng: &mut Rng) -> Vec<(&'static str, Option<String>)> {
-        let groups = self.groups_of(&[GroupKind::Security, GroupKind::DynamicSecurity, GroupKind::AllEmployees, GroupKind::Synced]);
+        let groups = self.groups_of(&[
+            GroupKind::Security,
+            GroupKind::DynamicSecurity,
+            GroupKind::AllEmployees,
+            GroupKind::Synced,
+        ]);
         let mut out = Vec::new();
         match rng.below(6) {
             0 => out.push(("#microsoft.graph.allLicensedUsersAssignmentTarget", None)),
@@ -64,15 +74,15 @@ impl Gen<'_> {
             (
                 "#microsoft.graph.windows10GeneralConfiguration",
                 "Windows - Device restrictions",
-                json!({
+                obj! {
                     "passwordRequired": true,
                     "passwordBlockSimple": true,
                     "passwordMinimumLength": 12,
                     "passwordRequiredType": "alphanumeric",
                     "passwordMinutesOfInactivityBeforeScreenTimeout": 15,
-                    "passwordExpirationDays": null,
+                    "passwordExpirationDays": NULL,
                     "passwordPreviousPasswordBlockCount": 5,
-                    "passwordSignInFailureCountBeforeFactoryReset": null,
+                    "passwordSignInFailureCountBeforeFactoryReset": NULL,
                     "passwordRequireWhenResumeFromIdleState": true,
                     "cameraBlocked": false,
                     "bluetoothBlocked": false,
@@ -87,23 +97,23 @@ impl Gen<'_> {
                     "defenderScanType": "quick",
                     "defenderScheduledQuickScanTime": "12:00:00.0000000",
                     "defenderSignatureUpdateIntervalInHours": 4,
-                    "defenderFileExtensionsToExclude": [],
-                    "defenderFilesAndFoldersToExclude": [],
-                    "defenderProcessesToExclude": [],
+                    "defenderFileExtensionsToExclude": arr![],
+                    "defenderFilesAndFoldersToExclude": arr![],
+                    "defenderProcessesToExclude": arr![],
                     "diagnosticsDataSubmissionMode": "basic",
                     "edgeBlockPopups": true,
-                    "edgeHomepageUrls": [format!("https://intranet.{}", self.domain)],
+                    "edgeHomepageUrls": arr![format!("https://intranet.{}", self.domain)],
                     "smartScreenEnableAppInstallControl": true,
                     "windowsStoreBlocked": false,
-                    "lockScreenTimeoutInSeconds": null,
+                    "lockScreenTimeoutInSeconds": NULL,
                     "wiFiBlocked": false,
-                    "bluetoothAllowedServices": [],
-                }),
+                    "bluetoothAllowedServices": arr![],
+                },
             ),
             (
                 "#microsoft.graph.windows10EndpointProtectionConfiguration",
                 "Windows - Endpoint protection",
-                json!({
+                obj! {
                     "bitLockerEncryptDevice": true,
                     "bitLockerDisableWarningForOtherDiskEncryption": true,
                     "bitLockerEnableStorageCardEncryptionOnMobile": false,
@@ -116,18 +126,18 @@ impl Gen<'_> {
                     "smartScreenEnableInShell": true,
                     "smartScreenBlockOverrideForFiles": true,
                     "applicationGuardEnabled": false,
-                    "defenderAdditionalGuardedFolders": [],
-                    "defenderAttackSurfaceReductionExcludedPaths": [],
-                    "defenderGuardedFoldersAllowedAppPaths": [],
-                    "defenderExploitProtectionXml": null,
-                    "defenderExploitProtectionXmlFileName": null,
+                    "defenderAdditionalGuardedFolders": arr![],
+                    "defenderAttackSurfaceReductionExcludedPaths": arr![],
+                    "defenderGuardedFoldersAllowedAppPaths": arr![],
+                    "defenderExploitProtectionXml": NULL,
+                    "defenderExploitProtectionXmlFileName": NULL,
                     "defenderSecurityCenterBlockExploitProtectionOverride": true,
-                }),
+                },
             ),
             (
                 "#microsoft.graph.iosGeneralDeviceConfiguration",
                 "iOS - Device restrictions",
-                json!({
+                obj! {
                     "passcodeRequired": true,
                     "passcodeBlockSimple": true,
                     "passcodeMinimumLength": 6,
@@ -142,15 +152,15 @@ impl Gen<'_> {
                     "documentsBlockManagedDocumentsInUnmanagedApps": true,
                     "documentsBlockUnmanagedDocumentsInManagedApps": false,
                     "safariBlockAutofill": true,
-                    "emailInDomainSuffixes": [self.domain.clone()],
-                    "compliantAppsList": [],
+                    "emailInDomainSuffixes": arr![self.domain.clone()],
+                    "compliantAppsList": arr![],
                     "compliantAppListType": "none",
-                }),
+                },
             ),
             (
                 "#microsoft.graph.androidGeneralDeviceConfiguration",
                 "Android - Device restrictions",
-                json!({
+                obj! {
                     "passwordRequired": true,
                     "passwordMinimumLength": 6,
                     "passwordRequiredType": "numericComplex",
@@ -161,32 +171,32 @@ impl Gen<'_> {
                     "cameraBlocked": false,
                     "screenCaptureBlocked": false,
                     "googleAccountBlockAutoSync": false,
-                    "appsInstallAllowList": [],
-                    "appsLaunchBlockList": [],
-                    "appsHideList": [],
-                    "kioskModeApps": [],
-                    "compliantAppsList": [],
+                    "appsInstallAllowList": arr![],
+                    "appsLaunchBlockList": arr![],
+                    "appsHideList": arr![],
+                    "kioskModeApps": arr![],
+                    "compliantAppsList": arr![],
                     "compliantAppListType": "none",
                     "webBrowserCookieSettings": "browserDefault",
-                }),
+                },
             ),
             (
                 "#microsoft.graph.macOSGeneralDeviceConfiguration",
                 "macOS - Password",
-                json!({
+                obj! {
                     "passwordRequired": true,
                     "passwordBlockSimple": true,
                     "passwordMinimumLength": 10,
                     "passwordRequiredType": "alphanumeric",
                     "passwordMinutesOfInactivityBeforeLock": 15,
                     "passwordMinutesOfInactivityBeforeScreenTimeout": 10,
-                    "passwordExpirationDays": null,
+                    "passwordExpirationDays": NULL,
                     "passwordPreviousPasswordBlockCount": 5,
-                    "passwordMinimumCharacterSetCount": null,
-                    "emailInDomainSuffixes": [],
-                    "compliantAppsList": [],
+                    "passwordMinimumCharacterSetCount": NULL,
+                    "emailInDomainSuffixes": arr![],
+                    "compliantAppsList": arr![],
                     "compliantAppListType": "none",
-                }),
+                },
             ),
         ];
         for (ty, name, settings) in configurations {
@@ -200,58 +210,58 @@ impl Gen<'_> {
             (
                 "#microsoft.graph.windows10CompliancePolicy",
                 "Windows - Compliance baseline",
-                json!({
+                obj! {
                     "passwordRequired": true,
                     "passwordBlockSimple": true,
                     "passwordRequiredToUnlockFromIdle": true,
                     "passwordMinutesOfInactivityBeforeLock": 15,
-                    "passwordExpirationDays": null,
+                    "passwordExpirationDays": NULL,
                     "passwordMinimumLength": 12,
-                    "passwordMinimumCharacterSetCount": null,
+                    "passwordMinimumCharacterSetCount": NULL,
                     "passwordRequiredType": "alphanumeric",
-                    "passwordPreviousPasswordBlockCount": null,
+                    "passwordPreviousPasswordBlockCount": NULL,
                     "requireHealthyDeviceReport": false,
                     "osMinimumVersion": "10.0.19045",
-                    "osMaximumVersion": null,
-                    "mobileOsMinimumVersion": null,
-                    "mobileOsMaximumVersion": null,
+                    "osMaximumVersion": NULL,
+                    "mobileOsMinimumVersion": NULL,
+                    "mobileOsMaximumVersion": NULL,
                     "earlyLaunchAntiMalwareDriverEnabled": false,
                     "bitLockerEnabled": true,
                     "secureBootEnabled": true,
                     "codeIntegrityEnabled": true,
                     "storageRequireEncryption": true,
-                }),
+                },
             ),
             (
                 "#microsoft.graph.iosCompliancePolicy",
                 "iOS - Compliance baseline",
-                json!({
+                obj! {
                     "passcodeBlockSimple": true,
-                    "passcodeExpirationDays": null,
+                    "passcodeExpirationDays": NULL,
                     "passcodeMinimumLength": 6,
                     "passcodeMinutesOfInactivityBeforeLock": 5,
-                    "passcodePreviousPasscodeBlockCount": null,
-                    "passcodeMinimumCharacterSetCount": null,
+                    "passcodePreviousPasscodeBlockCount": NULL,
+                    "passcodeMinimumCharacterSetCount": NULL,
                     "passcodeRequiredType": "numeric",
                     "passcodeRequired": true,
                     "osMinimumVersion": "17.0",
-                    "osMaximumVersion": null,
+                    "osMaximumVersion": NULL,
                     "securityBlockJailbrokenDevices": true,
                     "deviceThreatProtectionEnabled": false,
                     "deviceThreatProtectionRequiredSecurityLevel": "unavailable",
                     "managedEmailProfileRequired": false,
-                }),
+                },
             ),
             (
                 "#microsoft.graph.androidCompliancePolicy",
                 "Android - Compliance baseline",
-                json!({
+                obj! {
                     "passwordRequired": true,
                     "passwordMinimumLength": 6,
                     "passwordRequiredType": "numericComplex",
                     "passwordMinutesOfInactivityBeforeLock": 5,
-                    "passwordExpirationDays": null,
-                    "passwordPreviousPasswordBlockCount": null,
+                    "passwordExpirationDays": NULL,
+                    "passwordPreviousPasswordBlockCount": NULL,
                     "securityPreventInstallAppsFromUnknownSources": true,
                     "securityDisableUsbDebugging": true,
                     "securityRequireVerifyApps": true,
@@ -259,7 +269,7 @@ impl Gen<'_> {
                     "deviceThreatProtectionRequiredSecurityLevel": "unavailable",
                     "securityBlockJailbrokenDevices": true,
                     "osMinimumVersion": "13",
-                    "osMaximumVersion": null,
+                    "osMaximumVersion": NULL,
                     "minAndroidSecurityPatchLevel": "2024-06-01",
                     "storageRequireEncryption": true,
                     "securityRequireSafetyNetAttestationBasicIntegrity": true,
@@ -267,22 +277,22 @@ impl Gen<'_> {
                     "securityRequireGooglePlayServices": true,
                     "securityRequireUpToDateSecurityProviders": false,
                     "securityRequireCompanyPortalAppIntegrity": true,
-                }),
+                },
             ),
             (
                 "#microsoft.graph.macOSCompliancePolicy",
                 "macOS - Compliance baseline",
-                json!({
+                obj! {
                     "passwordRequired": true,
                     "passwordBlockSimple": true,
-                    "passwordExpirationDays": null,
+                    "passwordExpirationDays": NULL,
                     "passwordMinimumLength": 10,
                     "passwordMinutesOfInactivityBeforeLock": 15,
-                    "passwordPreviousPasswordBlockCount": null,
-                    "passwordMinimumCharacterSetCount": null,
+                    "passwordPreviousPasswordBlockCount": NULL,
+                    "passwordMinimumCharacterSetCount": NULL,
                     "passwordRequiredType": "alphanumeric",
                     "osMinimumVersion": "14.0",
-                    "osMaximumVersion": null,
+                    "osMaximumVersion": NULL,
                     "systemIntegrityProtectionEnabled": true,
                     "deviceThreatProtectionEnabled": false,
                     "deviceThreatProtectionRequiredSecurityLevel": "unavailable",
@@ -290,7 +300,7 @@ impl Gen<'_> {
                     "firewallEnabled": true,
                     "firewallBlockAllIncoming": false,
                     "firewallEnableStealthMode": true,
-                }),
+                },
             ),
         ];
         for (ty, name, settings) in compliance {
@@ -298,21 +308,24 @@ impl Gen<'_> {
             let json = self.intune_object(&mut rng, &id, ty, name, settings);
             let assignments = self.intune_assignments(&mut rng, &id);
             let grace = if rng.chance(0.5) { 0 } else { 24 * (1 + rng.below(3) as i64) };
-            let scheduled = vec![json!({
+            let scheduled = vec![obj! {
                 "id": rng.guid(),
-                "ruleName": null,
-                "scheduledActionConfigurations": [{
+                "ruleName": NULL,
+                "scheduledActionConfigurations": arr![obj!{
                     "id": rng.guid(),
                     "gracePeriodHours": grace,
                     "actionType": "block",
                     "notificationTemplateId": "00000000-0000-0000-0000-000000000000",
-                    "notificationMessageCCList": [],
+                    "notificationMessageCCList": arr![],
                 }],
-            })];
+            }];
             self.put(
                 "deviceCompliancePolicies",
                 json,
-                vec![("assignments", Rel::Children(assignments)), ("scheduledActionsForRule", Rel::Children(scheduled))],
+                vec![
+                    ("assignments", Rel::Children(assignments)),
+                    ("scheduledActionsForRule", Rel::Children(scheduled)),
+                ],
             );
         }
     }
@@ -322,13 +335,13 @@ impl Gen<'_> {
         let created = self.past(rng, 30, 900);
         let modified = self.after(rng, created, 200);
         let mut m = Map::new();
-        m.insert("@odata.type".into(), json!(ty));
-        m.insert("id".into(), json!(id));
-        m.insert("createdDateTime".into(), json!(ts(created)));
-        m.insert("description".into(), json!(format!("{name} ({})", self.company)));
-        m.insert("displayName".into(), json!(name));
-        m.insert("lastModifiedDateTime".into(), json!(ts(modified)));
-        m.insert("version".into(), json!(1 + rng.below(6)));
+        m.insert("@odata.type".into(), J::j(ty));
+        m.insert("id".into(), J::j(id));
+        m.insert("createdDateTime".into(), J::j(ts(created)));
+        m.insert("description".into(), J::j(format!("{name} ({})", self.company)));
+        m.insert("displayName".into(), J::j(name));
+        m.insert("lastModifiedDateTime".into(), J::j(ts(modified)));
+        m.insert("version".into(), J::j(1 + rng.below(6)));
         if let Value::Object(s) = settings {
             m.extend(s);
         }
@@ -341,14 +354,17 @@ impl Gen<'_> {
             .map(|(ty, group)| {
                 let id = match &group {
                     Some(g) => format!("{policy}_{g}"),
-                    None => format!("{policy}_{}", ty.trim_start_matches("#microsoft.graph.").trim_end_matches("AssignmentTarget")),
+                    None => format!(
+                        "{policy}_{}",
+                        ty.trim_start_matches("#microsoft.graph.").trim_end_matches("AssignmentTarget")
+                    ),
                 };
                 let mut target = Map::new();
-                target.insert("@odata.type".into(), json!(ty));
+                target.insert("@odata.type".into(), J::j(ty));
                 if let Some(g) = group {
-                    target.insert("groupId".into(), json!(g));
+                    target.insert("groupId".into(), J::j(&g));
                 }
-                json!({ "id": id, "target": target })
+                obj! { "id": id, "target": target }
             })
             .collect()
     }
@@ -369,7 +385,7 @@ impl Gen<'_> {
             let modified = self.after(&mut rng, created, 200);
             let children: Vec<Value> = (0..settings).map(|i| setting(&mut rng, platforms, i)).collect();
             let assignments = self.settings_catalog_assignments(&mut rng, &id);
-            let json = json!({
+            let json = obj! {
                 "id": id,
                 "name": name,
                 "description": "",
@@ -378,12 +394,12 @@ impl Gen<'_> {
                 "createdDateTime": ts(created),
                 "lastModifiedDateTime": ts(modified),
                 "settingCount": settings,
-                "creationSource": null,
-                "roleScopeTagIds": ["0"],
+                "creationSource": NULL,
+                "roleScopeTagIds": arr!["0"],
                 "isAssigned": !assignments.is_empty(),
-                "templateReference": { "templateId": "", "templateFamily": "none", "templateDisplayName": null, "templateDisplayVersion": null },
-                "priorityMetaData": null,
-            });
+                "templateReference": obj!{ "templateId": "", "templateFamily": "none", "templateDisplayName": NULL, "templateDisplayVersion": NULL },
+                "priorityMetaData": NULL,
+            };
             self.put(
                 "configurationPolicies",
                 json,
@@ -406,18 +422,18 @@ impl Gen<'_> {
             let modified = self.after(&mut rng, created, 100);
             let children: Vec<Value> = (0..settings).map(|i| setting(&mut rng, platforms, i)).collect();
             let assignments = self.settings_catalog_assignments(&mut rng, &id);
-            let scheduled = vec![json!({
+            let scheduled = vec![obj! {
                 "id": rng.guid(),
-                "ruleName": null,
-                "scheduledActionConfigurations": [{
+                "ruleName": NULL,
+                "scheduledActionConfigurations": arr![obj!{
                     "id": rng.guid(),
                     "gracePeriodHours": 0,
                     "actionType": "block",
                     "notificationTemplateId": "",
-                    "notificationMessageCCList": [],
+                    "notificationMessageCCList": arr![],
                 }],
-            })];
-            let json = json!({
+            }];
+            let json = obj! {
                 "id": id,
                 "name": name,
                 "description": "",
@@ -426,10 +442,10 @@ impl Gen<'_> {
                 "createdDateTime": ts(created),
                 "lastModifiedDateTime": ts(modified),
                 "settingCount": settings,
-                "creationSource": null,
-                "roleScopeTagIds": ["0"],
+                "creationSource": NULL,
+                "roleScopeTagIds": arr!["0"],
                 "isAssigned": !assignments.is_empty(),
-            });
+            };
             self.put(
                 "compliancePolicies",
                 json,
@@ -445,19 +461,21 @@ impl Gen<'_> {
     /// Administrative templates (beta): group policy configurations with definition values.
     pub(super) fn group_policy_configurations(&mut self) {
         let mut rng = self.rng("groupPolicyConfigurations");
-        for (name, values) in [("Windows - Office administrative templates", 12), ("Windows - Edge administrative templates", 30)] {
+        for (name, values) in
+            [("Windows - Office administrative templates", 12), ("Windows - Edge administrative templates", 30)]
+        {
             let id = rng.guid();
             let created = self.past(&mut rng, 30, 600);
             let modified = self.after(&mut rng, created, 100);
             let definition_values: Vec<Value> = (0..values)
                 .map(|_| {
-                    json!({
+                    obj! {
                         "id": rng.guid(),
                         "createdDateTime": ts(created),
                         "lastModifiedDateTime": ts(modified),
                         "enabled": rng.chance(0.8),
                         "configurationType": "policy",
-                    })
+                    }
                 })
                 .collect();
             let assignments: Vec<Value> = self
@@ -465,26 +483,29 @@ impl Gen<'_> {
                 .into_iter()
                 .map(|(ty, group)| {
                     let mut target = Map::new();
-                    target.insert("@odata.type".into(), json!(ty));
+                    target.insert("@odata.type".into(), J::j(ty));
                     if let Some(g) = &group {
-                        target.insert("groupId".into(), json!(g));
+                        target.insert("groupId".into(), J::j(g));
                     }
-                    json!({ "id": format!("{id}_{}", group.unwrap_or_else(|| "all".into())), "lastModifiedDateTime": ts(modified), "target": target })
+                    obj!{ "id": format!("{id}_{}", group.unwrap_or_else(|| "all".into())), "lastModifiedDateTime": ts(modified), "target": target }
                 })
                 .collect();
-            let json = json!({
+            let json = obj! {
                 "id": id,
                 "displayName": name,
                 "description": "",
                 "createdDateTime": ts(created),
                 "lastModifiedDateTime": ts(modified),
-                "roleScopeTagIds": ["0"],
+                "roleScopeTagIds": arr!["0"],
                 "policyConfigurationIngestionType": "builtIn",
-            });
+            };
             self.put(
                 "groupPolicyConfigurations",
                 json,
-                vec![("definitionValues", Rel::Children(definition_values)), ("assignments", Rel::Children(assignments))],
+                vec![
+                    ("definitionValues", Rel::Children(definition_values)),
+                    ("assignments", Rel::Children(assignments)),
+                ],
             );
         }
     }
@@ -495,18 +516,18 @@ impl Gen<'_> {
             .into_iter()
             .map(|(ty, group)| {
                 let mut target = Map::new();
-                target.insert("@odata.type".into(), json!(ty));
+                target.insert("@odata.type".into(), J::j(ty));
                 target.insert("deviceAndAppManagementAssignmentFilterId".into(), Value::Null);
-                target.insert("deviceAndAppManagementAssignmentFilterType".into(), json!("none"));
+                target.insert("deviceAndAppManagementAssignmentFilterType".into(), J::j("none"));
                 if let Some(g) = &group {
-                    target.insert("groupId".into(), json!(g));
+                    target.insert("groupId".into(), J::j(g));
                 }
-                json!({
+                obj!{
                     "id": format!("{policy}_{}", group.clone().unwrap_or_else(|| ty.trim_start_matches("#microsoft.graph.").to_string())),
                     "source": "direct",
                     "sourceId": policy,
                     "target": target,
-                })
+                }
             })
             .collect()
     }
@@ -515,32 +536,33 @@ impl Gen<'_> {
 /// A settings catalog setting: a choice or a simple (integer or string) setting instance.
 fn setting(rng: &mut Rng, platform: &str, i: usize) -> Value {
     let prefix = if platform == "macOS" { "com.apple.mcx.filevault2" } else { "device_vendor_msft_policy_config" };
-    let areas = ["defender", "browser", "devicelock", "update", "localpoliciessecurityoptions", "firewall", "privacy", "power"];
+    let areas =
+        ["defender", "browser", "devicelock", "update", "localpoliciessecurityoptions", "firewall", "privacy", "power"];
     let area = areas[i % areas.len()];
     let definition = format!("{prefix}_{area}_setting{i}");
     let instance = match i % 3 {
-        0 | 1 => json!({
+        0 | 1 => obj! {
             "@odata.type": "#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance",
-            "settingDefinitionId": definition,
-            "settingInstanceTemplateReference": null,
-            "choiceSettingValue": {
-                "settingValueTemplateReference": null,
+            "settingDefinitionId": &definition,
+            "settingInstanceTemplateReference": NULL,
+            "choiceSettingValue": obj!{
+                "settingValueTemplateReference": NULL,
                 "value": format!("{definition}_{}", rng.below(2)),
-                "children": [],
+                "children": arr![],
             },
-        }),
-        _ => json!({
+        },
+        _ => obj! {
             "@odata.type": "#microsoft.graph.deviceManagementConfigurationSimpleSettingInstance",
             "settingDefinitionId": definition,
-            "settingInstanceTemplateReference": null,
-            "simpleSettingValue": {
+            "settingInstanceTemplateReference": NULL,
+            "simpleSettingValue": obj!{
                 "@odata.type": "#microsoft.graph.deviceManagementConfigurationIntegerSettingValue",
-                "settingValueTemplateReference": null,
+                "settingValueTemplateReference": NULL,
                 "value": 1 + rng.below(60),
             },
-        }),
+        },
     };
-    json!({ "id": i.to_string(), "settingInstance": instance })
+    obj! { "id": i.to_string(), "settingInstance": instance }
 }
 
 /// A BitLocker recovery password: eight blocks of six digits, each block a multiple of 11.

@@ -1,14 +1,15 @@
 //! Directory audit records and sign-ins, placed over the 30 days before `now`, newest first.
 
 use jiff::SignedDuration;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::data::{EXCHANGE_APP_ID, GRAPH_APP_ID, SITES};
 use super::{Gen, hex_upper, ts};
+use super::{J, NULL};
 
 /// Records of each log per user, and the most either log holds.
 const PER_USER: usize = 2;
-const MAX_RECORDS: usize = 20_000;
+const MAX_RECORDS: usize = 10_000;
 const WINDOW_SECONDS: i64 = 30 * 86_400;
 
 impl Gen<'_> {
@@ -43,17 +44,17 @@ impl Gen<'_> {
                     "UserManagement",
                     "Update user",
                     "Update",
-                    json!({
-                        "id": target_user.id,
-                        "displayName": null,
+                    obj! {
+                        "id": &target_user.id,
+                        "displayName": NULL,
                         "type": "User",
-                        "userPrincipalName": target_user.upn,
-                        "groupType": null,
-                        "modifiedProperties": [
-                            { "displayName": "JobTitle", "oldValue": "[\"Analyst\"]", "newValue": format!("[\"{}\"]", target_user.job_title.as_deref().unwrap_or("Analyst")) },
-                            { "displayName": "Included Updated Properties", "oldValue": null, "newValue": "\"JobTitle\"" },
+                        "userPrincipalName": &target_user.upn,
+                        "groupType": NULL,
+                        "modifiedProperties": arr![
+                            obj!{ "displayName": "JobTitle", "oldValue": "[\"Analyst\"]", "newValue": format!("[\"{}\"]", target_user.job_title.as_deref().unwrap_or("Analyst")) },
+                            obj!{ "displayName": "Included Updated Properties", "oldValue": NULL, "newValue": "\"JobTitle\"" },
                         ],
-                    }),
+                    },
                 ),
                 2 | 3 if !self.groups.is_empty() => {
                     let group = &self.groups[rng.below(self.groups.len())];
@@ -61,24 +62,24 @@ impl Gen<'_> {
                         "GroupManagement",
                         "Add member to group",
                         "Assign",
-                        json!({
-                            "id": target_user.id,
-                            "displayName": null,
+                        obj! {
+                            "id": &target_user.id,
+                            "displayName": NULL,
                             "type": "User",
-                            "userPrincipalName": target_user.upn,
-                            "groupType": null,
-                            "modifiedProperties": [
-                                { "displayName": "Group.ObjectID", "oldValue": null, "newValue": format!("\"{}\"", group.id) },
-                                { "displayName": "Group.DisplayName", "oldValue": null, "newValue": format!("\"{}\"", group.display_name) },
+                            "userPrincipalName": &target_user.upn,
+                            "groupType": NULL,
+                            "modifiedProperties": arr![
+                                obj!{ "displayName": "Group.ObjectID", "oldValue": NULL, "newValue": format!("\"{}\"", group.id) },
+                                obj!{ "displayName": "Group.DisplayName", "oldValue": NULL, "newValue": format!("\"{}\"", group.display_name) },
                             ],
-                        }),
+                        },
                     )
                 }
                 4 => (
                     "UserManagement",
                     "Reset user password",
                     "Update",
-                    json!({ "id": target_user.id, "displayName": null, "type": "User", "userPrincipalName": target_user.upn, "groupType": null, "modifiedProperties": [] }),
+                    obj! { "id": &target_user.id, "displayName": NULL, "type": "User", "userPrincipalName": &target_user.upn, "groupType": NULL, "modifiedProperties": arr![] },
                 ),
                 5 if !self.apps.is_empty() => {
                     let app = &self.apps[rng.below(self.apps.len())];
@@ -86,14 +87,14 @@ impl Gen<'_> {
                         "ApplicationManagement",
                         "Update application",
                         "Update",
-                        json!({
-                            "id": app.object_id,
-                            "displayName": app.display_name,
+                        obj! {
+                            "id": &app.object_id,
+                            "displayName": &app.display_name,
                             "type": "Application",
-                            "userPrincipalName": null,
-                            "groupType": null,
-                            "modifiedProperties": [{ "displayName": "AppAddress", "oldValue": "[]", "newValue": "[{\"AddressType\":0,\"Address\":\"https://localhost\"}]" }],
-                        }),
+                            "userPrincipalName": NULL,
+                            "groupType": NULL,
+                            "modifiedProperties": arr![obj!{ "displayName": "AppAddress", "oldValue": "[]", "newValue": "[{\"AddressType\":0,\"Address\":\"https://localhost\"}]" }],
+                        },
                     )
                 }
                 6 if !self.ca_policies.is_empty() => {
@@ -102,30 +103,30 @@ impl Gen<'_> {
                         "Policy",
                         "Update conditional access policy",
                         "Update",
-                        json!({ "id": id, "displayName": name, "type": "Policy", "userPrincipalName": null, "groupType": null, "modifiedProperties": [] }),
+                        obj! { "id": id, "displayName": name, "type": "Policy", "userPrincipalName": NULL, "groupType": NULL, "modifiedProperties": arr![] },
                     )
                 }
                 _ => (
                     "RoleManagement",
                     "Add eligible member to role in PIM completed (permanent)",
                     "Add",
-                    json!({ "id": target_user.id, "displayName": target_user.display_name, "type": "User", "userPrincipalName": target_user.upn, "groupType": null, "modifiedProperties": [] }),
+                    obj! { "id": &target_user.id, "displayName": &target_user.display_name, "type": "User", "userPrincipalName": &target_user.upn, "groupType": NULL, "modifiedProperties": arr![] },
                 ),
             };
             let initiated_by = if by_app {
                 let app = &self.apps[rng.below(self.apps.len())];
-                json!({
-                    "user": null,
-                    "app": { "appId": app.app_id, "displayName": app.display_name, "servicePrincipalId": app.sp_id, "servicePrincipalName": null },
-                })
+                obj! {
+                    "user": NULL,
+                    "app": obj!{ "appId": &app.app_id, "displayName": &app.display_name, "servicePrincipalId": &app.sp_id, "servicePrincipalName": NULL },
+                }
             } else {
-                json!({
-                    "app": null,
-                    "user": { "id": actor.id, "displayName": null, "userPrincipalName": actor.upn, "ipAddress": ip(&mut rng) },
-                })
+                obj! {
+                    "app": NULL,
+                    "user": obj!{ "id": &actor.id, "displayName": NULL, "userPrincipalName": &actor.upn, "ipAddress": ip(&mut rng) },
+                }
             };
             let failed = rng.chance(0.03);
-            let json = json!({
+            let json = obj! {
                 "id": format!("Directory_{}_{}_{}", rng.guid(), hex_upper(&mut rng, 5), 10_000_000 + rng.below(90_000_000)),
                 "category": category,
                 "correlationId": rng.guid(),
@@ -136,11 +137,11 @@ impl Gen<'_> {
                 "loggedByService": if category == "RoleManagement" { "PIM" } else { "Core Directory" },
                 "operationType": operation,
                 "initiatedBy": initiated_by,
-                "targetResources": [target],
-                "additionalDetails": [
-                    { "key": "User-Agent", "value": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0" },
+                "targetResources": arr![&target],
+                "additionalDetails": arr![
+                    obj!{ "key": "User-Agent", "value": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0" },
                 ],
-            });
+            };
             self.put("directoryAudits", json, vec![]);
         }
     }
@@ -186,43 +187,45 @@ impl Gen<'_> {
                 "MacMDM" => "MacOs",
                 other => other,
             });
-            let applied: Vec<Value> = self
-                .ca_policies
-                .iter()
-                .take(3)
-                .map(|(id, name)| {
-                    json!({
-                        "id": id,
-                        "displayName": name,
-                        "enforcedGrantControls": ["Mfa"],
-                        "enforcedSessionControls": [],
-                        "result": if failed && code == 53003 { "failure" } else { "success" },
-                    })
-                })
-                .collect();
-            let json = json!({
+            // The first policies as they applied; a Conditional Access failure is the first
+            // enabled block policy's doing.
+            let mut applied: Vec<Value> = self.ca_applied.iter().take(6).cloned().collect();
+            let ca_failure = failed && code == 53003;
+            if ca_failure {
+                if let Some(p) = applied.iter_mut().find(|p| p["result"] == "notApplied") {
+                    p["result"] = Value::from("failure");
+                }
+            }
+            let ca_status = if applied.iter().any(|p| p["result"] == "failure") {
+                "failure"
+            } else if applied.iter().any(|p| p["result"] == "success") {
+                "success"
+            } else {
+                "notApplied"
+            };
+            let json = obj! {
                 "id": rng.guid(),
                 "createdDateTime": ts(when),
-                "userDisplayName": user.display_name,
-                "userPrincipalName": user.upn,
-                "userId": user.id,
+                "userDisplayName": &user.display_name,
+                "userPrincipalName": &user.upn,
+                "userId": &user.id,
                 "appId": app_id,
                 "appDisplayName": app_name,
                 "ipAddress": ip(&mut rng),
                 "clientAppUsed": if rng.chance(0.7) { "Browser" } else { "Mobile Apps and Desktop clients" },
                 "correlationId": rng.guid(),
-                "conditionalAccessStatus": if failed && code == 53003 { "failure" } else if applied.is_empty() { "notApplied" } else { "success" },
+                "conditionalAccessStatus": ca_status,
                 "isInteractive": true,
                 "riskDetail": "none",
                 "riskLevelAggregated": "none",
                 "riskLevelDuringSignIn": "none",
                 "riskState": "none",
-                "riskEventTypes": [],
-                "riskEventTypes_v2": [],
+                "riskEventTypes": arr![],
+                "riskEventTypes_v2": arr![],
                 "resourceDisplayName": resource_name,
                 "resourceId": resource_id,
-                "status": { "errorCode": code, "failureReason": reason, "additionalDetails": if failed { json!("The user did not pass the MFA challenge") } else { Value::Null } },
-                "deviceDetail": {
+                "status": obj!{ "errorCode": code, "failureReason": reason, "additionalDetails": if failed { J::j("The user did not pass the MFA challenge") } else { Value::Null } },
+                "deviceDetail": obj!{
                     "deviceId": device.map_or(String::new(), |d| d.device_id.clone()),
                     "displayName": device.map_or(String::new(), |d| d.display_name.clone()),
                     "operatingSystem": os,
@@ -231,14 +234,14 @@ impl Gen<'_> {
                     "isManaged": device.is_some(),
                     "trustType": device.map_or("", |d| if d.os == "Windows" { "Azure AD joined" } else { "Azure AD registered" }),
                 },
-                "location": {
-                    "city": site.city,
-                    "state": site.state,
-                    "countryOrRegion": site.code,
-                    "geoCoordinates": { "altitude": null, "latitude": site.lat, "longitude": site.lon },
+                "location": obj!{
+                    "city": &site.city,
+                    "state": &site.state,
+                    "countryOrRegion": &site.code,
+                    "geoCoordinates": obj!{ "altitude": NULL, "latitude": &site.lat, "longitude": &site.lon },
                 },
                 "appliedConditionalAccessPolicies": applied,
-            });
+            };
             self.put("signIns", json, vec![]);
         }
     }

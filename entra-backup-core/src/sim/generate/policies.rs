@@ -1,10 +1,11 @@
 //! Policies: named locations, Conditional Access, authentication contexts and methods, the tenant's
 //! singleton policies, cross-tenant access, and the `/policies` collections.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::data::{AZURE_MANAGEMENT_APP_ID, BUILT_IN_ROLES, GLOBAL_ADMIN, GUEST_USER_ROLE, SITES};
 use super::{Gen, GroupKind, Rel, ts};
+use super::{J, NULL};
 use crate::sim::Ref;
 
 impl Gen<'_> {
@@ -12,63 +13,66 @@ impl Gen<'_> {
         let mut rng = self.rng("namedLocations");
         let mut hq_ranges = Vec::new();
         for i in 0..(2 + rng.below(3)) {
-            hq_ranges.push(json!({ "@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": format!("203.0.{}.0/24", 113 + i) }));
+            hq_ranges.push(obj!{ "@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": format!("203.0.{}.0/24", 113 + i) });
         }
         let site_count = SITES.len();
         let locations: Vec<(String, Value)> = vec![
-            ("Headquarters".into(), json!({ "@odata.type": "#microsoft.graph.ipNamedLocation", "isTrusted": true, "ipRanges": hq_ranges })),
+            (
+                "Headquarters".into(),
+                obj! { "@odata.type": "#microsoft.graph.ipNamedLocation", "isTrusted": true, "ipRanges": hq_ranges },
+            ),
             (
                 "Branch offices".into(),
-                json!({
+                obj! {
                     "@odata.type": "#microsoft.graph.ipNamedLocation",
                     "isTrusted": true,
-                    "ipRanges": (0..site_count.min(6)).map(|i| json!({ "@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": format!("198.51.100.{}/29", i * 8) })).collect::<Vec<_>>(),
-                }),
+                    "ipRanges": (0..site_count.min(6)).map(|i| obj!{ "@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": format!("198.51.100.{}/29", i * 8) }).collect::<Vec<_>>(),
+                },
             ),
             (
                 "VPN egress".into(),
-                json!({
+                obj! {
                     "@odata.type": "#microsoft.graph.ipNamedLocation",
                     "isTrusted": true,
-                    "ipRanges": [
-                        { "@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "192.0.2.16/28" },
-                        { "@odata.type": "#microsoft.graph.iPv6CidrRange", "cidrAddress": "2001:db8:1234::/48" },
+                    "ipRanges": arr![
+                        obj!{ "@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "192.0.2.16/28" },
+                        obj!{ "@odata.type": "#microsoft.graph.iPv6CidrRange", "cidrAddress": "2001:db8:1234::/48" },
                     ],
-                }),
+                },
             ),
             (
                 "Blocked countries".into(),
-                json!({
+                obj! {
                     "@odata.type": "#microsoft.graph.countryNamedLocation",
-                    "countriesAndRegions": ["KP", "IR", "SY", "CU"],
+                    "countriesAndRegions": arr!["KP", "IR", "SY", "CU"],
                     "countryLookupMethod": "clientIpAddress",
                     "includeUnknownCountriesAndRegions": false,
-                }),
+                },
             ),
             (
                 "Operating countries".into(),
-                json!({
+                obj! {
                     "@odata.type": "#microsoft.graph.countryNamedLocation",
                     "countriesAndRegions": SITES.iter().map(|s| s.code).fold(Vec::new(), |mut v, c| { if !v.contains(&c) { v.push(c) } v }),
                     "countryLookupMethod": "clientIpAddress",
                     "includeUnknownCountriesAndRegions": false,
-                }),
+                },
             ),
             (
                 "Partner network".into(),
-                json!({ "@odata.type": "#microsoft.graph.ipNamedLocation", "isTrusted": false, "ipRanges": [{ "@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "100.64.10.0/24" }] }),
+                obj! { "@odata.type": "#microsoft.graph.ipNamedLocation", "isTrusted": false, "ipRanges": arr![obj!{ "@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "100.64.10.0/24" }] },
             ),
         ];
         for (name, body) in locations {
             let id = rng.guid();
             let created = self.past(&mut rng, 30, 900);
             let modified = self.after(&mut rng, created, 200);
-            let mut json = json!({ "id": id, "displayName": name, "createdDateTime": ts(created), "modifiedDateTime": ts(modified) });
+            let mut json = obj! { "id": &id, "displayName": name, "createdDateTime": ts(created), "modifiedDateTime": ts(modified) };
             // `@odata.type` first, as Graph writes it.
             let mut m = serde_json::Map::new();
             if let Value::Object(b) = body {
                 m.insert("@odata.type".into(), b["@odata.type"].clone());
-                for (k, v) in json.as_object_mut().into_iter().flat_map(|o| std::mem::take(o)) {
+                for (k, v) in json.as_object_mut().into_iter().flat_map(std::mem::take) {
                     m.insert(k, v);
                 }
                 for (k, v) in b {
@@ -89,7 +93,7 @@ impl Gen<'_> {
             ("c2", "Require MFA", "Step-up authentication for confidential data"),
             ("c3", "Require compliant device", "Highly confidential SharePoint sites"),
         ] {
-            let json = json!({ "id": id, "displayName": name, "description": description, "isAvailable": id != "c3" });
+            let json = obj! { "id": id, "displayName": name, "description": description, "isAvailable": id != "c3" };
             self.put("authenticationContextClassReferences", json, vec![]);
         }
     }
@@ -98,21 +102,58 @@ impl Gen<'_> {
         let mut rng = self.rng("authenticationStrengthPolicies");
         let created = self.past(&mut rng, 700, 900);
         let mfa: &[&str] = &[
-            "windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor", "deviceBasedPush", "temporaryAccessPassOneTime",
-            "temporaryAccessPassMultiUse", "password,microsoftAuthenticatorPush", "password,softwareOath", "password,hardwareOath",
-            "password,sms", "password,voice", "federatedMultiFactor", "microsoftAuthenticatorPush,federatedSingleFactor",
-            "softwareOath,federatedSingleFactor", "hardwareOath,federatedSingleFactor", "sms,federatedSingleFactor", "voice,federatedSingleFactor",
+            "windowsHelloForBusiness",
+            "fido2",
+            "x509CertificateMultiFactor",
+            "deviceBasedPush",
+            "temporaryAccessPassOneTime",
+            "temporaryAccessPassMultiUse",
+            "password,microsoftAuthenticatorPush",
+            "password,softwareOath",
+            "password,hardwareOath",
+            "password,sms",
+            "password,voice",
+            "federatedMultiFactor",
+            "microsoftAuthenticatorPush,federatedSingleFactor",
+            "softwareOath,federatedSingleFactor",
+            "hardwareOath,federatedSingleFactor",
+            "sms,federatedSingleFactor",
+            "voice,federatedSingleFactor",
         ];
         let strengths: [(&str, &str, &str, &[&str], bool); 4] = [
-            ("00000000-0000-0000-0000-000000000002", "Multifactor authentication", "Combinations of methods that satisfy strong authentication, such as a password + SMS", mfa, true),
-            ("00000000-0000-0000-0000-000000000003", "Passwordless MFA", "Passwordless methods that satisfy strong authentication, such as Passwordless sign-in with the Microsoft Authenticator", &["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor", "deviceBasedPush"], true),
-            ("00000000-0000-0000-0000-000000000004", "Phishing-resistant MFA", "Phishing-resistant, Passwordless methods for the strongest authentication, such as a FIDO2 security key", &["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"], true),
-            ("", "Contoso admins: FIDO2 or certificate", "Security keys or certificates for privileged access", &["fido2", "x509CertificateMultiFactor"], false),
+            (
+                "00000000-0000-0000-0000-000000000002",
+                "Multifactor authentication",
+                "Combinations of methods that satisfy strong authentication, such as a password + SMS",
+                mfa,
+                true,
+            ),
+            (
+                "00000000-0000-0000-0000-000000000003",
+                "Passwordless MFA",
+                "Passwordless methods that satisfy strong authentication, such as Passwordless sign-in with the Microsoft Authenticator",
+                &["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor", "deviceBasedPush"],
+                true,
+            ),
+            (
+                "00000000-0000-0000-0000-000000000004",
+                "Phishing-resistant MFA",
+                "Phishing-resistant, Passwordless methods for the strongest authentication, such as a FIDO2 security key",
+                &["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"],
+                true,
+            ),
+            (
+                "",
+                "Contoso admins: FIDO2 or certificate",
+                "Security keys or certificates for privileged access",
+                &["fido2", "x509CertificateMultiFactor"],
+                false,
+            ),
         ];
         for (id, name, description, combinations, built_in) in strengths {
             let id = if id.is_empty() { rng.guid() } else { id.to_string() };
             let modified = if built_in { created } else { self.after(&mut rng, created, 300) };
-            let json = json!({
+            let json = obj! {
                 "id": id,
                 "createdDateTime": ts(created),
                 "modifiedDateTime": ts(modified),
@@ -121,7 +162,7 @@ impl Gen<'_> {
                 "policyType": if built_in { "builtIn" } else { "custom" },
                 "requirementsSatisfied": "mfa",
                 "allowedCombinations": combinations,
-            });
+            };
             self.put("authenticationStrengthPolicies", json.clone(), vec![]);
             self.auth_strengths.push(json);
         }
@@ -129,7 +170,8 @@ impl Gen<'_> {
 
     pub(super) fn conditional_access(&mut self) {
         let mut rng = self.rng("conditionalAccessPolicies");
-        let bg = self.users[self.break_glass].id.clone();
+        // The emergency-access account is excluded from every policy that could lock it out.
+        let bg: Vec<String> = self.users.get(self.break_glass).map(|u| u.id.clone()).into_iter().collect();
         let admin_roles: Vec<&str> = BUILT_IN_ROLES.iter().take(9).map(|r| r.0).collect();
         let sec_groups = self.groups_of(&[GroupKind::Security, GroupKind::Synced]);
         let group_id = |i: usize| -> String {
@@ -140,7 +182,9 @@ impl Gen<'_> {
         let all_employees = self.groups_of(&[GroupKind::AllEmployees]).first().map(|&g| self.groups[g].id.clone());
         let some_users: Vec<String> = self.admins.iter().take(2).map(|&u| self.users[u].id.clone()).collect();
         let loc = |i: usize| self.named_locations.get(i).cloned().unwrap_or_else(|| "AllTrusted".to_string());
-        let app = |i: usize| self.apps.get(i % self.apps.len().max(1)).map(|a| a.app_id.clone()).unwrap_or_else(|| "All".into());
+        let app = |i: usize| {
+            self.apps.get(i % self.apps.len().max(1)).map(|a| a.app_id.clone()).unwrap_or_else(|| "All".into())
+        };
         let nonempty = |v: Vec<String>| v.into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>();
 
         struct Policy {
@@ -157,36 +201,40 @@ impl Gen<'_> {
             grant: Value,
             session: Value,
         }
-        let users = |include_users: Vec<String>, exclude_users: Vec<String>, include_groups: Vec<String>, exclude_groups: Vec<String>, include_roles: Vec<String>| {
-            json!({
+        let users = |include_users: Vec<String>,
+                     exclude_users: Vec<String>,
+                     include_groups: Vec<String>,
+                     exclude_groups: Vec<String>,
+                     include_roles: Vec<String>| {
+            obj! {
                 "includeUsers": include_users,
                 "excludeUsers": exclude_users,
                 "includeGroups": include_groups,
                 "excludeGroups": exclude_groups,
                 "includeRoles": include_roles,
-                "excludeRoles": [],
-                "includeGuestsOrExternalUsers": null,
-                "excludeGuestsOrExternalUsers": null,
-            })
+                "excludeRoles": arr![],
+                "includeGuestsOrExternalUsers": NULL,
+                "excludeGuestsOrExternalUsers": NULL,
+            }
         };
         let apps = |include: Vec<String>, exclude: Vec<String>, contexts: Vec<&str>| {
-            json!({
+            obj! {
                 "includeApplications": include,
                 "excludeApplications": exclude,
-                "includeUserActions": [],
+                "includeUserActions": arr![],
                 "includeAuthenticationContextClassReferences": contexts,
-                "applicationFilter": null,
-            })
+                "applicationFilter": NULL,
+            }
         };
         let grant = |operator: &str, controls: &[&str]| {
-            json!({ "operator": operator, "builtInControls": controls, "customAuthenticationFactors": [], "termsOfUse": [] })
+            obj! { "operator": operator, "builtInControls": controls, "customAuthenticationFactors": arr![], "termsOfUse": arr![] }
         };
         let s = |v: &str| v.to_string();
         let policies = vec![
             Policy {
                 name: "CA001: Require multifactor authentication for admins",
                 state: "enabled",
-                users: users(vec![], vec![bg.clone()], vec![], vec![], admin_roles.iter().map(|r| s(r)).collect()),
+                users: users(vec![], bg.clone(), vec![], vec![], admin_roles.iter().map(|r| s(r)).collect()),
                 applications: apps(vec![s("All")], vec![], vec![]),
                 client_app_types: vec!["all"],
                 locations: Value::Null,
@@ -200,7 +248,7 @@ impl Gen<'_> {
             Policy {
                 name: "CA002: Require multifactor authentication for all users",
                 state: "enabledForReportingButNotEnforced",
-                users: users(vec![s("All")], vec![bg.clone()], vec![], nonempty(vec![excluded_group.clone()]), vec![]),
+                users: users(vec![s("All")], bg.clone(), vec![], nonempty(vec![excluded_group.clone()]), vec![]),
                 applications: apps(vec![s("All")], vec![], vec![]),
                 client_app_types: vec!["all"],
                 locations: Value::Null,
@@ -214,7 +262,7 @@ impl Gen<'_> {
             Policy {
                 name: "CA003: Block legacy authentication",
                 state: "enabled",
-                users: users(vec![s("All")], vec![bg.clone()], vec![], vec![], vec![]),
+                users: users(vec![s("All")], bg.clone(), vec![], vec![], vec![]),
                 applications: apps(vec![s("All")], vec![], vec![]),
                 client_app_types: vec!["exchangeActiveSync", "other"],
                 locations: Value::Null,
@@ -228,7 +276,13 @@ impl Gen<'_> {
             Policy {
                 name: "CA004: Require compliant or hybrid joined device for Office 365",
                 state: "enabled",
-                users: users(nonempty(vec![]), vec![bg.clone()], nonempty(vec![all_employees.clone().unwrap_or_default()]), vec![], vec![]),
+                users: users(
+                    nonempty(vec![]),
+                    bg.clone(),
+                    nonempty(vec![all_employees.clone().unwrap_or_default()]),
+                    vec![],
+                    vec![],
+                ),
                 applications: apps(vec![s("Office365")], vec![], vec![]),
                 client_app_types: vec!["browser", "mobileAppsAndDesktopClients"],
                 locations: Value::Null,
@@ -242,10 +296,10 @@ impl Gen<'_> {
             Policy {
                 name: "CA005: Block access from blocked countries",
                 state: "enabled",
-                users: users(vec![s("All")], vec![bg.clone()], vec![], vec![], vec![]),
+                users: users(vec![s("All")], bg.clone(), vec![], vec![], vec![]),
                 applications: apps(vec![s("All")], vec![], vec![]),
                 client_app_types: vec!["all"],
-                locations: json!({ "includeLocations": [loc(3)], "excludeLocations": [] }),
+                locations: obj! { "includeLocations": arr![loc(3)], "excludeLocations": arr![] },
                 platforms: Value::Null,
                 devices: Value::Null,
                 sign_in_risk: vec![],
@@ -256,10 +310,10 @@ impl Gen<'_> {
             Policy {
                 name: "CA006: Require MFA outside trusted locations",
                 state: "enabled",
-                users: users(vec![s("All")], vec![bg.clone()], vec![], vec![], vec![]),
+                users: users(vec![s("All")], bg.clone(), vec![], vec![], vec![]),
                 applications: apps(vec![s("All")], vec![], vec![]),
                 client_app_types: vec!["all"],
-                locations: json!({ "includeLocations": ["All"], "excludeLocations": ["AllTrusted", loc(0)] }),
+                locations: obj! { "includeLocations": arr!["All"], "excludeLocations": arr!["AllTrusted", loc(0)] },
                 platforms: Value::Null,
                 devices: Value::Null,
                 sign_in_risk: vec![],
@@ -284,27 +338,27 @@ impl Gen<'_> {
             Policy {
                 name: "CA008: Sign-in frequency for unmanaged devices",
                 state: "enabledForReportingButNotEnforced",
-                users: users(vec![s("All")], vec![bg.clone()], vec![], vec![], vec![]),
+                users: users(vec![s("All")], bg.clone(), vec![], vec![], vec![]),
                 applications: apps(vec![s("Office365")], vec![], vec![]),
                 client_app_types: vec!["browser"],
                 locations: Value::Null,
                 platforms: Value::Null,
-                devices: json!({ "deviceFilter": { "mode": "exclude", "rule": "device.isCompliant -eq True -or device.trustType -eq \"ServerAD\"" } }),
+                devices: obj! { "deviceFilter": obj!{ "mode": "exclude", "rule": "device.isCompliant -eq True -or device.trustType -eq \"ServerAD\"" } },
                 sign_in_risk: vec![],
                 user_risk: vec![],
                 grant: Value::Null,
-                session: json!({
-                    "disableResilienceDefaults": null,
-                    "applicationEnforcedRestrictions": null,
-                    "cloudAppSecurity": null,
-                    "persistentBrowser": { "isEnabled": true, "mode": "never" },
-                    "signInFrequency": { "isEnabled": true, "value": 4, "type": "hours", "authenticationType": "primaryAndSecondaryAuthentication", "frequencyInterval": "timeBased" },
-                }),
+                session: obj! {
+                    "disableResilienceDefaults": NULL,
+                    "applicationEnforcedRestrictions": NULL,
+                    "cloudAppSecurity": NULL,
+                    "persistentBrowser": obj!{ "isEnabled": true, "mode": "never" },
+                    "signInFrequency": obj!{ "isEnabled": true, "value": 4, "type": "hours", "authenticationType": "primaryAndSecondaryAuthentication", "frequencyInterval": "timeBased" },
+                },
             },
             Policy {
                 name: "CA009: Require MFA for Azure management",
                 state: "enabled",
-                users: users(vec![s("All")], vec![bg.clone()], vec![], vec![], vec![]),
+                users: users(vec![s("All")], bg.clone(), vec![], vec![], vec![]),
                 applications: apps(vec![s(AZURE_MANAGEMENT_APP_ID)], vec![], vec![]),
                 client_app_types: vec!["all"],
                 locations: Value::Null,
@@ -332,7 +386,7 @@ impl Gen<'_> {
             Policy {
                 name: "CA011: Require MFA for risky sign-ins",
                 state: "enabled",
-                users: users(vec![s("All")], vec![bg.clone()], vec![], vec![], vec![]),
+                users: users(vec![s("All")], bg.clone(), vec![], vec![], vec![]),
                 applications: apps(vec![s("All")], vec![], vec![]),
                 client_app_types: vec!["all"],
                 locations: Value::Null,
@@ -341,12 +395,12 @@ impl Gen<'_> {
                 sign_in_risk: vec!["high", "medium"],
                 user_risk: vec![],
                 grant: grant("OR", &["mfa"]),
-                session: json!({ "disableResilienceDefaults": null, "applicationEnforcedRestrictions": null, "cloudAppSecurity": null, "persistentBrowser": null, "signInFrequency": { "isEnabled": true, "value": null, "type": null, "authenticationType": "primaryAndSecondaryAuthentication", "frequencyInterval": "everyTime" } }),
+                session: obj! { "disableResilienceDefaults": NULL, "applicationEnforcedRestrictions": NULL, "cloudAppSecurity": NULL, "persistentBrowser": NULL, "signInFrequency": obj!{ "isEnabled": true, "value": NULL, "type": NULL, "authenticationType": "primaryAndSecondaryAuthentication", "frequencyInterval": "everyTime" } },
             },
             Policy {
                 name: "CA012: Require password change for high-risk users",
                 state: "enabled",
-                users: users(vec![s("All")], vec![bg.clone()], vec![], vec![], vec![]),
+                users: users(vec![s("All")], bg.clone(), vec![], vec![], vec![]),
                 applications: apps(vec![s("All")], vec![], vec![]),
                 client_app_types: vec!["all"],
                 locations: Value::Null,
@@ -364,7 +418,7 @@ impl Gen<'_> {
                 applications: apps(vec![s("Office365")], vec![], vec![]),
                 client_app_types: vec!["mobileAppsAndDesktopClients", "browser"],
                 locations: Value::Null,
-                platforms: json!({ "includePlatforms": ["android", "iOS"], "excludePlatforms": [] }),
+                platforms: obj! { "includePlatforms": arr!["android", "iOS"], "excludePlatforms": arr![] },
                 devices: Value::Null,
                 sign_in_risk: vec![],
                 user_risk: vec![],
@@ -374,7 +428,7 @@ impl Gen<'_> {
             Policy {
                 name: "CA014: Step-up for sensitive data (authentication context)",
                 state: "enabled",
-                users: users(vec![s("All")], vec![bg.clone()], vec![], vec![], vec![]),
+                users: users(vec![s("All")], bg.clone(), vec![], vec![], vec![]),
                 applications: apps(vec![], vec![], vec!["c2"]),
                 client_app_types: vec!["all"],
                 locations: Value::Null,
@@ -388,11 +442,11 @@ impl Gen<'_> {
             Policy {
                 name: "CA015: Block unsupported device platforms",
                 state: "enabledForReportingButNotEnforced",
-                users: users(vec![s("All")], vec![bg.clone()], vec![], vec![], vec![]),
+                users: users(vec![s("All")], bg.clone(), vec![], vec![], vec![]),
                 applications: apps(vec![s("All")], vec![], vec![]),
                 client_app_types: vec!["all"],
                 locations: Value::Null,
-                platforms: json!({ "includePlatforms": ["all"], "excludePlatforms": ["android", "iOS", "windows", "macOS"] }),
+                platforms: obj! { "includePlatforms": arr!["all"], "excludePlatforms": arr!["android", "iOS", "windows", "macOS"] },
                 devices: Value::Null,
                 sign_in_risk: vec![],
                 user_risk: vec![],
@@ -402,10 +456,10 @@ impl Gen<'_> {
             Policy {
                 name: "CA016: Require MFA to register security information",
                 state: "enabled",
-                users: users(vec![s("All")], vec![bg.clone()], vec![], vec![], vec![]),
-                applications: json!({ "includeApplications": [], "excludeApplications": [], "includeUserActions": ["urn:user:registersecurityinfo"], "includeAuthenticationContextClassReferences": [], "applicationFilter": null }),
+                users: users(vec![s("All")], bg.clone(), vec![], vec![], vec![]),
+                applications: obj! { "includeApplications": arr![], "excludeApplications": arr![], "includeUserActions": arr!["urn:user:registersecurityinfo"], "includeAuthenticationContextClassReferences": arr![], "applicationFilter": NULL },
                 client_app_types: vec!["all"],
-                locations: json!({ "includeLocations": ["All"], "excludeLocations": ["AllTrusted"] }),
+                locations: obj! { "includeLocations": arr!["All"], "excludeLocations": arr!["AllTrusted"] },
                 platforms: Value::Null,
                 devices: Value::Null,
                 sign_in_risk: vec![],
@@ -416,10 +470,10 @@ impl Gen<'_> {
             Policy {
                 name: "CA017: Global Administrators only from trusted locations",
                 state: "disabled",
-                users: users(vec![], vec![bg.clone()], vec![], vec![], vec![s(GLOBAL_ADMIN)]),
+                users: users(vec![], bg.clone(), vec![], vec![], vec![s(GLOBAL_ADMIN)]),
                 applications: apps(vec![s("All")], vec![s(super::data::GRAPH_APP_ID)], vec![]),
                 client_app_types: vec!["all"],
-                locations: json!({ "includeLocations": ["All"], "excludeLocations": [loc(0), loc(2)] }),
+                locations: obj! { "includeLocations": arr!["All"], "excludeLocations": arr![loc(0), loc(2)] },
                 platforms: Value::Null,
                 devices: Value::Null,
                 sign_in_risk: vec![],
@@ -435,44 +489,45 @@ impl Gen<'_> {
             // Two policies require an authentication strength instead of plain MFA.
             if let (Some(strength), true) = (strengths.get(if ix == 0 { 2 } else { 3 }), ix == 0 || ix == 13) {
                 if self.has("authenticationStrengthPolicies") {
-                    p.grant = json!({
+                    p.grant = obj! {
                         "operator": "OR",
-                        "builtInControls": [],
-                        "customAuthenticationFactors": [],
-                        "termsOfUse": [],
+                        "builtInControls": arr![],
+                        "customAuthenticationFactors": arr![],
+                        "termsOfUse": arr![],
                         "authenticationStrength@odata.context": format!("https://graph.microsoft.com/v1.0/$metadata#identity/conditionalAccess/policies('{id}')/grantControls/authenticationStrength/$entity"),
                         "authenticationStrength": strength,
-                    });
+                    };
                 }
             }
             let created = self.past(&mut rng, 20, 900);
-            let modified = if rng.chance(0.7) { json!(ts(self.after(&mut rng, created, 300))) } else { Value::Null };
-            let json = json!({
-                "id": id,
-                "templateId": null,
-                "displayName": p.name,
-                "description": null,
+            let modified = if rng.chance(0.7) { J::j(ts(self.after(&mut rng, created, 300))) } else { Value::Null };
+            let json = obj! {
+                "id": &id,
+                "templateId": NULL,
+                "displayName": &p.name,
+                "description": NULL,
                 "createdDateTime": ts(created),
                 "modifiedDateTime": modified,
-                "state": p.state,
-                "sessionControls": p.session,
-                "conditions": {
-                    "userRiskLevels": p.user_risk,
-                    "signInRiskLevels": p.sign_in_risk,
-                    "clientAppTypes": p.client_app_types,
-                    "servicePrincipalRiskLevels": [],
-                    "insiderRiskLevels": null,
-                    "platforms": p.platforms,
-                    "locations": p.locations,
-                    "devices": p.devices,
-                    "clientApplications": null,
-                    "authenticationFlows": null,
-                    "applications": p.applications,
-                    "users": p.users,
+                "state": &p.state,
+                "sessionControls": &p.session,
+                "conditions": obj!{
+                    "userRiskLevels": &p.user_risk,
+                    "signInRiskLevels": &p.sign_in_risk,
+                    "clientAppTypes": &p.client_app_types,
+                    "servicePrincipalRiskLevels": arr![],
+                    "insiderRiskLevels": NULL,
+                    "platforms": &p.platforms,
+                    "locations": &p.locations,
+                    "devices": &p.devices,
+                    "clientApplications": NULL,
+                    "authenticationFlows": NULL,
+                    "applications": &p.applications,
+                    "users": &p.users,
                 },
-                "grantControls": p.grant,
-            });
+                "grantControls": &p.grant,
+            };
             self.put("conditionalAccessPolicies", json, vec![]);
+            self.ca_applied.push(applied(&id, p.name, p.state, &p.grant, &p.session));
             self.ca_policies.push((id, p.name.to_string()));
         }
     }
@@ -483,51 +538,51 @@ impl Gen<'_> {
         let pilot = self.groups_of(&[GroupKind::Security]).first().map(|&g| self.groups[g].id.clone());
         let excluded = self.groups_of(&[GroupKind::Security]).get(1).map(|&g| self.groups[g].id.clone());
         let all = |extra: Value| {
-            let mut t = json!({ "targetType": "group", "id": "all_users", "isRegistrationRequired": false });
+            let mut t = obj! { "targetType": "group", "id": "all_users", "isRegistrationRequired": false };
             if let (Value::Object(t), Value::Object(e)) = (&mut t, extra) {
                 t.extend(e);
             }
-            json!([t])
+            arr![&t]
         };
         let group_target = |id: &Option<String>| match id {
-            Some(id) => json!([{ "targetType": "group", "id": id, "isRegistrationRequired": false }]),
-            None => json!([{ "targetType": "group", "id": "all_users", "isRegistrationRequired": false }]),
+            Some(id) => arr![obj! { "targetType": "group", "id": id, "isRegistrationRequired": false }],
+            None => arr![obj! { "targetType": "group", "id": "all_users", "isRegistrationRequired": false }],
         };
         let exclude = |id: &Option<String>| match id {
-            Some(id) => json!([{ "id": id, "targetType": "group" }]),
-            None => json!([]),
+            Some(id) => arr![obj! { "id": id, "targetType": "group" }],
+            None => arr![],
         };
         let configs = vec![
-            json!({
+            obj! {
                 "@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration",
                 "id": "Fido2",
                 "state": "enabled",
                 "isSelfServiceRegistrationAllowed": true,
                 "isAttestationEnforced": false,
-                "excludeTargets": [],
-                "keyRestrictions": { "isEnforced": false, "enforcementType": "block", "aaGuids": [] },
-                "includeTargets": all(json!({ "allowedPasskeyProfiles": [] })),
-            }),
-            json!({
+                "excludeTargets": arr![],
+                "keyRestrictions": obj!{ "isEnforced": false, "enforcementType": "block", "aaGuids": arr![] },
+                "includeTargets": all(obj!{ "allowedPasskeyProfiles": arr![] }),
+            },
+            obj! {
                 "@odata.type": "#microsoft.graph.microsoftAuthenticatorAuthenticationMethodConfiguration",
                 "id": "MicrosoftAuthenticator",
                 "state": "enabled",
                 "isSoftwareOathEnabled": false,
                 "excludeTargets": exclude(&excluded),
-                "featureSettings": {
-                    "displayAppInformationRequiredState": { "state": "enabled", "includeTarget": { "targetType": "group", "id": "all_users" }, "excludeTarget": { "targetType": "group", "id": "00000000-0000-0000-0000-000000000000" } },
-                    "displayLocationInformationRequiredState": { "state": "enabled", "includeTarget": { "targetType": "group", "id": "all_users" }, "excludeTarget": { "targetType": "group", "id": "00000000-0000-0000-0000-000000000000" } },
+                "featureSettings": obj!{
+                    "displayAppInformationRequiredState": obj!{ "state": "enabled", "includeTarget": obj!{ "targetType": "group", "id": "all_users" }, "excludeTarget": obj!{ "targetType": "group", "id": "00000000-0000-0000-0000-000000000000" } },
+                    "displayLocationInformationRequiredState": obj!{ "state": "enabled", "includeTarget": obj!{ "targetType": "group", "id": "all_users" }, "excludeTarget": obj!{ "targetType": "group", "id": "00000000-0000-0000-0000-000000000000" } },
                 },
-                "includeTargets": all(json!({ "authenticationMode": "any" })),
-            }),
-            json!({
+                "includeTargets": all(obj!{ "authenticationMode": "any" }),
+            },
+            obj! {
                 "@odata.type": "#microsoft.graph.smsAuthenticationMethodConfiguration",
                 "id": "Sms",
                 "state": "disabled",
-                "excludeTargets": [],
-                "includeTargets": all(json!({ "isUsableForSignIn": false })),
-            }),
-            json!({
+                "excludeTargets": arr![],
+                "includeTargets": all(obj!{ "isUsableForSignIn": false }),
+            },
+            obj! {
                 "@odata.type": "#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration",
                 "id": "TemporaryAccessPass",
                 "state": "enabled",
@@ -536,47 +591,47 @@ impl Gen<'_> {
                 "minimumLifetimeInMinutes": 60,
                 "maximumLifetimeInMinutes": 480,
                 "isUsableOnce": false,
-                "excludeTargets": [],
+                "excludeTargets": arr![],
                 "includeTargets": group_target(&pilot),
-            }),
-            json!({
+            },
+            obj! {
                 "@odata.type": "#microsoft.graph.emailAuthenticationMethodConfiguration",
                 "id": "Email",
                 "state": "enabled",
                 "allowExternalIdToUseEmailOtp": "default",
-                "excludeTargets": [],
-                "includeTargets": all(json!({})),
-            }),
-            json!({
+                "excludeTargets": arr![],
+                "includeTargets": all(Value::Object(Default::default())),
+            },
+            obj! {
                 "@odata.type": "#microsoft.graph.softwareOathAuthenticationMethodConfiguration",
                 "id": "SoftwareOath",
                 "state": "disabled",
-                "excludeTargets": [],
-                "includeTargets": all(json!({})),
-            }),
-            json!({
+                "excludeTargets": arr![],
+                "includeTargets": all(Value::Object(Default::default())),
+            },
+            obj! {
                 "@odata.type": "#microsoft.graph.voiceAuthenticationMethodConfiguration",
                 "id": "Voice",
                 "state": "disabled",
                 "isOfficePhoneAllowed": false,
-                "excludeTargets": [],
-                "includeTargets": all(json!({})),
-            }),
-            json!({
+                "excludeTargets": arr![],
+                "includeTargets": all(Value::Object(Default::default())),
+            },
+            obj! {
                 "@odata.type": "#microsoft.graph.x509CertificateAuthenticationMethodConfiguration",
                 "id": "X509Certificate",
                 "state": "disabled",
-                "certificateUserBindings": [
-                    { "x509CertificateField": "PrincipalName", "userProperty": "onPremisesUserPrincipalName", "priority": 1 },
-                    { "x509CertificateField": "RFC822Name", "userProperty": "userPrincipalName", "priority": 2 },
+                "certificateUserBindings": arr![
+                    obj!{ "x509CertificateField": "PrincipalName", "userProperty": "onPremisesUserPrincipalName", "priority": 1 },
+                    obj!{ "x509CertificateField": "RFC822Name", "userProperty": "userPrincipalName", "priority": 2 },
                 ],
-                "authenticationModeConfiguration": { "x509CertificateAuthenticationDefaultMode": "x509CertificateSingleFactor", "rules": [] },
-                "excludeTargets": [],
-                "includeTargets": all(json!({})),
-            }),
+                "authenticationModeConfiguration": obj!{ "x509CertificateAuthenticationDefaultMode": "x509CertificateSingleFactor", "rules": arr![] },
+                "excludeTargets": arr![],
+                "includeTargets": all(Value::Object(Default::default())),
+            },
         ];
         let in_category = self.has("authenticationMethodConfigurations");
-        let policy = json!({
+        let policy = obj! {
             "id": "authenticationMethodsPolicy",
             "displayName": "Authentication Methods Policy",
             "description": "The tenant-wide policy that controls which authentication methods are allowed in the tenant, authentication method registration requirements, and self-service password reset settings",
@@ -584,17 +639,21 @@ impl Gen<'_> {
             "policyVersion": "1.5",
             "reconfirmationInDays": 0,
             "policyMigrationState": "migrationInProgress",
-            "registrationEnforcement": {
-                "authenticationMethodsRegistrationCampaign": {
+            "registrationEnforcement": obj!{
+                "authenticationMethodsRegistrationCampaign": obj!{
                     "snoozeDurationInDays": 1,
                     "state": "default",
-                    "excludeTargets": [],
-                    "includeTargets": [{ "id": "all_users", "targetType": "group", "targetedAuthenticationMethod": "microsoftAuthenticator" }],
+                    "excludeTargets": arr![],
+                    "includeTargets": arr![obj!{ "id": "all_users", "targetType": "group", "targetedAuthenticationMethod": "microsoftAuthenticator" }],
                 },
             },
-        });
+        };
         let children = if in_category { vec![] } else { configs.clone() };
-        self.put("authenticationMethodsPolicy", policy, vec![("authenticationMethodConfigurations", Rel::Children(children))]);
+        self.put(
+            "authenticationMethodsPolicy",
+            policy,
+            vec![("authenticationMethodConfigurations", Rel::Children(children))],
+        );
         if in_category {
             for c in configs {
                 self.put("authenticationMethodConfigurations", c, vec![]);
@@ -604,45 +663,45 @@ impl Gen<'_> {
 
     pub(super) fn tenant_policies(&mut self) {
         let mut rng = self.rng("tenantPolicies");
-        let authorization = json!({
+        let authorization = obj! {
             "id": "authorizationPolicy",
-            "deletedDateTime": null,
+            "deletedDateTime": NULL,
             "allowInvitesFrom": "adminsAndGuestInviters",
             "allowedToSignUpEmailBasedSubscriptions": false,
             "allowedToUseSSPR": true,
             "allowEmailVerifiedUsersToJoinOrganization": false,
-            "allowUserConsentForRiskyApps": null,
+            "allowUserConsentForRiskyApps": NULL,
             "blockMsolPowerShell": true,
             "description": "Used to manage authorization related settings across the company.",
             "displayName": "Authorization Policy",
             "guestUserRoleId": GUEST_USER_ROLE,
-            "defaultUserRolePermissions": {
+            "defaultUserRolePermissions": obj!{
                 "allowedToCreateApps": false,
                 "allowedToCreateSecurityGroups": false,
                 "allowedToCreateTenants": false,
                 "allowedToReadBitlockerKeysForOwnedDevice": true,
                 "allowedToReadOtherUsers": true,
-                "permissionGrantPoliciesAssigned": ["ManagePermissionGrantsForSelf.microsoft-user-default-low"],
+                "permissionGrantPoliciesAssigned": arr!["ManagePermissionGrantsForSelf.microsoft-user-default-low"],
             },
-        });
+        };
         self.put("authorizationPolicy", authorization, vec![]);
 
-        let security_defaults = json!({
+        let security_defaults = obj! {
             "id": "00000000-0000-0000-0000-000000000005",
-            "deletedDateTime": null,
+            "deletedDateTime": NULL,
             "description": "Security defaults is a set of basic identity security mechanisms recommended by Microsoft. When enabled, these recommendations will be automatically enforced in your organization. Administrators and users will be better protected from common identity related attacks.",
             "displayName": "Security Defaults",
             "isEnabled": false,
-        });
+        };
         self.put("identitySecurityDefaultsEnforcementPolicy", security_defaults, vec![]);
 
         let reviewers: Vec<Value> = self
             .admins
             .iter()
             .take(2)
-            .map(|&u| json!({ "query": format!("/users/{}", self.users[u].id), "queryType": "MicrosoftGraph", "queryRoot": null }))
+            .map(|&u| obj!{ "query": format!("/users/{}", self.users[u].id), "queryType": "MicrosoftGraph", "queryRoot": NULL })
             .collect();
-        let admin_consent = json!({
+        let admin_consent = obj! {
             "id": "adminConsentRequestPolicy",
             "isEnabled": !reviewers.is_empty(),
             "notifyReviewers": true,
@@ -650,116 +709,128 @@ impl Gen<'_> {
             "requestDurationInDays": 30,
             "version": 2,
             "reviewers": reviewers,
-        });
+        };
         self.put("adminConsentRequestPolicy", admin_consent, vec![]);
 
         let cutoff = ts(self.past(&mut rng, 300, 600));
-        let default_app_management = json!({
+        let default_app_management = obj! {
             "id": "00000000-0000-0000-0000-000000000000",
-            "deletedDateTime": null,
+            "deletedDateTime": NULL,
             "description": "Default tenant policy that enforces app management restrictions on applications and service principals. To apply policy to targeted resources, create a new policy under appManagementPolicies collection.",
             "displayName": "Default app management tenant policy",
             "isEnabled": true,
-            "applicationRestrictions": {
-                "passwordCredentials": [
-                    { "restrictionType": "passwordAddition", "state": "disabled", "maxLifetime": null, "restrictForAppsCreatedAfterDateTime": cutoff },
-                    { "restrictionType": "passwordLifetime", "state": "enabled", "maxLifetime": "P365D", "restrictForAppsCreatedAfterDateTime": cutoff },
+            "applicationRestrictions": obj!{
+                "passwordCredentials": arr![
+                    obj!{ "restrictionType": "passwordAddition", "state": "disabled", "maxLifetime": NULL, "restrictForAppsCreatedAfterDateTime": &cutoff },
+                    obj!{ "restrictionType": "passwordLifetime", "state": "enabled", "maxLifetime": "P365D", "restrictForAppsCreatedAfterDateTime": &cutoff },
                 ],
-                "keyCredentials": [
-                    { "restrictionType": "asymmetricKeyLifetime", "state": "enabled", "maxLifetime": "P730D", "restrictForAppsCreatedAfterDateTime": cutoff },
+                "keyCredentials": arr![
+                    obj!{ "restrictionType": "asymmetricKeyLifetime", "state": "enabled", "maxLifetime": "P730D", "restrictForAppsCreatedAfterDateTime": &cutoff },
                 ],
-                "identifierUris": null,
+                "identifierUris": NULL,
             },
-            "servicePrincipalRestrictions": {
-                "passwordCredentials": [
-                    { "restrictionType": "passwordLifetime", "state": "enabled", "maxLifetime": "P365D", "restrictForAppsCreatedAfterDateTime": cutoff },
+            "servicePrincipalRestrictions": obj!{
+                "passwordCredentials": arr![
+                    obj!{ "restrictionType": "passwordLifetime", "state": "enabled", "maxLifetime": "P365D", "restrictForAppsCreatedAfterDateTime": &cutoff },
                 ],
-                "keyCredentials": [],
+                "keyCredentials": arr![],
             },
-        });
+        };
         self.put("defaultAppManagementPolicy", default_app_management, vec![]);
 
-        for (name, lifetime, enabled) in [("Short-lived secrets for finance apps", "P90D", true), ("No new secrets for automation", "P30D", false)] {
+        for (name, lifetime, enabled) in
+            [("Short-lived secrets for finance apps", "P90D", true), ("No new secrets for automation", "P30D", false)]
+        {
             let id = rng.guid();
-            let json = json!({
-                "id": id,
-                "deletedDateTime": null,
+            let json = obj! {
+                "id": &id,
+                "deletedDateTime": NULL,
                 "description": format!("{name}: secrets live at most {lifetime}"),
                 "displayName": name,
                 "isEnabled": enabled,
-                "restrictions": {
-                    "passwordCredentials": [
-                        { "restrictionType": "passwordLifetime", "state": "enabled", "maxLifetime": lifetime, "restrictForAppsCreatedAfterDateTime": cutoff },
+                "restrictions": obj!{
+                    "passwordCredentials": arr![
+                        obj!{ "restrictionType": "passwordLifetime", "state": "enabled", "maxLifetime": lifetime, "restrictForAppsCreatedAfterDateTime": &cutoff },
                     ],
-                    "keyCredentials": [],
+                    "keyCredentials": arr![],
                 },
-            });
+            };
             let apps = Self::sample(&mut rng, &self.apps, 2);
-            let targets: Vec<Ref> = apps.iter().map(|a| Ref { category: "applications", id: a.object_id.clone() }).collect();
+            let targets: Vec<Ref> =
+                apps.iter().map(|a| Ref { category: "applications", id: a.object_id.clone() }).collect();
             if self.put("appManagementPolicies", json, vec![("appliesTo", Rel::Links(targets))]) {
-                for a in apps {
-                    self.add_link("applications", &a.object_id, "appManagementPolicies", Ref { category: "appManagementPolicies", id: id.clone() });
+                let policy = Ref { category: "appManagementPolicies", id: id.clone() };
+                for (k, a) in apps.iter().enumerate() {
+                    if k == 0 {
+                        self.add_link("applications", &a.object_id, "appManagementPolicies", policy.clone());
+                    } else {
+                        self.add_link("servicePrincipals", &a.sp_id, "appManagementPolicies", policy.clone());
+                    }
                 }
             }
         }
 
         // Cross-tenant access: the tenant-wide policy and a few partners.
-        let cross = json!({
+        let cross = obj! {
             "id": "crossTenantAccessPolicy",
-            "deletedDateTime": null,
-            "description": null,
+            "deletedDateTime": NULL,
+            "description": NULL,
             "displayName": "CrossTenantAccessPolicy",
-            "allowedCloudEndpoints": [],
-        });
+            "allowedCloudEndpoints": arr![],
+        };
         self.put("crossTenantAccessPolicy", cross, vec![]);
-        let all_users = json!({ "accessType": "allowed", "targets": [{ "target": "AllUsers", "targetType": "user" }] });
-        let all_apps = json!({ "accessType": "allowed", "targets": [{ "target": "AllApplications", "targetType": "application" }] });
-        let blocked_users = json!({ "accessType": "blocked", "targets": [{ "target": "AllUsers", "targetType": "user" }] });
-        let blocked_apps = json!({ "accessType": "blocked", "targets": [{ "target": "AllApplications", "targetType": "application" }] });
-        let default = json!({
+        let all_users =
+            obj! { "accessType": "allowed", "targets": arr![obj!{ "target": "AllUsers", "targetType": "user" }] };
+        let all_apps = obj! { "accessType": "allowed", "targets": arr![obj!{ "target": "AllApplications", "targetType": "application" }] };
+        let blocked_users =
+            obj! { "accessType": "blocked", "targets": arr![obj!{ "target": "AllUsers", "targetType": "user" }] };
+        let blocked_apps = obj! { "accessType": "blocked", "targets": arr![obj!{ "target": "AllApplications", "targetType": "application" }] };
+        let default = obj! {
             "id": "crossTenantAccessPolicyDefault",
             "isServiceDefault": false,
-            "inboundTrust": { "isMfaAccepted": false, "isCompliantDeviceAccepted": false, "isHybridAzureADJoinedDeviceAccepted": false },
-            "b2bCollaborationInbound": { "usersAndGroups": all_users, "applications": all_apps },
-            "b2bCollaborationOutbound": { "usersAndGroups": all_users, "applications": all_apps },
-            "b2bDirectConnectInbound": { "usersAndGroups": blocked_users, "applications": blocked_apps },
-            "b2bDirectConnectOutbound": { "usersAndGroups": blocked_users, "applications": blocked_apps },
-            "automaticUserConsentSettings": { "inboundAllowed": false, "outboundAllowed": false },
-            "invitationRedemptionIdentityProviderConfiguration": {
-                "primaryIdentityProviderPrecedenceOrder": ["externalFederation", "azureActiveDirectory", "socialIdentityProviders"],
+            "inboundTrust": obj!{ "isMfaAccepted": false, "isCompliantDeviceAccepted": false, "isHybridAzureADJoinedDeviceAccepted": false },
+            "b2bCollaborationInbound": obj!{ "usersAndGroups": &all_users, "applications": &all_apps },
+            "b2bCollaborationOutbound": obj!{ "usersAndGroups": &all_users, "applications": &all_apps },
+            "b2bDirectConnectInbound": obj!{ "usersAndGroups": &blocked_users, "applications": &blocked_apps },
+            "b2bDirectConnectOutbound": obj!{ "usersAndGroups": &blocked_users, "applications": &blocked_apps },
+            "automaticUserConsentSettings": obj!{ "inboundAllowed": false, "outboundAllowed": false },
+            "invitationRedemptionIdentityProviderConfiguration": obj!{
+                "primaryIdentityProviderPrecedenceOrder": arr!["externalFederation", "azureActiveDirectory", "socialIdentityProviders"],
                 "fallbackIdentityProvider": "defaultConfiguredIdp",
             },
-            "tenantRestrictions": { "usersAndGroups": blocked_users, "applications": blocked_apps, "devices": null },
-        });
+            "tenantRestrictions": obj!{ "usersAndGroups": blocked_users, "applications": blocked_apps, "devices": NULL },
+        };
         self.put("crossTenantAccessPolicyDefault", default, vec![]);
         for i in 0..3 {
             let partner_tenant = rng.guid();
             let group = self.groups_of(&[GroupKind::Security]).get(i).map(|&g| self.groups[g].id.clone());
             let outbound_users = match &group {
-                Some(g) if i == 1 => json!({ "accessType": "allowed", "targets": [{ "target": g, "targetType": "group" }] }),
+                Some(g) if i == 1 => {
+                    obj! { "accessType": "allowed", "targets": arr![obj!{ "target": g, "targetType": "group" }] }
+                }
                 _ => all_users.clone(),
             };
-            let json = json!({
-                "id": partner_tenant,
-                "tenantId": partner_tenant,
+            let json = obj! {
+                "id": &partner_tenant,
+                "tenantId": &partner_tenant,
                 "isServiceProvider": i == 2,
                 "isInMultiTenantOrganization": false,
-                "inboundTrust": { "isMfaAccepted": true, "isCompliantDeviceAccepted": i == 0, "isHybridAzureADJoinedDeviceAccepted": i == 0 },
-                "b2bCollaborationInbound": if i == 2 { Value::Null } else { json!({ "usersAndGroups": all_users, "applications": all_apps }) },
-                "b2bCollaborationOutbound": if i == 2 { Value::Null } else { json!({ "usersAndGroups": outbound_users, "applications": all_apps }) },
-                "b2bDirectConnectInbound": if i == 0 { json!({ "usersAndGroups": all_users, "applications": all_apps }) } else { Value::Null },
-                "b2bDirectConnectOutbound": if i == 0 { json!({ "usersAndGroups": all_users, "applications": all_apps }) } else { Value::Null },
-                "automaticUserConsentSettings": { "inboundAllowed": i == 0, "outboundAllowed": i == 0 },
-                "tenantRestrictions": null,
-            });
+                "inboundTrust": obj!{ "isMfaAccepted": true, "isCompliantDeviceAccepted": i == 0, "isHybridAzureADJoinedDeviceAccepted": i == 0 },
+                "b2bCollaborationInbound": if i == 2 { Value::Null } else { obj!{ "usersAndGroups": &all_users, "applications": &all_apps } },
+                "b2bCollaborationOutbound": if i == 2 { Value::Null } else { obj!{ "usersAndGroups": outbound_users, "applications": &all_apps } },
+                "b2bDirectConnectInbound": if i == 0 { obj!{ "usersAndGroups": &all_users, "applications": &all_apps } } else { Value::Null },
+                "b2bDirectConnectOutbound": if i == 0 { obj!{ "usersAndGroups": &all_users, "applications": &all_apps } } else { Value::Null },
+                "automaticUserConsentSettings": obj!{ "inboundAllowed": i == 0, "outboundAllowed": i == 0 },
+                "tenantRestrictions": NULL,
+            };
             // The partner's cross-tenant sync settings (keyed, like the partner, by tenant id).
             let sync = if i == 0 {
-                vec![json!({
-                    "id": partner_tenant,
+                vec![obj! {
+                    "id": &partner_tenant,
                     "tenantId": partner_tenant,
                     "displayName": format!("Partner {}", i + 1),
-                    "userSyncInbound": { "isSyncAllowed": true },
-                })]
+                    "userSyncInbound": obj!{ "isSyncAllowed": true },
+                }]
             } else {
                 vec![]
             };
@@ -768,39 +839,54 @@ impl Gen<'_> {
 
         // Permission grant policies: two of Microsoft's and a custom one.
         let policies = [
-            ("microsoft-user-default-low", "All low risk permissions are consentable by member type users by default.", "Default policy for user consent (low risk)", Some("low")),
-            ("microsoft-application-admin", "Includes all application permissions (app roles), for all APIs, for any client application.", "All application permissions, for any client app", None),
-            ("contoso-verified-publishers", "Delegated permissions classified low, from verified publishers only.", "Verified publishers, low risk", Some("low")),
+            (
+                "microsoft-user-default-low",
+                "All low risk permissions are consentable by member type users by default.",
+                "Default policy for user consent (low risk)",
+                Some("low"),
+            ),
+            (
+                "microsoft-application-admin",
+                "Includes all application permissions (app roles), for all APIs, for any client application.",
+                "All application permissions, for any client app",
+                None,
+            ),
+            (
+                "contoso-verified-publishers",
+                "Delegated permissions classified low, from verified publishers only.",
+                "Verified publishers, low risk",
+                Some("low"),
+            ),
         ];
         for (id, description, name, classification) in policies {
-            let include = json!({
+            let include = obj! {
                 "id": rng.guid(),
                 "permissionClassification": classification.unwrap_or("all"),
                 "permissionType": if classification.is_some() { "delegated" } else { "application" },
                 "resourceApplication": "any",
-                "permissions": ["all"],
-                "clientApplicationIds": ["all"],
-                "clientApplicationTenantIds": ["all"],
-                "clientApplicationPublisherIds": ["all"],
+                "permissions": arr!["all"],
+                "clientApplicationIds": arr!["all"],
+                "clientApplicationTenantIds": arr!["all"],
+                "clientApplicationPublisherIds": arr!["all"],
                 "clientApplicationsFromVerifiedPublisherOnly": id.starts_with("contoso"),
-            });
-            let exclude = json!({
+            };
+            let exclude = obj! {
                 "id": rng.guid(),
                 "permissionClassification": "all",
                 "permissionType": "delegated",
                 "resourceApplication": super::data::GRAPH_APP_ID,
-                "permissions": ["06da0dbc-49e2-44d2-8312-53f166ab848a"],
-                "clientApplicationIds": ["all"],
-                "clientApplicationTenantIds": ["all"],
-                "clientApplicationPublisherIds": ["all"],
+                "permissions": arr!["06da0dbc-49e2-44d2-8312-53f166ab848a"],
+                "clientApplicationIds": arr!["all"],
+                "clientApplicationTenantIds": arr!["all"],
+                "clientApplicationPublisherIds": arr!["all"],
                 "clientApplicationsFromVerifiedPublisherOnly": false,
-            });
+            };
             let excludes = if id.starts_with("contoso") { vec![exclude] } else { vec![] };
-            let mut json = json!({ "id": id, "deletedDateTime": null, "description": description, "displayName": name });
+            let mut json = obj! { "id": id, "deletedDateTime": NULL, "description": description, "displayName": name };
             let contained = self.rel_kind("permissionGrantPolicies", "includes").is_some();
             if !contained {
-                json["includes"] = json!([include.clone()]);
-                json["excludes"] = json!(excludes.clone());
+                json["includes"] = arr![include.clone()];
+                json["excludes"] = J::j(excludes.clone());
             }
             self.put(
                 "permissionGrantPolicies",
@@ -810,17 +896,22 @@ impl Gen<'_> {
         }
 
         // Staged rollout of cloud authentication.
-        for (feature, name, enabled) in [("passwordHashSync", "Password hash sync pilot", true), ("seamlessSso", "Seamless SSO pilot", false)] {
+        for (feature, name, enabled) in
+            [("passwordHashSync", "Password hash sync pilot", true), ("seamlessSso", "Seamless SSO pilot", false)]
+        {
             let id = rng.guid();
-            let json = json!({
+            let json = obj! {
                 "id": id,
                 "displayName": name,
                 "description": format!("Staged rollout: {feature}"),
                 "feature": feature,
                 "isEnabled": enabled,
                 "isAppliedToOrganization": false,
-            });
-            let groups = self.groups_of(&[GroupKind::Security, GroupKind::Synced]);
+            };
+            let mut groups = self.groups_of(&[GroupKind::Security, GroupKind::Synced]);
+            if groups.is_empty() {
+                groups = (0..self.groups.len()).collect();
+            }
             let targets: Vec<Ref> = Self::sample(&mut rng, &groups, 2).into_iter().map(|g| self.group_ref(g)).collect();
             self.put("featureRolloutPolicies", json, vec![("appliesTo", Rel::Links(targets))]);
         }
@@ -844,34 +935,79 @@ impl Gen<'_> {
         ];
         for (category, name, definition, org_default) in policies {
             let id = rng.guid();
-            let json = json!({
-                "id": id,
-                "deletedDateTime": null,
-                "definition": [definition],
-                "description": null,
+            let json = obj! {
+                "id": &id,
+                "deletedDateTime": NULL,
+                "definition": arr![&definition],
+                "description": NULL,
                 "displayName": name,
                 "isOrganizationDefault": org_default,
-            });
-            let apps = if org_default {
-                vec![]
-            } else {
-                let k = 1 + rng.below(2);
-                Self::sample(&mut rng, &self.apps, k)
             };
-            let targets: Vec<Ref> = apps.iter().map(|a| Ref { category: "servicePrincipals", id: a.sp_id.clone() }).collect();
+            let apps = if org_default { vec![] } else { Self::sample(&mut rng, &self.apps, 2) };
+            let targets: Vec<Ref> =
+                apps.iter().map(|a| Ref { category: "servicePrincipals", id: a.sp_id.clone() }).collect();
             if !self.put(category, json, vec![("appliesTo", Rel::Links(targets))]) {
                 continue;
             }
             // Graph reads the assignment from the application's or service principal's side.
             let policy = Ref { category, id };
-            for a in apps {
-                match category {
-                    "claimsMappingPolicies" | "homeRealmDiscoveryPolicies" => {
-                        self.add_link("servicePrincipals", &a.sp_id, category, policy.clone());
-                    }
-                    _ => self.add_link("applications", &a.object_id, category, policy.clone()),
+            for (k, a) in apps.iter().enumerate() {
+                // Claims mapping and home realm discovery apply to service principals only; the
+                // others to an application (the first app) or its service principal (the second).
+                let on_sp = matches!(category, "claimsMappingPolicies" | "homeRealmDiscoveryPolicies") || k == 1;
+                if on_sp {
+                    self.add_link("servicePrincipals", &a.sp_id, category, policy.clone());
+                } else {
+                    self.add_link("applications", &a.object_id, category, policy.clone());
                 }
             }
         }
+    }
+}
+
+/// How a policy shows in a successful sign-in's `appliedConditionalAccessPolicies`.
+fn applied(id: &str, name: &str, state: &str, grant: &Value, session: &Value) -> Value {
+    let mut controls: Vec<&str> = grant
+        .get("builtInControls")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|c| match c {
+            "mfa" => "Mfa",
+            "block" => "Block",
+            "compliantDevice" => "RequireCompliantDevice",
+            "domainJoinedDevice" => "RequireDomainJoinedDevice",
+            "approvedApplication" => "RequireApprovedApp",
+            "compliantApplication" => "RequireCompliantApp",
+            "passwordChange" => "RequirePasswordChange",
+            other => other,
+        })
+        .collect();
+    if grant.get("authenticationStrength").is_some_and(|a| !a.is_null()) {
+        controls.push("RequireAuthenticationStrength");
+    }
+    let mut sessions = Vec::new();
+    if session.get("signInFrequency").is_some_and(|v| !v.is_null()) {
+        sessions.push("SignInFrequency");
+    }
+    if session.get("persistentBrowser").is_some_and(|v| !v.is_null()) {
+        sessions.push("PersistentBrowserSessionMode");
+    }
+    // A block policy that let the sign-in through did not apply to it.
+    let blocks = controls.contains(&"Block");
+    let result = match (state, blocks) {
+        ("enabled", false) => "success",
+        ("enabled", true) => "notApplied",
+        ("enabledForReportingButNotEnforced", false) => "reportOnlySuccess",
+        ("enabledForReportingButNotEnforced", true) => "reportOnlyNotApplied",
+        _ => "notEnabled",
+    };
+    obj! {
+        "id": id,
+        "displayName": name,
+        "enforcedGrantControls": controls,
+        "enforcedSessionControls": sessions,
+        "result": result,
     }
 }

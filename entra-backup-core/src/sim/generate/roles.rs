@@ -1,17 +1,39 @@
 //! Directory roles, role definitions, role assignments, PIM schedules, and custom security
 //! attributes.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::data::{BUILT_IN_ROLES, GLOBAL_ADMIN, HELPDESK_ADMIN, USER_ADMIN};
 use super::{Gen, GroupKind, Rel, b64url, guid_bytes, ts};
+use super::{J, NULL};
 use crate::sim::Ref;
 
 /// Custom roles: name, description, allowed resource actions.
 const CUSTOM_ROLES: &[(&str, &str, &[&str])] = &[
-    ("Helpdesk Tier 1", "Resets passwords and updates basic profile properties of users.", &["microsoft.directory/users/password/update", "microsoft.directory/users/basic/update", "microsoft.directory/users/invalidateAllRefreshTokens"]),
-    ("Application Registration Manager", "Creates and manages application registrations.", &["microsoft.directory/applications/create", "microsoft.directory/applications/basic/update", "microsoft.directory/applications/credentials/update", "microsoft.directory/applications/owners/update"]),
-    ("Device Reader Plus", "Reads devices and their BitLocker recovery keys.", &["microsoft.directory/devices/standard/read", "microsoft.directory/bitlockerKeys/key/read"]),
+    (
+        "Helpdesk Tier 1",
+        "Resets passwords and updates basic profile properties of users.",
+        &[
+            "microsoft.directory/users/password/update",
+            "microsoft.directory/users/basic/update",
+            "microsoft.directory/users/invalidateAllRefreshTokens",
+        ],
+    ),
+    (
+        "Application Registration Manager",
+        "Creates and manages application registrations.",
+        &[
+            "microsoft.directory/applications/create",
+            "microsoft.directory/applications/basic/update",
+            "microsoft.directory/applications/credentials/update",
+            "microsoft.directory/applications/owners/update",
+        ],
+    ),
+    (
+        "Device Reader Plus",
+        "Reads devices and their BitLocker recovery keys.",
+        &["microsoft.directory/devices/standard/read", "microsoft.directory/bitlockerKeys/key/read"],
+    ),
 ];
 
 /// One principal holding a role at a scope.
@@ -21,26 +43,34 @@ struct Holder {
     scope: String,
 }
 
+/// A custom security attribute: name, type, whether it holds several values, predefined values.
+type Attribute = (&'static str, &'static str, bool, &'static [&'static str]);
+
 impl Gen<'_> {
     pub(super) fn attribute_sets(&mut self) {
         let mut rng = self.rng("customSecurityAttributes");
-        let sets: &[(&str, &str, &[(&str, &str, bool, &[&str])])] = &[
-            ("Engineering", "Attributes for engineering projects", &[
-                ("Project", "String", true, &["Phoenix", "Atlas", "Nova"]),
-                ("CostCenter", "Integer", false, &[]),
-            ]),
-            ("HumanResources", "Attributes managed by HR", &[
-                ("EmploymentStatus", "String", false, &["Active", "OnLeave", "Terminated"]),
-                ("IsContractor", "Boolean", false, &[]),
-            ]),
+        let sets: &[(&str, &str, &[Attribute])] = &[
+            (
+                "Engineering",
+                "Attributes for engineering projects",
+                &[("Project", "String", true, &["Phoenix", "Atlas", "Nova"]), ("CostCenter", "Integer", false, &[])],
+            ),
+            (
+                "HumanResources",
+                "Attributes managed by HR",
+                &[
+                    ("EmploymentStatus", "String", false, &["Active", "OnLeave", "Terminated"]),
+                    ("IsContractor", "Boolean", false, &[]),
+                ],
+            ),
             ("Marketing", "Attributes for marketing apps", &[("Region", "String", true, &[])]),
         ];
         for (set, description, attrs) in sets {
-            let json = json!({ "id": set, "description": description, "maxAttributesPerSet": 25 });
+            let json = obj! { "id": set, "description": description, "maxAttributesPerSet": 25 };
             self.put("attributeSets", json, vec![]);
             for (name, ty, collection, values) in *attrs {
                 let predefined = !values.is_empty();
-                let json = json!({
+                let json = obj! {
                     "id": format!("{set}_{name}"),
                     "attributeSet": set,
                     "description": format!("{name} of the object"),
@@ -50,8 +80,8 @@ impl Gen<'_> {
                     "status": if rng.chance(0.9) { "Available" } else { "Deprecated" },
                     "type": ty,
                     "usePreDefinedValuesOnly": predefined,
-                });
-                let allowed: Vec<Value> = values.iter().map(|v| json!({ "id": v, "isActive": true })).collect();
+                };
+                let allowed: Vec<Value> = values.iter().map(|v| obj! { "id": v, "isActive": true }).collect();
                 self.put("customSecurityAttributeDefinitions", json, vec![("allowedValues", Rel::Children(allowed))]);
             }
         }
@@ -60,7 +90,11 @@ impl Gen<'_> {
     pub(super) fn roles(&mut self) {
         let mut rng = self.rng("roles");
         let members = self.member_users();
-        let cloud: Vec<usize> = members.iter().copied().filter(|&u| !self.users[u].synced && u != self.break_glass && self.users[u].enabled).collect();
+        let cloud: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&u| !self.users[u].synced && u != self.break_glass && self.users[u].enabled)
+            .collect();
         let n_admins = (self.cfg.users / 30).clamp(4, 60).min(cloud.len());
         self.admins = Self::sample(&mut rng, &cloud, n_admins);
         self.admins.sort_unstable();
@@ -71,9 +105,14 @@ impl Gen<'_> {
         // Who holds which built-in role at the directory root.
         let mut holders: Vec<Holder> = Vec::new();
         let user = |g: &Gen<'_>, u: usize| g.user_ref(u);
-        let pick_admin = |rng: &mut crate::sim::Rng| admins[rng.below(admins.len().max(1)).min(admins.len().saturating_sub(1))];
+        let pick_admin =
+            |rng: &mut crate::sim::Rng| admins[rng.below(admins.len().max(1)).min(admins.len().saturating_sub(1))];
         if !admins.is_empty() {
-            holders.push(Holder { role: GLOBAL_ADMIN.into(), principal: user(self, self.break_glass), scope: "/".into() });
+            holders.push(Holder {
+                role: GLOBAL_ADMIN.into(),
+                principal: user(self, self.break_glass),
+                scope: "/".into(),
+            });
             for &u in admins.iter().take(2) {
                 holders.push(Holder { role: GLOBAL_ADMIN.into(), principal: user(self, u), scope: "/".into() });
             }
@@ -92,43 +131,55 @@ impl Gen<'_> {
                 }
             }
             for (k, &g) in role_groups.iter().enumerate() {
-                let template = [USER_ADMIN, HELPDESK_ADMIN, "194ae4cb-b126-40b2-bd5b-6091b380977d", "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3", "3a2c62db-5318-420d-8d74-23affee5d9d5"][k % 5];
+                let template = [
+                    USER_ADMIN,
+                    HELPDESK_ADMIN,
+                    "194ae4cb-b126-40b2-bd5b-6091b380977d",
+                    "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3",
+                    "3a2c62db-5318-420d-8d74-23affee5d9d5",
+                ][k % 5];
                 holders.push(Holder { role: template.into(), principal: self.group_ref(g), scope: "/".into() });
             }
             // An automation app holds User Administrator.
-            if let Some(app) = self.apps.iter().find(|a| a.display_name.starts_with("Identity Governance")).or(self.apps.first()) {
-                holders.push(Holder { role: USER_ADMIN.into(), principal: Ref { category: "servicePrincipals", id: app.sp_id.clone() }, scope: "/".into() });
+            if let Some(app) =
+                self.apps.iter().find(|a| a.display_name.starts_with("Identity Governance")).or(self.apps.first())
+            {
+                holders.push(Holder {
+                    role: USER_ADMIN.into(),
+                    principal: Ref { category: "servicePrincipals", id: app.sp_id.clone() },
+                    scope: "/".into(),
+                });
             }
         }
 
         // Role definitions: built-in and custom.
         for (template, name, description, actions) in BUILT_IN_ROLES {
-            let json = json!({
+            let json = obj! {
                 "id": template,
                 "description": description,
                 "displayName": name,
                 "isBuiltIn": true,
                 "isEnabled": true,
-                "resourceScopes": ["/"],
+                "resourceScopes": arr!["/"],
                 "templateId": template,
                 "version": "1",
-                "rolePermissions": [{ "allowedResourceActions": actions, "condition": null, "excludedResourceActions": [] }],
-            });
+                "rolePermissions": arr![obj!{ "allowedResourceActions": actions, "condition": NULL, "excludedResourceActions": arr![] }],
+            };
             self.put("roleDefinitions", json, vec![]);
         }
         for (name, description, actions) in CUSTOM_ROLES {
             let id = rng.guid();
-            let json = json!({
-                "id": id,
+            let json = obj! {
+                "id": &id,
                 "description": description,
                 "displayName": name,
                 "isBuiltIn": false,
                 "isEnabled": true,
-                "resourceScopes": ["/"],
-                "templateId": id,
-                "version": null,
-                "rolePermissions": [{ "allowedResourceActions": actions, "condition": null, "excludedResourceActions": [] }],
-            });
+                "resourceScopes": arr!["/"],
+                "templateId": &id,
+                "version": NULL,
+                "rolePermissions": arr![obj!{ "allowedResourceActions": actions, "condition": NULL, "excludedResourceActions": arr![] }],
+            };
             self.put("roleDefinitions", json, vec![]);
             self.custom_roles.push(id.clone());
             if !admins.is_empty() {
@@ -141,7 +192,8 @@ impl Gen<'_> {
 
         // Activated directory roles: built-in roles held at the root, with their members.
         for (template, name, description, _) in BUILT_IN_ROLES {
-            let holders_of: Vec<Ref> = holders.iter().filter(|h| h.role == *template && h.scope == "/").map(|h| h.principal.clone()).collect();
+            let holders_of: Vec<Ref> =
+                holders.iter().filter(|h| h.role == *template && h.scope == "/").map(|h| h.principal.clone()).collect();
             if holders_of.is_empty() && *template != GLOBAL_ADMIN {
                 // Roles activated for scoped (administrative unit) assignments stay activated too.
                 if *template != USER_ADMIN && *template != HELPDESK_ADMIN {
@@ -149,13 +201,13 @@ impl Gen<'_> {
                 }
             }
             let id = rng.guid();
-            let json = json!({
-                "id": id,
-                "deletedDateTime": null,
+            let json = obj! {
+                "id": &id,
+                "deletedDateTime": NULL,
                 "description": description,
                 "displayName": name,
                 "roleTemplateId": template,
-            });
+            };
             self.put("directoryRoles", json, vec![("members", Rel::Links(holders_of))]);
             self.directory_roles.push((id, template));
         }
@@ -182,60 +234,67 @@ impl Gen<'_> {
             let created = self.past(&mut rng, 0, 600);
             let permanent = rng.chance(0.6);
             let end = created + jiff::SignedDuration::from_hours(24 * 365);
-            let json = json!({
+            let json = obj! {
                 "id": rng.guid(),
-                "appScopeId": null,
+                "appScopeId": NULL,
                 "createdDateTime": ts(created),
                 "createdUsing": rng.guid(),
                 "directoryScopeId": "/",
                 "memberType": "Direct",
-                "modifiedDateTime": null,
-                "principalId": principal.id,
+                "modifiedDateTime": NULL,
+                "principalId": &principal.id,
                 "roleDefinitionId": role,
-                "scheduleInfo": {
+                "scheduleInfo": obj!{
                     "startDateTime": ts(created),
-                    "recurrence": null,
-                    "expiration": {
-                        "duration": null,
-                        "endDateTime": if permanent { Value::Null } else { json!(ts(end)) },
+                    "recurrence": NULL,
+                    "expiration": obj!{
+                        "duration": NULL,
+                        "endDateTime": if permanent { Value::Null } else { J::j(ts(end)) },
                         "type": if permanent { "noExpiration" } else { "afterDateTime" },
                     },
                 },
                 "status": "Provisioned",
-            });
+            };
             self.put("roleEligibilitySchedules", json, vec![]);
         }
     }
 
     /// An active role assignment and the schedule PIM keeps for it (same id).
-    pub(super) fn role_assignment(&mut self, id: &str, role: &str, principal: &str, scope: &str, created: jiff::Timestamp) {
-        let json = json!({
+    pub(super) fn role_assignment(
+        &mut self,
+        id: &str,
+        role: &str,
+        principal: &str,
+        scope: &str,
+        created: jiff::Timestamp,
+    ) {
+        let json = obj! {
             "id": id,
-            "appScopeId": null,
-            "condition": null,
+            "appScopeId": NULL,
+            "condition": NULL,
             "directoryScopeId": scope,
             "principalId": principal,
             "roleDefinitionId": role,
-        });
+        };
         self.put("roleAssignments", json, vec![]);
-        let schedule = json!({
+        let schedule = obj! {
             "id": id,
-            "appScopeId": null,
+            "appScopeId": NULL,
             "assignmentType": "Assigned",
             "createdDateTime": ts(created),
             "createdUsing": id,
             "directoryScopeId": scope,
             "memberType": "Direct",
-            "modifiedDateTime": null,
+            "modifiedDateTime": NULL,
             "principalId": principal,
             "roleDefinitionId": role,
-            "scheduleInfo": {
+            "scheduleInfo": obj!{
                 "startDateTime": ts(created),
-                "recurrence": null,
-                "expiration": { "duration": null, "endDateTime": null, "type": "noExpiration" },
+                "recurrence": NULL,
+                "expiration": obj!{ "duration": NULL, "endDateTime": NULL, "type": "noExpiration" },
             },
             "status": "Provisioned",
-        });
+        };
         self.put("roleAssignmentSchedules", schedule, vec![]);
     }
 }
