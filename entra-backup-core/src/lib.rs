@@ -20,9 +20,16 @@
 //! ```
 
 pub mod catalog;
+pub mod error;
+pub mod graph;
 pub mod model;
+pub mod pipeline;
 #[cfg(feature = "sim")]
 pub mod sim;
+pub mod sink;
+pub mod source;
+
+pub use error::{Error, ErrorKind, Result};
 
 /// Install the process-wide TLS crypto provider (ring). Call it once before making HTTP clients;
 /// calling it again does nothing. The library calls it itself where it creates clients.

@@ -71,8 +71,9 @@ pub struct Category {
     pub cost: u8,
     /// Reading it needs something beyond an Entra ID Free tenant (a licence or a product).
     pub requires: Option<&'static str>,
-    /// Append-only records read by time window (audit and sign-in logs), kept by age, never restored.
-    pub time_windowed: bool,
+    /// Append-only records read by time window on this property (audit and sign-in logs), kept by
+    /// age, never restored.
+    pub time_property: Option<&'static str>,
 }
 
 /// Where a category sits in a tenant.

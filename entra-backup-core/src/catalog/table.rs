@@ -100,7 +100,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: Some("Microsoft Entra ID P1"),
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "customSecurityAttributeDefinitions",
@@ -153,7 +153,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: Some("Microsoft Entra ID P1"),
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "namedLocations",
@@ -190,7 +190,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::ConditionalAccess,
         cost: 1,
         requires: Some("Microsoft Entra ID P1"),
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "authenticationContextClassReferences",
@@ -227,7 +227,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: Some("Microsoft Entra ID P1"),
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "authenticationStrengthPolicies",
@@ -264,7 +264,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: Some("Microsoft Entra ID P1"),
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "orgContacts",
@@ -297,7 +297,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "domains",
@@ -342,7 +342,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "organization",
@@ -399,7 +399,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "subscribedSkus",
@@ -434,7 +434,7 @@ pub static CATEGORIES: &[Category] = &[
         // GET subscribedSkus costs 3 RU (throttling limits page).
         cost: 3,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "users",
@@ -582,7 +582,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 2,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "devices",
@@ -668,7 +668,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "groups",
@@ -764,7 +764,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "administrativeUnits",
@@ -832,7 +832,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "claimsMappingPolicies",
@@ -867,7 +867,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "tokenLifetimePolicies",
@@ -902,7 +902,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "tokenIssuancePolicies",
@@ -937,7 +937,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "homeRealmDiscoveryPolicies",
@@ -972,7 +972,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "appManagementPolicies",
@@ -1009,7 +1009,7 @@ pub static CATEGORIES: &[Category] = &[
         cost: 1,
         // guess: assigning custom policies is said to need Workload ID Premium; reading needs nothing.
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "activityBasedTimeoutPolicies",
@@ -1044,7 +1044,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "applications",
@@ -1229,7 +1229,7 @@ pub static CATEGORIES: &[Category] = &[
         // GET /applications costs 2 RU (throttling limits page).
         cost: 2,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "servicePrincipals",
@@ -1424,7 +1424,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "directoryRoles",
@@ -1477,7 +1477,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "roleDefinitions",
@@ -1515,7 +1515,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "roleAssignments",
@@ -1563,7 +1563,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "roleEligibilitySchedules",
@@ -1609,7 +1609,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: Some("Microsoft Entra ID P2"),
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "roleAssignmentSchedules",
@@ -1664,7 +1664,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: Some("Microsoft Entra ID P2"),
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "oauth2PermissionGrants",
@@ -1706,7 +1706,7 @@ pub static CATEGORIES: &[Category] = &[
         // GET oauth2PermissionGrants costs 2 RU (throttling limits page).
         cost: 2,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "permissionGrantPolicies",
@@ -1768,7 +1768,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "adminConsentRequestPolicy",
@@ -1803,7 +1803,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "authorizationPolicy",
@@ -1838,7 +1838,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "defaultAppManagementPolicy",
@@ -1871,7 +1871,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "identitySecurityDefaultsEnforcementPolicy",
@@ -1905,7 +1905,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "featureRolloutPolicies",
@@ -1955,7 +1955,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "crossTenantAccessPolicy",
@@ -1988,7 +1988,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "crossTenantAccessPolicyDefault",
@@ -2022,7 +2022,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "crossTenantAccessPolicyPartners",
@@ -2071,7 +2071,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "authenticationMethodsPolicy",
@@ -2116,7 +2116,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "authenticationMethodConfigurations",
@@ -2169,7 +2169,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "conditionalAccessPolicies",
@@ -2271,7 +2271,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::ConditionalAccess,
         cost: 1,
         requires: Some("Microsoft Entra ID P1"),
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "deviceConfigurations",
@@ -2332,7 +2332,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Intune,
         cost: 1,
         requires: Some("Microsoft Intune licence"),
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "deviceCompliancePolicies",
@@ -2403,7 +2403,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Intune,
         cost: 1,
         requires: Some("Microsoft Intune licence"),
-        time_windowed: false,
+        time_property: None,
     },
     // Beta: deviceManagementConfigurationPolicy and its settings and assignments are not in the v1.0
     // schema (no v1.0 page for configurationPolicies), so these type names are beta-only.
@@ -2474,7 +2474,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Intune,
         cost: 1,
         requires: Some("Microsoft Intune licence"),
-        time_windowed: false,
+        time_property: None,
     },
     // Beta: deviceManagementCompliancePolicy (settings-catalog compliance) is not in the v1.0 schema.
     Category {
@@ -2546,7 +2546,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Intune,
         cost: 1,
         requires: Some("Microsoft Intune licence"),
-        time_windowed: false,
+        time_property: None,
     },
     // Beta: groupPolicyConfiguration (administrative templates) is not in the v1.0 schema.
     Category {
@@ -2609,7 +2609,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Intune,
         cost: 1,
         requires: Some("Microsoft Intune licence"),
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "bitlockerRecoveryKeys",
@@ -2654,7 +2654,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Identity,
         cost: 1,
         requires: None,
-        time_windowed: false,
+        time_property: None,
     },
     Category {
         name: "directoryAudits",
@@ -2687,7 +2687,7 @@ pub static CATEGORIES: &[Category] = &[
         throttle: ThrottleFamily::Reports,
         cost: 1,
         requires: None,
-        time_windowed: true,
+        time_property: Some("activityDateTime"),
     },
     Category {
         name: "signIns",
@@ -2725,7 +2725,7 @@ pub static CATEGORIES: &[Category] = &[
         cost: 1,
         // Sign-in reports through Graph need a premium licence (license check known issue).
         requires: Some("Microsoft Entra ID P1"),
-        time_windowed: true,
+        time_property: Some("createdDateTime"),
     },
 ];
 
@@ -2854,7 +2854,7 @@ mod tests {
             } else {
                 assert!(!c.permissions.write.is_empty(), "{}: restorable without write permissions", c.name);
             }
-            if c.time_windowed {
+            if c.time_property.is_some() {
                 assert!(s.is_empty(), "{}: logs are never restored", c.name);
             }
             for l in c.restore.limits {

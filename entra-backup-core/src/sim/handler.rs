@@ -67,6 +67,7 @@ impl GraphRequest<'_> {
 #[derive(Debug)]
 enum Route<'p> {
     Collection,
+    Count,
     Delta,
     Item(&'p str),
     Relationship(&'p str, &'static Relationship),
@@ -98,6 +99,7 @@ fn route(path: &str) -> Result<(&'static Category, Route<'_>), GraphResponse> {
     };
     let r = match segs.as_slice() {
         [] => Route::Collection,
+        ["$count"] if cat.shape == Shape::Collection => Route::Count,
         ["delta"] | ["microsoft.graph.delta()"] | ["delta()"] if cat.delta.is_some() => Route::Delta,
         [id] if cat.shape == Shape::Collection => Route::Item(id),
         [id, name] if cat.shape == Shape::Collection => Route::Relationship(id, rel(name)?),
@@ -144,7 +146,7 @@ pub fn dispatch(state: &SimState, req: &GraphRequest) -> GraphResponse {
     // Throttling: each request is admitted by its family's published limits before it is served.
     let base_cost = match &route {
         Route::Relationship(_, r) | Route::RelationshipRefs(_, r) => r.cost,
-        Route::Item(_) => 1,
+        Route::Item(_) | Route::Count => 1,
         _ => cat.cost,
     };
     let cost = identity_cost(base_cost, q.select.is_some(), q.expand.is_some(), q.top);
@@ -157,6 +159,7 @@ pub fn dispatch(state: &SimState, req: &GraphRequest) -> GraphResponse {
         Route::Collection if cat.shape == Shape::Singleton => singleton(state, req, cat, &q),
         Route::Collection => list(state, req, cat, &q),
         Route::Delta => delta(state, req, cat, &q),
+        Route::Count => count(state, req, cat),
         Route::Item(id) => item(state, req, cat, id, &q),
         Route::Relationship(id, rel) => relationship(state, req, cat, id, rel, &q, false),
         Route::RelationshipRefs(id, rel) => relationship(state, req, cat, id, rel, &q, true),
@@ -449,6 +452,17 @@ fn list(state: &SimState, req: &GraphRequest, cat: &Category, q: &ODataQuery) ->
     GraphResponse::ok(Value::Object(body))
 }
 
+/// `GET /users/$count`: a plain number, only with `ConsistencyLevel: eventual` (an advanced query).
+fn count(state: &SimState, req: &GraphRequest, cat: &Category) -> GraphResponse {
+    if req.header("ConsistencyLevel") != Some("eventual") {
+        return GraphResponse::bad_request(
+            "Request_BadRequest",
+            "Count is not currently supported without the ConsistencyLevel header set to eventual.",
+        );
+    }
+    GraphResponse::ok(json!(state.tenant().count(cat.name)))
+}
+
 fn singleton(state: &SimState, req: &GraphRequest, cat: &Category, q: &ODataQuery) -> GraphResponse {
     let tenant = state.tenant();
     if let Err(e) = check_select(&tenant, cat, q) {
@@ -482,7 +496,7 @@ fn item(state: &SimState, req: &GraphRequest, cat: &Category, id: &str, q: &ODat
         m.shift_insert(0, "@odata.context".into(), json!(context(req, &ctx)));
         // Reading a secret (a BitLocker key) is audited in the tenant, as Entra ID does.
         let read_secret = q.select.iter().flatten().any(|p| cat.secret_properties.contains(&p.as_str()));
-        audit = read_secret.then(|| key_read_audit(state, &tenant, cat, obj, req.grant));
+        audit = read_secret.then(|| key_read_audit(state, cat, obj, req.grant));
         GraphResponse::ok(Value::Object(m))
     };
     if let Some(Some(record)) = audit {
@@ -491,21 +505,14 @@ fn item(state: &SimState, req: &GraphRequest, cat: &Category, id: &str, q: &ODat
     resp
 }
 
-fn key_read_audit(
-    state: &SimState,
-    tenant: &Tenant,
-    cat: &Category,
-    obj: &StoredObject,
-    grant: &Grant,
-) -> Option<Value> {
+fn key_read_audit(state: &SimState, cat: &Category, obj: &StoredObject, grant: &Grant) -> Option<Value> {
     catalog::get("directoryAudits")?;
-    let n = tenant.count("directoryAudits");
-    let mut rng = super::Rng::new(tenant.seq() ^ n as u64).fork("audit");
+    // Ids from the simulator's request counter: unique even for reads at the same moment.
     let device = obj.json.get("deviceId").cloned().unwrap_or(Value::Null);
     Some(json!({
-        "id": format!("KeyManagement_{}", rng.guid()),
+        "id": format!("KeyManagement_{}", state.next_request_id()),
         "category": "KeyManagement",
-        "correlationId": rng.guid(),
+        "correlationId": state.next_request_id(),
         "result": "success",
         "resultReason": "",
         "activityDisplayName": "Read BitLocker key",

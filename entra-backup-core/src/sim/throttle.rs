@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use crate::catalog::ThrottleFamily;
+pub use crate::graph::pacing::{identity_cost, identity_quota};
 
 /// A token bucket.
 #[derive(Debug)]
@@ -73,15 +74,6 @@ pub struct Throttle {
     buckets: Mutex<Buckets>,
     app_id: String,
     tenant_id: String,
-}
-
-/// Resource units per 10 s for an app in a tenant of this many users (S under 50, M 50-500, L over 500).
-pub fn identity_quota(users: usize) -> u32 {
-    match users {
-        0..50 => 3_500,
-        50..=500 => 5_000,
-        _ => 8_000,
-    }
 }
 
 impl Throttle {
@@ -214,33 +206,9 @@ fn take(bucket: &mut Bucket, now: Instant, scope: String) -> Result<(), Throttle
     Ok(())
 }
 
-/// The identity family's cost of a request: the base cost, `$select` -1, `$expand` +1, `$top` under
-/// 20 -1, never under 1.
-pub fn identity_cost(base: u8, select: bool, expand: bool, top: Option<u32>) -> u32 {
-    let mut cost = i32::from(base.max(1));
-    if select {
-        cost -= 1;
-    }
-    if expand {
-        cost += 1;
-    }
-    if top.is_some_and(|t| t < 20) {
-        cost -= 1;
-    }
-    cost.max(1) as u32
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn costs_follow_the_published_modifiers() {
-        assert_eq!(identity_cost(2, false, false, Some(999)), 2);
-        assert_eq!(identity_cost(2, true, false, Some(999)), 1);
-        assert_eq!(identity_cost(3, true, true, Some(5)), 2);
-        assert_eq!(identity_cost(1, true, false, Some(5)), 1);
-    }
 
     #[test]
     fn conditional_access_allows_one_request_per_second_without_retry_after() {
@@ -252,9 +220,6 @@ mod tests {
 
     #[test]
     fn identity_quota_depends_on_tenant_size_and_throttles_past_it() {
-        assert_eq!(identity_quota(10), 3_500);
-        assert_eq!(identity_quota(300), 5_000);
-        assert_eq!(identity_quota(10_000), 8_000);
         let t = Throttle::new(10, true);
         let mut ok = 0;
         while t.admit(ThrottleFamily::Identity, 2, false).is_ok() {

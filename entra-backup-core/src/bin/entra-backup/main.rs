@@ -7,7 +7,13 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use entra_backup::catalog::{self, Category};
+use entra_backup::graph::auth::Credentials;
+use entra_backup::pipeline::{self, Progress, Summary};
 use entra_backup::sim::{self, SimConfig, SimServer};
+use entra_backup::source::{Endpoints, GraphSource, SourceOptions};
+use std::io::IsTerminal;
+
+mod progress;
 
 #[derive(Parser)]
 #[command(
@@ -42,11 +48,74 @@ enum Command {
         #[command(subcommand)]
         command: SimCommand,
     },
+    /// Read a tenant through Graph into DIR/<category>/<id>.json, every property and relationship.
+    ///
+    /// Credentials come from AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or
+    /// AZURE_CLIENT_CERTIFICATE_PATH (a PEM with the certificate and its key).
+    Export {
+        /// The folder to write into (created if missing).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Comma-separated category names (default: every category).
+        #[arg(long, value_delimiter = ',')]
+        categories: Vec<String>,
+        /// Print the summary as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Also read secret values (BitLocker keys); each read is audited in the tenant.
+        #[arg(long)]
+        secrets: bool,
+        /// Read audit and sign-in logs from this many days back (default: all Graph keeps).
+        #[arg(long)]
+        logs_days: Option<u32>,
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
     /// Start a simulated tenant and show what it holds, read through its Graph API.
     Demo {
         #[command(flatten)]
         tenant: TenantArgs,
     },
+}
+
+#[derive(clap::Args, Clone)]
+struct ConnectionArgs {
+    /// Graph's root URL (a national cloud, or a simulated tenant).
+    #[arg(long, default_value = "https://graph.microsoft.com")]
+    graph_url: String,
+    /// The identity platform's URL.
+    #[arg(long, env = "AZURE_AUTHORITY_HOST", default_value = "https://login.microsoftonline.com")]
+    authority_url: String,
+    /// The tenant (overrides AZURE_TENANT_ID).
+    #[arg(long)]
+    tenant_id: Option<String>,
+    /// The app registration's client id (overrides AZURE_CLIENT_ID).
+    #[arg(long)]
+    client_id: Option<String>,
+}
+
+impl ConnectionArgs {
+    fn source(&self, options: SourceOptions) -> Result<GraphSource, String> {
+        let mut creds = Credentials::from_env().or_else(|e| {
+            // Flags may supply what the environment lacks.
+            let env = |k: &str| std::env::var(k).ok();
+            Credentials::from_lookup(|k| match k {
+                "AZURE_TENANT_ID" => self.tenant_id.clone().or_else(|| env(k)),
+                "AZURE_CLIENT_ID" => self.client_id.clone().or_else(|| env(k)),
+                _ => env(k),
+            })
+            .map_err(|_| e.to_string())
+        })?;
+        if let Some(t) = &self.tenant_id {
+            creds.tenant_id = t.clone();
+        }
+        if let Some(c) = &self.client_id {
+            creds.client_id = c.clone();
+        }
+        let endpoints =
+            Endpoints { graph_url: Some(self.graph_url.clone()), authority_url: Some(self.authority_url.clone()) };
+        GraphSource::connect(&creds, &endpoints, options).map_err(|e| e.to_string())
+    }
 }
 
 #[derive(Subcommand)]
@@ -149,6 +218,69 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Demo { tenant } => demo(tenant).await,
+        Command::Export { out, categories, json, secrets, logs_days, connection } => {
+            let cats = if categories.is_empty() {
+                catalog::all().iter().collect()
+            } else {
+                catalog::resolve(&categories).map_err(|e| e.to_string())?
+            };
+            let logs_since =
+                logs_days.map(|d| jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * i64::from(d)));
+            let source = connection.source(SourceOptions { secrets, logs_since, ..SourceOptions::default() })?;
+            let progress = Progress::new(&cats);
+            let display = (!json && std::io::stderr().is_terminal()).then(|| progress::start(progress.clone()));
+            let result = pipeline::export(&source, &out, &progress).await;
+            if let Some(d) = display {
+                d.stop().await;
+            }
+            let summary = result.map_err(|e| e.to_string())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?);
+            } else {
+                print_summary(&summary, &out);
+            }
+            if summary.ok() {
+                Ok(())
+            } else {
+                Err(format!("{} categories failed (see above)", summary.failed_categories))
+            }
+        }
+    }
+}
+
+fn print_summary(s: &Summary, out: &std::path::Path) {
+    println!(
+        "{:<40} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}",
+        "CATEGORY", "OBJECTS", "LINKS", "REQUESTS", "THROTTLED", "RETRIES", "SECONDS"
+    );
+    for c in &s.categories {
+        println!(
+            "{:<40} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8.1}",
+            c.category,
+            c.objects,
+            c.relationships,
+            c.requests,
+            c.throttled,
+            c.retries,
+            c.duration_ms as f64 / 1000.0
+        );
+    }
+    println!(
+        "\n{} objects and {} links in {:.1} s: {} requests, {} throttled; written to {}",
+        s.objects,
+        s.relationships,
+        s.duration_ms as f64 / 1000.0,
+        s.requests,
+        s.throttled,
+        out.display()
+    );
+    for c in s.categories.iter().filter(|c| c.error.is_some()) {
+        let needs = if c.permissions_needed.is_empty() {
+            String::new()
+        } else {
+            format!(" (needs {})", c.permissions_needed.join(", "))
+        };
+        eprintln!("failed: {}: {}{needs}", c.category, c.error.as_deref().unwrap_or_default());
     }
 }
 

@@ -1,0 +1,114 @@
+//! The one public error type: a kind to match on, a message for people, and Graph's error code
+//! where Graph gave one. Messages never carry secrets (client secrets, tokens, keys).
+
+use std::fmt;
+
+/// What went wrong, to match on (and to map onto Python exceptions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The identity platform refused the credentials, or Graph refused the token.
+    Authentication,
+    /// Graph answered 403: the app lacks a permission.
+    Permission,
+    /// Throttled (429) past the retry budget.
+    ThrottlingExhausted,
+    /// The object or path does not exist.
+    NotFound,
+    /// Graph could not be reached, or the connection failed past the retry budget.
+    Network,
+    /// Graph answered with an error not covered above (4xx or 5xx past the retry budget).
+    Graph,
+    /// Bad input from the caller: an unknown category, a bad URL, a bad option.
+    InvalidInput,
+    /// Reading or writing local files or object storage failed.
+    Io,
+    /// A response could not be understood (not JSON, or not Graph's shape).
+    Protocol,
+    /// The operation was cancelled.
+    Cancelled,
+}
+
+/// The crate's error.
+#[derive(Debug)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    graph_code: Option<String>,
+    status: Option<u16>,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error { kind, message: message.into(), graph_code: None, status: None, source: None }
+    }
+
+    /// An error from a Graph or identity platform response.
+    pub fn graph(kind: ErrorKind, status: u16, code: Option<String>, message: impl Into<String>) -> Self {
+        Error { kind, message: message.into(), graph_code: code, status: Some(status), source: None }
+    }
+
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Graph's (or the identity platform's) error code: `Authorization_RequestDenied`, `AADSTS7000215`.
+    pub fn graph_code(&self) -> Option<&str> {
+        self.graph_code.as_deref()
+    }
+
+    /// The HTTP status, when the error came from a response.
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+
+    /// Prefix the message with context (`reading groups: ...`).
+    pub fn context(mut self, what: impl fmt::Display) -> Self {
+        self.message = format!("{what}: {}", self.message);
+        self
+    }
+
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidInput, message)
+    }
+
+    pub fn io(message: impl Into<String>, source: std::io::Error) -> Self {
+        Self::new(ErrorKind::Io, format!("{}: {source}", message.into())).with_source(source)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(code) = &self.graph_code
+            && !self.message.contains(code.as_str())
+        {
+            write!(f, " ({code})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<crate::catalog::UnknownCategory> for Error {
+    fn from(e: crate::catalog::UnknownCategory) -> Self {
+        Error::invalid_input(e.to_string())
+    }
+}

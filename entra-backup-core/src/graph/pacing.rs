@@ -1,0 +1,192 @@
+//! Pacing before Graph throttles: one token bucket per throttling family, sized from Microsoft's
+//! published limits, so that requests wait here instead of drawing 429s. A 429 that still arrives
+//! (another app shares the tenant's budget) empties the family's bucket and pauses it for the
+//! Retry-After.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::catalog::ThrottleFamily;
+
+/// Resource units per 10 s for an app in a tenant of this many users (S under 50, M 50-500, L over 500).
+pub fn identity_quota(users: usize) -> u32 {
+    match users {
+        0..50 => 3_500,
+        50..=500 => 5_000,
+        _ => 8_000,
+    }
+}
+
+/// The identity family's cost of a request: the published base cost, `$select` -1, `$expand` +1,
+/// `$top` under 20 -1, never under 1.
+pub fn identity_cost(base: u8, select: bool, expand: bool, top: Option<u32>) -> u32 {
+    let mut cost = i32::from(base.max(1));
+    if select {
+        cost -= 1;
+    }
+    if expand {
+        cost += 1;
+    }
+    if top.is_some_and(|t| t < 20) {
+        cost -= 1;
+    }
+    cost.max(1) as u32
+}
+
+/// The published limit of a family, as (units, per seconds).
+pub fn published_limit(family: ThrottleFamily, identity_quota: u32) -> Option<(f64, f64)> {
+    match family {
+        ThrottleFamily::Identity => Some((f64::from(identity_quota), 10.0)),
+        ThrottleFamily::ConditionalAccess => Some((1.0, 1.0)),
+        ThrottleFamily::Reports => Some((5.0, 10.0)),
+        ThrottleFamily::Intune => Some((1_000.0, 20.0)),
+        ThrottleFamily::Global => None,
+    }
+}
+
+#[derive(Debug)]
+struct Bucket {
+    capacity: f64,
+    per_sec: f64,
+    level: f64,
+    at: Instant,
+    paused_until: Option<Instant>,
+}
+
+impl Bucket {
+    fn refill(&mut self, now: Instant) {
+        let dt = now.saturating_duration_since(self.at).as_secs_f64();
+        self.level = (self.level + dt * self.per_sec).min(self.capacity);
+        self.at = now;
+    }
+}
+
+/// Share of each published limit we use: a little below it, so that clock skew and rounding between
+/// us and Graph never tip a request over.
+const MARGIN: f64 = 0.95;
+
+/// Client-side pacing for every throttling family.
+#[derive(Debug)]
+pub struct Pacer {
+    buckets: Mutex<HashMap<ThrottleFamily, Bucket>>,
+    enabled: bool,
+}
+
+impl Pacer {
+    /// Pacing at the published limits, with the identity quota of a tenant of `users` users.
+    pub fn new(users: usize) -> Self {
+        let p = Pacer { buckets: Mutex::new(HashMap::new()), enabled: true };
+        p.set_tenant_size(users);
+        p
+    }
+
+    /// No pacing at all (a test against a server without limits).
+    pub fn unlimited() -> Self {
+        Pacer { buckets: Mutex::new(HashMap::new()), enabled: false }
+    }
+
+    /// Resize the identity bucket once the tenant's size is known.
+    pub fn set_tenant_size(&self, users: usize) {
+        let quota = identity_quota(users);
+        let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        for family in [
+            ThrottleFamily::Identity,
+            ThrottleFamily::ConditionalAccess,
+            ThrottleFamily::Reports,
+            ThrottleFamily::Intune,
+        ] {
+            let Some((units, secs)) = published_limit(family, quota) else { continue };
+            // Requests that cost one unit each (CA, reports) keep the whole small budget but space
+            // themselves a little slower than the limit.
+            let capacity = if units <= 5.0 { (units - 1.0).max(1.0) } else { units * MARGIN };
+            let per_sec = units / secs * MARGIN;
+            let level = b.get(&family).map_or(capacity, |old| old.level.min(capacity));
+            b.insert(family, Bucket { capacity, per_sec, level, at: now, paused_until: None });
+        }
+    }
+
+    /// Wait until a request of `cost` units may go.
+    pub async fn acquire(&self, family: ThrottleFamily, cost: u32) {
+        if !self.enabled {
+            return;
+        }
+        loop {
+            let wait = {
+                let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+                let Some(bucket) = b.get_mut(&family) else { return };
+                let now = Instant::now();
+                match bucket.paused_until {
+                    Some(until) if until > now => until - now,
+                    _ => {
+                        bucket.paused_until = None;
+                        bucket.refill(now);
+                        let cost = f64::from(cost).min(bucket.capacity);
+                        if bucket.level >= cost {
+                            bucket.level -= cost;
+                            return;
+                        }
+                        Duration::from_secs_f64((cost - bucket.level) / bucket.per_sec)
+                    }
+                }
+            };
+            tokio::time::sleep(wait.max(Duration::from_millis(1))).await;
+        }
+    }
+
+    /// Graph charged a different cost than estimated (`x-ms-resource-unit`): settle the difference.
+    pub fn settle(&self, family: ThrottleFamily, estimated: u32, actual: u32) {
+        if !self.enabled || estimated == actual {
+            return;
+        }
+        let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(bucket) = b.get_mut(&family) {
+            bucket.level -= f64::from(actual) - f64::from(estimated);
+        }
+    }
+
+    /// Graph throttled us anyway: empty the bucket and pause the family for `retry_after` (or one
+    /// refill period of a request when Graph gives no Retry-After, as Conditional Access does).
+    pub fn throttled(&self, family: ThrottleFamily, retry_after: Option<Duration>) {
+        let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(bucket) = b.get_mut(&family) {
+            let now = Instant::now();
+            let pause = retry_after.unwrap_or_else(|| Duration::from_secs_f64(1.0 / bucket.per_sec));
+            bucket.level = 0.0;
+            bucket.at = now;
+            let until = now + pause;
+            bucket.paused_until = Some(bucket.paused_until.map_or(until, |u| u.max(until)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn conditional_access_requests_are_spaced_a_second_apart() {
+        let p = Pacer::new(1000);
+        let start = tokio::time::Instant::now();
+        for _ in 0..4 {
+            p.acquire(ThrottleFamily::ConditionalAccess, 1).await;
+        }
+        let took = start.elapsed();
+        assert!(took >= Duration::from_secs(3), "{took:?}");
+        assert!(took < Duration::from_secs(4), "{took:?}");
+    }
+
+    #[test]
+    fn costs_follow_the_published_modifiers() {
+        assert_eq!(identity_cost(2, false, false, Some(999)), 2);
+        assert_eq!(identity_cost(2, true, false, Some(999)), 1);
+        assert_eq!(identity_cost(3, true, true, Some(5)), 2);
+        assert_eq!(identity_cost(1, true, false, Some(5)), 1);
+        assert_eq!(identity_quota(10), 3_500);
+        assert_eq!(identity_quota(300), 5_000);
+        assert_eq!(identity_quota(10_000), 8_000);
+    }
+}
