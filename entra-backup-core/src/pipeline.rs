@@ -82,6 +82,8 @@ pub struct CategoryReport {
     pub relationships: u64,
     /// HTTP requests (a `$batch` envelope counts once).
     pub requests: u64,
+    /// `$batch` envelopes among the requests.
+    pub batches: u64,
     /// Graph requests sent inside `$batch` envelopes.
     pub batched: u64,
     pub throttled: u64,
@@ -169,6 +171,7 @@ pub async fn run(source: &dyn Source, sink: &dyn Sink, progress: &Progress) -> R
                 objects: cp.stats.objects(),
                 relationships: cp.stats.relationships(),
                 requests: r.requests.load(Ordering::Relaxed),
+                batches: r.batches.load(Ordering::Relaxed),
                 batched: r.batched.load(Ordering::Relaxed),
                 throttled: r.throttled.load(Ordering::Relaxed),
                 retries: r.retries.load(Ordering::Relaxed),

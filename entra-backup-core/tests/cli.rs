@@ -162,3 +162,15 @@ fn sim_serve_prints_its_address_first_and_serves_graph() {
     assert_eq!(status, 401);
     assert_eq!(body["error"]["code"], "InvalidAuthenticationToken");
 }
+
+#[test]
+fn a_reader_that_goes_away_is_no_panic() {
+    // `entra-backup categories --json | head -1`: the pipe closes early.
+    let mut child = bin().args(["categories", "--json"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.status.success(), "{err}");
+}

@@ -19,6 +19,8 @@ use crate::error::{Error, ErrorKind, Result};
 pub struct RequestStats {
     /// HTTP requests sent (a `$batch` envelope is one).
     pub requests: AtomicU64,
+    /// `$batch` envelopes sent (each also counts in `requests`).
+    pub batches: AtomicU64,
     /// Graph requests inside `$batch` envelopes.
     pub batched: AtomicU64,
     /// 429 responses (top-level or inside a batch).
@@ -214,7 +216,9 @@ impl GraphClient {
                     ));
                 }
             }
-            let wait = if throttled { Duration::ZERO } else { after.unwrap_or_else(|| self.backoff(transient)) };
+            // A throttled request waits its Retry-After itself (the pacer also pauses the rest of
+            // its family); without one, backoff.
+            let wait = after.unwrap_or_else(|| self.backoff(transient.max(1)));
             if started.elapsed() + wait > self.retry.max_elapsed {
                 let kind = if throttled { ErrorKind::ThrottlingExhausted } else { ErrorKind::Network };
                 return Err(Error::new(kind, format!("{why}; gave up after {:?}", started.elapsed())));
@@ -302,6 +306,7 @@ impl GraphClient {
             let cost = meta.cost * pending.len() as u32;
             let envelope = RequestMeta { family: meta.family, cost, stats: meta.stats.clone() };
             meta.stats.add(&meta.stats.batched, pending.len() as u64);
+            meta.stats.add(&meta.stats.batches, 1);
             let url = self.url(version, "/$batch");
             let body = match self
                 .send(reqwest::Method::POST, &url, Some(&json!({"requests": requests})), &envelope, &[])
@@ -359,8 +364,8 @@ impl GraphClient {
                     again.push(i);
                 }
             }
-            if !again.is_empty() && pause.is_none() {
-                tokio::time::sleep(self.backoff(rounds)).await;
+            if !again.is_empty() {
+                tokio::time::sleep(pause.unwrap_or_else(|| self.backoff(rounds))).await;
             }
             pending = again;
         }

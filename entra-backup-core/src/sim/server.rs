@@ -183,7 +183,8 @@ async fn handle(
 /// `/_sim/...`: the ground truth, for tests in other processes (not part of Graph).
 /// `/_sim/summary`: tenant id and object counts per category;
 /// `/_sim/objects/{category}`: every object with every property;
-/// `/_sim/links/{category}/{id}/{relationship}`: the link targets.
+/// `/_sim/links/{category}/{id}/{relationship}`: the link targets;
+/// `/_sim/pages`: per category, objects and the fewest list and relationship pages that read them.
 fn ground_truth(state: &SimState, rest: &[&str]) -> GraphResponse {
     let t = state.tenant();
     match rest {
@@ -191,6 +192,35 @@ fn ground_truth(state: &SimState, rest: &[&str]) -> GraphResponse {
             let counts: serde_json::Map<String, Value> =
                 crate::catalog::all().iter().map(|c| (c.name.to_string(), Value::from(t.count(c.name)))).collect();
             GraphResponse::ok(serde_json::json!({"tenantId": t.tenant_id, "domain": t.domain, "counts": counts}))
+        }
+        ["pages"] => {
+            // The fewest requests that read everything a backup reads: every listing at its largest
+            // page, plus every relationship read through its own endpoint (single links come with
+            // $expand and cost nothing more).
+            let mut out = serde_json::Map::new();
+            for c in crate::catalog::all() {
+                let n = t.count(c.name);
+                let list = if c.shape == crate::catalog::Shape::Singleton {
+                    1
+                } else {
+                    n.div_ceil(c.page.max as usize).max(1)
+                };
+                let mut rel_pages = 0usize;
+                for o in t.objects(c.name) {
+                    for r in c.relationships.iter().filter(|r| r.kind != crate::catalog::RelationshipKind::Link) {
+                        let len = match r.kind {
+                            crate::catalog::RelationshipKind::Contained => o.children.get(r.name).map_or(0, Vec::len),
+                            _ => o.links(r.name).len(),
+                        };
+                        rel_pages += len.div_ceil(r.page.max as usize).max(1);
+                    }
+                }
+                out.insert(
+                    c.name.to_string(),
+                    serde_json::json!({"objects": n, "listPages": list, "relationshipPages": rel_pages}),
+                );
+            }
+            GraphResponse::ok(Value::Object(out))
         }
         ["objects", category] => match t.store(category) {
             Some(store) => {

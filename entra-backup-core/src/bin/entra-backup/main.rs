@@ -15,6 +15,18 @@ use std::io::IsTerminal;
 
 mod progress;
 
+/// Print to stdout; a reader that went away (`| head`) ends the program quietly instead of a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "entra-backup",
@@ -150,6 +162,9 @@ struct TenantArgs {
     /// Groups in the tenant.
     #[arg(long, default_value_t = 40)]
     groups: usize,
+    /// Group memberships in all (default: about ten per user).
+    #[arg(long)]
+    memberships: Option<usize>,
 }
 
 #[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -188,7 +203,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Permissions { categories, restore } => {
             let perms = catalog::permissions(&categories, restore).map_err(|e| e.to_string())?;
             for p in perms {
-                println!("{p}");
+                out!("{p}");
             }
             Ok(())
         }
@@ -197,6 +212,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 seed: tenant.seed,
                 users: tenant.users,
                 groups: tenant.groups,
+                memberships: tenant.memberships,
                 latency: Duration::from_millis(latency_ms),
                 throttle: throttle == OnOff::On,
                 fault_rate: faults,
@@ -204,8 +220,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             };
             let server =
                 SimServer::start_on(config, addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-            println!("listening on {}", server.url());
-            println!(
+            out!("listening on {}", server.url());
+            eprintln!(
                 "tenant {} ({} objects); token endpoint {}/{}/oauth2/v2.0/token; Graph {}",
                 server.tenant_id(),
                 server.tenant().total_objects(),
@@ -235,7 +251,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             let summary = result.map_err(|e| e.to_string())?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?);
+                out!("{}", serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?);
             } else {
                 print_summary(&summary, &out);
             }
@@ -249,12 +265,18 @@ async fn run(cli: Cli) -> Result<(), String> {
 }
 
 fn print_summary(s: &Summary, out: &std::path::Path) {
-    println!(
+    out!(
         "{:<40} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}",
-        "CATEGORY", "OBJECTS", "LINKS", "REQUESTS", "THROTTLED", "RETRIES", "SECONDS"
+        "CATEGORY",
+        "OBJECTS",
+        "LINKS",
+        "REQUESTS",
+        "THROTTLED",
+        "RETRIES",
+        "SECONDS"
     );
     for c in &s.categories {
-        println!(
+        out!(
             "{:<40} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8.1}",
             c.category,
             c.objects,
@@ -265,7 +287,7 @@ fn print_summary(s: &Summary, out: &std::path::Path) {
             c.duration_ms as f64 / 1000.0
         );
     }
-    println!(
+    out!(
         "\n{} objects and {} links in {:.1} s: {} requests, {} throttled; written to {}",
         s.objects,
         s.relationships,
@@ -287,18 +309,12 @@ fn print_summary(s: &Summary, out: &std::path::Path) {
 fn categories(json: bool) -> Result<(), String> {
     if json {
         let out = serde_json::to_string_pretty(catalog::all()).map_err(|e| e.to_string())?;
-        println!("{out}");
+        out!("{out}");
         return Ok(());
     }
-    println!("{:<40} {:<62} {:<6} RESTORE", "CATEGORY", "GRAPH PATH", "DELTA");
+    out!("{:<40} {:<62} {:<6} RESTORE", "CATEGORY", "GRAPH PATH", "DELTA");
     for c in catalog::all() {
-        println!(
-            "{:<40} {:<62} {:<6} {}",
-            c.name,
-            path_of(c),
-            if c.delta.is_some() { "yes" } else { "no" },
-            restore_of(c)
-        );
+        out!("{:<40} {:<62} {:<6} {}", c.name, path_of(c), if c.delta.is_some() { "yes" } else { "no" }, restore_of(c));
     }
     Ok(())
 }
@@ -319,7 +335,7 @@ fn restore_of(c: &Category) -> String {
 async fn demo(args: TenantArgs) -> Result<(), String> {
     let config = SimConfig { seed: args.seed, users: args.users, groups: args.groups, ..SimConfig::default() };
     let server = SimServer::start(config).await.map_err(|e| format!("cannot start the simulated tenant: {e}"))?;
-    println!(
+    out!(
         "Simulated tenant {} at {} (seed {}, {} users, {} groups)",
         server.tenant_id(),
         server.url(),
@@ -344,7 +360,7 @@ async fn demo(args: TenantArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("token response unreadable: {e}"))?;
     let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap_or_default());
-    println!("\n{:<40} {:>8} {:>9}  GRAPH PATH", "CATEGORY", "OBJECTS", "REQUESTS");
+    out!("\n{:<40} {:>8} {:>9}  GRAPH PATH", "CATEGORY", "OBJECTS", "REQUESTS");
     let mut total = 0;
     for c in catalog::all() {
         let mut url = format!("{}/{}{}", server.url(), c.api_version.segment(), c.path);
@@ -384,15 +400,16 @@ async fn demo(args: TenantArgs) -> Result<(), String> {
             }
         }
         total += objects;
-        println!("{:<40} {:>8} {:>9}  {}", c.name, objects, requests, path_of(c));
+        out!("{:<40} {:>8} {:>9}  {}", c.name, objects, requests, path_of(c));
     }
-    println!(
+    out!(
         "\n{total} objects read through Graph; the tenant holds {} (links and contained children not counted).",
         server.tenant().total_objects()
     );
-    println!(
+    out!(
         "Serve it yourself: entra-backup sim serve --addr 127.0.0.1:8080 --users {} --groups {}",
-        args.users, args.groups
+        args.users,
+        args.groups
     );
     server.shutdown().await;
     Ok(())
