@@ -24,6 +24,7 @@ pub mod error;
 pub mod graph;
 pub mod model;
 pub mod pipeline;
+pub mod repo;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod sink;

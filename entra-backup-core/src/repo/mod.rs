@@ -1,0 +1,12 @@
+//! The repository: point-in-time snapshots of tenants in object storage, encrypted by default.
+//! The format is specified in `docs/repository-format.md`.
+//!
+//! - [`backend`]: stores opened by URL (a local folder, `memory://`, `s3://`, `az://`, `gs://`) with
+//!   the few operations the format needs (create-if-absent, ranged reads, conditional updates) and
+//!   their capabilities per backend, checked by one conformance suite on every backend.
+//! - [`crypto`]: master keys under a passphrase (Argon2id) or a key file, XChaCha20-Poly1305 for
+//!   data, keyed BLAKE3 content ids, and secrets sealed to a second key that backups can write but
+//!   only its holder can read.
+
+pub mod backend;
+pub mod crypto;
