@@ -7,6 +7,11 @@
 //! - [`crypto`]: master keys under a passphrase (Argon2id) or a key file, XChaCha20-Poly1305 for
 //!   data, keyed BLAKE3 content ids, and secrets sealed to a second key that backups can write but
 //!   only its holder can read.
+//! - [`pack`]: blobs compressed (zstd) and sealed one by one, gathered in packs of up to 16 MiB,
+//!   each readable with one ranged GET.
+//! - [`index`]: which blob is in which pack, in index files that later ones may supersede.
 
 pub mod backend;
 pub mod crypto;
+pub mod index;
+pub mod pack;

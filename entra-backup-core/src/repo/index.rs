@@ -1,0 +1,180 @@
+//! Indexes: which blob is in which pack, at which offset (see "Indexes" in
+//! `docs/repository-format.md`).
+//!
+//! An index file is the JSON `{"packs": [{"id", "blobs": [{"kind", "id", "offset", "length",
+//! "ulength"}]}], "supersedes": [index ids]}`, sealed with the data key and written once to
+//! `index/<id>`, the id being the keyed content id of the JSON. A backup writes one after its
+//! packs and before its snapshot. A blob's location is the union of all index files that no other
+//! index file supersedes.
+
+use std::collections::{HashMap, HashSet};
+
+use bytes::Bytes;
+use futures::stream::{self, StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::repo::backend::Store;
+use crate::repo::crypto::Cipher;
+use crate::repo::pack::{BlobEntry, PackInfo, check_id, is_id};
+
+/// Index files read at once by [`Index::load`].
+const LOAD_CONCURRENCY: usize = 16;
+
+/// One index file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexFile {
+    pub packs: Vec<PackInfo>,
+    #[serde(default)]
+    pub supersedes: Vec<String>,
+}
+
+/// The path of an index file: `index/<id>`.
+pub fn index_path(index_id: &str) -> Result<String> {
+    check_id(index_id, "index")?;
+    Ok(format!("index/{index_id}"))
+}
+
+impl IndexFile {
+    pub fn new(packs: Vec<PackInfo>) -> Self {
+        IndexFile { packs, supersedes: Vec::new() }
+    }
+
+    /// Seal and write this index (create-if-absent) and return its id.
+    pub async fn write(&self, store: &Store, cipher: &Cipher) -> Result<String> {
+        let json = serde_json::to_vec(self)
+            .map_err(|e| Error::new(ErrorKind::Protocol, format!("encoding an index file: {e}")))?;
+        let id = cipher.id_hex(&json);
+        let path = index_path(&id)?;
+        store
+            .put_if_absent(&path, Bytes::from(cipher.seal(&json)))
+            .await
+            .map_err(|e| e.context(format!("writing index {id}")))?;
+        Ok(id)
+    }
+
+    /// Read, open and parse the index file `id`, checking that its content has that id. A missing
+    /// file is [`ErrorKind::NotFound`]; a damaged one is [`ErrorKind::Protocol`] naming it.
+    pub async fn read(store: &Store, cipher: &Cipher, id: &str) -> Result<IndexFile> {
+        let path = index_path(id)?;
+        let Some(sealed) = store.get(&path).await? else {
+            return Err(Error::new(ErrorKind::NotFound, format!("index {id} does not exist ({path})")));
+        };
+        let damaged = |what: String| Error::new(ErrorKind::Protocol, format!("index {id}: {what}"));
+        let json = cipher.open(&sealed).map_err(|e| damaged(e.message().to_owned()))?;
+        let actual = cipher.id_hex(&json);
+        if actual != id {
+            return Err(damaged(format!("the content has the id {actual}")));
+        }
+        serde_json::from_slice(&json).map_err(|e| damaged(format!("not a valid index file: {e}")))
+    }
+}
+
+/// The ids of every index file in the store (names under `index/` that are not ids are ignored).
+pub async fn list_index_ids(store: &Store) -> Result<Vec<String>> {
+    let mut ids: Vec<String> = store
+        .list("index")
+        .await?
+        .into_iter()
+        .filter_map(|meta| {
+            let name = meta.location.as_ref().strip_prefix("index/")?.to_owned();
+            is_id(&name).then_some(name)
+        })
+        .collect();
+    ids.sort();
+    Ok(ids)
+}
+
+/// Where every blob is: the union of the index files not superseded.
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    /// Pack ids, in the order first seen; blobs refer to them by position.
+    packs: Vec<String>,
+    pack_positions: HashMap<String, usize>,
+    blobs: HashMap<String, (usize, BlobEntry)>,
+    /// The index files this was loaded from (not superseded).
+    files: Vec<String>,
+    /// Index files superseded by the loaded ones.
+    superseded: HashSet<String>,
+}
+
+impl Index {
+    /// An empty index.
+    pub fn new() -> Self {
+        Index::default()
+    }
+
+    /// Read every index file in the store and combine those no other one supersedes.
+    pub async fn load(store: &Store, cipher: &Cipher) -> Result<Index> {
+        let ids = list_index_ids(store).await?;
+        let files: Vec<(String, IndexFile)> = stream::iter(ids)
+            .map(|id| async move { IndexFile::read(store, cipher, &id).await.map(|file| (id, file)) })
+            .buffered(LOAD_CONCURRENCY)
+            .try_collect()
+            .await?;
+        let superseded: HashSet<String> = files.iter().flat_map(|(_, file)| file.supersedes.iter().cloned()).collect();
+        let mut index = Index { superseded, ..Index::default() };
+        for (id, file) in files {
+            if index.superseded.contains(&id) {
+                continue;
+            }
+            for pack in &file.packs {
+                index.add_pack(pack);
+            }
+            index.files.push(id);
+        }
+        Ok(index)
+    }
+
+    /// Add a pack's blobs (one just written, say). A blob already indexed keeps its location.
+    pub fn add_pack(&mut self, pack: &PackInfo) {
+        let position = match self.pack_positions.get(&pack.id) {
+            Some(&position) => position,
+            None => {
+                self.packs.push(pack.id.clone());
+                self.pack_positions.insert(pack.id.clone(), self.packs.len() - 1);
+                self.packs.len() - 1
+            }
+        };
+        for entry in &pack.entries {
+            self.blobs.entry(entry.id.clone()).or_insert_with(|| (position, entry.clone()));
+        }
+    }
+
+    /// The pack holding the blob `id` and where in it.
+    pub fn lookup(&self, id: &str) -> Option<(&str, &BlobEntry)> {
+        self.blobs.get(id).map(|(position, entry)| (self.packs[*position].as_str(), entry))
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.blobs.contains_key(id)
+    }
+
+    /// Number of blobs.
+    pub fn len(&self) -> usize {
+        self.blobs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.blobs.is_empty()
+    }
+
+    /// Every indexed pack id.
+    pub fn pack_ids(&self) -> impl Iterator<Item = &str> {
+        self.packs.iter().map(String::as_str)
+    }
+
+    pub fn contains_pack(&self, pack_id: &str) -> bool {
+        self.pack_positions.contains_key(pack_id)
+    }
+
+    /// The index files this index was loaded from (superseded ones excluded).
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    /// Whether a loaded index file supersedes the index file `id`.
+    pub fn is_superseded(&self, id: &str) -> bool {
+        self.superseded.contains(id)
+    }
+}

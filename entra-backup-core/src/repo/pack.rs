@@ -1,0 +1,317 @@
+//! Packs: many blobs in one storage object (see "Blobs and packs" in `docs/repository-format.md`).
+//!
+//! A blob (an object's canonical JSON, a tree, or a sealed secret) is compressed with zstd and
+//! then sealed with the data key on its own, so one blob is read with one ranged GET. A pack is
+//!
+//! ```text
+//! blob 0 || blob 1 || ... || seal(header JSON) || header length (u32 LE, of the sealed header)
+//! ```
+//!
+//! where the header is the JSON list of [`BlobEntry`]s `{kind, id, offset, length, ulength}`
+//! (`length`: the stored, sealed bytes; `ulength`: the plaintext). A pack is written once, to
+//! `data/<first 2 hex>/<pack id>`, where the pack id is the unkeyed BLAKE3 of the stored bytes, so
+//! that `check` can verify every pack file without the keys. A blob id is the keyed content id
+//! ([`Cipher::id_hex`]) of its plaintext.
+//!
+//! Packs hold one kind of blob each; a [`PackWriter`] is made for one [`BlobKind`].
+
+use std::collections::HashSet;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::repo::backend::Store;
+use crate::repo::crypto::Cipher;
+
+/// Packs are cut at this size (of stored bytes) unless told otherwise.
+pub const DEFAULT_TARGET_SIZE: usize = 16 * 1024 * 1024;
+
+/// The zstd level of every blob.
+pub const ZSTD_LEVEL: i32 = 3;
+
+/// Bytes of the header-length trailer at the end of a pack.
+const TRAILER_LEN: u64 = 4;
+
+/// The largest header a reader accepts (about 1.5 million entries): a damaged length must not
+/// make a reader allocate gigabytes.
+const MAX_HEADER_LEN: u64 = 256 * 1024 * 1024;
+
+/// What a blob holds. Each pack holds blobs of one kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlobKind {
+    /// A directory object's canonical JSON.
+    Object,
+    /// A tree (a category's object id → blob id map, or its sub-trees).
+    Tree,
+    /// A secret sealed to the secrets public key.
+    Secret,
+}
+
+impl BlobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlobKind::Object => "object",
+            BlobKind::Tree => "tree",
+            BlobKind::Secret => "secret",
+        }
+    }
+}
+
+/// Where one blob is in its pack.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct BlobEntry {
+    pub kind: BlobKind,
+    /// The blob id: [`Cipher::id_hex`] of the plaintext.
+    pub id: String,
+    /// Offset of the stored (compressed, sealed) bytes in the pack.
+    pub offset: u64,
+    /// Length of the stored bytes.
+    pub length: u64,
+    /// Length of the plaintext.
+    pub ulength: u64,
+}
+
+impl BlobEntry {
+    /// The byte range of the stored blob in its pack.
+    pub fn range(&self) -> std::ops::Range<u64> {
+        self.offset..self.offset.saturating_add(self.length)
+    }
+}
+
+/// A written pack: its id and its blobs (as an index file lists it: `{"id", "blobs"}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackInfo {
+    pub id: String,
+    #[serde(rename = "blobs")]
+    pub entries: Vec<BlobEntry>,
+}
+
+/// The path of a pack in the store: `data/<first 2 hex>/<pack id>`. An id that is not 64
+/// lowercase hex digits is an [`ErrorKind::InvalidInput`] error.
+pub fn pack_path(pack_id: &str) -> Result<String> {
+    check_id(pack_id, "pack")?;
+    Ok(format!("data/{}/{pack_id}", &pack_id[..2]))
+}
+
+/// Whether `id` looks like a content id (64 lowercase hex digits).
+pub fn is_id(id: &str) -> bool {
+    id.len() == 64 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+pub(crate) fn check_id(id: &str, what: &str) -> Result<()> {
+    if is_id(id) {
+        Ok(())
+    } else {
+        let shown: String = id.chars().take(80).collect();
+        Err(Error::invalid_input(format!("`{shown}` is not a {what} id (64 lowercase hex digits)")))
+    }
+}
+
+/// Collects blobs of one kind into a pack and writes it.
+///
+/// [`PackWriter::add`] compresses and seals a blob in memory and returns its id; a blob whose id
+/// this writer already took (in this pack or in one it wrote before) is skipped. When
+/// [`PackWriter::is_full`] says so (the target size is reached), or at the end of a backup, the
+/// caller writes the pack with [`PackWriter::finish`], which leaves the writer empty and ready
+/// for the next pack. [`PackWriter::add_and_flush`] does both.
+#[derive(Debug)]
+pub struct PackWriter {
+    kind: BlobKind,
+    cipher: Cipher,
+    target_size: usize,
+    buf: Vec<u8>,
+    entries: Vec<BlobEntry>,
+    /// Every blob id this writer took, across packs.
+    seen: HashSet<String>,
+}
+
+impl PackWriter {
+    /// A writer of `kind` packs cut at [`DEFAULT_TARGET_SIZE`].
+    pub fn new(kind: BlobKind, cipher: Cipher) -> Self {
+        PackWriter {
+            kind,
+            cipher,
+            target_size: DEFAULT_TARGET_SIZE,
+            buf: Vec::new(),
+            entries: Vec::new(),
+            seen: HashSet::new(),
+        }
+    }
+
+    /// Cut packs at `bytes` of stored blobs instead (at least one blob per pack).
+    pub fn with_target_size(mut self, bytes: usize) -> Self {
+        self.target_size = bytes.max(1);
+        self
+    }
+
+    pub fn kind(&self) -> BlobKind {
+        self.kind
+    }
+
+    pub fn target_size(&self) -> usize {
+        self.target_size
+    }
+
+    /// Blobs in the pack being built.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Stored bytes of the blobs in the pack being built.
+    pub fn size(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether the pack being built reached the target size and should be written.
+    pub fn is_full(&self) -> bool {
+        self.buf.len() >= self.target_size
+    }
+
+    /// Whether this writer already took the blob `id` (in any pack it built).
+    pub fn contains(&self, id: &str) -> bool {
+        self.seen.contains(id)
+    }
+
+    /// Mark `id` as already stored elsewhere (found in the index), so `add` skips it.
+    pub fn mark_stored(&mut self, id: impl Into<String>) {
+        self.seen.insert(id.into());
+    }
+
+    /// Add a blob (its plaintext) and return its id. A blob this writer already took is not
+    /// added again. Does not write anything; see [`PackWriter::finish`].
+    pub fn add(&mut self, plaintext: &[u8]) -> Result<String> {
+        let id = self.cipher.id_hex(plaintext);
+        self.add_with_id(id, plaintext)
+    }
+
+    fn add_with_id(&mut self, id: String, plaintext: &[u8]) -> Result<String> {
+        if self.seen.contains(&id) {
+            return Ok(id);
+        }
+        let compressed = zstd::bulk::compress(plaintext, ZSTD_LEVEL).map_err(|e| {
+            Error::new(ErrorKind::Io, format!("compressing {} blob {id}: {e}", self.kind.as_str())).with_source(e)
+        })?;
+        let sealed = self.cipher.seal(&compressed);
+        self.entries.push(BlobEntry {
+            kind: self.kind,
+            id: id.clone(),
+            offset: self.buf.len() as u64,
+            length: sealed.len() as u64,
+            ulength: plaintext.len() as u64,
+        });
+        self.buf.extend_from_slice(&sealed);
+        self.seen.insert(id.clone());
+        Ok(id)
+    }
+
+    /// [`PackWriter::add`], then [`PackWriter::finish`] if that made the pack full.
+    pub async fn add_and_flush(&mut self, store: &Store, plaintext: &[u8]) -> Result<(String, Option<PackInfo>)> {
+        let id = self.add(plaintext)?;
+        let written = if self.is_full() { self.finish(store).await? } else { None };
+        Ok((id, written))
+    }
+
+    /// Write the pack being built (nothing if it is empty) with create-if-absent and start a new
+    /// one. An existing pack of the same id already holds these exact bytes.
+    pub async fn finish(&mut self, store: &Store) -> Result<Option<PackInfo>> {
+        if self.entries.is_empty() {
+            return Ok(None);
+        }
+        let entries = std::mem::take(&mut self.entries);
+        let mut bytes = std::mem::take(&mut self.buf);
+        let header = serde_json::to_vec(&entries)
+            .map_err(|e| Error::new(ErrorKind::Protocol, format!("encoding a pack header: {e}")))?;
+        let sealed = self.cipher.seal(&header);
+        let header_len = u32::try_from(sealed.len())
+            .map_err(|_| Error::invalid_input(format!("a pack header of {} bytes is too large", sealed.len())))?;
+        bytes.reserve(sealed.len() + TRAILER_LEN as usize);
+        bytes.extend_from_slice(&sealed);
+        bytes.extend_from_slice(&header_len.to_le_bytes());
+        let id = Cipher::plaintext().id_hex(&bytes);
+        let path = pack_path(&id)?;
+        if let Err(e) = store.put_if_absent(&path, Bytes::from(bytes)).await {
+            // The blobs are not stored: let a retry add them again.
+            for entry in &entries {
+                self.seen.remove(&entry.id);
+            }
+            return Err(e.context(format!("writing pack {id}")));
+        }
+        Ok(Some(PackInfo { id, entries }))
+    }
+}
+
+fn damaged(pack_id: &str, what: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::Protocol, format!("pack {pack_id}: {what}"))
+}
+
+/// Read one blob with one ranged GET: open it, decompress it, and check its id. A blob that does
+/// not authenticate, decompress or match its id is an [`ErrorKind::Protocol`] error naming the pack
+/// and the blob.
+pub async fn read_blob(store: &Store, cipher: &Cipher, pack_id: &str, entry: &BlobEntry) -> Result<Vec<u8>> {
+    let path = pack_path(pack_id)?;
+    let blob = &entry.id;
+    let stored = store
+        .get_range(&path, entry.range())
+        .await
+        .map_err(|e| e.context(format!("reading blob {blob} of pack {pack_id}")))?;
+    let compressed =
+        cipher.open(&stored).map_err(|e| damaged(pack_id, format_args!("blob {blob}: {}", e.message())))?;
+    let ulength = usize::try_from(entry.ulength)
+        .map_err(|_| damaged(pack_id, format_args!("blob {blob}: length {} is too large", entry.ulength)))?;
+    let plaintext = zstd::bulk::decompress(&compressed, ulength)
+        .map_err(|e| damaged(pack_id, format_args!("blob {blob} does not decompress: {e}")))?;
+    if plaintext.len() != ulength {
+        return Err(damaged(
+            pack_id,
+            format_args!("blob {blob} decompresses to {} bytes, the index says {ulength}", plaintext.len()),
+        ));
+    }
+    let actual = cipher.id_hex(&plaintext);
+    if actual != *blob {
+        return Err(damaged(pack_id, format_args!("blob {blob} has the content of {actual}")));
+    }
+    Ok(plaintext)
+}
+
+/// Read a pack's header: its size, then the trailer (the header's length), then the header.
+/// A header that does not authenticate or parse, or lists blobs outside the pack, is an
+/// [`ErrorKind::Protocol`] error naming the pack; a missing pack is [`ErrorKind::NotFound`].
+pub async fn read_header(store: &Store, cipher: &Cipher, pack_id: &str) -> Result<Vec<BlobEntry>> {
+    let path = pack_path(pack_id)?;
+    let Some(meta) = store.head(&path).await? else {
+        return Err(Error::new(ErrorKind::NotFound, format!("pack {pack_id} does not exist ({path})")));
+    };
+    let size = meta.size;
+    if size < TRAILER_LEN {
+        return Err(damaged(pack_id, format_args!("{size} bytes is too short for a pack")));
+    }
+    let trailer = store.get_range(&path, size - TRAILER_LEN..size).await?;
+    let header_len = u64::from(u32::from_le_bytes(trailer[..].try_into().expect("4 bytes")));
+    let body_len = size - TRAILER_LEN;
+    if header_len > body_len || header_len > MAX_HEADER_LEN {
+        return Err(damaged(pack_id, format_args!("header length {header_len} does not fit a pack of {size} bytes")));
+    }
+    let header_start = body_len - header_len;
+    let sealed = store.get_range(&path, header_start..body_len).await?;
+    let header = cipher.open(&sealed).map_err(|e| damaged(pack_id, format_args!("header: {}", e.message())))?;
+    let entries: Vec<BlobEntry> =
+        serde_json::from_slice(&header).map_err(|e| damaged(pack_id, format_args!("header is not valid: {e}")))?;
+    for entry in &entries {
+        if !is_id(&entry.id) || entry.offset.checked_add(entry.length).is_none_or(|end| end > header_start) {
+            return Err(damaged(
+                pack_id,
+                format_args!(
+                    "header lists blob {} at {}..+{} outside the pack's blobs",
+                    entry.id, entry.offset, entry.length
+                ),
+            ));
+        }
+    }
+    Ok(entries)
+}
