@@ -86,6 +86,13 @@ impl From<&str> for Secret {
     }
 }
 
+impl Drop for Secret {
+    /// Wipe the secret's bytes, so that a passphrase or token does not outlive its use in memory.
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("***")
