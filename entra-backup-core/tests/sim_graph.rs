@@ -1,6 +1,8 @@
 //! The simulated tenant behaves as Microsoft Graph does: paging and `$top` limits, `$select`,
 //! tokens, delta, `$batch`, throttling, BitLocker keys and errors in Graph's format.
 
+mod common;
+
 use std::time::Duration;
 
 use entra_backup::sim::{Ref, Removal, SimConfig, SimServer};
@@ -16,21 +18,7 @@ impl Client {
     async fn new(sim: &SimServer) -> Client {
         entra_backup::init_crypto();
         let http = reqwest::Client::new();
-        let tok: Value = http
-            .post(format!("{}/{}/oauth2/v2.0/token", sim.url(), sim.tenant_id()))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_id", "test-app"),
-                ("client_secret", "s3cret"),
-                ("scope", "https://graph.microsoft.com/.default"),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let bearer = format!("Bearer {}", tok["access_token"].as_str().expect("a token"));
+        let bearer = common::bearer(&http, sim).await;
         Client { http, base: sim.url().to_string(), bearer }
     }
 

@@ -10,24 +10,6 @@ use entra_backup::catalog::{self, ApiVersion, RelationshipKind, Shape};
 use entra_backup::sim::{SimConfig, SimServer};
 use serde_json::Value;
 
-async fn token(http: &reqwest::Client, sim: &SimServer) -> String {
-    let tok: Value = http
-        .post(format!("{}/{}/oauth2/v2.0/token", sim.url(), sim.tenant_id()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "csdl-check"),
-            ("client_secret", "x"),
-            ("scope", "https://graph.microsoft.com/.default"),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    format!("Bearer {}", tok["access_token"].as_str().unwrap())
-}
-
 /// Every page of a listing, checked item by item against `ty`; returns the items.
 async fn crawl(http: &reqwest::Client, bearer: &str, first: String, ty: &str, errors: &mut Vec<String>) -> Vec<Value> {
     let mut url = first;
@@ -53,7 +35,7 @@ async fn every_served_object_matches_the_schema() {
         .await
         .unwrap();
     let http = reqwest::Client::new();
-    let bearer = token(&http, &sim).await;
+    let bearer = common::bearer(&http, &sim).await;
     let mut errors = Vec::new();
     let mut checked = 0usize;
     for cat in catalog::all().iter().filter(|c| c.api_version == ApiVersion::V1) {

@@ -152,7 +152,7 @@ pub fn dispatch(state: &SimState, req: &GraphRequest) -> GraphResponse {
     let cost = identity_cost(base_cost, q.select.is_some(), q.expand.is_some(), q.top);
     let admitted = match state.throttle.admit(cat.throttle, cost, false) {
         Ok(a) => a,
-        Err(t) => return throttled(cat.throttle, t),
+        Err(t) => return throttled(t),
     };
 
     let mut resp = match route {
@@ -174,7 +174,7 @@ pub fn dispatch(state: &SimState, req: &GraphRequest) -> GraphResponse {
 }
 
 /// A 429 in Graph's shape for the family.
-pub fn throttled(family: ThrottleFamily, t: Throttled) -> GraphResponse {
+pub fn throttled(t: Throttled) -> GraphResponse {
     let mut r = GraphResponse::error(
         429,
         "TooManyRequests",
@@ -187,7 +187,6 @@ pub fn throttled(family: ThrottleFamily, t: Throttled) -> GraphResponse {
     if let Some(s) = t.retry_after {
         r = r.header("Retry-After", s.to_string());
     }
-    let _ = family;
     r
 }
 

@@ -70,12 +70,6 @@ pub struct SimConfig {
     pub token_lifetime: Duration,
 }
 
-impl SimConfig {
-    pub(crate) fn host_hint(&self) -> &'static str {
-        "localhost"
-    }
-}
-
 impl Default for SimConfig {
     fn default() -> Self {
         SimConfig {

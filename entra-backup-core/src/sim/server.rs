@@ -118,14 +118,14 @@ impl Drop for SimServer {
 
 /// The URL clients reached us at, for links: the Host header, and the scheme a TLS front
 /// (X-Forwarded-Proto) says it terminated.
-fn base_url(headers: &HeaderMap, state: &SimState) -> String {
+fn base_url(headers: &HeaderMap) -> String {
     let scheme = match headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()) {
         Some("https") => "https",
         _ => "http",
     };
     match headers.get("host").and_then(|h| h.to_str().ok()) {
         Some(host) => format!("{scheme}://{host}"),
-        None => format!("{scheme}://{}", state.config.host_hint()),
+        None => format!("{scheme}://localhost"),
     }
 }
 
@@ -139,7 +139,7 @@ async fn handle(
     if !state.config.latency.is_zero() {
         tokio::time::sleep(state.config.latency).await;
     }
-    let base = base_url(&headers, &state);
+    let base = base_url(&headers);
     let path = uri.path();
     let query = uri.query().unwrap_or("");
     let request_id = state.next_request_id();
@@ -166,7 +166,7 @@ async fn handle(
             let graph_path = if graph_path.is_empty() { "/" } else { graph_path };
             match graph(&state, &method, version, graph_path, query, &headers, &body, &base) {
                 Ok(r) => r,
-                Err(fault) => return fault_response(fault, &state, &request_id),
+                Err(fault) => return fault_response(fault, &request_id),
             }
         }
         _ => GraphResponse::error(
@@ -337,7 +337,7 @@ fn to_http(resp: GraphResponse, request_id: &str, client_request_id: &str) -> Re
     r
 }
 
-fn fault_response(fault: Fault, state: &SimState, request_id: &str) -> Response {
+fn fault_response(fault: Fault, request_id: &str) -> Response {
     let resp = match fault {
         Fault::InternalError => GraphResponse::error(500, "generalException", "An internal server error occurred."),
         Fault::Unavailable => {
@@ -364,6 +364,5 @@ fn fault_response(fault: Fault, state: &SimState, request_id: &str) -> Response 
         }
         Fault::ExpiredPageToken => expired_page_token(),
     };
-    let _ = state;
     to_http(resp, request_id, request_id)
 }

@@ -2,3 +2,23 @@
 #![allow(dead_code)]
 
 pub mod csdl;
+
+/// A `Bearer …` header value from a simulated tenant's token endpoint (any client id and secret).
+#[cfg(feature = "sim")]
+pub async fn bearer(http: &reqwest::Client, sim: &entra_backup::sim::SimServer) -> String {
+    let tok: serde_json::Value = http
+        .post(format!("{}/{}/oauth2/v2.0/token", sim.url(), sim.tenant_id()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "test-app"),
+            ("client_secret", "s3cret"),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    format!("Bearer {}", tok["access_token"].as_str().expect("a token"))
+}
