@@ -27,6 +27,8 @@ pub enum ErrorKind {
     Protocol,
     /// The operation was cancelled.
     Cancelled,
+    /// Another process holds what this one needs (a prune lease), or changed it first.
+    Conflict,
 }
 
 /// The crate's error.

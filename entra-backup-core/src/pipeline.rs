@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use crate::catalog::Category;
 use crate::error::{ErrorKind, Result};
 use crate::sink::Sink;
-use crate::source::{CategoryStats, Object, Source};
+use crate::source::{CategoryStats, Change, ReadOutcome, Source};
 
 /// Categories read at once. Categories of one family share its pace; more at once only helps the
 /// small ones finish while the large ones run.
@@ -107,7 +107,10 @@ pub struct Summary {
     pub categories: Vec<CategoryReport>,
     pub objects: u64,
     pub relationships: u64,
+    /// HTTP requests (a `$batch` counted once).
     pub requests: u64,
+    /// Graph requests (each request inside a `$batch` counted).
+    pub graph_requests: u64,
     pub throttled: u64,
     pub failed_categories: usize,
     pub duration_ms: u64,
@@ -119,10 +122,21 @@ impl Summary {
     }
 }
 
-/// Read `progress`'s categories from `source` into `sink`.
+/// What travels from the readers to the writer.
+enum Msg {
+    Change(Change),
+    /// A category's read ended; every change of it was sent before this.
+    Done(&'static Category, std::result::Result<ReadOutcome, crate::Error>),
+}
+
+/// Changes applied at once by the writer.
+const APPLY_CONCURRENCY: usize = 16;
+
+/// Read `progress`'s categories from `source` into `sink`: each category from where the sink's
+/// [`Sink::prior`] says it left off.
 pub async fn run(source: &dyn Source, sink: &dyn Sink, progress: &Progress) -> Result<Summary> {
     source.prepare().await?;
-    let (tx, rx) = mpsc::channel::<Object>(512);
+    let (tx, rx) = mpsc::channel::<Msg>(512);
     let readers = async move {
         futures::stream::iter(progress.categories.iter())
             .map(|cp| {
@@ -130,9 +144,23 @@ pub async fn run(source: &dyn Source, sink: &dyn Sink, progress: &Progress) -> R
                 async move {
                     cp.state.store(1, Ordering::Relaxed);
                     let started = Instant::now();
-                    let result = source.read(cp.category, &tx, &cp.stats).await;
-                    cp.state.store(if result.is_ok() { 2 } else { 3 }, Ordering::Relaxed);
-                    (cp, result, started.elapsed())
+                    let prior = sink.prior(cp.category);
+                    // Changes go through a per-category channel so that `Done` follows them all.
+                    let (ctx, mut crx) = mpsc::channel::<Change>(64);
+                    let forward = async {
+                        while let Some(c) = crx.recv().await {
+                            if tx.send(Msg::Change(c)).await.is_err() {
+                                break;
+                            }
+                        }
+                    };
+                    let read = async move { source.read_changes(cp.category, &prior, &ctx, &cp.stats).await };
+                    let (result, ()) = tokio::join!(read, forward);
+                    let ok = result.is_ok();
+                    let summary_error = result.as_ref().err().map(|e| (e.kind(), e.to_string(), e.graph_code().map(String::from)));
+                    let _ = tx.send(Msg::Done(cp.category, result)).await;
+                    cp.state.store(if ok { 2 } else { 3 }, Ordering::Relaxed);
+                    (cp, summary_error, started.elapsed())
                 }
             })
             .buffer_unordered(CATEGORY_CONCURRENCY)
@@ -140,12 +168,45 @@ pub async fn run(source: &dyn Source, sink: &dyn Sink, progress: &Progress) -> R
             .await
     };
     let writer = async move {
-        let objects = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|o| (o, rx)) });
-        let mut puts = std::pin::pin!(objects.map(|o| sink.put(o)).buffer_unordered(16));
-        while let Some(r) = puts.next().await {
-            r?;
+        let mut rx = rx;
+        let mut inflight = futures::stream::FuturesUnordered::new();
+        let mut failed: Option<crate::Error> = None;
+        while let Some(msg) = rx.recv().await {
+            if failed.is_some() {
+                continue; // keep draining so the readers finish
+            }
+            match msg {
+                Msg::Change(c) => {
+                    inflight.push(sink.apply(c));
+                    if inflight.len() >= APPLY_CONCURRENCY
+                        && let Some(Err(e)) = inflight.next().await
+                    {
+                        failed = Some(e);
+                    }
+                }
+                Msg::Done(category, result) => {
+                    while let Some(r) = inflight.next().await {
+                        if let Err(e) = r {
+                            failed.get_or_insert(e);
+                        }
+                    }
+                    if failed.is_none()
+                        && let Err(e) = sink.category_done(category, result.as_ref()).await
+                    {
+                        failed = Some(e);
+                    }
+                }
+            }
         }
-        Ok::<(), crate::Error>(())
+        while let Some(r) = inflight.next().await {
+            if let Err(e) = r {
+                failed.get_or_insert(e);
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     };
     let (outcomes, written) = tokio::join!(readers, writer);
     written?;
@@ -154,15 +215,12 @@ pub async fn run(source: &dyn Source, sink: &dyn Sink, progress: &Progress) -> R
         .into_iter()
         .map(|(cp, result, took)| {
             let r = &cp.stats.requests;
-            let (error, graph_code, permissions_needed) = match &result {
-                Ok(()) => (None, None, Vec::new()),
-                Err(e) => {
-                    let perms = if e.kind() == ErrorKind::Permission {
-                        cp.category.permissions.read.to_vec()
-                    } else {
-                        Vec::new()
-                    };
-                    (Some(e.to_string()), e.graph_code().map(String::from), perms)
+            let (error, graph_code, permissions_needed) = match result {
+                None => (None, None, Vec::new()),
+                Some((kind, message, code)) => {
+                    let perms =
+                        if kind == ErrorKind::Permission { cp.category.permissions.read.to_vec() } else { Vec::new() };
+                    (Some(message), code, perms)
                 }
             };
             CategoryReport {
@@ -176,7 +234,7 @@ pub async fn run(source: &dyn Source, sink: &dyn Sink, progress: &Progress) -> R
                 throttled: r.throttled.load(Ordering::Relaxed),
                 retries: r.retries.load(Ordering::Relaxed),
                 resource_units: r.resource_units.load(Ordering::Relaxed),
-                failures: u64::from(result.is_err()),
+                failures: u64::from(error.is_some()),
                 duration_ms: took.as_millis() as u64,
                 error,
                 graph_code,
@@ -190,6 +248,7 @@ pub async fn run(source: &dyn Source, sink: &dyn Sink, progress: &Progress) -> R
         objects: reports.iter().map(|r| r.objects).sum(),
         relationships: reports.iter().map(|r| r.relationships).sum(),
         requests: reports.iter().map(|r| r.requests).sum(),
+        graph_requests: reports.iter().map(|r| r.requests - r.batches + r.batched).sum(),
         throttled: reports.iter().map(|r| r.throttled).sum(),
         failed_categories: reports.iter().filter(|r| r.state == State::Failed).count(),
         duration_ms: progress.elapsed().as_millis() as u64,
@@ -204,4 +263,32 @@ pub async fn run(source: &dyn Source, sink: &dyn Sink, progress: &Progress) -> R
 pub async fn export(source: &dyn Source, dir: &std::path::Path, progress: &Progress) -> Result<Summary> {
     let sink = crate::sink::JsonDirSink::new(dir);
     run(source, &sink, progress).await
+}
+
+/// The outcome of a backup: the run's summary and the snapshot it wrote.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupReport {
+    pub snapshot_id: String,
+    pub snapshot: crate::repo::snapshot::Snapshot,
+    pub summary: Summary,
+}
+
+/// Back up `progress`'s categories from `source` into `repo` as a new snapshot, incrementally from
+/// the tenant's latest snapshot (unless `options.full`). Nothing is committed unless the snapshot
+/// is written; a category that fails keeps its previous data, marked as carried, and is listed in
+/// the snapshot's `failed`.
+pub async fn backup(
+    source: &dyn Source,
+    repo: &crate::repo::Repository,
+    options: crate::sink::BackupOptions,
+    progress: &Progress,
+) -> Result<BackupReport> {
+    let categories: Vec<&'static Category> = progress.categories.iter().map(|c| c.category).collect();
+    let sink = crate::sink::RepositorySink::new(repo.clone(), options, &categories).await?;
+    let summary = run(source, &sink, progress).await?;
+    let (snapshot_id, snapshot) = sink
+        .snapshot()
+        .ok_or_else(|| crate::Error::new(ErrorKind::Protocol, "the backup ended without writing its snapshot"))?;
+    Ok(BackupReport { snapshot_id, snapshot, summary })
 }

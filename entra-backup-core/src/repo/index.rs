@@ -2,10 +2,11 @@
 //! `docs/repository-format.md`).
 //!
 //! An index file is the JSON `{"packs": [{"id", "blobs": [{"kind", "id", "offset", "length",
-//! "ulength"}]}], "supersedes": [index ids]}`, sealed with the data key and written once to
-//! `index/<id>`, the id being the keyed content id of the JSON. A backup writes one after its
-//! packs and before its snapshot. A blob's location is the union of all index files that no other
-//! index file supersedes.
+//! "ulength"}]}], "supersedes": [index ids], "delete": [{"pack", "marked"}]}`, compressed with
+//! zstd, sealed with the data key and written once to `index/<id>`, the id being the keyed content
+//! id of the JSON. A backup writes one after its packs and before its snapshot. A blob's location
+//! is the union of all index files that no other index file supersedes. `delete` lists packs prune
+//! found unused and will delete once the mark is old enough (two-phase delete).
 
 use std::collections::{HashMap, HashSet};
 
@@ -27,6 +28,16 @@ pub struct IndexFile {
     pub packs: Vec<PackInfo>,
     #[serde(default)]
     pub supersedes: Vec<String>,
+    /// Packs marked for deletion by prune, and when.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delete: Vec<Marked>,
+}
+
+/// A pack prune found unused, and when it first found it so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marked {
+    pub pack: String,
+    pub marked: jiff::Timestamp,
 }
 
 /// The path of an index file: `index/<id>`.
@@ -37,20 +48,24 @@ pub fn index_path(index_id: &str) -> Result<String> {
 
 impl IndexFile {
     pub fn new(packs: Vec<PackInfo>) -> Self {
-        IndexFile { packs, supersedes: Vec::new() }
+        IndexFile { packs, supersedes: Vec::new(), delete: Vec::new() }
     }
 
     /// Seal and write this index (create-if-absent) and return its id.
     pub async fn write(&self, store: &Store, cipher: &Cipher) -> Result<String> {
+        Ok(self.write_sized(store, cipher).await?.0)
+    }
+
+    /// [`IndexFile::write`], also returning the bytes written.
+    pub async fn write_sized(&self, store: &Store, cipher: &Cipher) -> Result<(String, u64)> {
         let json = serde_json::to_vec(self)
             .map_err(|e| Error::new(ErrorKind::Protocol, format!("encoding an index file: {e}")))?;
         let id = cipher.id_hex(&json);
         let path = index_path(&id)?;
-        store
-            .put_if_absent(&path, Bytes::from(cipher.seal(&json)))
-            .await
-            .map_err(|e| e.context(format!("writing index {id}")))?;
-        Ok(id)
+        let sealed = cipher.seal(&crate::repo::pack::compress(&json)?);
+        let len = sealed.len() as u64;
+        store.put_if_absent(&path, Bytes::from(sealed)).await.map_err(|e| e.context(format!("writing index {id}")))?;
+        Ok((id, len))
     }
 
     /// Read, open and parse the index file `id`, checking that its content has that id. A missing
@@ -61,7 +76,8 @@ impl IndexFile {
             return Err(Error::new(ErrorKind::NotFound, format!("index {id} does not exist ({path})")));
         };
         let damaged = |what: String| Error::new(ErrorKind::Protocol, format!("index {id}: {what}"));
-        let json = cipher.open(&sealed).map_err(|e| damaged(e.message().to_owned()))?;
+        let compressed = cipher.open(&sealed).map_err(|e| damaged(e.message().to_owned()))?;
+        let json = crate::repo::pack::decompress(&compressed).map_err(|e| damaged(format!("does not decompress: {e}")))?;
         let actual = cipher.id_hex(&json);
         if actual != id {
             return Err(damaged(format!("the content has the id {actual}")));
@@ -96,6 +112,8 @@ pub struct Index {
     files: Vec<String>,
     /// Index files superseded by the loaded ones.
     superseded: HashSet<String>,
+    /// Packs marked for deletion, with the earliest mark.
+    marked: HashMap<String, jiff::Timestamp>,
 }
 
 impl Index {
@@ -120,6 +138,10 @@ impl Index {
             }
             for pack in &file.packs {
                 index.add_pack(pack);
+            }
+            for m in &file.delete {
+                let at = index.marked.entry(m.pack.clone()).or_insert(m.marked);
+                *at = (*at).min(m.marked);
             }
             index.files.push(id);
         }
@@ -171,6 +193,27 @@ impl Index {
     /// The index files this index was loaded from (superseded ones excluded).
     pub fn files(&self) -> &[String] {
         &self.files
+    }
+
+    /// When prune marked the pack for deletion, if it did.
+    pub fn marked(&self, pack_id: &str) -> Option<jiff::Timestamp> {
+        self.marked.get(pack_id).copied()
+    }
+
+    /// Every pack marked for deletion.
+    pub fn marked_packs(&self) -> impl Iterator<Item = (&str, jiff::Timestamp)> {
+        self.marked.iter().map(|(p, t)| (p.as_str(), *t))
+    }
+
+    /// The blob's location, unless its pack is marked for deletion: a backup must not rely on
+    /// such a blob (it stores it again instead).
+    pub fn lookup_live(&self, id: &str) -> Option<(&str, &BlobEntry)> {
+        self.lookup(id).filter(|(pack, _)| !self.marked.contains_key(*pack))
+    }
+
+    /// Every blob: (pack id, entry).
+    pub fn blobs(&self) -> impl Iterator<Item = (&str, &BlobEntry)> {
+        self.blobs.values().map(|(p, e)| (self.packs[*p].as_str(), e))
     }
 
     /// Whether a loaded index file supersedes the index file `id`.

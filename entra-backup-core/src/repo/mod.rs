@@ -10,8 +10,18 @@
 //! - [`pack`]: blobs compressed (zstd) and sealed one by one, gathered in packs of up to 16 MiB,
 //!   each readable with one ranged GET.
 //! - [`index`]: which blob is in which pack, in index files that later ones may supersede.
+//! - [`tree`]: a category's object ids mapped to blob ids, as a hash trie that changes little
+//!   when a few objects change.
+//! - [`snapshot`]: the commit point of a backup.
+//! - [`Repository`]: the handle that opens all of it; [`check`] and [`prune`] work on it.
 
 pub mod backend;
+pub mod canonical;
 pub mod crypto;
 pub mod index;
 pub mod pack;
+mod repository;
+pub mod snapshot;
+pub mod tree;
+
+pub use repository::{Access, Config, FORMAT_VERSION, Repository};

@@ -220,6 +220,22 @@ impl PackWriter {
     /// Write the pack being built (nothing if it is empty) with create-if-absent and start a new
     /// one. An existing pack of the same id already holds these exact bytes.
     pub async fn finish(&mut self, store: &Store) -> Result<Option<PackInfo>> {
+        let Some(pack) = self.take()? else { return Ok(None) };
+        match pack.upload(store).await {
+            Ok(info) => Ok(Some(info)),
+            Err(e) => {
+                // The blobs are not stored: let a retry add them again.
+                for entry in &pack.info.entries {
+                    self.seen.remove(&entry.id);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Seal the pack being built (header and trailer) and start a new one, without writing it: the
+    /// caller uploads it with [`SealedPack::upload`], outside any lock it holds on this writer.
+    pub fn take(&mut self) -> Result<Option<SealedPack>> {
         if self.entries.is_empty() {
             return Ok(None);
         }
@@ -234,16 +250,51 @@ impl PackWriter {
         bytes.extend_from_slice(&sealed);
         bytes.extend_from_slice(&header_len.to_le_bytes());
         let id = Cipher::plaintext().id_hex(&bytes);
-        let path = pack_path(&id)?;
-        if let Err(e) = store.put_if_absent(&path, Bytes::from(bytes)).await {
-            // The blobs are not stored: let a retry add them again.
-            for entry in &entries {
-                self.seen.remove(&entry.id);
-            }
-            return Err(e.context(format!("writing pack {id}")));
-        }
-        Ok(Some(PackInfo { id, entries }))
+        Ok(Some(SealedPack { info: PackInfo { id, entries }, bytes: Bytes::from(bytes) }))
     }
+
+    /// Add a blob whose id the caller computed (a sealed secret: its id is that of the secret's
+    /// plaintext, which the stored bytes do not show).
+    pub fn add_sealed_secret(&mut self, id: String, sealed_box: &[u8]) -> Result<String> {
+        self.add_with_id(id, sealed_box)
+    }
+}
+
+/// A pack sealed by [`PackWriter::take`], not yet written.
+#[derive(Debug, Clone)]
+pub struct SealedPack {
+    pub info: PackInfo,
+    pub bytes: Bytes,
+}
+
+impl SealedPack {
+    /// Write it with create-if-absent (an existing pack of that id already holds these bytes).
+    pub async fn upload(&self, store: &Store) -> Result<PackInfo> {
+        let id = &self.info.id;
+        let path = pack_path(id)?;
+        store.put_if_absent(&path, self.bytes.clone()).await.map_err(|e| e.context(format!("writing pack {id}")))?;
+        Ok(self.info.clone())
+    }
+}
+
+/// zstd at [`ZSTD_LEVEL`], as every blob, index and snapshot is compressed.
+pub(crate) fn compress(bytes: &[u8]) -> Result<Vec<u8>> {
+    zstd::bulk::compress(bytes, ZSTD_LEVEL)
+        .map_err(|e| Error::new(ErrorKind::Io, format!("compressing: {e}")).with_source(e))
+}
+
+/// The largest index or snapshot a reader decompresses (a damaged frame must not claim gigabytes).
+const MAX_DECOMPRESSED: usize = 4 * 1024 * 1024 * 1024 - 1;
+
+/// Decompress a whole zstd frame (indexes and snapshots; the frame records its size).
+pub(crate) fn decompress(bytes: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    let size = zstd::zstd_safe::get_frame_content_size(bytes)
+        .map_err(|e| format!("{e:?}"))?
+        .ok_or_else(|| "no content size in the frame".to_string())?;
+    if size > MAX_DECOMPRESSED as u64 {
+        return Err(format!("claims {size} bytes"));
+    }
+    zstd::bulk::decompress(bytes, size as usize).map_err(|e| e.to_string())
 }
 
 fn damaged(pack_id: &str, what: impl std::fmt::Display) -> Error {
@@ -260,8 +311,15 @@ pub async fn read_blob(store: &Store, cipher: &Cipher, pack_id: &str, entry: &Bl
         .get_range(&path, entry.range())
         .await
         .map_err(|e| e.context(format!("reading blob {blob} of pack {pack_id}")))?;
+    open_blob(cipher, pack_id, entry, &stored)
+}
+
+/// Open a blob's stored bytes (read by the caller, from a range or a whole pack): authenticate,
+/// decompress, and check its id, as [`read_blob`] does.
+pub fn open_blob(cipher: &Cipher, pack_id: &str, entry: &BlobEntry, stored: &[u8]) -> Result<Vec<u8>> {
+    let blob = &entry.id;
     let compressed =
-        cipher.open(&stored).map_err(|e| damaged(pack_id, format_args!("blob {blob}: {}", e.message())))?;
+        cipher.open(stored).map_err(|e| damaged(pack_id, format_args!("blob {blob}: {}", e.message())))?;
     let ulength = usize::try_from(entry.ulength)
         .map_err(|_| damaged(pack_id, format_args!("blob {blob}: length {} is too large", entry.ulength)))?;
     let plaintext = zstd::bulk::decompress(&compressed, ulength)
@@ -272,7 +330,8 @@ pub async fn read_blob(store: &Store, cipher: &Cipher, pack_id: &str, entry: &Bl
             format_args!("blob {blob} decompresses to {} bytes, the index says {ulength}", plaintext.len()),
         ));
     }
-    let actual = cipher.id_hex(&plaintext);
+    // A sealed secret's id is that of the secret's plaintext, checked when the secrets key opens it.
+    let actual = if entry.kind == BlobKind::Secret { blob.clone() } else { cipher.id_hex(&plaintext) };
     if actual != *blob {
         return Err(damaged(pack_id, format_args!("blob {blob} has the content of {actual}")));
     }

@@ -25,6 +25,7 @@ use std::time::Duration;
 
 mod auth;
 mod batch;
+pub mod churn;
 mod errors;
 mod faults;
 mod generate;
@@ -36,6 +37,7 @@ mod tenant;
 mod throttle;
 mod token;
 
+pub use churn::{ChurnReport, churn};
 pub use generate::generate;
 pub use rng::Rng;
 pub use server::SimServer;

@@ -18,7 +18,7 @@ use super::errors::GraphResponse;
 use super::faults::Fault;
 use super::handler::{GraphRequest, dispatch, expired_page_token};
 use super::token::TokenProblem;
-use super::{SimConfig, SimState, Tenant, auth, batch};
+use super::{ChurnReport, SimConfig, SimState, Tenant, auth, batch};
 
 /// A running simulator: its URL, its ground truth, and a way to stop it.
 pub struct SimServer {
@@ -97,6 +97,13 @@ impl SimServer {
         self.state.tenant_mut()
     }
 
+    /// Change about `fraction` of the big directory categories, deterministically from `seed`,
+    /// dated by the simulator's clock (see [`churn`](super::churn::churn)).
+    pub fn churn(&self, fraction: f64, seed: u64) -> ChurnReport {
+        let now = self.state.clock.now();
+        super::churn::churn(&mut self.state.tenant_mut(), now, fraction, seed)
+    }
+
     /// Stop serving and wait for open connections to finish.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -160,6 +167,7 @@ async fn handle(
             GraphResponse::ok(auth::openid_configuration(&state, &base))
         }
         ["common", "discovery", "instance"] => GraphResponse::ok(auth::instance_discovery(&state, &base)),
+        ["_sim", "churn"] => churn_route(&state, &method, query),
         ["_sim", rest @ ..] => ground_truth(&state, rest),
         [version @ ("v1.0" | "beta"), ..] => {
             let graph_path = &path[version.len() + 1..];
@@ -180,11 +188,62 @@ async fn handle(
     to_http(resp, &request_id, &client_request_id)
 }
 
+/// `POST /_sim/churn?fraction=0.01&seed=7`: churn the live tenant under its write lock and answer
+/// the [`ChurnReport`]. Both parameters are required; `fraction` is a share in (0, 1].
+fn churn_route(state: &SimState, method: &Method, query: &str) -> GraphResponse {
+    if *method != Method::POST {
+        return GraphResponse::error(405, "BadRequest", "/_sim/churn takes POST.");
+    }
+    let mut fraction = None;
+    let mut seed = None;
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        match k.as_ref() {
+            "fraction" => match v.parse::<f64>() {
+                Ok(f) if f.is_finite() && f > 0.0 && f <= 1.0 => fraction = Some(f),
+                _ => {
+                    return GraphResponse::bad_request(
+                        "BadRequest",
+                        format!("Bad fraction '{v}': expected a number greater than 0 and at most 1, such as 0.01."),
+                    );
+                }
+            },
+            "seed" => match v.parse::<u64>() {
+                Ok(s) => seed = Some(s),
+                Err(_) => {
+                    return GraphResponse::bad_request(
+                        "BadRequest",
+                        format!("Bad seed '{v}': expected a whole number from 0 to {}.", u64::MAX),
+                    );
+                }
+            },
+            other => {
+                return GraphResponse::bad_request(
+                    "BadRequest",
+                    format!("Unknown parameter '{other}': /_sim/churn takes fraction and seed."),
+                );
+            }
+        }
+    }
+    let (Some(fraction), Some(seed)) = (fraction, seed) else {
+        return GraphResponse::bad_request(
+            "BadRequest",
+            "/_sim/churn needs both parameters: POST /_sim/churn?fraction=0.01&seed=7.",
+        );
+    };
+    let now = state.clock.now();
+    let report = super::churn::churn(&mut state.tenant_mut(), now, fraction, seed);
+    match serde_json::to_value(&report) {
+        Ok(v) => GraphResponse::ok(v),
+        Err(e) => GraphResponse::error(500, "generalException", format!("Could not write the churn report: {e}")),
+    }
+}
+
 /// `/_sim/...`: the ground truth, for tests in other processes (not part of Graph).
 /// `/_sim/summary`: tenant id and object counts per category;
 /// `/_sim/objects/{category}`: every object with every property;
 /// `/_sim/links/{category}/{id}/{relationship}`: the link targets;
-/// `/_sim/pages`: per category, objects and the fewest list and relationship pages that read them.
+/// `/_sim/pages`: per category, objects and the fewest list and relationship pages that read them;
+/// `POST /_sim/churn?fraction=..&seed=..`: see [`churn_route`].
 fn ground_truth(state: &SimState, rest: &[&str]) -> GraphResponse {
     let t = state.tenant();
     match rest {
@@ -237,7 +296,8 @@ fn ground_truth(state: &SimState, rest: &[&str]) -> GraphResponse {
         _ => GraphResponse::error(
             404,
             "BadRequest",
-            "Unknown /_sim endpoint: use summary, objects/{category} or links/{category}/{id}/{relationship}.",
+            "Unknown /_sim endpoint: use summary, pages, objects/{category}, links/{category}/{id}/{relationship} \
+             or POST churn?fraction=0.01&seed=7.",
         ),
     }
 }

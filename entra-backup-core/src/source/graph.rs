@@ -13,7 +13,7 @@ use futures::StreamExt;
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
-use super::{CategoryStats, Object, Source};
+use super::{CategoryStats, Change, Object, Prior, ReadMode, ReadOutcome, Source};
 use crate::catalog::{Category, Relationship, RelationshipKind, Shape};
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::auth::Credentials;
@@ -43,6 +43,32 @@ impl Default for SourceOptions {
 pub struct GraphSource {
     client: Arc<GraphClient>,
     options: SourceOptions,
+    tenant: Option<String>,
+}
+
+/// Where a category's objects go: the plain object stream, or the change stream of a backup.
+#[derive(Clone, Copy)]
+enum Out<'a> {
+    Objects(&'a mpsc::Sender<Object>),
+    Changes(&'a mpsc::Sender<Change>),
+}
+
+impl Out<'_> {
+    async fn send(&self, object: Object, patch: bool) -> Result<()> {
+        let sent = match self {
+            Out::Objects(tx) => tx.send(object).await.is_ok(),
+            Out::Changes(tx) => {
+                tx.send(if patch { Change::Patch(object) } else { Change::Object(object) }).await.is_ok()
+            }
+        };
+        if sent { Ok(()) } else { Err(Error::new(ErrorKind::Cancelled, "the sink stopped taking objects")) }
+    }
+}
+
+/// Whether a delta link can no longer be used and the category must be read in full.
+fn delta_expired(e: &Error) -> bool {
+    e.graph_code().is_some_and(|c| c.eq_ignore_ascii_case("syncStateNotFound") || c == "resyncRequired")
+        || e.status() == Some(410)
 }
 
 /// Graph requests in one `$batch`.
@@ -92,11 +118,19 @@ impl GraphSource {
         let tokens = credentials.token_source(http.clone(), endpoints.authority_url.as_deref(), Some(graph_url))?;
         // The smallest tenant's quota until prepare() has counted the users.
         let client = GraphClient::new(http, graph_url, tokens, Pacer::new(0));
-        Ok(GraphSource::new(Arc::new(client), options))
+        let mut source = GraphSource::new(Arc::new(client), options);
+        source.tenant = Some(credentials.tenant_id.clone());
+        Ok(source)
     }
 
     pub fn new(client: Arc<GraphClient>, options: SourceOptions) -> Self {
-        GraphSource { client, options }
+        GraphSource { client, options, tenant: None }
+    }
+
+    /// Say which tenant the client reads (for snapshots); [`GraphSource::connect`] sets it.
+    pub fn with_tenant_id(mut self, tenant_id: impl Into<String>) -> Self {
+        self.tenant = Some(tenant_id.into());
+        self
     }
 
     pub fn client(&self) -> &Arc<GraphClient> {
@@ -119,8 +153,8 @@ impl GraphSource {
         RequestMeta { family: category.throttle, cost, stats: stats.requests.clone() }
     }
 
-    /// The first URL of a category's listing.
-    fn list_url(&self, cat: &Category) -> (String, bool, bool, Option<u32>) {
+    /// The first URL of a category's listing (logs from `since`, or from the options' start).
+    fn list_url(&self, cat: &Category, since: Option<&str>) -> (String, bool, bool, Option<u32>) {
         let mut q: Vec<String> = Vec::new();
         let top = (cat.shape == Shape::Collection && cat.page.top_supported).then_some(cat.page.max);
         if let Some(t) = top {
@@ -138,7 +172,8 @@ impl GraphSource {
                 expand.iter().map(|n| format!("{n}($select=id)")).collect::<Vec<_>>().join(",")
             ));
         }
-        if let (Some(prop), Some(since)) = (cat.time_property, self.options.logs_since) {
+        let since = since.map(String::from).or_else(|| self.options.logs_since.map(|t| t.to_string()));
+        if let (Some(prop), Some(since)) = (cat.time_property, since) {
             q.push(format!("$filter={prop}%20ge%20{since}"));
         }
         let mut url = self.client.url(cat.api_version.segment(), cat.path);
@@ -177,16 +212,20 @@ impl GraphSource {
         cat: &'static Category,
         objects: &mut [Map<String, Value>],
         stats: &CategoryStats,
+        prior: Option<&Prior>,
+        skip_relationships: &[&str],
     ) -> Result<()> {
         let version = cat.api_version.segment();
         // (object index, relationship, relative URL)
         let mut reads: Vec<Planned> = Vec::new();
         for (i, o) in objects.iter().enumerate() {
             let Some(id) = o.get("id").or_else(|| o.get("tenantId")).and_then(Value::as_str) else { continue };
-            for rel in Self::separate(cat) {
+            for rel in Self::separate(cat).filter(|r| !skip_relationships.contains(&r.name)) {
                 reads.push((i, Some(rel), Self::relationship_url(rel, id)));
             }
-            if self.options.secrets && !cat.single_get_select.is_empty() {
+            // A secret already backed up is not read (nor audited) again: BitLocker keys never change.
+            let known = prior.is_some_and(|p| p.known_secrets.contains(id));
+            if self.options.secrets && !cat.single_get_select.is_empty() && !known {
                 reads.push((i, None, format!("{}/{id}?$select={}", cat.path, cat.single_get_select.join(","))));
             }
         }
@@ -325,7 +364,66 @@ impl Source for GraphSource {
     }
 
     async fn read(&self, cat: &'static Category, out: &mpsc::Sender<Object>, stats: &CategoryStats) -> Result<()> {
-        let (first, select, expand, top) = self.list_url(cat);
+        self.read_full(cat, None, None, Out::Objects(out), stats).await.map(drop)
+    }
+
+    async fn read_changes(
+        &self,
+        cat: &'static Category,
+        prior: &Prior,
+        out: &mpsc::Sender<Change>,
+        stats: &CategoryStats,
+    ) -> Result<ReadOutcome> {
+        let out = Out::Changes(out);
+        // Logs are append-only: read what came after the newest record already held.
+        if cat.time_property.is_some() {
+            let newest = self.read_full(cat, Some(prior), prior.cursor.as_deref(), out, stats).await?;
+            let mode = if prior.cursor.is_some() { ReadMode::Since } else { ReadMode::Full };
+            return Ok(ReadOutcome { mode, cursor: newest.or_else(|| prior.cursor.clone()) });
+        }
+        if cat.delta.is_some() {
+            if let Some(link) = &prior.cursor {
+                match self.read_delta(cat, link, prior, out, stats).await {
+                    Ok(next) => return Ok(ReadOutcome { mode: ReadMode::Delta, cursor: Some(next) }),
+                    // Expired (Graph keeps delta state for 7 days): read everything again.
+                    Err(e) if delta_expired(&e) => {
+                        tracing::info!(category = cat.name, "delta link expired; reading the category in full");
+                    }
+                    Err(e) => return Err(e.context(format!("reading changes of {}", cat.name))),
+                }
+            }
+            // The link is taken before the listing, so that nothing changed during it is missed
+            // (a change seen twice is merged twice, to the same result).
+            let cursor = if prior.want_cursor {
+                Some(self.latest_delta_link(cat, stats).await.map_err(|e| e.context(format!("reading {}", cat.name)))?)
+            } else {
+                None
+            };
+            self.read_full(cat, Some(prior), None, out, stats).await?;
+            return Ok(ReadOutcome { mode: ReadMode::Full, cursor });
+        }
+        self.read_full(cat, Some(prior), None, out, stats).await?;
+        Ok(ReadOutcome { mode: ReadMode::Full, cursor: None })
+    }
+
+    fn tenant_id(&self) -> Option<String> {
+        self.tenant.clone()
+    }
+}
+
+impl GraphSource {
+    /// List a category in full and send every object whole. Returns the newest value of the
+    /// category's time property (logs), for the next read's cursor.
+    async fn read_full(
+        &self,
+        cat: &'static Category,
+        prior: Option<&Prior>,
+        since: Option<&str>,
+        out: Out<'_>,
+        stats: &CategoryStats,
+    ) -> Result<Option<String>> {
+        let (first, select, expand, top) = self.list_url(cat, since);
+        let mut newest: Option<String> = None;
         let meta = self.meta(cat, cat.cost, select, expand, top, stats);
         let mut pager = Pager::new(first);
         let mut seen: HashSet<String> = HashSet::new();
@@ -354,14 +452,104 @@ impl Source for GraphSource {
                 stats.relationships.fetch_add(links, Ordering::Relaxed);
                 objects.push(m);
             }
-            self.complete(cat, &mut objects, stats).await.map_err(|e| e.context(format!("reading {}", cat.name)))?;
+            self.complete(cat, &mut objects, stats, prior, &[])
+                .await
+                .map_err(|e| e.context(format!("reading {}", cat.name)))?;
             for m in objects {
-                stats.objects.fetch_add(1, Ordering::Relaxed);
-                if out.send(Object::new(cat, m)).await.is_err() {
-                    return Err(Error::new(ErrorKind::Cancelled, "the sink stopped taking objects"));
+                if let Some(t) = cat.time_property.and_then(|p| m.get(p)).and_then(Value::as_str)
+                    && newest.as_deref().is_none_or(|n| later(t, n))
+                {
+                    newest = Some(t.to_string());
                 }
+                stats.objects.fetch_add(1, Ordering::Relaxed);
+                out.send(Object::new(cat, m), false).await?;
             }
         }
-        Ok(())
+        Ok(newest)
+    }
+
+    /// The properties a delta round selects: the catalog's list, or every property of the type
+    /// when the default response would do but tracked relationships must be named, plus those.
+    fn delta_select(cat: &Category) -> Option<String> {
+        let tracked = cat.delta.as_ref().map_or(&[][..], |d| d.tracked_relationships);
+        if cat.select.is_empty() && tracked.is_empty() {
+            return None;
+        }
+        let mut props: Vec<&str> = if cat.select.is_empty() {
+            crate::model::properties(cat.entity_type).map(<[_]>::to_vec).unwrap_or_else(|| vec!["id"])
+        } else {
+            cat.select.to_vec()
+        };
+        props.retain(|p| !cat.single_get_select.contains(p));
+        props.extend(tracked.iter().copied());
+        Some(props.join(","))
+    }
+
+    /// A delta link for "now", without reading anything (`$deltatoken=latest`).
+    async fn latest_delta_link(&self, cat: &'static Category, stats: &CategoryStats) -> Result<String> {
+        let delta = cat.delta.as_ref().expect("a delta category");
+        let mut url = self.client.url(cat.api_version.segment(), delta.path);
+        url.push_str("?$deltatoken=latest");
+        if let Some(select) = Self::delta_select(cat) {
+            url.push_str("&$select=");
+            url.push_str(&select);
+        }
+        let meta = self.meta(cat, cat.cost, true, false, None, stats);
+        let page = crate::graph::client::into_page(self.client.get_json(&url, &meta, &[]).await?)?;
+        page.delta_link.ok_or_else(|| {
+            Error::new(ErrorKind::Protocol, format!("Graph gave no deltaLink for {} with $deltatoken=latest", cat.name))
+        })
+    }
+
+    /// Follow a delta link to the end of the round: patches for new and changed objects (with the
+    /// relationships delta does not track read in full), removals for the others. Returns the
+    /// round's new delta link.
+    async fn read_delta(
+        &self,
+        cat: &'static Category,
+        link: &str,
+        prior: &Prior,
+        out: Out<'_>,
+        stats: &CategoryStats,
+    ) -> Result<String> {
+        let tracked = cat.delta.as_ref().map_or(&[][..], |d| d.tracked_relationships);
+        let meta = self.meta(cat, cat.cost, true, false, None, stats);
+        let mut pager = Pager::new(link.to_string());
+        while let Some(page) = pager.next(&self.client, &meta, &[]).await? {
+            let mut changed = Vec::new();
+            for item in page.items {
+                let Value::Object(mut m) = item else {
+                    return Err(Error::new(ErrorKind::Protocol, "a delta item was not a JSON object"));
+                };
+                m.remove("@odata.context");
+                if m.contains_key("@removed") {
+                    let id = m.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+                    let reason = m.get("@removed").and_then(|r| r.get("reason")).and_then(Value::as_str).map(String::from);
+                    if let Out::Changes(tx) = out
+                        && tx.send(Change::Removed { category: cat, id, reason }).await.is_err()
+                    {
+                        return Err(Error::new(ErrorKind::Cancelled, "the sink stopped taking objects"));
+                    }
+                    continue;
+                }
+                changed.push(m);
+            }
+            self.complete(cat, &mut changed, stats, Some(prior), tracked).await?;
+            for m in changed {
+                stats.objects.fetch_add(1, Ordering::Relaxed);
+                out.send(Object::new(cat, m), true).await?;
+            }
+        }
+        pager.delta_link.ok_or_else(|| {
+            Error::new(ErrorKind::Protocol, format!("the delta round of {} ended without a deltaLink", cat.name))
+        })
+    }
+}
+
+/// Whether ISO 8601 time `a` is later than `b` (compared as instants when both parse).
+fn later(a: &str, b: &str) -> bool {
+    match (a.parse::<jiff::Timestamp>(), b.parse::<jiff::Timestamp>()) {
+        (Ok(a), Ok(b)) => a > b,
+        _ => a > b,
     }
 }

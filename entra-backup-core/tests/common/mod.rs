@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod csdl;
+#[cfg(feature = "sim")]
+pub mod sim_tenant;
 
 /// A `Bearer …` header value from a simulated tenant's token endpoint (any client id and secret).
 #[cfg(feature = "sim")]

@@ -1,0 +1,535 @@
+//! A repository handle: created with [`Repository::init`], opened with [`Repository::open`].
+//!
+//! The handle is cheap to clone and `Send + Sync`: the store, the cipher, and the secrets key
+//! once [`Repository::unlock_secrets`] has opened it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::stream::{self, StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::graph::auth::Secret;
+use crate::repo::backend::Store;
+use crate::repo::crypto::{Cipher, KdfParams, KeyFile, MasterKeys, RawKey, SecretsKey, SecretsKeyFile};
+use crate::repo::index::Index;
+use crate::repo::pack::{BlobEntry, open_blob, read_blob};
+use crate::repo::snapshot::{Snapshot, list_snapshot_ids};
+use crate::repo::tree::{self, Entries, NodeData};
+
+/// The repository format version this program writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Blobs read at once.
+const READ_CONCURRENCY: usize = 16;
+
+/// A pack with at least this many wanted blobs is read whole, in one GET, instead of blob by blob.
+const WHOLE_PACK_THRESHOLD: usize = 8;
+
+/// The plaintext `config` file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    pub version: u32,
+    /// A random id, 64 hex digits.
+    pub id: String,
+    /// `xchacha20poly1305-blake3` or `none`.
+    pub encryption: String,
+    pub created: jiff::Timestamp,
+}
+
+const ENCRYPTED: &str = "xchacha20poly1305-blake3";
+const PLAINTEXT: &str = "none";
+
+/// How to open a repository (or its secrets key).
+pub enum Access {
+    /// A passphrase (stretched with Argon2id).
+    Passphrase(Secret),
+    /// A raw 32-byte key from a key file.
+    Key(RawKey),
+    /// No encryption: only for a repository created without it, and only when asked for by name.
+    Plaintext,
+}
+
+impl std::fmt::Debug for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Access::Passphrase(_) => "Access::Passphrase(..)",
+            Access::Key(_) => "Access::Key(..)",
+            Access::Plaintext => "Access::Plaintext",
+        })
+    }
+}
+
+/// A repository: where snapshots live.
+#[derive(Clone)]
+pub struct Repository {
+    store: Store,
+    config: Arc<Config>,
+    cipher: Cipher,
+    secrets: Option<Arc<SecretsKey>>,
+}
+
+impl std::fmt::Debug for Repository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repository")
+            .field("location", &self.store.location())
+            .field("id", &self.config.id)
+            .field("encrypted", &self.cipher.is_encrypted())
+            .field("secrets_unlocked", &self.secrets.is_some())
+            .finish()
+    }
+}
+
+fn random_hex() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom_fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn getrandom_fill(bytes: &mut [u8]) {
+    use chacha20poly1305::aead::rand_core::RngCore;
+    chacha20poly1305::aead::OsRng.fill_bytes(bytes);
+}
+
+fn key_file_id(json: &[u8]) -> String {
+    Cipher::plaintext().id_hex(json)
+}
+
+impl Repository {
+    /// Create a repository in `store`: encrypted under `access` (a passphrase or a raw key), with
+    /// the secrets key under `secrets` (its own passphrase or key), or without encryption when
+    /// `access` is [`Access::Plaintext`] (then `secrets` must be `None`: secrets would be stored
+    /// in the clear, which is refused). A store that already holds a repository is refused and
+    /// left unchanged.
+    pub async fn init(store: Store, access: &Access, secrets: Option<&Access>, kdf: KdfParams) -> Result<Repository> {
+        if store.head("config").await?.is_some() {
+            return Err(Error::invalid_input(format!("{} already holds a repository", store.location())));
+        }
+        let encrypted = !matches!(access, Access::Plaintext);
+        let config = Config {
+            version: FORMAT_VERSION,
+            id: random_hex(),
+            encryption: if encrypted { ENCRYPTED } else { PLAINTEXT }.into(),
+            created: jiff::Timestamp::now(),
+        };
+        let mut written = Vec::new();
+        let (cipher, secrets_key) = if encrypted {
+            let Some(secrets_access) = secrets else {
+                return Err(Error::invalid_input(
+                    "an encrypted repository needs a second passphrase or key file for secrets \
+                     (ENTRA_BACKUP_SECRETS_PASSWORD, --secrets-password-file or --secrets-key-file): \
+                     BitLocker keys are sealed under it, apart from everything else",
+                ));
+            };
+            let (keys, secrets_key) = MasterKeys::generate();
+            let key_file = match access {
+                Access::Passphrase(p) => KeyFile::create_with_passphrase(&keys, p, kdf)?,
+                Access::Key(k) => KeyFile::create_with_key(&keys, k),
+                Access::Plaintext => unreachable!("checked above"),
+            };
+            let secrets_file = match secrets_access {
+                Access::Passphrase(p) => SecretsKeyFile::create_with_passphrase(&secrets_key, p, kdf)?,
+                Access::Key(k) => SecretsKeyFile::create_with_key(&secrets_key, k),
+                Access::Plaintext => {
+                    return Err(Error::invalid_input("the secrets key of an encrypted repository cannot be plaintext"));
+                }
+            };
+            for (dir, json) in [("keys", key_file.to_json()), ("secrets-keys", secrets_file.to_json())] {
+                let path = format!("{dir}/{}", key_file_id(&json));
+                store.put_if_absent(&path, Bytes::from(json)).await?;
+                written.push(path);
+            }
+            (keys.cipher(), Some(Arc::new(secrets_key)))
+        } else {
+            if secrets.is_some() {
+                return Err(Error::invalid_input(
+                    "a plaintext repository has no secrets key: secrets would be stored in the clear",
+                ));
+            }
+            (Cipher::plaintext(), None)
+        };
+        let json = serde_json::to_vec_pretty(&config).expect("config serializes");
+        if !store.put_if_absent("config", Bytes::from(json)).await? {
+            // Someone else created a repository here at the same moment: leave theirs alone.
+            for path in written {
+                let _ = store.delete(&path).await;
+            }
+            return Err(Error::invalid_input(format!("{} already holds a repository", store.location())));
+        }
+        Ok(Repository { store, config: Arc::new(config), cipher, secrets: secrets_key })
+    }
+
+    /// Open the repository in `store`. A missing repository is [`ErrorKind::NotFound`]; a wrong
+    /// passphrase or key is [`ErrorKind::Authentication`]; a repository of a newer format, or a
+    /// plaintext one opened without asking for plaintext, is [`ErrorKind::InvalidInput`].
+    pub async fn open(store: Store, access: &Access) -> Result<Repository> {
+        let config = Self::read_config(&store).await?;
+        let key_files = store.list("keys").await?;
+        let cipher = match config.encryption.as_str() {
+            PLAINTEXT => {
+                if !key_files.is_empty() {
+                    // `config` is not authenticated: it must not be able to turn encryption off.
+                    return Err(Error::new(
+                        ErrorKind::Protocol,
+                        format!(
+                            "{}: config says plaintext but the repository has key files; refusing to open it \
+                             (the config file may have been tampered with)",
+                            store.location()
+                        ),
+                    ));
+                }
+                if !matches!(access, Access::Plaintext) {
+                    return Err(Error::invalid_input(format!(
+                        "{} is a plaintext repository (created without encryption); open it with --plaintext",
+                        store.location()
+                    )));
+                }
+                Cipher::plaintext()
+            }
+            ENCRYPTED => {
+                let mut keys = None;
+                let mut last_error = None;
+                if matches!(access, Access::Plaintext) {
+                    return Err(Error::invalid_input(format!(
+                        "{} is encrypted: give its passphrase (ENTRA_BACKUP_PASSWORD or --password-file) or --key-file",
+                        store.location()
+                    )));
+                }
+                for meta in key_files {
+                    let Some(json) = store.get(meta.location.as_ref()).await? else { continue };
+                    let file = match KeyFile::from_json(&json) {
+                        Ok(f) => f,
+                        Err(e) => {
+                            last_error = Some(e.context(format!("key file {}", meta.location)));
+                            continue;
+                        }
+                    };
+                    let unlocked = match access {
+                        Access::Passphrase(p) => file.unlock(p),
+                        Access::Key(k) => file.unlock_with_key(k),
+                        Access::Plaintext => unreachable!("checked above"),
+                    };
+                    match unlocked {
+                        Ok(k) => {
+                            keys = Some(k);
+                            break;
+                        }
+                        Err(e) => last_error = Some(e),
+                    }
+                }
+                match keys {
+                    Some(k) => k.cipher(),
+                    None => {
+                        return Err(match last_error {
+                            Some(e) if e.kind() == ErrorKind::Authentication => Error::new(
+                                ErrorKind::Authentication,
+                                format!("wrong passphrase or key for the repository at {}", store.location()),
+                            ),
+                            Some(e) => e,
+                            None => Error::new(
+                                ErrorKind::Protocol,
+                                format!("{}: the repository has no key files", store.location()),
+                            ),
+                        });
+                    }
+                }
+            }
+            other => {
+                return Err(Error::invalid_input(format!(
+                    "{}: unknown encryption scheme `{other}` in config; this program knows {ENCRYPTED}",
+                    store.location()
+                )));
+            }
+        };
+        Ok(Repository { store, config: Arc::new(config), cipher, secrets: None })
+    }
+
+    async fn read_config(store: &Store) -> Result<Config> {
+        let Some(json) = store.get("config").await? else {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("there is no repository at {} (create one with `entra-backup init`)", store.location()),
+            ));
+        };
+        #[derive(Deserialize)]
+        struct Version {
+            version: u32,
+        }
+        let bad = |e: serde_json::Error| {
+            Error::new(ErrorKind::Protocol, format!("{}: the config file is not valid: {e}", store.location()))
+        };
+        let v: Version = serde_json::from_slice(&json).map_err(bad)?;
+        if v.version > FORMAT_VERSION {
+            return Err(Error::invalid_input(format!(
+                "the repository at {} was written in format version {}; this program reads version {FORMAT_VERSION}: \
+                 upgrade entra-backup",
+                store.location(),
+                v.version
+            )));
+        }
+        serde_json::from_slice(&json).map_err(bad)
+    }
+
+    /// Open the secrets key, so that [`Repository::open_secret`] can read BitLocker keys and
+    /// other secrets.
+    pub async fn unlock_secrets(&mut self, access: &Access) -> Result<()> {
+        if !self.cipher.is_encrypted() {
+            return Ok(());
+        }
+        let mut last_error = None;
+        for meta in self.store.list("secrets-keys").await? {
+            let Some(json) = self.store.get(meta.location.as_ref()).await? else { continue };
+            let file = SecretsKeyFile::from_json(&json)?;
+            let unlocked = match access {
+                Access::Passphrase(p) => file.unlock(p),
+                Access::Key(k) => file.unlock_with_key(k),
+                Access::Plaintext => return Err(Error::invalid_input("the secrets key is never plaintext")),
+            };
+            match unlocked {
+                Ok(key) => {
+                    let probe = self.cipher.seal_secret(b"probe");
+                    if key.open_secret(&probe).is_err() {
+                        return Err(Error::new(
+                            ErrorKind::Protocol,
+                            format!("secrets key file {} belongs to another repository", meta.location),
+                        ));
+                    }
+                    self.secrets = Some(Arc::new(key));
+                    return Ok(());
+                }
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(match last_error {
+            Some(e) if e.kind() == ErrorKind::Authentication => {
+                Error::new(ErrorKind::Authentication, "wrong passphrase or key for the repository's secrets key")
+            }
+            Some(e) => e,
+            None => Error::new(ErrorKind::Protocol, "the repository has no secrets key file"),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn cipher(&self) -> &Cipher {
+        &self.cipher
+    }
+
+    pub fn is_encrypted(&self) -> bool {
+        self.cipher.is_encrypted()
+    }
+
+    pub fn secrets_unlocked(&self) -> bool {
+        self.secrets.is_some() || !self.cipher.is_encrypted()
+    }
+
+    /// Every snapshot, oldest first: (id, snapshot).
+    pub async fn snapshots(&self) -> Result<Vec<(String, Snapshot)>> {
+        let ids = list_snapshot_ids(&self.store).await?;
+        let mut all: Vec<(String, Snapshot)> = stream::iter(ids)
+            .map(|id| async move { Snapshot::read(&self.store, &self.cipher, &id).await.map(|s| (id, s)) })
+            .buffered(READ_CONCURRENCY)
+            .try_collect()
+            .await?;
+        all.sort_by(|a, b| a.1.time.cmp(&b.1.time).then_with(|| a.0.cmp(&b.0)));
+        Ok(all)
+    }
+
+    /// The snapshot a user named: `latest`, a whole id, or a unique prefix of one (at least 4 hex
+    /// digits).
+    pub async fn find_snapshot(&self, name: &str) -> Result<(String, Snapshot)> {
+        let name = name.trim();
+        if name == "latest" {
+            return self.snapshots().await?.pop().ok_or_else(|| {
+                Error::new(ErrorKind::NotFound, format!("the repository at {} has no snapshots", self.store.location()))
+            });
+        }
+        if name.len() < 4 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::invalid_input(format!(
+                "`{}` is not a snapshot: give `latest`, an id, or at least 4 hex digits of one",
+                name.chars().take(80).collect::<String>()
+            )));
+        }
+        let name = name.to_ascii_lowercase();
+        let ids: Vec<String> =
+            list_snapshot_ids(&self.store).await?.into_iter().filter(|id| id.starts_with(&name)).collect();
+        match ids.as_slice() {
+            [id] => Ok((id.clone(), Snapshot::read(&self.store, &self.cipher, id).await?)),
+            [] => Err(Error::new(ErrorKind::NotFound, format!("no snapshot {name}"))),
+            _ => Err(Error::invalid_input(format!("{name} matches {} snapshots; give more digits", ids.len()))),
+        }
+    }
+
+    /// Every index file not superseded, combined.
+    pub async fn load_index(&self) -> Result<Index> {
+        Index::load(&self.store, &self.cipher).await
+    }
+
+    /// Read blobs by id (any kind): a pack holding many of them is read whole, others blob by blob.
+    /// Returns the plaintexts in the order of `ids`.
+    pub async fn read_blobs(&self, index: &Index, ids: &[String]) -> Result<Vec<Vec<u8>>> {
+        let mut by_pack: HashMap<String, Vec<(usize, BlobEntry)>> = HashMap::new();
+        for (i, id) in ids.iter().enumerate() {
+            let (pack, entry) = index.lookup(id).ok_or_else(|| {
+                Error::new(ErrorKind::Protocol, format!("blob {id} is in no index (the repository is damaged: run check)"))
+            })?;
+            by_pack.entry(pack.to_string()).or_default().push((i, entry.clone()));
+        }
+        let mut out: Vec<Vec<u8>> = vec![Vec::new(); ids.len()];
+        let reads: Vec<_> = by_pack.into_iter().map(|(pack, wanted)| self.read_from_pack(pack, wanted)).collect();
+        let reads: Vec<(usize, Vec<u8>)> = stream::iter(reads)
+            .buffer_unordered(READ_CONCURRENCY)
+            .try_collect::<Vec<_>>()
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        for (i, bytes) in reads {
+            out[i] = bytes;
+        }
+        Ok(out)
+    }
+
+    async fn read_from_pack(&self, pack: String, wanted: Vec<(usize, BlobEntry)>) -> Result<Vec<(usize, Vec<u8>)>> {
+        let pack = pack.as_str();
+        if wanted.len() >= WHOLE_PACK_THRESHOLD {
+            let path = crate::repo::pack::pack_path(pack)?;
+            let Some(bytes) = self.store.get(&path).await? else {
+                return Err(Error::new(ErrorKind::NotFound, format!("pack {pack} does not exist ({path})")));
+            };
+            let mut out = Vec::with_capacity(wanted.len());
+            for (i, entry) in wanted {
+                let range = entry.range();
+                let stored = bytes.get(range.start as usize..range.end as usize).ok_or_else(|| {
+                    Error::new(ErrorKind::Protocol, format!("pack {pack}: blob {} lies past its end", entry.id))
+                })?;
+                out.push((i, open_blob(&self.cipher, pack, &entry, stored)?));
+            }
+            return Ok(out);
+        }
+        let mut out = Vec::with_capacity(wanted.len());
+        for (i, entry) in wanted {
+            out.push((i, read_blob(&self.store, &self.cipher, pack, &entry).await?));
+        }
+        Ok(out)
+    }
+
+    /// A category's whole tree (ids only), read level by level.
+    pub async fn read_tree(&self, index: &Index, root: &str) -> Result<Entries> {
+        let mut entries = Entries::new();
+        let mut level = vec![root.to_string()];
+        while !level.is_empty() {
+            let blobs = self.read_blobs(index, &level).await?;
+            let mut next = Vec::new();
+            for (id, json) in level.iter().zip(blobs) {
+                match tree::parse(id, &json)? {
+                    NodeData::Leaf { entries: rows } => entries.extend(tree::leaf_entries(rows)),
+                    NodeData::Inner { subtrees, .. } => next.extend(subtrees.into_iter().map(|(_, t)| t)),
+                }
+            }
+            level = next;
+        }
+        Ok(entries)
+    }
+
+    /// Every tree node id under `root` (the root included), for check and prune.
+    pub async fn tree_node_ids(&self, index: &Index, root: &str) -> Result<(Vec<String>, Entries)> {
+        let mut nodes = Vec::new();
+        let mut entries = Entries::new();
+        let mut level = vec![root.to_string()];
+        while !level.is_empty() {
+            let blobs = self.read_blobs(index, &level).await?;
+            let mut next = Vec::new();
+            for (id, json) in level.iter().zip(blobs) {
+                match tree::parse(id, &json)? {
+                    NodeData::Leaf { entries: rows } => entries.extend(tree::leaf_entries(rows)),
+                    NodeData::Inner { subtrees, .. } => next.extend(subtrees.into_iter().map(|(_, t)| t)),
+                }
+            }
+            nodes.append(&mut level);
+            level = next;
+        }
+        Ok((nodes, entries))
+    }
+
+    /// One object blob as JSON.
+    pub fn parse_object(id: &str, bytes: &[u8]) -> Result<Map<String, Value>> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| Error::new(ErrorKind::Protocol, format!("object blob {id} is not a JSON object: {e}")))
+    }
+
+    /// Open a sealed secret blob into its properties. Needs [`Repository::unlock_secrets`].
+    pub fn open_secret(&self, id: &str, sealed: &[u8]) -> Result<Map<String, Value>> {
+        let plaintext = if self.cipher.is_encrypted() {
+            let Some(key) = &self.secrets else {
+                return Err(Error::new(
+                    ErrorKind::Authentication,
+                    "reading secrets needs the secrets key (ENTRA_BACKUP_SECRETS_PASSWORD, \
+                     --secrets-password-file or --secrets-key-file)",
+                ));
+            };
+            key.open_secret(sealed).map_err(|e| e.context(format!("secret {id}")))?
+        } else {
+            zeroize::Zeroizing::new(sealed.to_vec())
+        };
+        if self.secret_id(&plaintext) != id {
+            return Err(Error::new(ErrorKind::Protocol, format!("secret {id} has other content")));
+        }
+        serde_json::from_slice(&plaintext)
+            .map_err(|_| Error::new(ErrorKind::Protocol, format!("secret {id} is not a JSON object")))
+    }
+
+    /// The id of a secret's plaintext (domain-separated from object ids).
+    pub fn secret_id(&self, plaintext: &[u8]) -> String {
+        let mut h = self.cipher.id_hasher();
+        h.update(b"entra-backup secret\0").update(plaintext);
+        h.finalize_hex()
+    }
+
+    /// The objects of one category of a snapshot, with their secrets merged in when the secrets
+    /// key is unlocked (and `with_secrets`), in object id order, `batch` at a time.
+    pub fn objects<'a>(
+        &'a self,
+        index: &'a Index,
+        entries: &'a Entries,
+        with_secrets: bool,
+        batch: usize,
+    ) -> impl futures::Stream<Item = Result<(String, Map<String, Value>)>> + 'a {
+        let chunks: Vec<Vec<(&String, &tree::Entry)>> =
+            entries.iter().collect::<Vec<_>>().chunks(batch.max(1)).map(<[_]>::to_vec).collect();
+        stream::iter(chunks)
+            .map(move |chunk| async move {
+                let ids: Vec<String> = chunk.iter().map(|(_, e)| e.blob.clone()).collect();
+                let blobs = self.read_blobs(index, &ids).await?;
+                let secret_ids: Vec<String> = if with_secrets && self.secrets_unlocked() {
+                    chunk.iter().filter_map(|(_, e)| e.secret.clone()).collect()
+                } else {
+                    Vec::new()
+                };
+                let secrets = self.read_blobs(index, &secret_ids).await?;
+                let secrets: HashMap<&String, Vec<u8>> = secret_ids.iter().zip(secrets).collect();
+                let mut out = Vec::with_capacity(chunk.len());
+                for ((oid, entry), bytes) in chunk.iter().zip(blobs) {
+                    let mut object = Self::parse_object(&entry.blob, &bytes)?;
+                    if let Some(sid) = &entry.secret
+                        && let Some(sealed) = secrets.get(sid)
+                    {
+                        object.extend(self.open_secret(sid, sealed)?);
+                    }
+                    out.push(((*oid).clone(), object));
+                }
+                Ok::<_, Error>(stream::iter(out.into_iter().map(Ok)))
+            })
+            .buffered(4)
+            .try_flatten()
+    }
+}

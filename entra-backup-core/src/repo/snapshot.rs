@@ -1,0 +1,173 @@
+//! Snapshots: the commit point of a backup (see "Trees and snapshots" in
+//! `docs/repository-format.md`).
+//!
+//! A snapshot file is `snapshots/<id>`: the snapshot's JSON, compressed with zstd and sealed with
+//! the data key; the id is the keyed content id of the JSON. It is written last, after the packs
+//! and the index it needs, so a snapshot that exists is complete.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::repo::backend::Store;
+use crate::repo::crypto::Cipher;
+use crate::repo::pack::{check_id, compress, decompress, is_id};
+
+/// The snapshot format version this program writes and reads.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// What a backup saw at one point in time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    pub version: u32,
+    /// When the backup started.
+    pub time: jiff::Timestamp,
+    pub tenant: TenantInfo,
+    /// The snapshot this one was read incrementally from.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// Every category the snapshot holds, by name.
+    pub categories: BTreeMap<String, CategorySnapshot>,
+    /// Categories that could not be read this time, and why. A category that an earlier snapshot
+    /// held keeps that data here, marked `read: carried`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub failed: BTreeMap<String, String>,
+    #[serde(default)]
+    pub summary: SnapshotSummary,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// The program that wrote it (`entra-backup 0.1.0`).
+    #[serde(default)]
+    pub program: String,
+}
+
+/// Which tenant a snapshot is of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantInfo {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+}
+
+/// How a category's objects were obtained for a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ReadMode {
+    /// Every object was listed (the first backup, `--full`, an expired delta link, or a category
+    /// without delta: listed and compared with the parent).
+    Full,
+    /// Changes since the parent's delta link, applied to the parent's objects.
+    Delta,
+    /// Records since the parent's newest one, added to the parent's (audit and sign-in logs).
+    Since,
+    /// Not read this time (it failed): the parent's objects, unchanged. See `failed`.
+    Carried,
+}
+
+/// One category in a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CategorySnapshot {
+    /// The root of the category's tree.
+    pub tree: String,
+    pub objects: u64,
+    pub read: ReadMode,
+    /// When the objects were read (for a carried category: when they were last read).
+    pub time: jiff::Timestamp,
+    /// Where the next incremental read starts: a delta link, or the newest log record's time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Objects new since the parent snapshot.
+    #[serde(default)]
+    pub added: u64,
+    /// Objects changed since the parent snapshot.
+    #[serde(default)]
+    pub changed: u64,
+    /// Objects gone since the parent snapshot.
+    #[serde(default)]
+    pub removed: u64,
+}
+
+/// What a backup cost.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SnapshotSummary {
+    /// Graph requests (each request inside a `$batch` counted).
+    pub requests: u64,
+    /// HTTP requests to Graph (a `$batch` counted once).
+    pub http_requests: u64,
+    pub objects: u64,
+    /// Blobs stored by this backup (all others were already in the repository).
+    pub blobs_added: u64,
+    /// Bytes written to storage: packs, the index and the snapshot.
+    pub bytes_added: u64,
+    pub packs_added: u64,
+    /// Storage write requests.
+    pub storage_writes: u64,
+    pub duration_ms: u64,
+}
+
+/// The path of a snapshot file.
+pub fn snapshot_path(id: &str) -> Result<String> {
+    check_id(id, "snapshot")?;
+    Ok(format!("snapshots/{id}"))
+}
+
+impl Snapshot {
+    /// Seal and write the snapshot (create-if-absent); returns its id and the bytes written.
+    pub async fn write(&self, store: &Store, cipher: &Cipher) -> Result<(String, u64)> {
+        let json = serde_json::to_vec(self)
+            .map_err(|e| Error::new(ErrorKind::Protocol, format!("encoding a snapshot: {e}")))?;
+        let id = cipher.id_hex(&json);
+        let sealed = cipher.seal(&compress(&json)?);
+        let len = sealed.len() as u64;
+        store
+            .put_if_absent(&snapshot_path(&id)?, Bytes::from(sealed))
+            .await
+            .map_err(|e| e.context(format!("writing snapshot {id}")))?;
+        Ok((id, len))
+    }
+
+    /// Read, open and parse snapshot `id`, checking that its content has that id.
+    pub async fn read(store: &Store, cipher: &Cipher, id: &str) -> Result<Snapshot> {
+        let path = snapshot_path(id)?;
+        let Some(sealed) = store.get(&path).await? else {
+            return Err(Error::new(ErrorKind::NotFound, format!("snapshot {id} does not exist ({path})")));
+        };
+        let damaged = |what: String| Error::new(ErrorKind::Protocol, format!("snapshot {id}: {what}"));
+        let compressed = cipher.open(&sealed).map_err(|e| damaged(e.message().to_owned()))?;
+        let json = decompress(&compressed).map_err(|e| damaged(format!("does not decompress: {e}")))?;
+        let actual = cipher.id_hex(&json);
+        if actual != id {
+            return Err(damaged(format!("the content has the id {actual}")));
+        }
+        let snapshot: Snapshot =
+            serde_json::from_slice(&json).map_err(|e| damaged(format!("not a valid snapshot: {e}")))?;
+        if snapshot.version > SNAPSHOT_VERSION {
+            return Err(Error::invalid_input(format!(
+                "snapshot {id} was written in format version {}; this program reads up to {SNAPSHOT_VERSION}: upgrade entra-backup",
+                snapshot.version
+            )));
+        }
+        Ok(snapshot)
+    }
+}
+
+/// The ids of every snapshot file (names that are not ids are ignored).
+pub async fn list_snapshot_ids(store: &Store) -> Result<Vec<String>> {
+    let mut ids: Vec<String> = store
+        .list("snapshots")
+        .await?
+        .into_iter()
+        .filter_map(|meta| {
+            let name = meta.location.as_ref().strip_prefix("snapshots/")?.to_owned();
+            is_id(&name).then_some(name)
+        })
+        .collect();
+    ids.sort();
+    Ok(ids)
+}

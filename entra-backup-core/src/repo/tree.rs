@@ -1,0 +1,184 @@
+//! Trees: a category's object ids mapped to blob ids (see "Trees" in `docs/repository-format.md`).
+//!
+//! A tree is a small hash trie. A node with at most [`LEAF_MAX`] entries is a leaf,
+//! `{"entries": [[object id, blob id], [object id, blob id, secret blob id], ...]}` sorted by object
+//! id; a larger one is split into up to 16 sub-trees by the next hex digit of the BLAKE3 hash of
+//! the object id, `{"depth": d, "subtrees": [[digit, tree id], ...]}`. The shape depends only on
+//! the entries, so the same entries always give the same tree ids, and a day's few changes rewrite
+//! only the few leaves (and their parents) they fall in: a 1% change of 50,000 objects rewrites
+//! about a tenth of the tree rather than all of it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::repo::canonical;
+use crate::repo::crypto::Cipher;
+use crate::repo::pack::is_id;
+
+/// Entries in a leaf before it splits.
+pub const LEAF_MAX: usize = 64;
+
+/// The deepest split (64 hex digits of hash): beyond it entries stay in one leaf.
+const MAX_DEPTH: usize = 63;
+
+/// What a tree holds for one object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Entry {
+    /// The object blob: its canonical JSON without secret properties.
+    pub blob: String,
+    /// The sealed secret properties, if the object has any.
+    pub secret: Option<String>,
+}
+
+impl Entry {
+    pub fn new(blob: String) -> Self {
+        Entry { blob, secret: None }
+    }
+}
+
+/// A whole tree in memory: object id -> entry. Ids only, no object content.
+pub type Entries = BTreeMap<String, Entry>;
+
+/// One encoded tree node: its id and canonical JSON.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub id: String,
+    pub json: Vec<u8>,
+}
+
+/// A tree node as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum NodeData {
+    Leaf { entries: Vec<Vec<String>> },
+    Inner { depth: usize, subtrees: Vec<(u8, String)> },
+}
+
+/// Encode `entries` as tree nodes (children before parents; the root last) with `cipher`'s ids.
+/// Returns the root id and every node; the caller stores the nodes it does not have yet.
+pub fn build(entries: &Entries, cipher: &Cipher) -> (String, Vec<Node>) {
+    let items: Vec<(&String, &Entry, [u8; 32])> =
+        entries.iter().map(|(k, v)| (k, v, *blake3::hash(k.as_bytes()).as_bytes())).collect();
+    let mut nodes = Vec::new();
+    let root = build_node(&items, 0, cipher, &mut nodes);
+    (root, nodes)
+}
+
+fn digit(hash: &[u8; 32], depth: usize) -> u8 {
+    let byte = hash[depth / 2];
+    if depth % 2 == 0 { byte >> 4 } else { byte & 0x0f }
+}
+
+fn build_node(items: &[(&String, &Entry, [u8; 32])], depth: usize, cipher: &Cipher, nodes: &mut Vec<Node>) -> String {
+    let value = if items.len() <= LEAF_MAX || depth > MAX_DEPTH {
+        // `items` are sorted by object id (from the BTreeMap), and a split keeps that order.
+        let entries: Vec<Value> = items
+            .iter()
+            .map(|(oid, e, _)| {
+                let mut row = vec![Value::from(oid.as_str()), Value::from(e.blob.as_str())];
+                if let Some(s) = &e.secret {
+                    row.push(Value::from(s.as_str()));
+                }
+                Value::Array(row)
+            })
+            .collect();
+        serde_json::json!({ "entries": entries })
+    } else {
+        let mut buckets: Vec<Vec<(&String, &Entry, [u8; 32])>> = vec![Vec::new(); 16];
+        for item in items {
+            buckets[digit(&item.2, depth) as usize].push(*item);
+        }
+        let subtrees: Vec<Value> = buckets
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| !b.is_empty())
+            .map(|(d, b)| serde_json::json!([d, build_node(b, depth + 1, cipher, nodes)]))
+            .collect();
+        serde_json::json!({ "depth": depth, "subtrees": subtrees })
+    };
+    let json = canonical::to_vec(&value);
+    let id = cipher.id_hex(&json);
+    nodes.push(Node { id: id.clone(), json });
+    id
+}
+
+fn bad(id: &str, what: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::Protocol, format!("tree {id}: {what}"))
+}
+
+/// Parse a node read from blob `id`: a leaf's entries, or an inner node's sub-tree ids.
+pub fn parse(id: &str, json: &[u8]) -> Result<NodeData> {
+    let node: NodeData =
+        serde_json::from_slice(json).map_err(|e| bad(id, format_args!("not a valid tree node: {e}")))?;
+    match &node {
+        NodeData::Leaf { entries } => {
+            for row in entries {
+                let ok = matches!(row.len(), 2 | 3) && row[1..].iter().all(|b| is_id(b));
+                if !ok {
+                    return Err(bad(id, "an entry is not [object id, blob id(, secret id)]"));
+                }
+            }
+        }
+        NodeData::Inner { subtrees, .. } => {
+            if subtrees.iter().any(|(d, t)| *d > 15 || !is_id(t)) {
+                return Err(bad(id, "a sub-tree is not [hex digit, tree id]"));
+            }
+        }
+    }
+    Ok(node)
+}
+
+/// A leaf's rows as entries.
+pub fn leaf_entries(rows: Vec<Vec<String>>) -> impl Iterator<Item = (String, Entry)> {
+    rows.into_iter().map(|mut row| {
+        let secret = if row.len() == 3 { row.pop() } else { None };
+        let blob = row.pop().unwrap_or_default();
+        let oid = row.pop().unwrap_or_default();
+        (oid, Entry { blob, secret })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(n: usize, salt: &str) -> Entries {
+        (0..n)
+            .map(|i| (format!("obj-{i:06}"), Entry::new(Cipher::plaintext().id_hex(format!("{salt}{i}").as_bytes()))))
+            .collect()
+    }
+
+    #[test]
+    fn small_trees_are_one_leaf_and_large_ones_split() {
+        let cipher = Cipher::plaintext();
+        let (_, nodes) = build(&entries(LEAF_MAX, "a"), &cipher);
+        assert_eq!(nodes.len(), 1);
+        let (root, nodes) = build(&entries(5000, "a"), &cipher);
+        assert_eq!(nodes.last().unwrap().id, root);
+        assert!(nodes.len() > 5000 / LEAF_MAX, "{} nodes", nodes.len());
+        let mut seen = 0;
+        for n in &nodes {
+            if let NodeData::Leaf { entries } = parse(&n.id, &n.json).unwrap() {
+                assert!(entries.len() <= LEAF_MAX);
+                seen += entries.len();
+            }
+        }
+        assert_eq!(seen, 5000);
+    }
+
+    #[test]
+    fn one_change_rewrites_one_path() {
+        let cipher = Cipher::plaintext();
+        let mut e = entries(50_000, "a");
+        let (root1, nodes1) = build(&e, &cipher);
+        e.get_mut("obj-000123").unwrap().blob = cipher.id_hex(b"changed");
+        let (root2, nodes2) = build(&e, &cipher);
+        assert_ne!(root1, root2);
+        let old: std::collections::HashSet<_> = nodes1.iter().map(|n| &n.id).collect();
+        let new = nodes2.iter().filter(|n| !old.contains(&n.id)).count();
+        assert!(new <= 4, "{new} new nodes for one change");
+    }
+}

@@ -1,0 +1,497 @@
+//! The repository sink: a backup into a [`Repository`], as a snapshot.
+//!
+//! Objects become blobs (canonical JSON, deduplicated by id against the repository's index, so an
+//! unchanged object uploads nothing), gathered in packs; each category becomes a tree; at the end
+//! come the index of the new packs and, last, the snapshot (the commit point). An incremental
+//! backup starts each category from the parent snapshot: delta changes are merged onto the
+//! parent's objects, a full listing is compared with them.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Map, Value};
+
+use super::Sink;
+use crate::catalog::{Category, RelationshipKind};
+use crate::error::{Error, Result};
+use crate::pipeline::Summary;
+use crate::repo::Repository;
+use crate::repo::canonical;
+use crate::repo::index::{Index, IndexFile};
+use crate::repo::pack::{BlobKind, DEFAULT_TARGET_SIZE, PackInfo, PackWriter, SealedPack};
+use crate::repo::snapshot::{CategorySnapshot, ReadMode, SNAPSHOT_VERSION, Snapshot, SnapshotSummary, TenantInfo};
+use crate::repo::tree::{self, Entries, Entry};
+use crate::source::{Change, Object, Prior, ReadOutcome};
+
+/// How to back up.
+#[derive(Debug, Clone)]
+pub struct BackupOptions {
+    /// Read every category in full, ignoring the parent's delta links.
+    pub full: bool,
+    /// Tags stored with the snapshot.
+    pub tags: Vec<String>,
+    /// Packs are cut at this many bytes.
+    pub pack_size: usize,
+    /// The tenant being backed up; its latest snapshot is the parent.
+    pub tenant_id: String,
+    /// Start from this snapshot instead of the tenant's latest.
+    pub parent: Option<String>,
+}
+
+impl BackupOptions {
+    pub fn new(tenant_id: impl Into<String>) -> Self {
+        BackupOptions {
+            full: false,
+            tags: Vec::new(),
+            pack_size: DEFAULT_TARGET_SIZE,
+            tenant_id: tenant_id.into(),
+            parent: None,
+        }
+    }
+}
+
+/// One category being written.
+#[derive(Default)]
+struct Building {
+    /// Objects read this time (whole, or merged from a patch).
+    changed: Entries,
+    /// Objects delta said are gone.
+    removed: HashSet<String>,
+}
+
+struct Packs {
+    objects: PackWriter,
+    trees: PackWriter,
+    secrets: PackWriter,
+}
+
+#[derive(Default)]
+struct Counters {
+    blobs_added: u64,
+    bytes_added: u64,
+    packs_added: u64,
+    storage_writes: u64,
+}
+
+/// Writes a snapshot into a repository. Make one per backup with [`RepositorySink::new`], run the
+/// pipeline into it, then read the result with [`RepositorySink::snapshot`].
+pub struct RepositorySink {
+    repo: Repository,
+    index: Index,
+    options: BackupOptions,
+    started: jiff::Timestamp,
+    parent: Option<(String, Snapshot)>,
+    /// The parent's trees of the categories being read.
+    base: HashMap<&'static str, Arc<Entries>>,
+    packs: Mutex<Packs>,
+    written: Mutex<Vec<PackInfo>>,
+    /// Tree packs filled while closing a category (closing is synchronous), written at finish.
+    pending_trees: Mutex<Vec<SealedPack>>,
+    building: Mutex<HashMap<&'static str, Building>>,
+    /// Objects patched in this run, so that a second patch of one object builds on the first.
+    patched: Mutex<HashMap<(&'static str, String), Map<String, Value>>>,
+    done: Mutex<(BTreeMap<String, CategorySnapshot>, BTreeMap<String, String>)>,
+    domain: Mutex<Option<String>>,
+    counters: Mutex<Counters>,
+    result: Mutex<Option<(String, Snapshot)>>,
+}
+
+impl std::fmt::Debug for RepositorySink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RepositorySink").field("repo", &self.repo).field("parent", &self.parent_id()).finish()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl RepositorySink {
+    /// Prepare a backup of `categories`: load the index, find the parent snapshot (the tenant's
+    /// latest, unless `options` names one) and its trees of those categories.
+    pub async fn new(repo: Repository, options: BackupOptions, categories: &[&'static Category]) -> Result<Self> {
+        let index = repo.load_index().await?;
+        let parent = match &options.parent {
+            Some(name) => Some(repo.find_snapshot(name).await?),
+            None => repo.snapshots().await?.into_iter().rev().find(|(_, s)| s.tenant.id == options.tenant_id),
+        };
+        let mut base = HashMap::new();
+        if let Some((_, snap)) = &parent {
+            for cat in categories {
+                if let Some(cs) = snap.categories.get(cat.name) {
+                    let entries = repo.read_tree(&index, &cs.tree).await.map_err(|e| {
+                        e.context(format!("reading the parent snapshot's {} (run check)", cat.name))
+                    })?;
+                    base.insert(cat.name, Arc::new(entries));
+                }
+            }
+        }
+        let cipher = repo.cipher().clone();
+        let size = options.pack_size;
+        let mut packs = Packs {
+            objects: PackWriter::new(BlobKind::Object, cipher.clone()).with_target_size(size),
+            trees: PackWriter::new(BlobKind::Tree, cipher.clone()).with_target_size(size),
+            secrets: PackWriter::new(BlobKind::Secret, cipher).with_target_size(size),
+        };
+        // Blobs already stored (in packs prune has not marked) are not stored again.
+        for (pack, entry) in index.blobs() {
+            if index.marked(pack).is_none() {
+                match entry.kind {
+                    BlobKind::Object => packs.objects.mark_stored(entry.id.clone()),
+                    BlobKind::Tree => packs.trees.mark_stored(entry.id.clone()),
+                    BlobKind::Secret => packs.secrets.mark_stored(entry.id.clone()),
+                }
+            }
+        }
+        let domain = parent.as_ref().and_then(|(_, s)| s.tenant.domain.clone());
+        Ok(RepositorySink {
+            repo,
+            index,
+            options,
+            started: jiff::Timestamp::now(),
+            parent,
+            base,
+            packs: Mutex::new(packs),
+            written: Mutex::new(Vec::new()),
+            pending_trees: Mutex::new(Vec::new()),
+            building: Mutex::new(HashMap::new()),
+            patched: Mutex::new(HashMap::new()),
+            done: Mutex::new((BTreeMap::new(), BTreeMap::new())),
+            domain: Mutex::new(domain),
+            counters: Mutex::new(Counters::default()),
+            result: Mutex::new(None),
+        })
+    }
+
+    /// The parent snapshot's id, if the backup is incremental.
+    pub fn parent_id(&self) -> Option<&str> {
+        self.parent.as_ref().map(|(id, _)| id.as_str())
+    }
+
+    /// The snapshot written by [`Sink::finish`]: (id, snapshot).
+    pub fn snapshot(&self) -> Option<(String, Snapshot)> {
+        lock(&self.result).clone()
+    }
+
+    fn base_entry(&self, cat: &str, id: &str) -> Option<Entry> {
+        self.base.get(cat).and_then(|b| b.get(id)).cloned()
+    }
+
+    /// Store one whole object; returns whether it was new, changed or unchanged vs. the parent.
+    async fn store(&self, object: Object) -> Result<()> {
+        let cat = object.category;
+        let mut json = object.json;
+        if cat.name == "organization" {
+            remember_domain(&json, &self.domain);
+        }
+        // Secret properties go into their own blob, sealed to the secrets key.
+        let mut secret_map = Map::new();
+        for p in cat.secret_properties {
+            if let Some(v) = json.remove(*p)
+                && !v.is_null()
+            {
+                secret_map.insert((*p).to_string(), v);
+            }
+        }
+        let bytes = canonical::map_to_vec(&json);
+        let cipher = self.repo.cipher();
+        let blob = cipher.id_hex(&bytes);
+        let mut sealed_secret = None;
+        let secret = if secret_map.is_empty() {
+            // A key already held and not read again this time (it never changes) is carried over.
+            self.base_entry(cat.name, &object.id).and_then(|e| e.secret)
+        } else {
+            let plaintext = zeroize::Zeroizing::new(canonical::map_to_vec(&secret_map));
+            let id = self.repo.secret_id(&plaintext);
+            sealed_secret = Some((id.clone(), cipher.seal_secret(&plaintext)));
+            Some(id)
+        };
+        let mut full = Vec::new();
+        {
+            let mut packs = lock(&self.packs);
+            if !packs.objects.contains(&blob) {
+                packs.objects.add(&bytes)?;
+                lock(&self.counters).blobs_added += 1;
+                if packs.objects.is_full()
+                    && let Some(p) = packs.objects.take()?
+                {
+                    full.push(p);
+                }
+            }
+            if let Some((id, sealed)) = sealed_secret
+                && !packs.secrets.contains(&id)
+            {
+                packs.secrets.add_sealed_secret(id, &sealed)?;
+                lock(&self.counters).blobs_added += 1;
+                if packs.secrets.is_full()
+                    && let Some(p) = packs.secrets.take()?
+                {
+                    full.push(p);
+                }
+            }
+        }
+        for pack in full {
+            self.upload(pack).await?;
+        }
+        let mut building = lock(&self.building);
+        let b = building.entry(cat.name).or_default();
+        b.removed.remove(&object.id);
+        b.changed.insert(object.id, Entry { blob, secret });
+        Ok(())
+    }
+
+    async fn upload(&self, pack: SealedPack) -> Result<()> {
+        let info = pack.upload(self.repo.store()).await?;
+        {
+            let mut c = lock(&self.counters);
+            c.bytes_added += pack.bytes.len() as u64;
+            c.packs_added += 1;
+            c.storage_writes += 1;
+        }
+        lock(&self.written).push(info);
+        Ok(())
+    }
+
+    /// The object as this backup last saw it: patched earlier in this run, or the parent's blob.
+    async fn current(&self, cat: &'static Category, id: &str) -> Result<Option<Map<String, Value>>> {
+        if let Some(m) = lock(&self.patched).get(&(cat.name, id.to_string())) {
+            return Ok(Some(m.clone()));
+        }
+        let Some(entry) = self.base_entry(cat.name, id) else { return Ok(None) };
+        let bytes = self.repo.read_blobs(&self.index, std::slice::from_ref(&entry.blob)).await?;
+        Ok(Some(Repository::parse_object(&entry.blob, &bytes[0])?))
+    }
+
+    async fn apply_patch(&self, patch: Object) -> Result<()> {
+        let cat = patch.category;
+        let mut object = self.current(cat, &patch.id).await?.unwrap_or_default();
+        merge_patch(cat, &mut object, patch.json);
+        lock(&self.patched).insert((cat.name, patch.id.clone()), object.clone());
+        self.store(Object { category: cat, id: patch.id, json: object }).await
+    }
+
+    fn close_category(&self, cat: &'static Category, outcome: &ReadOutcome) -> Result<CategorySnapshot> {
+        let b = lock(&self.building).remove(cat.name).unwrap_or_default();
+        let base = self.base.get(cat.name).cloned().unwrap_or_default();
+        let entries: Entries = match outcome.mode {
+            ReadMode::Full | ReadMode::Carried => b.changed.clone(),
+            ReadMode::Delta | ReadMode::Since => {
+                let mut all = (*base).clone();
+                for id in &b.removed {
+                    all.remove(id);
+                }
+                all.extend(b.changed.clone());
+                all
+            }
+        };
+        let (mut added, mut changed) = (0, 0);
+        for (id, e) in &b.changed {
+            match base.get(id) {
+                None => added += 1,
+                Some(old) if old != e => changed += 1,
+                Some(_) => {}
+            }
+        }
+        let removed = base.keys().filter(|id| !entries.contains_key(*id)).count() as u64;
+        let (root, nodes) = tree::build(&entries, self.repo.cipher());
+        let mut full = Vec::new();
+        {
+            let mut packs = lock(&self.packs);
+            for node in nodes {
+                if !packs.trees.contains(&node.id) {
+                    packs.trees.add(&node.json)?;
+                    lock(&self.counters).blobs_added += 1;
+                    if packs.trees.is_full()
+                        && let Some(p) = packs.trees.take()?
+                    {
+                        full.push(p);
+                    }
+                }
+            }
+        }
+        // Full tree packs are written at finish (rarely more than one per backup).
+        lock(&self.pending_trees).extend(full);
+        Ok(CategorySnapshot {
+            tree: root,
+            objects: entries.len() as u64,
+            read: outcome.mode,
+            time: self.started,
+            cursor: outcome.cursor.clone(),
+            added,
+            changed,
+            removed,
+        })
+    }
+}
+
+/// The tenant's default domain from its organization object.
+fn remember_domain(org: &Map<String, Value>, domain: &Mutex<Option<String>>) {
+    let found = org.get("verifiedDomains").and_then(Value::as_array).and_then(|ds| {
+        ds.iter()
+            .find(|d| d.get("isDefault").and_then(Value::as_bool) == Some(true))
+            .and_then(|d| d.get("name").and_then(Value::as_str))
+    });
+    if let Some(name) = found {
+        *lock(domain) = Some(name.to_string());
+    }
+}
+
+/// Apply a delta item to the object it changes: properties replace, `<rel>@delta` adds and
+/// removes references, relationships read in full replace.
+pub(crate) fn merge_patch(cat: &Category, object: &mut Map<String, Value>, patch: Map<String, Value>) {
+    for (key, value) in patch {
+        if let Some(rel_name) = key.strip_suffix("@delta") {
+            let single = cat.relationships.iter().any(|r| r.name == rel_name && r.kind == RelationshipKind::Link);
+            let changes = value.as_array().cloned().unwrap_or_default();
+            let current = object.entry(rel_name.to_string()).or_insert_with(|| Value::Array(Vec::new()));
+            if !current.is_array() {
+                *current = Value::Array(Vec::new());
+            }
+            let list = current.as_array_mut().expect("made an array");
+            for change in changes {
+                let id = change.get("id").cloned().unwrap_or(Value::Null);
+                let removed = change.get("@removed").is_some();
+                list.retain(|r| r.get("id") != Some(&id));
+                if !removed {
+                    if single {
+                        list.clear();
+                    }
+                    let mut r = Map::new();
+                    r.insert("@odata.type".into(), change.get("@odata.type").cloned().unwrap_or(Value::Null));
+                    r.insert("id".into(), id);
+                    list.push(Value::Object(r));
+                }
+            }
+        } else if key == "@removed" || key == "@odata.context" {
+            continue;
+        } else {
+            object.insert(key, value);
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Sink for RepositorySink {
+    async fn put(&self, object: Object) -> Result<()> {
+        self.store(object).await
+    }
+
+    async fn apply(&self, change: Change) -> Result<()> {
+        match change {
+            Change::Object(o) => self.store(o).await,
+            Change::Patch(o) => self.apply_patch(o).await,
+            Change::Removed { category, id, .. } => {
+                let mut building = lock(&self.building);
+                let b = building.entry(category.name).or_default();
+                b.changed.remove(&id);
+                b.removed.insert(id);
+                Ok(())
+            }
+        }
+    }
+
+    fn prior(&self, category: &'static Category) -> Prior {
+        let cursor = if self.options.full {
+            None
+        } else {
+            self.parent.as_ref().and_then(|(_, s)| s.categories.get(category.name)).and_then(|c| c.cursor.clone())
+        };
+        let known_secrets = self
+            .base
+            .get(category.name)
+            .map(|b| b.iter().filter(|(_, e)| e.secret.is_some()).map(|(id, _)| id.clone()).collect())
+            .unwrap_or_default();
+        Prior { cursor, want_cursor: true, known_secrets }
+    }
+
+    async fn category_done(
+        &self,
+        category: &'static Category,
+        outcome: std::result::Result<&ReadOutcome, &Error>,
+    ) -> Result<()> {
+        match outcome {
+            Ok(outcome) => {
+                let cs = self.close_category(category, outcome)?;
+                lock(&self.done).0.insert(category.name.to_string(), cs);
+            }
+            Err(e) => {
+                lock(&self.building).remove(category.name);
+                let mut done = lock(&self.done);
+                done.1.insert(category.name.to_string(), e.to_string());
+                // What the parent held stays in this snapshot, marked as not read this time.
+                if let Some(old) = self.parent.as_ref().and_then(|(_, s)| s.categories.get(category.name)) {
+                    let mut carried = old.clone();
+                    carried.read = ReadMode::Carried;
+                    carried.added = 0;
+                    carried.changed = 0;
+                    carried.removed = 0;
+                    done.0.insert(category.name.to_string(), carried);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn finish(&self, summary: &Summary) -> Result<()> {
+        let mut last = Vec::new();
+        {
+            let mut guard = lock(&self.packs);
+            let packs = &mut *guard;
+            for w in [&mut packs.objects, &mut packs.trees, &mut packs.secrets] {
+                if let Some(p) = w.take()? {
+                    last.push(p);
+                }
+            }
+        }
+        last.extend(std::mem::take(&mut *lock(&self.pending_trees)));
+        for pack in last {
+            self.upload(pack).await?;
+        }
+        let written = std::mem::take(&mut *lock(&self.written));
+        if !written.is_empty() {
+            let (_, len) = IndexFile::new(written).write_sized(self.repo.store(), self.repo.cipher()).await?;
+            let mut c = lock(&self.counters);
+            c.storage_writes += 1;
+            c.bytes_added += len;
+        }
+        let (categories, failed) = std::mem::take(&mut *lock(&self.done));
+        // Categories of the parent that this backup did not cover stay as they were.
+        let mut categories = categories;
+        if let Some((_, p)) = &self.parent {
+            for (name, cs) in &p.categories {
+                if !categories.contains_key(name) && !self.base.contains_key(name.as_str()) {
+                    let mut carried = cs.clone();
+                    carried.read = ReadMode::Carried;
+                    carried.added = 0;
+                    carried.changed = 0;
+                    carried.removed = 0;
+                    categories.insert(name.clone(), carried);
+                }
+            }
+        }
+        let c = std::mem::take(&mut *lock(&self.counters));
+        let snapshot = Snapshot {
+            version: SNAPSHOT_VERSION,
+            time: self.started,
+            tenant: TenantInfo { id: self.options.tenant_id.clone(), domain: lock(&self.domain).clone() },
+            parent: self.parent.as_ref().map(|(id, _)| id.clone()),
+            categories,
+            failed,
+            summary: SnapshotSummary {
+                requests: summary.graph_requests,
+                http_requests: summary.requests,
+                objects: summary.objects,
+                blobs_added: c.blobs_added,
+                bytes_added: c.bytes_added,
+                packs_added: c.packs_added,
+                storage_writes: c.storage_writes + 1,
+                duration_ms: summary.duration_ms,
+            },
+            tags: self.options.tags.clone(),
+            program: concat!("entra-backup ", env!("CARGO_PKG_VERSION")).to_string(),
+        };
+        let (id, _) = snapshot.write(self.repo.store(), self.repo.cipher()).await?;
+        *lock(&self.result) = Some((id, snapshot));
+        Ok(())
+    }
+}

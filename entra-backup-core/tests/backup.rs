@@ -1,0 +1,139 @@
+//! Backups into a repository: a snapshot reads back as exactly the tenant it was taken of; the
+//! next backup reads only what changed (delta, logs since the newest record, secrets never read
+//! twice) and still says exactly what existed; a failed category keeps its previous data.
+#![cfg(feature = "sim")]
+
+use entra_backup::catalog::{self, Category};
+use entra_backup::graph::auth::Secret;
+use entra_backup::pipeline::{self, Progress};
+use entra_backup::repo::backend::Store;
+use entra_backup::repo::crypto::KdfParams;
+use entra_backup::repo::snapshot::ReadMode;
+use entra_backup::repo::{Access, Repository};
+use entra_backup::sim::{Ref, SimConfig, SimServer};
+use entra_backup::sink::BackupOptions;
+use entra_backup::source::{SnapshotSource, SourceOptions};
+use entra_backup::{ErrorKind, Error};
+use serde_json::json;
+
+mod common;
+use common::sim_tenant::{assert_equal_to_ground_truth, source};
+
+fn pass(p: &str) -> Access {
+    Access::Passphrase(Secret::new(p))
+}
+
+async fn new_repo(store: Store) -> Repository {
+    Repository::init(store, &pass("data pw"), Some(&pass("secrets pw")), KdfParams::fast_for_tests()).await.unwrap()
+}
+
+fn all() -> Vec<&'static Category> {
+    catalog::all().iter().collect()
+}
+
+async fn backup(sim: &SimServer, repo: &Repository, full: bool) -> pipeline::BackupReport {
+    let src = source(sim, "any", SourceOptions { secrets: true, ..SourceOptions::default() });
+    let mut options = BackupOptions::new(sim.tenant_id());
+    options.full = full;
+    pipeline::backup(&src, repo, options, &Progress::new(&all())).await.unwrap()
+}
+
+/// Export a snapshot to a folder (with secrets) and compare it with the tenant as it is now.
+async fn assert_snapshot_is_tenant(sim: &SimServer, repo: &Repository, snapshot: &str) -> usize {
+    let mut repo = repo.clone();
+    repo.unlock_secrets(&pass("secrets pw")).await.unwrap();
+    let src = SnapshotSource::open(repo, snapshot, true).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let summary = pipeline::export(&src, dir.path(), &Progress::new(&src.categories())).await.unwrap();
+    assert!(summary.ok(), "{summary:#?}");
+    assert_equal_to_ground_truth(sim, dir.path(), true)
+}
+
+fn graph_requests(r: &pipeline::BackupReport) -> u64 {
+    r.summary.graph_requests
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshots_read_back_as_the_tenant_and_incremental_backups_read_only_changes() {
+    let sim = SimServer::start(SimConfig { seed: 11, users: 300, groups: 40, throttle: false, ..SimConfig::default() })
+        .await
+        .unwrap();
+    let repo = new_repo(Store::memory()).await;
+
+    let first = backup(&sim, &repo, false).await;
+    assert!(first.summary.ok(), "{:#?}", first.summary);
+    assert_eq!(first.snapshot.parent, None);
+    assert!(first.snapshot.categories.values().all(|c| c.read == ReadMode::Full));
+    let checked = assert_snapshot_is_tenant(&sim, &repo, &first.snapshot_id).await;
+    assert_eq!(checked as u64, first.summary.objects);
+    let audits_after_first = sim.tenant().count("directoryAudits");
+
+    // A few changes: properties, a membership, a manager, a removal.
+    let (user, other, group) = {
+        let t = sim.tenant();
+        let mut users = t.objects("users").map(|o| o.id().to_string());
+        let (u, o) = (users.next().unwrap(), users.next().unwrap());
+        (u, o, t.objects("groups").next().unwrap().id().to_string())
+    };
+    {
+        let mut t = sim.tenant_mut();
+        let changes = json!({"jobTitle": "Changed", "department": "Audit"});
+        t.patch("users", &user, changes.as_object().unwrap()).unwrap();
+        t.link("groups", &group, "members", Ref { category: "users", id: other.clone() }).unwrap();
+        t.link("users", &other, "manager", Ref { category: "users", id: user.clone() }).unwrap();
+    }
+
+    let second = backup(&sim, &repo, false).await;
+    assert!(second.summary.ok(), "{:#?}", second.summary);
+    assert_eq!(second.snapshot.parent.as_deref(), Some(first.snapshot_id.as_str()));
+    let users = &second.snapshot.categories["users"];
+    assert_eq!(users.read, ReadMode::Delta);
+    assert_eq!((users.added, users.changed, users.removed), (0, 2, 0), "{users:?}");
+    assert_eq!(second.snapshot.categories["groups"].read, ReadMode::Delta);
+    assert_eq!(second.snapshot.categories["groups"].changed, 1);
+    assert_eq!(second.snapshot.categories["signIns"].read, ReadMode::Since);
+    assert_snapshot_is_tenant(&sim, &repo, &second.snapshot_id).await;
+    // BitLocker keys already held were not read (nor audited) again.
+    assert_eq!(sim.tenant().count("directoryAudits"), audits_after_first);
+    assert!(
+        graph_requests(&second) * 5 < graph_requests(&first),
+        "incremental {} vs full {} Graph requests",
+        graph_requests(&second),
+        graph_requests(&first)
+    );
+    assert!(second.snapshot.summary.bytes_added * 5 < first.snapshot.summary.bytes_added);
+
+    // The first snapshot still holds the tenant as it was.
+    let old = SnapshotSource::open(repo.clone(), &first.snapshot_id, false).await.unwrap();
+    let before = old.object(catalog::get("users").unwrap(), &user).await.unwrap().unwrap();
+    assert_ne!(before.json["jobTitle"], json!("Changed"));
+
+    // --full reads everything again and finds the same objects.
+    let third = backup(&sim, &repo, true).await;
+    assert!(third.snapshot.categories.values().all(|c| c.read == ReadMode::Full));
+    for (name, c) in &third.snapshot.categories {
+        assert_eq!(c.tree, second.snapshot.categories[name].tree, "{name}: same objects, same tree");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_passphrase_missing_repository_and_locked_secrets_are_clear_errors() {
+    let store = Store::memory();
+    let repo = new_repo(store.clone()).await;
+    let err = Repository::open(store.clone(), &pass("hunter2-typo")).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Authentication, "{err}");
+    assert!(!err.to_string().contains("hunter2") && !format!("{err:?}").contains("hunter2"), "{err}");
+    let err: Error = Repository::open(Store::memory(), &pass("x")).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    let err = Repository::init(store.clone(), &pass("x"), Some(&pass("y")), KdfParams::fast_for_tests()).await;
+    assert_eq!(err.unwrap_err().kind(), ErrorKind::InvalidInput);
+    // Opened with the data passphrase only: objects yes, secrets no.
+    let opened = Repository::open(store.clone(), &pass("data pw")).await.unwrap();
+    assert_eq!(opened.config(), repo.config());
+    assert!(!opened.secrets_unlocked());
+    let mut with_secrets = opened.clone();
+    let err = with_secrets.unlock_secrets(&pass("data pw")).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Authentication);
+    with_secrets.unlock_secrets(&pass("secrets pw")).await.unwrap();
+    assert!(with_secrets.secrets_unlocked());
+}
