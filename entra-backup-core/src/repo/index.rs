@@ -130,6 +130,11 @@ impl Index {
             .buffered(LOAD_CONCURRENCY)
             .try_collect()
             .await?;
+        Ok(Index::from_files(files))
+    }
+
+    /// Combine index files already read (those another one supersedes are left out).
+    pub fn from_files(files: Vec<(String, IndexFile)>) -> Index {
         let superseded: HashSet<String> = files.iter().flat_map(|(_, file)| file.supersedes.iter().cloned()).collect();
         let mut index = Index { superseded, ..Index::default() };
         for (id, file) in files {
@@ -145,7 +150,7 @@ impl Index {
             }
             index.files.push(id);
         }
-        Ok(index)
+        index
     }
 
     /// Add a pack's blobs (one just written, say). A blob already indexed keeps its location.
@@ -179,6 +184,12 @@ impl Index {
 
     pub fn is_empty(&self) -> bool {
         self.blobs.is_empty()
+    }
+
+    /// The blobs of one pack, as indexed.
+    pub fn pack_blobs(&self, pack_id: &str) -> Vec<&BlobEntry> {
+        let Some(&position) = self.pack_positions.get(pack_id) else { return Vec::new() };
+        self.blobs.values().filter(|(p, _)| *p == position).map(|(_, e)| e).collect()
     }
 
     /// Every indexed pack id.

@@ -17,9 +17,11 @@
 
 pub mod backend;
 pub mod canonical;
+pub mod check;
 pub mod crypto;
 pub mod index;
 pub mod pack;
+pub mod prune;
 mod repository;
 pub mod snapshot;
 pub mod tree;

@@ -27,6 +27,9 @@ macro_rules! out {
     }};
 }
 
+mod repo_cmds;
+use repo_cmds::{RepoArgs, SecretsArgs};
+
 #[derive(Parser)]
 #[command(
     name = "entra-backup",
@@ -60,7 +63,129 @@ enum Command {
         #[command(subcommand)]
         command: SimCommand,
     },
-    /// Read a tenant through Graph into DIR/<category>/<id>.json, every property and relationship.
+    /// Create a repository (encrypted unless --plaintext).
+    ///
+    /// The passphrase comes from ENTRA_BACKUP_PASSWORD (or --password-file, or --key-file), the
+    /// secrets passphrase from ENTRA_BACKUP_SECRETS_PASSWORD (or --secrets-password-file, or
+    /// --secrets-key-file). Keep both: nothing can open the repository without them.
+    Init {
+        #[command(flatten)]
+        repo: RepoArgs,
+        #[command(flatten)]
+        secrets: SecretsArgs,
+        /// Argon2id memory for the passphrases, in MiB.
+        #[arg(long, default_value_t = 64)]
+        kdf_memory_mib: u32,
+        /// Argon2id passes.
+        #[arg(long, default_value_t = 3)]
+        kdf_iterations: u32,
+    },
+    /// Back up a tenant into a repository as a new snapshot, incrementally from the last one.
+    ///
+    /// Credentials come from AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or
+    /// AZURE_CLIENT_CERTIFICATE_PATH, as for export.
+    Backup {
+        #[command(flatten)]
+        repo: RepoArgs,
+        /// Comma-separated category names (default: every category).
+        #[arg(long, value_delimiter = ',')]
+        categories: Vec<String>,
+        /// Read every category in full instead of the changes since the last snapshot.
+        #[arg(long)]
+        full: bool,
+        /// A tag for the snapshot (repeatable).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// Do not read secret values (BitLocker keys); by default they are read once each, sealed
+        /// under the secrets key.
+        #[arg(long)]
+        no_secrets: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
+    /// List the snapshots of a repository, oldest first.
+    Snapshots {
+        #[command(flatten)]
+        repo: RepoArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a snapshot's categories, or the objects of one category.
+    Ls {
+        #[command(flatten)]
+        repo: RepoArgs,
+        /// A snapshot id (or a unique prefix of 4+ hex digits), or `latest`.
+        snapshot: String,
+        #[arg(long)]
+        category: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print one object of a snapshot as JSON (secrets only with the secrets key).
+    Show {
+        #[command(flatten)]
+        repo: RepoArgs,
+        #[command(flatten)]
+        secrets: SecretsArgs,
+        snapshot: String,
+        category: String,
+        id: String,
+    },
+    /// Verify a repository: its structure, and with --read-data a share of its data.
+    Check {
+        #[command(flatten)]
+        repo: RepoArgs,
+        /// Read and verify this percentage of the packs (0 to 100).
+        #[arg(long, default_value_t = 0.0)]
+        read_data: f64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove snapshots a retention policy does not keep (then --prune frees their data).
+    Forget {
+        #[command(flatten)]
+        repo: RepoArgs,
+        #[arg(long, default_value_t = 0)]
+        keep_last: usize,
+        #[arg(long, default_value_t = 0)]
+        keep_hourly: usize,
+        #[arg(long, default_value_t = 0)]
+        keep_daily: usize,
+        #[arg(long, default_value_t = 0)]
+        keep_weekly: usize,
+        #[arg(long, default_value_t = 0)]
+        keep_monthly: usize,
+        #[arg(long, default_value_t = 0)]
+        keep_yearly: usize,
+        /// Prune afterwards.
+        #[arg(long)]
+        prune: bool,
+        /// Say what would be removed; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// For --prune: how long unused packs stay before deletion.
+        #[arg(long, default_value = "24h", value_parser = repo_cmds::parse_grace)]
+        grace: jiff::SignedDuration,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete data no snapshot needs (two-phase: marked first, deleted after the grace period).
+    Prune {
+        #[command(flatten)]
+        repo: RepoArgs,
+        /// How long unused packs stay marked before deletion. Shorter is only safe when no backup runs.
+        #[arg(long, default_value = "24h", value_parser = repo_cmds::parse_grace)]
+        grace: jiff::SignedDuration,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read a tenant through Graph into DIR/<category>/<id>.json, every property and relationship;
+    /// or, with --repo, write a snapshot out in the same layout.
     ///
     /// Credentials come from AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or
     /// AZURE_CLIENT_CERTIFICATE_PATH (a PEM with the certificate and its key).
@@ -68,6 +193,20 @@ enum Command {
         /// The folder to write into (created if missing).
         #[arg(long)]
         out: std::path::PathBuf,
+        /// Export this snapshot of --repo (an id, a prefix, or `latest`) instead of reading Graph.
+        #[arg(requires = "repo")]
+        snapshot: Option<String>,
+        /// The repository to export from (see `backup --help`).
+        #[arg(long, env = "ENTRA_BACKUP_REPOSITORY", requires = "snapshot")]
+        repo: Option<String>,
+        #[arg(long)]
+        password_file: Option<std::path::PathBuf>,
+        #[arg(long)]
+        key_file: Option<std::path::PathBuf>,
+        #[arg(long)]
+        plaintext: bool,
+        #[command(flatten)]
+        secrets_key: SecretsArgs,
         /// Comma-separated category names (default: every category).
         #[arg(long, value_delimiter = ',')]
         categories: Vec<String>,
@@ -234,7 +373,59 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Demo { tenant } => demo(tenant).await,
-        Command::Export { out, categories, json, secrets, logs_days, connection } => {
+        Command::Init { repo, secrets, kdf_memory_mib, kdf_iterations } => {
+            repo_cmds::init(&repo, &secrets, kdf_memory_mib, kdf_iterations).await
+        }
+        Command::Backup { repo, categories, full, tags, no_secrets, json, connection } => {
+            repo_cmds::backup(&repo, &connection, &categories, full, tags, no_secrets, json).await
+        }
+        Command::Snapshots { repo, json } => repo_cmds::snapshots(&repo, json).await,
+        Command::Ls { repo, snapshot, category, json } => {
+            repo_cmds::ls(&repo, &snapshot, category.as_deref(), json).await
+        }
+        Command::Show { repo, secrets, snapshot, category, id } => {
+            repo_cmds::show(&repo, &secrets, &snapshot, &category, &id).await
+        }
+        Command::Check { repo, read_data, json } => repo_cmds::check_cmd(&repo, read_data, json).await,
+        Command::Forget {
+            repo,
+            keep_last,
+            keep_hourly,
+            keep_daily,
+            keep_weekly,
+            keep_monthly,
+            keep_yearly,
+            prune,
+            dry_run,
+            grace,
+            json,
+        } => {
+            let policy = entra_backup::repo::prune::KeepPolicy {
+                last: keep_last,
+                hourly: keep_hourly,
+                daily: keep_daily,
+                weekly: keep_weekly,
+                monthly: keep_monthly,
+                yearly: keep_yearly,
+            };
+            repo_cmds::forget(&repo, policy, prune, dry_run, grace, json).await
+        }
+        Command::Prune { repo, grace, dry_run, json } => repo_cmds::prune_cmd(&repo, grace, dry_run, json).await,
+        Command::Export {
+            out,
+            snapshot: Some(snapshot),
+            repo: Some(repo),
+            password_file,
+            key_file,
+            plaintext,
+            secrets_key,
+            json,
+            ..
+        } => {
+            let repo = RepoArgs { repo, password_file, key_file, plaintext };
+            repo_cmds::export(&repo, &secrets_key, &snapshot, &out, json).await
+        }
+        Command::Export { out, categories, json, secrets, logs_days, connection, .. } => {
             let cats = if categories.is_empty() {
                 catalog::all().iter().collect()
             } else {

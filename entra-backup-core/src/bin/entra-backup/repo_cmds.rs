@@ -1,0 +1,413 @@
+//! The repository commands: init, backup, snapshots, ls, show, export from a snapshot, check,
+//! forget and prune. Each opens the repository from the flags and calls the library.
+
+use std::path::PathBuf;
+
+use entra_backup::catalog::{self, Category};
+use entra_backup::pipeline::{self, Progress};
+use entra_backup::repo::backend;
+use entra_backup::repo::check::{CheckOptions, check};
+use entra_backup::repo::crypto::{KdfParams, PASSWORD_ENV, RawKey, SECRETS_PASSWORD_ENV, passphrase_from_env_or_file};
+use entra_backup::repo::prune::{self, KeepPolicy, PruneOptions};
+use entra_backup::repo::{Access, Repository};
+use entra_backup::sink::BackupOptions;
+use entra_backup::source::{SnapshotSource, SourceOptions};
+use serde_json::Value;
+
+use crate::ConnectionArgs;
+
+/// Where the repository is and how to open it.
+#[derive(clap::Args, Clone)]
+pub struct RepoArgs {
+    /// The repository: a local path, file:///path, s3://bucket/prefix, az://container/prefix,
+    /// gs://bucket/prefix or memory://. Cloud options and credentials come from the environment.
+    #[arg(long, env = "ENTRA_BACKUP_REPOSITORY")]
+    pub repo: String,
+    /// Read the passphrase from the first line of this file (instead of ENTRA_BACKUP_PASSWORD).
+    #[arg(long)]
+    pub password_file: Option<PathBuf>,
+    /// Open with a raw key file (base64 of 32 bytes) instead of a passphrase.
+    #[arg(long, conflicts_with = "password_file")]
+    pub key_file: Option<PathBuf>,
+    /// The repository is (or is to be) stored without encryption. Never the default.
+    #[arg(long)]
+    pub plaintext: bool,
+}
+
+/// How to open the secrets key (BitLocker keys).
+#[derive(clap::Args, Clone)]
+pub struct SecretsArgs {
+    /// Read the secrets passphrase from this file (instead of ENTRA_BACKUP_SECRETS_PASSWORD).
+    #[arg(long)]
+    pub secrets_password_file: Option<PathBuf>,
+    /// Open the secrets key with a raw key file.
+    #[arg(long, conflicts_with = "secrets_password_file")]
+    pub secrets_key_file: Option<PathBuf>,
+}
+
+fn e(err: entra_backup::Error) -> String {
+    err.to_string()
+}
+
+impl RepoArgs {
+    fn access(&self) -> Result<Access, String> {
+        if let Some(path) = &self.key_file {
+            return Ok(Access::Key(RawKey::read_file(path).map_err(e)?));
+        }
+        match passphrase_from_env_or_file(PASSWORD_ENV, self.password_file.as_deref()).map_err(e)? {
+            Some(p) if self.plaintext => {
+                drop(p);
+                Err("--plaintext and a passphrase both given; choose one".into())
+            }
+            Some(p) => Ok(Access::Passphrase(p)),
+            None if self.plaintext => Ok(Access::Plaintext),
+            None => Err(format!(
+                "the repository passphrase is needed: set {PASSWORD_ENV}, or give --password-file or --key-file \
+                 (or --plaintext for a repository without encryption)"
+            )),
+        }
+    }
+
+    pub async fn open(&self) -> Result<Repository, String> {
+        let store = backend::open(&self.repo).map_err(e)?;
+        Repository::open(store, &self.access()?).await.map_err(e)
+    }
+}
+
+impl SecretsArgs {
+    fn access(&self) -> Result<Option<Access>, String> {
+        if let Some(path) = &self.secrets_key_file {
+            return Ok(Some(Access::Key(RawKey::read_file(path).map_err(e)?)));
+        }
+        Ok(passphrase_from_env_or_file(SECRETS_PASSWORD_ENV, self.secrets_password_file.as_deref())
+            .map_err(e)?
+            .map(Access::Passphrase))
+    }
+
+    /// Unlock the secrets key if one is given; `Ok(false)` if none is.
+    async fn unlock(&self, repo: &mut Repository) -> Result<bool, String> {
+        match self.access()? {
+            Some(access) => repo.unlock_secrets(&access).await.map(|()| true).map_err(e),
+            None => Ok(repo.secrets_unlocked()),
+        }
+    }
+}
+
+pub async fn init(repo: &RepoArgs, secrets: &SecretsArgs, memory_mib: u32, iterations: u32) -> Result<(), String> {
+    let store = backend::open(&repo.repo).map_err(e)?;
+    let access = repo.access()?;
+    let secrets_access = if matches!(access, Access::Plaintext) { None } else { secrets.access()? };
+    let kdf = KdfParams { memory_kib: memory_mib.saturating_mul(1024), iterations, parallelism: 1 };
+    let created = Repository::init(store, &access, secrets_access.as_ref(), kdf).await.map_err(e)?;
+    out!(
+        "created {} repository {} at {}",
+        if created.is_encrypted() { "encrypted" } else { "PLAINTEXT (unencrypted)" },
+        &created.config().id[..12],
+        created.store().location()
+    );
+    Ok(())
+}
+
+fn resolve(categories: &[String]) -> Result<Vec<&'static Category>, String> {
+    if categories.is_empty() {
+        Ok(catalog::all().iter().collect())
+    } else {
+        catalog::resolve(categories).map_err(|e| e.to_string())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn backup(
+    repo: &RepoArgs,
+    connection: &ConnectionArgs,
+    categories: &[String],
+    full: bool,
+    tags: Vec<String>,
+    no_secrets: bool,
+    json: bool,
+) -> Result<(), String> {
+    let cats = resolve(categories)?;
+    let repository = repo.open().await?;
+    let source = connection.source(SourceOptions { secrets: !no_secrets, ..SourceOptions::default() })?;
+    let tenant = entra_backup::source::Source::tenant_id(&source).unwrap_or_default();
+    let mut options = BackupOptions::new(tenant);
+    options.full = full;
+    options.tags = tags;
+    let progress = Progress::new(&cats);
+    let display = (!json && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .then(|| crate::progress::start(progress.clone()));
+    let result = pipeline::backup(&source, &repository, options, &progress).await;
+    if let Some(d) = display {
+        d.stop().await;
+    }
+    let report = result.map_err(e)?;
+    if json {
+        out!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+    } else {
+        let s = &report.snapshot;
+        out!("{:<40} {:<8} {:>9} {:>7} {:>7} {:>7} {:>9}", "CATEGORY", "READ", "OBJECTS", "NEW", "CHANGED", "GONE", "REQUESTS");
+        for c in &report.summary.categories {
+            let cs = s.categories.get(c.category);
+            out!(
+                "{:<40} {:<8} {:>9} {:>7} {:>7} {:>7} {:>9}",
+                c.category,
+                cs.map_or("failed".to_string(), |cs| format!("{:?}", cs.read).to_lowercase()),
+                cs.map_or(0, |cs| cs.objects),
+                cs.map_or(0, |cs| cs.added),
+                cs.map_or(0, |cs| cs.changed),
+                cs.map_or(0, |cs| cs.removed),
+                c.requests - c.batches + c.batched
+            );
+        }
+        out!(
+            "\nsnapshot {} saved{}: {} objects; {} Graph requests; {} new blobs, {} bytes in {} storage writes; {:.1} s",
+            &report.snapshot_id[..12],
+            s.parent.as_deref().map(|p| format!(" (incremental from {})", &p[..12])).unwrap_or_default(),
+            s.categories.values().map(|c| c.objects).sum::<u64>(),
+            s.summary.requests,
+            s.summary.blobs_added,
+            s.summary.bytes_added,
+            s.summary.storage_writes,
+            s.summary.duration_ms as f64 / 1000.0
+        );
+    }
+    for (name, why) in &report.snapshot.failed {
+        eprintln!("failed: {name}: {why}");
+    }
+    if report.snapshot.failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} categories could not be read; the snapshot keeps their previous data where it had any",
+            report.snapshot.failed.len()
+        ))
+    }
+}
+
+pub async fn snapshots(repo: &RepoArgs, json: bool) -> Result<(), String> {
+    let repository = repo.open().await?;
+    let list = repository.snapshots().await.map_err(e)?;
+    if json {
+        let items: Vec<Value> = list
+            .iter()
+            .map(|(id, s)| {
+                let mut v = serde_json::to_value(s).unwrap_or_default();
+                v["id"] = Value::String(id.clone());
+                v
+            })
+            .collect();
+        out!("{}", serde_json::to_string_pretty(&items).map_err(|e| e.to_string())?);
+        return Ok(());
+    }
+    out!("{:<12}  {:<20}  {:<36}  {:>10}  {:>4}  {:<11}  TAGS", "ID", "TIME", "TENANT", "OBJECTS", "CATS", "KIND");
+    for (id, s) in &list {
+        out!(
+            "{:<12}  {:<20}  {:<36}  {:>10}  {:>4}  {:<11}  {}",
+            &id[..12],
+            s.time.strftime("%Y-%m-%d %H:%M:%S"),
+            s.tenant.domain.as_deref().unwrap_or(&s.tenant.id),
+            s.categories.values().map(|c| c.objects).sum::<u64>(),
+            s.categories.len(),
+            if s.parent.is_some() { "incremental" } else { "full" },
+            s.tags.join(",")
+        );
+    }
+    out!("{} snapshots", list.len());
+    Ok(())
+}
+
+pub async fn ls(repo: &RepoArgs, snapshot: &str, category: Option<&str>, json: bool) -> Result<(), String> {
+    let repository = repo.open().await?;
+    let source = SnapshotSource::open(repository.clone(), snapshot, false).await.map_err(e)?;
+    let snap = source.snapshot();
+    let Some(name) = category else {
+        if json {
+            out!("{}", serde_json::to_string_pretty(&snap.categories).map_err(|e| e.to_string())?);
+        } else {
+            out!("snapshot {} of {} at {}", &source.id()[..12], snap.tenant.id, snap.time);
+            out!("{:<40} {:>9} {:<8} READ AT", "CATEGORY", "OBJECTS", "READ");
+            for (name, c) in &snap.categories {
+                let read = format!("{:?}", c.read).to_lowercase();
+                out!("{:<40} {:>9} {:<8} {}", name, c.objects, read, c.time);
+            }
+            for (name, why) in &snap.failed {
+                out!("{name}: not read: {why}");
+            }
+        }
+        return Ok(());
+    };
+    let cat = catalog::get(name).ok_or_else(|| catalog::resolve(&[name]).err().map(|e| e.to_string()).unwrap_or_default())?;
+    if !snap.categories.contains_key(cat.name) {
+        return Err(format!("snapshot {} holds no {}", &source.id()[..12], cat.name));
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+    let stats = entra_backup::source::CategoryStats::default();
+    let reader = async move { entra_backup::source::Source::read(&source, cat, &tx, &stats).await };
+    let printer = async {
+        let mut rows = Vec::new();
+        while let Some(o) = rx.recv().await {
+            let o: entra_backup::source::Object = o;
+            let name = ["displayName", "userPrincipalName", "name", "activityDisplayName"]
+                .iter()
+                .find_map(|k| o.json.get(*k).and_then(Value::as_str))
+                .unwrap_or_default()
+                .to_string();
+            if json {
+                rows.push(serde_json::json!({"id": o.id, "displayName": name}));
+            } else {
+                out!("{:<40} {}", o.id, name);
+            }
+        }
+        rows
+    };
+    let (read, rows) = tokio::join!(reader, printer);
+    read.map_err(e)?;
+    if json {
+        out!("{}", serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?);
+    }
+    Ok(())
+}
+
+pub async fn show(
+    repo: &RepoArgs,
+    secrets: &SecretsArgs,
+    snapshot: &str,
+    category: &str,
+    id: &str,
+) -> Result<(), String> {
+    let mut repository = repo.open().await?;
+    let unlocked = secrets.unlock(&mut repository).await?;
+    let cat = catalog::get(category).ok_or_else(|| format!("unknown category `{category}`"))?;
+    let source = SnapshotSource::open(repository, snapshot, unlocked).await.map_err(e)?;
+    let object = source
+        .object(cat, id)
+        .await
+        .map_err(e)?
+        .ok_or_else(|| format!("snapshot {} holds no {category} object {id}", &source.id()[..12]))?;
+    out!("{}", serde_json::to_string_pretty(&object.json).map_err(|e| e.to_string())?);
+    if !unlocked && !cat.secret_properties.is_empty() {
+        eprintln!(
+            "note: {} hidden; give the secrets key ({SECRETS_PASSWORD_ENV}, --secrets-password-file or --secrets-key-file) to show it",
+            cat.secret_properties.join(", ")
+        );
+    }
+    Ok(())
+}
+
+pub async fn export(
+    repo: &RepoArgs,
+    secrets: &SecretsArgs,
+    snapshot: &str,
+    out_dir: &std::path::Path,
+    json: bool,
+) -> Result<(), String> {
+    let mut repository = repo.open().await?;
+    let unlocked = secrets.unlock(&mut repository).await?;
+    let source = SnapshotSource::open(repository, snapshot, unlocked).await.map_err(e)?;
+    let progress = Progress::new(&source.categories());
+    let summary = pipeline::export(&source, out_dir, &progress).await.map_err(e)?;
+    if json {
+        out!("{}", serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?);
+    } else {
+        out!(
+            "snapshot {} exported to {}: {} objects in {} categories{}",
+            &source.id()[..12],
+            out_dir.display(),
+            summary.objects,
+            summary.categories.len(),
+            if unlocked { "" } else { " (secrets left out: no secrets key given)" }
+        );
+    }
+    Ok(())
+}
+
+pub async fn check_cmd(repo: &RepoArgs, read_data: f64, json: bool) -> Result<(), String> {
+    if !(0.0..=100.0).contains(&read_data) {
+        return Err(format!("--read-data takes a percentage from 0 to 100, not {read_data}"));
+    }
+    let repository = repo.open().await?;
+    let report = check(&repository, &CheckOptions { read_data_percent: read_data }).await.map_err(e)?;
+    if json {
+        out!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+    } else {
+        for w in &report.warnings {
+            out!("warning: {w}");
+        }
+        for err in &report.errors {
+            out!("error: {err}");
+        }
+        out!(
+            "{} snapshots, {} index files, {} packs, {} blobs; {} packs ({} blobs) read and verified",
+            report.snapshots,
+            report.indexes,
+            report.packs,
+            report.blobs,
+            report.packs_read,
+            report.blobs_read
+        );
+    }
+    if report.ok() { Ok(()) } else { Err(format!("the repository is damaged: {} errors (listed above)", report.errors.len())) }
+}
+
+pub async fn forget(repo: &RepoArgs, policy: KeepPolicy, then_prune: bool, dry_run: bool, grace: jiff::SignedDuration, json: bool) -> Result<(), String> {
+    let repository = repo.open().await?;
+    // Forget under the prune lease too, so that it never races a prune's view of the snapshots.
+    let lease = prune::acquire_lease(&repository).await.map_err(e)?;
+    let decisions = prune::forget(&repository, &policy, dry_run).await;
+    lease.release(&repository).await.map_err(e)?;
+    let decisions = decisions.map_err(e)?;
+    if json {
+        out!("{}", serde_json::to_string_pretty(&decisions).map_err(|e| e.to_string())?);
+    } else {
+        for d in &decisions {
+            out!(
+                "{} {}  {}  {}",
+                if d.keep { "keep  " } else if dry_run { "would remove" } else { "remove" },
+                &d.id[..12],
+                d.time.strftime("%Y-%m-%d %H:%M:%S"),
+                d.reasons.join(",")
+            );
+        }
+        out!(
+            "{} kept, {} {}",
+            decisions.iter().filter(|d| d.keep).count(),
+            decisions.iter().filter(|d| !d.keep).count(),
+            if dry_run { "would be removed" } else { "removed" }
+        );
+    }
+    if then_prune {
+        prune_cmd(repo, grace, dry_run, json).await?;
+    }
+    Ok(())
+}
+
+pub async fn prune_cmd(repo: &RepoArgs, grace: jiff::SignedDuration, dry_run: bool, json: bool) -> Result<(), String> {
+    let repository = repo.open().await?;
+    let options = PruneOptions { grace, dry_run, ..PruneOptions::default() };
+    let plan = prune::prune(&repository, &options).await.map_err(e)?;
+    if json {
+        out!("{}", serde_json::to_string_pretty(&plan).map_err(|e| e.to_string())?);
+    } else {
+        out!(
+            "{}{} packs kept, {} repacked, {} newly marked unused, {} waiting out the grace period, {} deleted ({} bytes freed){}",
+            if dry_run { "would be: " } else { "" },
+            plan.keep.len(),
+            plan.repack.len(),
+            plan.mark.len(),
+            plan.waiting.len(),
+            plan.delete.len() + plan.delete_unindexed.len(),
+            plan.bytes_freed,
+            if plan.mark.is_empty() { String::new() } else { format!("; marked packs are deleted by a prune after {grace:#}") }
+        );
+    }
+    Ok(())
+}
+
+pub fn parse_grace(s: &str) -> Result<jiff::SignedDuration, String> {
+    let d: jiff::SignedDuration = if s.trim() == "0" {
+        jiff::SignedDuration::ZERO
+    } else {
+        s.parse().map_err(|_| format!("`{s}` is not a duration (like 24h, 30m or 0)"))?
+    };
+    if d.is_negative() { Err("a grace period cannot be negative".into()) } else { Ok(d) }
+}

@@ -1,0 +1,174 @@
+//! Check a repository: its structure always, and a share of its data on request.
+//!
+//! Structure: every index and snapshot opens and has its content's id; every indexed pack exists;
+//! every snapshot's trees resolve and every object and secret they name is in an index. Data
+//! (`read_data_percent`): that share of packs is read whole, its id (the BLAKE3 of its bytes)
+//! checked, its header compared with the index, and every blob authenticated, decompressed and
+//! checked against its id. Every problem names the file it is in.
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::repo::Repository;
+use crate::repo::index::{IndexFile, list_index_ids};
+use crate::repo::pack::{BlobEntry, is_id, open_blob, pack_path};
+use crate::repo::snapshot::{Snapshot, list_snapshot_ids};
+
+/// What to check beyond the structure.
+#[derive(Debug, Clone, Default)]
+pub struct CheckOptions {
+    /// Share of packs to read and verify whole, from 0 to 100.
+    pub read_data_percent: f64,
+}
+
+/// What check found.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CheckReport {
+    pub snapshots: usize,
+    pub indexes: usize,
+    pub packs: usize,
+    pub blobs: usize,
+    pub packs_read: usize,
+    pub blobs_read: usize,
+    /// Damage: the repository does not hold what it says.
+    pub errors: Vec<String>,
+    /// Not damage: packs no index names yet (a backup running or interrupted; prune removes them).
+    pub warnings: Vec<String>,
+}
+
+impl CheckReport {
+    pub fn ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+/// Check `repo` (see the [module docs](self)).
+pub async fn check(repo: &Repository, options: &CheckOptions) -> Result<CheckReport> {
+    let store = repo.store();
+    let cipher = repo.cipher();
+    let mut report = CheckReport::default();
+
+    let mut files = Vec::new();
+    for id in list_index_ids(store).await? {
+        match IndexFile::read(store, cipher, &id).await {
+            Ok(file) => files.push((id, file)),
+            Err(e) => report.errors.push(format!("index/{id}: {e}")),
+        }
+    }
+    report.indexes = files.len();
+    let index = crate::repo::index::Index::from_files(files);
+    report.blobs = index.len();
+
+    // Packs on storage, by id and size.
+    let mut stored: HashMap<String, u64> = HashMap::new();
+    for meta in store.list("data").await? {
+        let path = meta.location.as_ref();
+        let name = path.rsplit('/').next().unwrap_or_default();
+        if is_id(name) && pack_path(name).is_ok_and(|p| p == path) {
+            stored.insert(name.to_string(), meta.size);
+        } else {
+            report.warnings.push(format!("{path}: not a pack file name"));
+        }
+    }
+    let indexed: HashSet<&str> = index.pack_ids().collect();
+    report.packs = indexed.len();
+    for pack in &indexed {
+        if !stored.contains_key(*pack) {
+            report.errors.push(format!("{}: indexed but missing", pack_path(pack)?));
+        }
+    }
+    for pack in stored.keys() {
+        if !indexed.contains(pack.as_str()) {
+            report.warnings.push(format!(
+                "{}: in no index (left by an interrupted or running backup; prune removes it)",
+                pack_path(pack)?
+            ));
+        }
+    }
+
+    // Snapshots and everything they reach.
+    for id in list_snapshot_ids(store).await? {
+        let snapshot = match Snapshot::read(store, cipher, &id).await {
+            Ok(s) => s,
+            Err(e) => {
+                report.errors.push(format!("snapshots/{id}: {e}"));
+                continue;
+            }
+        };
+        report.snapshots += 1;
+        for (name, cs) in &snapshot.categories {
+            let (_, entries) = match repo.tree_node_ids(&index, &cs.tree).await {
+                Ok(t) => t,
+                Err(e) => {
+                    report.errors.push(format!("snapshots/{id}: {name}: {e}"));
+                    continue;
+                }
+            };
+            if entries.len() as u64 != cs.objects {
+                report.errors.push(format!(
+                    "snapshots/{id}: {name}: the tree holds {} objects, the snapshot says {}",
+                    entries.len(),
+                    cs.objects
+                ));
+            }
+            for (oid, e) in &entries {
+                for blob in std::iter::once(&e.blob).chain(e.secret.as_ref()) {
+                    if !index.contains(blob) {
+                        report.errors.push(format!("snapshots/{id}: {name}/{oid}: blob {blob} is in no index"));
+                    }
+                }
+            }
+        }
+    }
+
+    // Data.
+    let percent = options.read_data_percent.clamp(0.0, 100.0);
+    if percent > 0.0 {
+        let mut packs: Vec<&str> = indexed.iter().copied().filter(|p| stored.contains_key(*p)).collect();
+        packs.sort_unstable();
+        let take = ((packs.len() as f64) * percent / 100.0).ceil() as usize;
+        if take < packs.len() {
+            // A random share, so that repeated partial checks cover every pack in time.
+            let mut keyed: Vec<(u64, &str)> = packs.iter().map(|p| (random_u64(), *p)).collect();
+            keyed.sort_unstable();
+            packs = keyed.into_iter().take(take).map(|(_, p)| p).collect();
+        }
+        for pack in packs {
+            let path = pack_path(pack)?;
+            report.packs_read += 1;
+            let bytes = match store.get(&path).await? {
+                Some(b) => b,
+                None => {
+                    report.errors.push(format!("{path}: missing"));
+                    continue;
+                }
+            };
+            let actual = crate::repo::crypto::Cipher::plaintext().id_hex(&bytes);
+            if actual != pack {
+                report.errors.push(format!("{path}: damaged (its content hashes to {actual})"));
+                continue;
+            }
+            let blobs: Vec<&BlobEntry> = index.pack_blobs(pack);
+            for entry in blobs {
+                let range = entry.range();
+                let Some(stored_blob) = bytes.get(range.start as usize..range.end as usize) else {
+                    report.errors.push(format!("{path}: blob {} lies past the end of the pack", entry.id));
+                    continue;
+                };
+                report.blobs_read += 1;
+                if let Err(e) = open_blob(cipher, pack, entry, stored_blob) {
+                    report.errors.push(format!("{path}: {e}"));
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn random_u64() -> u64 {
+    use chacha20poly1305::aead::rand_core::RngCore;
+    chacha20poly1305::aead::OsRng.next_u64()
+}
