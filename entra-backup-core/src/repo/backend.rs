@@ -144,6 +144,28 @@ pub fn open(url: &str) -> Result<Store> {
     }
 }
 
+/// [`open`], except that a local directory must already exist (an [`ErrorKind::NotFound`] error
+/// otherwise): opening a repository must not create folders where none was.
+pub fn open_existing(url: &str) -> Result<Store> {
+    let trimmed = url.trim();
+    let local = match trimmed.split_once("://") {
+        None if !trimmed.is_empty() => Some(std::path::PathBuf::from(trimmed)),
+        Some((scheme, _)) if scheme.eq_ignore_ascii_case("file") => {
+            parse_url(trimmed, "file")?.to_file_path().ok()
+        }
+        _ => None,
+    };
+    if let Some(dir) = local
+        && !dir.is_dir()
+    {
+        return Err(Error::new(
+            ErrorKind::NotFound,
+            format!("there is no repository at {} (create one with `entra-backup init`)", dir.display()),
+        ));
+    }
+    open(url)
+}
+
 const MEMORY_CAPS: Capabilities = Capabilities { conditional_update: true, create_if_absent: true };
 const CLOUD_CAPS: Capabilities = Capabilities { conditional_update: true, create_if_absent: true };
 
@@ -377,6 +399,22 @@ impl Store {
             ));
         }
         Ok(bytes)
+    }
+
+    /// Several ranges of one object, nearby ones fetched in one request (`object_store` coalesces
+    /// them). Each range must lie inside the object; a short answer is [`ErrorKind::Io`].
+    pub async fn get_ranges(&self, path: &str, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
+        let full = self.path(path)?;
+        let got = self.inner.get_ranges(&full, ranges).await.map_err(|e| self.err("reading", &full, e))?;
+        for (r, b) in ranges.iter().zip(&got) {
+            if b.len() as u64 != r.end.saturating_sub(r.start) {
+                return Err(Error::new(
+                    ErrorKind::Io,
+                    format!("reading {}: asked for bytes {}..{}, got {}", self.describe(&full), r.start, r.end, b.len()),
+                ));
+            }
+        }
+        Ok(got)
     }
 
     /// Size, modification time and version of the object, or `None` if there is none.

@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::repo::Repository;
 use crate::repo::index::{IndexFile, list_index_ids};
-use crate::repo::pack::{BlobEntry, is_id, open_blob, pack_path};
+use crate::repo::pack::{BlobEntry, blob_from_frame, is_id, open_frame, pack_path};
 use crate::repo::snapshot::{Snapshot, list_snapshot_ids};
 
 /// What to check beyond the structure.
@@ -152,14 +152,22 @@ pub async fn check(repo: &Repository, options: &CheckOptions) -> Result<CheckRep
                 continue;
             }
             let blobs: Vec<&BlobEntry> = index.pack_blobs(pack);
+            let mut frames: HashMap<u64, std::result::Result<Vec<u8>, String>> = HashMap::new();
             for entry in blobs {
                 let range = entry.range();
-                let Some(stored_blob) = bytes.get(range.start as usize..range.end as usize) else {
+                let Some(stored_frame) = bytes.get(range.start as usize..range.end as usize) else {
                     report.errors.push(format!("{path}: blob {} lies past the end of the pack", entry.id));
                     continue;
                 };
                 report.blobs_read += 1;
-                if let Err(e) = open_blob(cipher, pack, entry, stored_blob) {
+                let frame = frames
+                    .entry(entry.offset)
+                    .or_insert_with(|| open_frame(cipher, pack, entry, stored_frame).map_err(|e| e.to_string()));
+                let result = match frame {
+                    Ok(frame) => blob_from_frame(cipher, pack, entry, frame).map(drop).map_err(|e| e.to_string()),
+                    Err(e) => Err(e.clone()),
+                };
+                if let Err(e) = result {
                     report.errors.push(format!("{path}: {e}"));
                 }
             }

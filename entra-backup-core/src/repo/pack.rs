@@ -1,14 +1,16 @@
 //! Packs: many blobs in one storage object (see "Blobs and packs" in `docs/repository-format.md`).
 //!
-//! A blob (an object's canonical JSON, a tree, or a sealed secret) is compressed with zstd and
-//! then sealed with the data key on its own, so one blob is read with one ranged GET. A pack is
+//! Blobs (an object's canonical JSON, a tree, or a sealed secret) are gathered in *frames* of
+//! about [`FRAME_TARGET`] bytes of plaintext; each frame is compressed with zstd and sealed with
+//! the data key, so one blob is read with one ranged GET of its frame. A pack is
 //!
 //! ```text
-//! blob 0 || blob 1 || ... || seal(header JSON) || header length (u32 LE, of the sealed header)
+//! frame 0 || frame 1 || ... || seal(header JSON) || header length (u32 LE, of the sealed header)
 //! ```
 //!
-//! where the header is the JSON list of [`BlobEntry`]s `{kind, id, offset, length, ulength}`
-//! (`length`: the stored, sealed bytes; `ulength`: the plaintext). A pack is written once, to
+//! where the header is the JSON list of [`BlobEntry`]s `{kind, id, offset, length, ulength,
+//! uoffset}` (`offset`, `length`: the blob's stored frame; `uoffset`, `ulength`: the blob's
+//! plaintext within the frame's plaintext). A pack is written once, to
 //! `data/<first 2 hex>/<pack id>`, where the pack id is the unkeyed BLAKE3 of the stored bytes, so
 //! that `check` can verify every pack file without the keys. A blob id is the keyed content id
 //! ([`Cipher::id_hex`]) of its plaintext.
@@ -27,8 +29,13 @@ use crate::repo::crypto::Cipher;
 /// Packs are cut at this size (of stored bytes) unless told otherwise.
 pub const DEFAULT_TARGET_SIZE: usize = 16 * 1024 * 1024;
 
-/// The zstd level of every blob.
-pub const ZSTD_LEVEL: i32 = 3;
+/// The zstd level of every frame, index and snapshot.
+pub const ZSTD_LEVEL: i32 = 6;
+
+/// Blobs are compressed together in frames of about this much plaintext (one blob larger than it
+/// is a frame of its own): small JSON objects compress several times better together than alone,
+/// and reading one blob still reads at most one frame.
+pub const FRAME_TARGET: usize = 64 * 1024;
 
 /// Bytes of the header-length trailer at the end of a pack.
 const TRAILER_LEN: u64 = 4;
@@ -65,12 +72,15 @@ pub struct BlobEntry {
     pub kind: BlobKind,
     /// The blob id: [`Cipher::id_hex`] of the plaintext.
     pub id: String,
-    /// Offset of the stored (compressed, sealed) bytes in the pack.
+    /// Offset in the pack of the frame holding the blob (its stored, compressed and sealed bytes).
     pub offset: u64,
-    /// Length of the stored bytes.
+    /// Length of the stored frame.
     pub length: u64,
-    /// Length of the plaintext.
+    /// Length of the blob's plaintext.
     pub ulength: u64,
+    /// Offset of the blob's plaintext in the frame's plaintext.
+    #[serde(default)]
+    pub uoffset: u64,
 }
 
 impl BlobEntry {
@@ -125,6 +135,10 @@ pub struct PackWriter {
     entries: Vec<BlobEntry>,
     /// Every blob id this writer took, across packs.
     seen: HashSet<String>,
+    /// The frame being filled: plaintexts one after another, and the entries waiting for its
+    /// stored offset and length.
+    frame: Vec<u8>,
+    frame_entries: Vec<BlobEntry>,
 }
 
 impl PackWriter {
@@ -137,6 +151,8 @@ impl PackWriter {
             buf: Vec::new(),
             entries: Vec::new(),
             seen: HashSet::new(),
+            frame: Vec::new(),
+            frame_entries: Vec::new(),
         }
     }
 
@@ -156,21 +172,21 @@ impl PackWriter {
 
     /// Blobs in the pack being built.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.len() + self.frame_entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
-    /// Stored bytes of the blobs in the pack being built.
+    /// Stored bytes of the blobs in the pack being built (the open frame counted uncompressed).
     pub fn size(&self) -> usize {
-        self.buf.len()
+        self.buf.len() + self.frame.len() / 4
     }
 
     /// Whether the pack being built reached the target size and should be written.
     pub fn is_full(&self) -> bool {
-        self.buf.len() >= self.target_size
+        self.size() >= self.target_size
     }
 
     /// Whether this writer already took the blob `id` (in any pack it built).
@@ -194,20 +210,49 @@ impl PackWriter {
         if self.seen.contains(&id) {
             return Ok(id);
         }
-        let compressed = zstd::bulk::compress(plaintext, ZSTD_LEVEL).map_err(|e| {
-            Error::new(ErrorKind::Io, format!("compressing {} blob {id}: {e}", self.kind.as_str())).with_source(e)
-        })?;
-        let sealed = self.cipher.seal(&compressed);
-        self.entries.push(BlobEntry {
+        if !self.frame.is_empty() && self.frame.len() + plaintext.len() > FRAME_TARGET {
+            self.close_frame()?;
+        }
+        self.frame_entries.push(BlobEntry {
             kind: self.kind,
             id: id.clone(),
-            offset: self.buf.len() as u64,
-            length: sealed.len() as u64,
+            offset: 0,
+            length: 0,
             ulength: plaintext.len() as u64,
+            uoffset: self.frame.len() as u64,
         });
-        self.buf.extend_from_slice(&sealed);
+        self.frame.extend_from_slice(plaintext);
         self.seen.insert(id.clone());
+        if self.frame.len() >= FRAME_TARGET {
+            self.close_frame()?;
+        }
         Ok(id)
+    }
+
+    /// Compress and seal the open frame and append it to the pack.
+    fn close_frame(&mut self) -> Result<()> {
+        if self.frame_entries.is_empty() {
+            return Ok(());
+        }
+        // With zstd's checksum, damage is caught even in a plaintext repository.
+        let compressed = zstd::bulk::Compressor::new(ZSTD_LEVEL)
+            .and_then(|mut c| {
+                c.include_checksum(true)?;
+                c.compress(&self.frame)
+            })
+            .map_err(|e| {
+                Error::new(ErrorKind::Io, format!("compressing {} blobs: {e}", self.kind.as_str())).with_source(e)
+            })?;
+        let sealed = self.cipher.seal(&compressed);
+        let offset = self.buf.len() as u64;
+        for mut entry in self.frame_entries.drain(..) {
+            entry.offset = offset;
+            entry.length = sealed.len() as u64;
+            self.entries.push(entry);
+        }
+        self.buf.extend_from_slice(&sealed);
+        self.frame.clear();
+        Ok(())
     }
 
     /// [`PackWriter::add`], then [`PackWriter::finish`] if that made the pack full.
@@ -225,7 +270,7 @@ impl PackWriter {
             Ok(info) => Ok(Some(info)),
             Err(e) => {
                 // The blobs are not stored: let a retry add them again.
-                for entry in &pack.info.entries {
+                    for entry in &pack.info.entries {
                     self.seen.remove(&entry.id);
                 }
                 Err(e)
@@ -236,6 +281,7 @@ impl PackWriter {
     /// Seal the pack being built (header and trailer) and start a new one, without writing it: the
     /// caller uploads it with [`SealedPack::upload`], outside any lock it holds on this writer.
     pub fn take(&mut self) -> Result<Option<SealedPack>> {
+        self.close_frame()?;
         if self.entries.is_empty() {
             return Ok(None);
         }
@@ -314,28 +360,48 @@ pub async fn read_blob(store: &Store, cipher: &Cipher, pack_id: &str, entry: &Bl
     open_blob(cipher, pack_id, entry, &stored)
 }
 
-/// Open a blob's stored bytes (read by the caller, from a range or a whole pack): authenticate,
-/// decompress, and check its id, as [`read_blob`] does.
+/// Open a blob's frame (read by the caller, from a range or a whole pack): authenticate,
+/// decompress, cut the blob out and check its id, as [`read_blob`] does.
 pub fn open_blob(cipher: &Cipher, pack_id: &str, entry: &BlobEntry, stored: &[u8]) -> Result<Vec<u8>> {
+    let frame = open_frame(cipher, pack_id, entry, stored)?;
+    blob_from_frame(cipher, pack_id, entry, &frame)
+}
+
+/// Authenticate and decompress a frame (the stored bytes `entry.range()` of its pack).
+pub fn open_frame(cipher: &Cipher, pack_id: &str, entry: &BlobEntry, stored: &[u8]) -> Result<Vec<u8>> {
     let blob = &entry.id;
-    let compressed =
-        cipher.open(stored).map_err(|e| damaged(pack_id, format_args!("blob {blob}: {}", e.message())))?;
-    let ulength = usize::try_from(entry.ulength)
-        .map_err(|_| damaged(pack_id, format_args!("blob {blob}: length {} is too large", entry.ulength)))?;
-    let plaintext = zstd::bulk::decompress(&compressed, ulength)
-        .map_err(|e| damaged(pack_id, format_args!("blob {blob} does not decompress: {e}")))?;
-    if plaintext.len() != ulength {
-        return Err(damaged(
-            pack_id,
-            format_args!("blob {blob} decompresses to {} bytes, the index says {ulength}", plaintext.len()),
-        ));
-    }
+    let compressed = cipher
+        .open(stored)
+        .map_err(|e| damaged(pack_id, format_args!("the frame at {} holding blob {blob}: {}", entry.offset, e.message())))?;
+    decompress(&compressed).map_err(|e| {
+        damaged(pack_id, format_args!("the frame at {} holding blob {blob} does not decompress: {e}", entry.offset))
+    })
+}
+
+/// Cut a blob out of its opened frame and check its id.
+pub fn blob_from_frame(cipher: &Cipher, pack_id: &str, entry: &BlobEntry, frame: &[u8]) -> Result<Vec<u8>> {
+    let blob = &entry.id;
+    let plaintext = entry
+        .uoffset
+        .checked_add(entry.ulength)
+        .and_then(|end| frame.get(entry.uoffset as usize..end as usize))
+        .ok_or_else(|| {
+            damaged(
+                pack_id,
+                format_args!(
+                    "blob {blob} at {}..+{} lies outside its frame of {} bytes",
+                    entry.uoffset,
+                    entry.ulength,
+                    frame.len()
+                ),
+            )
+        })?;
     // A sealed secret's id is that of the secret's plaintext, checked when the secrets key opens it.
-    let actual = if entry.kind == BlobKind::Secret { blob.clone() } else { cipher.id_hex(&plaintext) };
+    let actual = if entry.kind == BlobKind::Secret { blob.clone() } else { cipher.id_hex(plaintext) };
     if actual != *blob {
         return Err(damaged(pack_id, format_args!("blob {blob} has the content of {actual}")));
     }
-    Ok(plaintext)
+    Ok(plaintext.to_vec())
 }
 
 /// Read a pack's header: its size, then the trailer (the header's length), then the header.

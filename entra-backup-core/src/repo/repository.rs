@@ -16,7 +16,7 @@ use crate::graph::auth::Secret;
 use crate::repo::backend::Store;
 use crate::repo::crypto::{Cipher, KdfParams, KeyFile, MasterKeys, RawKey, SecretsKey, SecretsKeyFile};
 use crate::repo::index::Index;
-use crate::repo::pack::{BlobEntry, open_blob, read_blob};
+use crate::repo::pack::{BlobEntry, blob_from_frame, open_frame};
 use crate::repo::snapshot::{Snapshot, list_snapshot_ids};
 use crate::repo::tree::{self, Entries, NodeData};
 
@@ -25,9 +25,6 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// Blobs read at once.
 const READ_CONCURRENCY: usize = 16;
-
-/// A pack with at least this many wanted blobs is read whole, in one GET, instead of blob by blob.
-const WHOLE_PACK_THRESHOLD: usize = 8;
 
 /// The plaintext `config` file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -399,26 +396,21 @@ impl Repository {
         Ok(out)
     }
 
+    /// Read the wanted blobs of one pack: each frame once, nearby frames in one request.
     async fn read_from_pack(&self, pack: String, wanted: Vec<(usize, BlobEntry)>) -> Result<Vec<(usize, Vec<u8>)>> {
-        let pack = pack.as_str();
-        if wanted.len() >= WHOLE_PACK_THRESHOLD {
-            let path = crate::repo::pack::pack_path(pack)?;
-            let Some(bytes) = self.store.get(&path).await? else {
-                return Err(Error::new(ErrorKind::NotFound, format!("pack {pack} does not exist ({path})")));
-            };
-            let mut out = Vec::with_capacity(wanted.len());
-            for (i, entry) in wanted {
-                let range = entry.range();
-                let stored = bytes.get(range.start as usize..range.end as usize).ok_or_else(|| {
-                    Error::new(ErrorKind::Protocol, format!("pack {pack}: blob {} lies past its end", entry.id))
-                })?;
-                out.push((i, open_blob(&self.cipher, pack, &entry, stored)?));
-            }
-            return Ok(out);
-        }
+        let path = crate::repo::pack::pack_path(&pack)?;
+        let mut frames: Vec<std::ops::Range<u64>> = wanted.iter().map(|(_, e)| e.range()).collect();
+        frames.sort_by_key(|r| r.start);
+        frames.dedup();
+        let stored = self.store.get_ranges(&path, &frames).await.map_err(|e| e.context(format!("reading pack {pack}")))?;
+        let mut opened: HashMap<u64, Vec<u8>> = HashMap::new();
         let mut out = Vec::with_capacity(wanted.len());
         for (i, entry) in wanted {
-            out.push((i, read_blob(&self.store, &self.cipher, pack, &entry).await?));
+            if !opened.contains_key(&entry.offset) {
+                let k = frames.iter().position(|r| r.start == entry.offset).expect("every frame was read");
+                opened.insert(entry.offset, open_frame(&self.cipher, &pack, &entry, &stored[k])?);
+            }
+            out.push((i, blob_from_frame(&self.cipher, &pack, &entry, &opened[&entry.offset])?));
         }
         Ok(out)
     }

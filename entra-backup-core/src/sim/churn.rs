@@ -171,6 +171,50 @@ const NOTES: &[&str] = &[
 /// Tags added to or removed from applications and service principals.
 const TAGS: &[&str] = &["HideApp", "Tier:1", "Owner:IT", "Reviewed", "Deprecated"];
 
+/// Templates, taken userPrincipalNames (lowercase) and the highest employee id, for new users.
+struct NewUsers {
+    templates: Vec<String>,
+    taken: HashSet<String>,
+    employee_id: u64,
+}
+
+/// The address properties of a site, moved together.
+const ADDRESS: [&str; 4] = ["city", "state", "postalCode", "streetAddress"];
+
+/// What members of the tenant hold, for changes that copy it: (department, job title) pairs and
+/// (country, address) sites, each distinct and in order.
+struct Donors {
+    roles: Vec<(String, String)>,
+    sites: Vec<(String, [Value; 4])>,
+}
+
+impl Donors {
+    fn new(t: &Tenant) -> Donors {
+        let mut roles = BTreeSet::new();
+        let mut sites = BTreeSet::new();
+        for u in t.objects("users").filter(|u| string(&u.json, "userType") == Some("Member")) {
+            let j = &u.json;
+            if let (Some(d), Some(title)) = (string(j, "department"), string(j, "jobTitle"))
+                && title != "Chief Executive Officer"
+                && title != "Emergency Access Account"
+            {
+                roles.insert((d.to_string(), title.to_string()));
+            }
+            if let Some(country) = string(j, "country")
+                && string(j, "city").is_some()
+            {
+                let site = ADDRESS.map(|p| j.get(p).cloned().unwrap_or(Value::Null));
+                sites.insert((country.to_string(), site.map(|v| v.to_string())));
+            }
+        }
+        let sites = sites
+            .into_iter()
+            .map(|(c, site)| (c, site.map(|v| serde_json::from_str(&v).unwrap_or(Value::Null))))
+            .collect();
+        Donors { roles: roles.into_iter().collect(), sites }
+    }
+}
+
 /// How long before `now` new log records start.
 const LOG_WINDOW: SignedDuration = SignedDuration::from_secs(5 * 60);
 
@@ -293,7 +337,7 @@ impl Churn<'_> {
             .t
             .objects("users")
             .filter(|u| {
-                string(&u.json, "userType") == Some("Member") && u.links("manager").is_empty()
+                (string(&u.json, "userType") == Some("Member") && u.links("manager").is_empty())
                     || string(&u.json, "userPrincipalName").is_some_and(|p| p.starts_with("breakglass@"))
             })
             .map(|u| u.id().to_string())
@@ -311,14 +355,17 @@ impl Churn<'_> {
         let pool: Vec<String> =
             ids.iter().filter(|id| !gone.contains(id) && !protected.contains(*id)).cloned().collect();
         let chosen = Gen::sample(&mut rng, &pool, k);
+        // Managers to move to: members other than the emergency-access account.
         let members: Vec<String> = self
             .t
             .objects("users")
             .filter(|u| string(&u.json, "userType") == Some("Member"))
+            .filter(|u| !string(&u.json, "userPrincipalName").is_some_and(|p| p.starts_with("breakglass@")))
             .map(|u| u.id().to_string())
             .collect();
+        let donors = Donors::new(self.t);
         for id in &chosen {
-            let changes = self.user_changes(&mut rng, id);
+            let changes = self.user_changes(&mut rng, id, &donors);
             self.patch("users", id, changes);
         }
 
@@ -338,8 +385,11 @@ impl Churn<'_> {
 
         // New users.
         let creations = (k as f64 / 20.0).round() as usize;
-        for _ in 0..creations {
-            self.new_user(&mut rng);
+        if creations > 0 {
+            let mut ctx = self.new_users();
+            for _ in 0..creations {
+                self.new_user(&mut rng, &mut ctx);
+            }
         }
 
         // Dynamic groups follow the changed and new users; new members join All Employees.
@@ -378,7 +428,7 @@ impl Churn<'_> {
     }
 
     /// One to three property changes of a user, each to a new value.
-    fn user_changes(&self, rng: &mut Rng, id: &str) -> Map<String, Value> {
+    fn user_changes(&self, rng: &mut Rng, id: &str, donors: &Donors) -> Map<String, Value> {
         let mut out = Map::new();
         let Some(user) = self.t.get("users", id) else { return out };
         let u = &user.json;
@@ -387,11 +437,11 @@ impl Churn<'_> {
             kinds.swap(i, rng.below(i + 1));
         }
         let wanted = 1 + rng.below(3);
-        // Another user meeting a condition, drawn at random.
-        let donor = |rng: &mut Rng, pred: &dyn Fn(&Map<String, Value>) -> bool| -> Option<Map<String, Value>> {
-            let pool: Vec<&Map<String, Value>> = self.t.objects("users").map(|o| &o.json).filter(|j| pred(j)).collect();
-            (!pool.is_empty()).then(|| pool[rng.below(pool.len())].clone())
-        };
+        // One of the items that differ from the user's, drawn at random.
+        fn draw<'a, T>(rng: &mut Rng, items: impl Iterator<Item = &'a T>) -> Option<&'a T> {
+            let pool: Vec<&T> = items.collect();
+            (!pool.is_empty()).then(|| pool[rng.below(pool.len())])
+        }
         let phone_prefix = u
             .get("businessPhones")
             .and_then(Value::as_array)
@@ -409,24 +459,18 @@ impl Churn<'_> {
                 // A new job title held by someone in the same department.
                 0 => {
                     let (Some(dept), title) = (string(u, "department"), string(u, "jobTitle")) else { continue };
-                    if let Some(d) = donor(rng, &|j| {
-                        string(j, "department") == Some(dept)
-                            && string(j, "jobTitle").is_some_and(|t| Some(t) != title && t != "Chief Executive Officer")
-                    }) {
-                        out.insert("jobTitle".into(), d["jobTitle"].clone());
+                    let titles = donors.roles.iter().filter(|(d, t)| d == dept && Some(t.as_str()) != title);
+                    if let Some((_, t)) = draw(rng, titles) {
+                        out.insert("jobTitle".into(), Value::String(t.clone()));
                     }
                 }
                 // A move to another department, with a title from there.
                 1 => {
                     let dept = string(u, "department");
-                    if let Some(d) = donor(rng, &|j| {
-                        string(j, "department").is_some_and(|x| Some(x) != dept)
-                            && string(j, "jobTitle").is_some_and(|t| t != "Chief Executive Officer")
-                            && string(j, "userType") == Some("Member")
-                    }) {
-                        out.insert("department".into(), d["department"].clone());
-                        if d["jobTitle"] != u.get("jobTitle").cloned().unwrap_or(Value::Null) {
-                            out.insert("jobTitle".into(), d["jobTitle"].clone());
+                    if let Some((d, t)) = draw(rng, donors.roles.iter().filter(|(d, _)| Some(d.as_str()) != dept)) {
+                        out.insert("department".into(), Value::String(d.clone()));
+                        if Some(t.as_str()) != string(u, "jobTitle") {
+                            out.insert("jobTitle".into(), Value::String(t.clone()));
                         }
                     }
                 }
@@ -459,13 +503,12 @@ impl Churn<'_> {
                 }
                 // A move to another site in the same country.
                 5 => {
-                    let (Some(country), city) = (string(u, "country"), string(u, "city")) else { continue };
-                    if let Some(d) = donor(rng, &|j| {
-                        string(j, "country") == Some(country) && string(j, "city").is_some_and(|c| Some(c) != city)
-                    }) {
-                        for p in ["city", "state", "postalCode", "streetAddress"] {
-                            if d.get(p) != u.get(p) {
-                                out.insert(p.into(), d.get(p).cloned().unwrap_or(Value::Null));
+                    let (Some(country), city) = (string(u, "country"), u.get("city")) else { continue };
+                    let sites = donors.sites.iter().filter(|(c, site)| c == country && Some(&site[0]) != city);
+                    if let Some((_, site)) = draw(rng, sites) {
+                        for (p, v) in ADDRESS.iter().zip(site) {
+                            if Some(v) != u.get(*p) {
+                                out.insert((*p).into(), v.clone());
                             }
                         }
                     }
@@ -486,9 +529,9 @@ impl Churn<'_> {
         }
         if out.is_empty() {
             // Nothing above applied (a guest without a department): give them one.
-            let dept = donor(rng, &|j| string(j, "department").is_some()).map(|d| d["department"].clone());
-            if let Some(dept) = dept.filter(|d| Some(d) != u.get("department")) {
-                out.insert("department".into(), dept);
+            let dept = string(u, "department");
+            if let Some((d, _)) = draw(rng, donors.roles.iter().filter(|(d, _)| Some(d.as_str()) != dept)) {
+                out.insert("department".into(), Value::String(d.clone()));
             }
         }
         if out.is_empty() {
@@ -532,21 +575,36 @@ impl Churn<'_> {
     }
 
     /// A new cloud-only member user, modelled on an existing one (same department and manager).
-    fn new_user(&mut self, rng: &mut Rng) {
-        let templates: Vec<String> = self
-            .t
-            .objects("users")
-            .filter(|u| {
-                string(&u.json, "userType") == Some("Member")
-                    && u.json.get("onPremisesSyncEnabled").is_none_or(Value::is_null)
-                    && string(&u.json, "employeeId").is_some()
-                    && string(&u.json, "givenName").is_some()
-                    && string(&u.json, "surname").is_some()
-                    && string(&u.json, "userPrincipalName").is_some_and(|p| p.contains('@'))
-                    && !u.links("manager").is_empty()
-            })
-            .map(|u| u.id().to_string())
-            .collect();
+    /// What making new users needs to know of the existing ones, gathered once.
+    fn new_users(&self) -> NewUsers {
+        let mut templates = Vec::new();
+        let mut taken = HashSet::new();
+        let mut employee_id = 100_000;
+        for u in self.t.objects("users") {
+            let j = &u.json;
+            if let Some(upn) = string(j, "userPrincipalName") {
+                taken.insert(upn.to_lowercase());
+            }
+            if let Some(n) = string(j, "employeeId").and_then(|e| e.parse::<u64>().ok()) {
+                employee_id = employee_id.max(n);
+            }
+            if string(j, "userType") == Some("Member")
+                && j.get("onPremisesSyncEnabled").is_none_or(Value::is_null)
+                && string(j, "employeeId").is_some()
+                && string(j, "givenName").is_some()
+                && string(j, "surname").is_some()
+                && string(j, "userPrincipalName").is_some_and(|p| p.contains('@'))
+                && !u.links("manager").is_empty()
+            {
+                templates.push(u.id().to_string());
+            }
+        }
+        NewUsers { templates, taken, employee_id }
+    }
+
+    /// A new cloud-only member user, modelled on an existing one (same department and manager).
+    fn new_user(&mut self, rng: &mut Rng, ctx: &mut NewUsers) {
+        let templates = &ctx.templates;
         if templates.is_empty() {
             return;
         }
@@ -565,30 +623,21 @@ impl Churn<'_> {
         let domain = domain.unwrap_or_else(|| self.t.domain.clone());
 
         // A userPrincipalName and alias no user has.
-        let taken: HashSet<String> = self
-            .t
-            .objects("users")
-            .filter_map(|u| string(&u.json, "userPrincipalName").map(str::to_lowercase))
-            .collect();
         let base: String = format!("{}.{}", given.to_lowercase(), surname.to_lowercase())
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
             .collect();
         let mut alias = base.clone();
         let mut count = 1;
-        while taken.contains(&format!("{alias}@{domain}").to_lowercase()) {
+        while ctx.taken.contains(&format!("{alias}@{domain}").to_lowercase()) {
             count += 1;
             alias = format!("{base}{count}");
         }
         let upn = format!("{alias}@{domain}");
+        ctx.taken.insert(upn.to_lowercase());
         let id = self.fresh_id(rng);
-        let employee_id = self
-            .t
-            .objects("users")
-            .filter_map(|u| string(&u.json, "employeeId")?.parse::<u64>().ok())
-            .max()
-            .unwrap_or(100_000)
-            + 1;
+        ctx.employee_id += 1;
+        let employee_id = ctx.employee_id;
         let created = ts(self.now - SignedDuration::from_secs(rng.below(300) as i64));
         let today = format!("{}T00:00:00Z", &ts(self.now)[..10]);
 

@@ -729,7 +729,12 @@ fn delta(state: &SimState, req: &GraphRequest, cat: &Category, q: &ODataQuery) -
                 continue;
             }
             let mut m = if st.since == 0 || obj.created_seq > st.since {
-                project(obj, cat, select_props.as_deref(), true)
+                // Delta always returns the id, selected or not.
+                let mut m = project(obj, cat, select_props.as_deref(), true);
+                if !m.contains_key("id") && obj.json.contains_key("id") {
+                    m.shift_insert(0, "id".into(), json!(id));
+                }
+                m
             } else {
                 // An updated object: its id and the properties changed since the last round.
                 let mut m = Map::new();

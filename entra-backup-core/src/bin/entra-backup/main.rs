@@ -226,6 +226,9 @@ enum Command {
     Demo {
         #[command(flatten)]
         tenant: TenantArgs,
+        /// Keep the demo's repository in this folder (default: a temporary folder, removed at the end).
+        #[arg(long)]
+        repo: Option<std::path::PathBuf>,
     },
 }
 
@@ -372,7 +375,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             server.shutdown().await;
             Ok(())
         }
-        Command::Demo { tenant } => demo(tenant).await,
+        Command::Demo { tenant, repo } => demo(tenant, repo).await,
         Command::Init { repo, secrets, kdf_memory_mib, kdf_iterations } => {
             repo_cmds::init(&repo, &secrets, kdf_memory_mib, kdf_iterations).await
         }
@@ -522,85 +525,103 @@ fn restore_of(c: &Category) -> String {
     s.join(", ")
 }
 
-/// Start a simulated tenant, sign in to it as an app would, and count what Graph serves.
-async fn demo(args: TenantArgs) -> Result<(), String> {
-    let config = SimConfig { seed: args.seed, users: args.users, groups: args.groups, ..SimConfig::default() };
+/// The main job on an embedded default: start a simulated tenant, back it up into a local
+/// encrypted repository, change 1% of it, back it up again incrementally, and show what the
+/// repository holds.
+async fn demo(args: TenantArgs, keep: Option<std::path::PathBuf>) -> Result<(), String> {
+    use entra_backup::graph::auth::{ClientAuth, Credentials, Secret};
+    use entra_backup::repo::{Access, Repository, backend, crypto::KdfParams};
+    use entra_backup::sink::BackupOptions;
+
+    let config = SimConfig {
+        seed: args.seed,
+        users: args.users,
+        groups: args.groups,
+        memberships: args.memberships,
+        ..SimConfig::default()
+    };
     let server = SimServer::start(config).await.map_err(|e| format!("cannot start the simulated tenant: {e}"))?;
     out!(
-        "Simulated tenant {} at {} (seed {}, {} users, {} groups)",
+        "Simulated tenant {} at {} (seed {}, {} users, {} groups, Graph's throttling limits on)",
         server.tenant_id(),
         server.url(),
         args.seed,
         args.users,
         args.groups
     );
-    let http = reqwest::Client::new();
-    let token: serde_json::Value = http
-        .post(format!("{}/{}/oauth2/v2.0/token", server.url(), server.tenant_id()))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", "demo-app"),
-            ("client_secret", "demo-secret"),
-            ("scope", "https://graph.microsoft.com/.default"),
-        ])
-        .send()
+    let temp = tempfile::tempdir().map_err(|e| format!("cannot make a temporary folder: {e}"))?;
+    let dir = keep.unwrap_or_else(|| temp.path().join("repository"));
+    let location = dir.display().to_string();
+    let pass = |p: &str| Access::Passphrase(Secret::new(p));
+    let store = backend::open(&location).map_err(|e| e.to_string())?;
+    let repo = Repository::init(store, &pass("demo passphrase"), Some(&pass("demo secrets passphrase")), KdfParams::default())
         .await
-        .and_then(|r| r.error_for_status())
-        .map_err(|e| format!("token request failed: {e}"))?
-        .json()
-        .await
-        .map_err(|e| format!("token response unreadable: {e}"))?;
-    let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap_or_default());
-    out!("\n{:<40} {:>8} {:>9}  GRAPH PATH", "CATEGORY", "OBJECTS", "REQUESTS");
-    let mut total = 0;
-    for c in catalog::all() {
-        let mut url = format!("{}/{}{}", server.url(), c.api_version.segment(), c.path);
-        if c.page.top_supported && c.shape == catalog::Shape::Collection {
-            url.push_str(&format!("?$top={}", c.page.max));
+        .map_err(|e| e.to_string())?;
+    out!("Encrypted repository at {location} (passphrase `demo passphrase`, secrets passphrase `demo secrets passphrase`)\n");
+
+    let credentials = Credentials {
+        tenant_id: server.tenant_id(),
+        client_id: "demo-app".into(),
+        auth: ClientAuth::Secret(Secret::new("demo-secret")),
+        authority_host: None,
+    };
+    let endpoints = Endpoints { graph_url: Some(server.url().into()), authority_url: Some(server.url().into()) };
+    let categories: Vec<&'static Category> = catalog::all().iter().collect();
+    for round in 1..=2 {
+        if round == 2 {
+            let churn = server.churn(0.01, 1);
+            out!("\nChanged {} objects of the tenant (1%): users, groups, devices, apps, new log records", churn.objects_touched);
         }
-        let (mut objects, mut requests) = (0usize, 0usize);
-        loop {
-            let resp = loop {
-                requests += 1;
-                let r = http.get(&url).header("Authorization", &bearer).send().await.map_err(|e| e.to_string())?;
-                if r.status().as_u16() == 429 {
-                    // Conditional Access sends no Retry-After: wait its one-second window.
-                    let secs = r
-                        .headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.parse().ok())
-                        .unwrap_or(1);
-                    tokio::time::sleep(Duration::from_secs(secs)).await;
-                    continue;
-                }
-                break r;
-            };
-            let status = resp.status();
-            let body: serde_json::Value = resp.json().await.map_err(|e| e.to_string())?;
-            if !status.is_success() {
-                return Err(format!("GET {url}: {status}: {}", body["error"]["message"]));
-            }
-            match body.get("value").and_then(|v| v.as_array()) {
-                Some(items) => objects += items.len(),
-                None => objects += 1,
-            }
-            match body.get("@odata.nextLink").and_then(|v| v.as_str()) {
-                Some(next) => url = next.to_string(),
-                None => break,
-            }
+        let source = GraphSource::connect(&credentials, &endpoints, SourceOptions { secrets: true, ..SourceOptions::default() })
+            .map_err(|e| e.to_string())?;
+        let progress = Progress::new(&categories);
+        let display = std::io::stderr().is_terminal().then(|| progress::start(progress.clone()));
+        let result = pipeline::backup(&source, &repo, BackupOptions::new(server.tenant_id()), &progress).await;
+        if let Some(d) = display {
+            d.stop().await;
         }
-        total += objects;
-        out!("{:<40} {:>8} {:>9}  {}", c.name, objects, requests, path_of(c));
+        let report = result.map_err(|e| e.to_string())?;
+        let s = &report.snapshot;
+        let reads = |mode| s.categories.values().filter(|c| c.read == mode).count();
+        out!(
+            "Backup {round}: snapshot {} — {} objects in {} categories ({} read by delta, {} in full, {} logs since the last); \
+             {} Graph requests; {} new blobs, {} KB written in {} storage writes; {:.1} s",
+            &report.snapshot_id[..12],
+            s.categories.values().map(|c| c.objects).sum::<u64>(),
+            s.categories.len(),
+            reads(entra_backup::repo::snapshot::ReadMode::Delta),
+            reads(entra_backup::repo::snapshot::ReadMode::Full),
+            reads(entra_backup::repo::snapshot::ReadMode::Since),
+            s.summary.requests,
+            s.summary.blobs_added,
+            s.summary.bytes_added / 1024,
+            s.summary.storage_writes,
+            s.summary.duration_ms as f64 / 1000.0
+        );
     }
+    out!("\n{:<12}  {:<20}  {:>8}  {:<11}", "SNAPSHOT", "TIME", "OBJECTS", "KIND");
+    for (id, s) in repo.snapshots().await.map_err(|e| e.to_string())? {
+        out!(
+            "{:<12}  {:<20}  {:>8}  {:<11}",
+            &id[..12],
+            s.time.strftime("%Y-%m-%d %H:%M:%S"),
+            s.categories.values().map(|c| c.objects).sum::<u64>(),
+            if s.parent.is_some() { "incremental" } else { "full" }
+        );
+    }
+    let report = entra_backup::repo::check::check(&repo, &entra_backup::repo::check::CheckOptions { read_data_percent: 100.0 })
+        .await
+        .map_err(|e| e.to_string())?;
     out!(
-        "\n{total} objects read through Graph; the tenant holds {} (links and contained children not counted).",
-        server.tenant().total_objects()
+        "\ncheck: {} snapshots, {} packs, {} blobs verified, {} errors",
+        report.snapshots,
+        report.packs,
+        report.blobs_read,
+        report.errors.len()
     );
     out!(
-        "Serve it yourself: entra-backup sim serve --addr 127.0.0.1:8080 --users {} --groups {}",
-        args.users,
-        args.groups
+        "\nNext: `ENTRA_BACKUP_PASSWORD='demo passphrase' entra-backup snapshots --repo {location}` (with --repo to keep it), \
+         or back up a real tenant with `entra-backup init` and `entra-backup backup` (see README)."
     );
     server.shutdown().await;
     Ok(())

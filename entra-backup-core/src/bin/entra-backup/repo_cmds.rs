@@ -69,7 +69,7 @@ impl RepoArgs {
     }
 
     pub async fn open(&self) -> Result<Repository, String> {
-        let store = backend::open(&self.repo).map_err(e)?;
+        let store = backend::open_existing(&self.repo).map_err(e)?;
         Repository::open(store, &self.access()?).await.map_err(e)
     }
 }
@@ -306,6 +306,18 @@ pub async fn export(
     let source = SnapshotSource::open(repository, snapshot, unlocked).await.map_err(e)?;
     let progress = Progress::new(&source.categories());
     let summary = pipeline::export(&source, out_dir, &progress).await.map_err(e)?;
+    if !summary.ok() {
+        let failed: Vec<String> = summary
+            .categories
+            .iter()
+            .filter_map(|c| c.error.as_ref().map(|why| format!("{}: {why}", c.category)))
+            .collect();
+        return Err(format!(
+            "snapshot {} could not be exported whole ({}); run check",
+            &source.id()[..12],
+            failed.join("; ")
+        ));
+    }
     if json {
         out!("{}", serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?);
     } else {

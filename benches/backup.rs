@@ -1,0 +1,248 @@
+//! Backup benchmark: 30 daily backups of a simulated tenant with 1% of its objects changed each
+//! day, into a local repository.
+//!
+//! Run: `cargo bench -p entra-backup-core --features cli --bench backup` (default: 50,000 users,
+//! 30 days, 1% churn; or `-- --users 10000 --days 10 --churn 0.01`). The simulated tenant runs in
+//! its own process, with Graph's throttling on and 20 ms of latency.
+//!
+//! Printed per backup: how each category was read, Graph requests (those inside `$batch` counted
+//! one by one) and HTTP requests, bytes uploaded, storage writes, wall time, the repository's size.
+//! Then the targets: an incremental backup makes at most 5% of a full backup's Graph requests and
+//! uploads at most 3% of its bytes; the repository after 30 days is at most 1.6 times its size
+//! after the first backup; a full backup of 50,000 users makes at most 100 storage writes; and the
+//! stored size of a full backup is at most a quarter of the plain JSON export's.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use entra_backup::catalog;
+use entra_backup::graph::auth::{ClientAuth, Credentials, Secret};
+use entra_backup::pipeline::{self, Progress};
+use entra_backup::repo::backend;
+use entra_backup::repo::crypto::KdfParams;
+use entra_backup::repo::{Access, Repository};
+use entra_backup::sink::BackupOptions;
+use entra_backup::source::{Endpoints, GraphSource, SnapshotSource, SourceOptions};
+use serde_json::Value;
+
+struct Sim {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_sim(users: usize) -> Sim {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_entra-backup"))
+        .args(["sim", "serve", "--addr", "127.0.0.1:0", "--seed", "42", "--latency-ms", "20", "--throttle", "on"])
+        .args(["--users", &users.to_string(), "--groups", &(users / 5).to_string()])
+        .args(["--memberships", &(users * 10).to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the simulated tenant");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("listening on ").expect("the simulator's first line").to_string();
+    Sim { child, url }
+}
+
+fn dir_size(path: &std::path::Path) -> (u64, usize) {
+    let mut total = (0, 0);
+    if let Ok(entries) = std::fs::read_dir(path) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                let (b, n) = dir_size(&p);
+                total.0 += b;
+                total.1 += n;
+            } else if let Ok(m) = e.metadata() {
+                total.0 += m.len();
+                total.1 += 1;
+            }
+        }
+    }
+    total
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+struct Args {
+    users: usize,
+    days: usize,
+    churn: f64,
+}
+
+fn args() -> Args {
+    let mut a = Args { users: 50_000, days: 30, churn: 0.01 };
+    let argv: Vec<String> = std::env::args().skip(1).filter(|x| x != "--bench").collect();
+    let mut it = argv.iter();
+    while let Some(flag) = it.next() {
+        let value = it.next().map(String::as_str).unwrap_or_default();
+        match flag.as_str() {
+            "--users" => a.users = value.parse().expect("--users N"),
+            "--days" => a.days = value.parse().expect("--days N"),
+            "--churn" => a.churn = value.parse().expect("--churn FRACTION"),
+            other => panic!("unknown argument {other}; use --users N --days N --churn FRACTION"),
+        }
+    }
+    a
+}
+
+struct Day {
+    requests: u64,
+    http: u64,
+    bytes: u64,
+    writes: u64,
+    secs: f64,
+    repo_bytes: u64,
+}
+
+async fn run(a: Args) {
+    entra_backup::init_crypto();
+    let sim = start_sim(a.users);
+    let http = reqwest::Client::new();
+    let summary: Value = http.get(format!("{}/_sim/summary", sim.url)).send().await.unwrap().json().await.unwrap();
+    let tenant = summary["tenantId"].as_str().unwrap().to_string();
+    let creds = Credentials {
+        tenant_id: tenant.clone(),
+        client_id: "bench".into(),
+        auth: ClientAuth::Secret(Secret::new("bench")),
+        authority_host: None,
+    };
+    let endpoints = Endpoints { graph_url: Some(sim.url.clone()), authority_url: Some(sim.url.clone()) };
+    let repo_dir = tempfile::tempdir().unwrap();
+    let pass = |p: &str| Access::Passphrase(Secret::new(p));
+    let repo = Repository::init(
+        backend::open(repo_dir.path().to_str().unwrap()).unwrap(),
+        &pass("bench"),
+        Some(&pass("bench secrets")),
+        KdfParams::fast_for_tests(),
+    )
+    .await
+    .unwrap();
+    let cats: Vec<_> = catalog::all().iter().collect();
+    println!(
+        "== {} users, {} days, {:.1}% churn a day; throttling on, 20 ms latency; repository in a local folder",
+        a.users,
+        a.days,
+        a.churn * 100.0
+    );
+    println!(
+        "{:>3} {:<11} {:>8} {:>6} {:>12} {:>6} {:>8} {:>12} {:>8}",
+        "DAY", "KIND", "GRAPH", "HTTP", "UPLOADED", "WRITES", "SECONDS", "REPO BYTES", "CHANGED"
+    );
+    let mut days: Vec<Day> = Vec::new();
+    let mut first_snapshot = String::new();
+    for day in 1..=a.days {
+        let mut changed = 0;
+        if day > 1 {
+            let report: Value = http
+                .post(format!("{}/_sim/churn?fraction={}&seed={day}", sim.url, a.churn))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            changed = report["objects_touched"].as_u64().or_else(|| report["objectsTouched"].as_u64()).unwrap_or(0);
+        }
+        let source =
+            GraphSource::connect(&creds, &endpoints, SourceOptions { secrets: true, ..SourceOptions::default() })
+                .unwrap();
+        let started = Instant::now();
+        let report = pipeline::backup(&source, &repo, BackupOptions::new(tenant.clone()), &Progress::new(&cats))
+            .await
+            .unwrap();
+        let secs = started.elapsed().as_secs_f64();
+        assert!(report.summary.ok(), "{:#?}", report.summary.categories.iter().filter(|c| c.error.is_some()).collect::<Vec<_>>());
+        let s = &report.snapshot.summary;
+        let (repo_bytes, _) = dir_size(repo_dir.path());
+        println!(
+            "{day:>3} {:<11} {:>8} {:>6} {:>12} {:>6} {:>8.1} {:>12} {:>8}",
+            if report.snapshot.parent.is_some() { "incremental" } else { "full" },
+            s.requests,
+            s.http_requests,
+            s.bytes_added,
+            s.storage_writes,
+            secs,
+            repo_bytes,
+            changed
+        );
+        if day == 1 {
+            first_snapshot = report.snapshot_id.clone();
+        }
+        days.push(Day { requests: s.requests, http: s.http_requests, bytes: s.bytes_added, writes: s.storage_writes, secs, repo_bytes });
+    }
+
+    let rss_backups = peak_rss_mb();
+    // The plain JSON export of the first snapshot, for the size comparison.
+    let export_dir = tempfile::tempdir().unwrap();
+    let mut unlocked = repo.clone();
+    unlocked.unlock_secrets(&pass("bench secrets")).await.unwrap();
+    let src = SnapshotSource::open(unlocked, &first_snapshot, true).await.unwrap();
+    pipeline::export(&src, export_dir.path(), &Progress::new(&src.categories())).await.unwrap();
+    let (export_bytes, export_files) = dir_size(export_dir.path());
+
+    let full = &days[0];
+    let incr = &days[1..];
+    let max_req = incr.iter().map(|d| d.requests).max().unwrap_or(0);
+    let max_bytes = incr.iter().map(|d| d.bytes).max().unwrap_or(0);
+    let mean_secs = incr.iter().map(|d| d.secs).sum::<f64>() / incr.len().max(1) as f64;
+    let growth = days.last().unwrap().repo_bytes as f64 / full.repo_bytes as f64;
+    let verdict = |ok: bool| if ok { "MET" } else { "MISSED" };
+    println!("\n== targets");
+    let r = max_req as f64 / full.requests as f64;
+    println!(
+        "incremental Graph requests / full: worst {max_req} / {} = {:.2}% (target <= 5%)  {}",
+        full.requests,
+        r * 100.0,
+        verdict(r <= 0.05)
+    );
+    let b = max_bytes as f64 / full.bytes as f64;
+    println!(
+        "incremental bytes uploaded / full: worst {max_bytes} / {} = {:.2}% (target <= 3%)  {}",
+        full.bytes,
+        b * 100.0,
+        verdict(b <= 0.03)
+    );
+    println!(
+        "repository after {} days / after the first: {} / {} = {growth:.3} (target <= 1.6)  {}",
+        a.days,
+        days.last().unwrap().repo_bytes,
+        full.repo_bytes,
+        verdict(growth <= 1.6)
+    );
+    println!("storage writes of the full backup: {} (target <= 100)  {}", full.writes, verdict(full.writes <= 100));
+    let q = full.repo_bytes as f64 / export_bytes as f64;
+    println!(
+        "stored size of the full backup / plain JSON export ({export_files} files, {export_bytes} bytes): {:.3} (target <= 0.25)  {}",
+        q,
+        verdict(q <= 0.25)
+    );
+    println!(
+        "full backup {:.1} s, {} HTTP requests; incremental mean {mean_secs:.1} s; peak RSS {rss_backups:.0} MB over the backups, {:.0} MB with the export",
+        full.secs,
+        full.http,
+        peak_rss_mb()
+    );
+}
+
+fn main() {
+    let a = args();
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(run(a));
+}
