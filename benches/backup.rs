@@ -142,7 +142,7 @@ async fn run(a: Args) {
         a.churn * 100.0
     );
     println!(
-        "{:>3} {:<11} {:>8} {:>6} {:>12} {:>6} {:>8} {:>12} {:>8}",
+        "{:>3} {:<11} {:>8} {:>6} {:>12} {:>6} {:>8} {:>12} {:>8}  UPLOADED AS OBJECTS/TREES/SECRETS/INDEX",
         "DAY", "KIND", "GRAPH", "HTTP", "UPLOADED", "WRITES", "SECONDS", "REPO BYTES", "CHANGED"
     );
     let mut days: Vec<Day> = Vec::new();
@@ -164,15 +164,18 @@ async fn run(a: Args) {
             GraphSource::connect(&creds, &endpoints, SourceOptions { secrets: true, ..SourceOptions::default() })
                 .unwrap();
         let started = Instant::now();
-        let report = pipeline::backup(&source, &repo, BackupOptions::new(tenant.clone()), &Progress::new(&cats))
-            .await
-            .unwrap();
+        let report =
+            pipeline::backup(&source, &repo, BackupOptions::new(tenant.clone()), &Progress::new(&cats)).await.unwrap();
         let secs = started.elapsed().as_secs_f64();
-        assert!(report.summary.ok(), "{:#?}", report.summary.categories.iter().filter(|c| c.error.is_some()).collect::<Vec<_>>());
+        assert!(
+            report.summary.ok(),
+            "{:#?}",
+            report.summary.categories.iter().filter(|c| c.error.is_some()).collect::<Vec<_>>()
+        );
         let s = &report.snapshot.summary;
         let (repo_bytes, _) = dir_size(repo_dir.path());
         println!(
-            "{day:>3} {:<11} {:>8} {:>6} {:>12} {:>6} {:>8.1} {:>12} {:>8}",
+            "{day:>3} {:<11} {:>8} {:>6} {:>12} {:>6} {:>8.1} {:>12} {:>8}  {}/{}/{}/{}",
             if report.snapshot.parent.is_some() { "incremental" } else { "full" },
             s.requests,
             s.http_requests,
@@ -180,12 +183,23 @@ async fn run(a: Args) {
             s.storage_writes,
             secs,
             repo_bytes,
-            changed
+            changed,
+            s.object_bytes,
+            s.tree_bytes,
+            s.secret_bytes,
+            s.index_bytes
         );
         if day == 1 {
             first_snapshot = report.snapshot_id.clone();
         }
-        days.push(Day { requests: s.requests, http: s.http_requests, bytes: s.bytes_added, writes: s.storage_writes, secs, repo_bytes });
+        days.push(Day {
+            requests: s.requests,
+            http: s.http_requests,
+            bytes: s.bytes_added,
+            writes: s.storage_writes,
+            secs,
+            repo_bytes,
+        });
     }
 
     let rss_backups = peak_rss_mb();

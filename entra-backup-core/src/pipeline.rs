@@ -157,7 +157,8 @@ pub async fn run(source: &dyn Source, sink: &dyn Sink, progress: &Progress) -> R
                     let read = async move { source.read_changes(cp.category, &prior, &ctx, &cp.stats).await };
                     let (result, ()) = tokio::join!(read, forward);
                     let ok = result.is_ok();
-                    let summary_error = result.as_ref().err().map(|e| (e.kind(), e.to_string(), e.graph_code().map(String::from)));
+                    let summary_error =
+                        result.as_ref().err().map(|e| (e.kind(), e.to_string(), e.graph_code().map(String::from)));
                     let _ = tx.send(Msg::Done(cp.category, result)).await;
                     cp.state.store(if ok { 2 } else { 3 }, Ordering::Relaxed);
                     (cp, summary_error, started.elapsed())

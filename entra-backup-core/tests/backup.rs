@@ -13,7 +13,7 @@ use entra_backup::repo::{Access, Repository};
 use entra_backup::sim::{Ref, SimConfig, SimServer};
 use entra_backup::sink::BackupOptions;
 use entra_backup::source::{SnapshotSource, SourceOptions};
-use entra_backup::{ErrorKind, Error};
+use entra_backup::{Error, ErrorKind};
 use serde_json::json;
 
 mod common;

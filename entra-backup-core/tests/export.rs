@@ -3,15 +3,11 @@
 //! user needs them.
 #![cfg(feature = "sim")]
 
-use std::collections::BTreeSet;
-
 use entra_backup::ErrorKind;
-use entra_backup::catalog::{self, RelationshipKind};
-use entra_backup::graph::auth::{ClientAuth, Credentials, Secret};
+use entra_backup::catalog;
 use entra_backup::pipeline::{self, Progress, State};
 use entra_backup::sim::{SimConfig, SimServer};
-use entra_backup::source::{Endpoints, GraphSource, SourceOptions};
-use serde_json::Value;
+use entra_backup::source::SourceOptions;
 
 mod common;
 use common::sim_tenant::{assert_equal_to_ground_truth, source};

@@ -309,10 +309,11 @@ async fn superseded_index_files_are_ignored() {
         let mut writer = PackWriter::new(BlobKind::Object, cipher.clone());
         writer.add(b"{\"kept\":1}").unwrap();
         let new_pack = writer.finish(&store).await.unwrap().unwrap();
-        let new_index = IndexFile { packs: vec![new_pack.clone()], supersedes: vec![old_index.clone()], delete: vec![] }
-            .write(&store, &cipher)
-            .await
-            .unwrap();
+        let new_index =
+            IndexFile { packs: vec![new_pack.clone()], supersedes: vec![old_index.clone()], delete: vec![] }
+                .write(&store, &cipher)
+                .await
+                .unwrap();
         let read_back = IndexFile::read(&store, &cipher, &new_index).await.unwrap();
         assert_eq!(read_back.supersedes, std::slice::from_ref(&old_index), "{label}");
 
@@ -335,8 +336,13 @@ async fn superseded_index_files_are_ignored() {
 
 #[test]
 fn index_file_json_is_the_documented_shape() {
-    let entry = BlobEntry { kind: BlobKind::Secret, id: "a".repeat(64), offset: 0, length: 90, ulength: 40, uoffset: 0 };
-    let file = IndexFile { packs: vec![PackInfo { id: "b".repeat(64), entries: vec![entry] }], supersedes: vec![], delete: vec![] };
+    let entry =
+        BlobEntry { kind: BlobKind::Secret, id: "a".repeat(64), offset: 0, length: 90, ulength: 40, uoffset: 0 };
+    let file = IndexFile {
+        packs: vec![PackInfo { id: "b".repeat(64), entries: vec![entry] }],
+        supersedes: vec![],
+        delete: vec![],
+    };
     let json: serde_json::Value = serde_json::to_value(&file).unwrap();
     assert_eq!(
         json,

@@ -150,9 +150,7 @@ pub fn open_existing(url: &str) -> Result<Store> {
     let trimmed = url.trim();
     let local = match trimmed.split_once("://") {
         None if !trimmed.is_empty() => Some(std::path::PathBuf::from(trimmed)),
-        Some((scheme, _)) if scheme.eq_ignore_ascii_case("file") => {
-            parse_url(trimmed, "file")?.to_file_path().ok()
-        }
+        Some((scheme, _)) if scheme.eq_ignore_ascii_case("file") => parse_url(trimmed, "file")?.to_file_path().ok(),
         _ => None,
     };
     if let Some(dir) = local
@@ -410,7 +408,13 @@ impl Store {
             if b.len() as u64 != r.end.saturating_sub(r.start) {
                 return Err(Error::new(
                     ErrorKind::Io,
-                    format!("reading {}: asked for bytes {}..{}, got {}", self.describe(&full), r.start, r.end, b.len()),
+                    format!(
+                        "reading {}: asked for bytes {}..{}, got {}",
+                        self.describe(&full),
+                        r.start,
+                        r.end,
+                        b.len()
+                    ),
                 ));
             }
         }

@@ -115,7 +115,7 @@ pub async fn check(repo: &Repository, options: &CheckOptions) -> Result<CheckRep
                 ));
             }
             for (oid, e) in &entries {
-                for blob in std::iter::once(&e.blob).chain(e.secret.as_ref()) {
+                for blob in std::iter::once(&e.blob).chain(e.secret.as_ref()).chain(&e.chunks) {
                     if !index.contains(blob) {
                         report.errors.push(format!("snapshots/{id}: {name}/{oid}: blob {blob} is in no index"));
                     }

@@ -77,7 +77,8 @@ impl IndexFile {
         };
         let damaged = |what: String| Error::new(ErrorKind::Protocol, format!("index {id}: {what}"));
         let compressed = cipher.open(&sealed).map_err(|e| damaged(e.message().to_owned()))?;
-        let json = crate::repo::pack::decompress(&compressed).map_err(|e| damaged(format!("does not decompress: {e}")))?;
+        let json =
+            crate::repo::pack::decompress(&compressed).map_err(|e| damaged(format!("does not decompress: {e}")))?;
         let actual = cipher.id_hex(&json);
         if actual != id {
             return Err(damaged(format!("the content has the id {actual}")));

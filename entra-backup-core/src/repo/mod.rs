@@ -26,4 +26,4 @@ mod repository;
 pub mod snapshot;
 pub mod tree;
 
-pub use repository::{Access, Config, FORMAT_VERSION, Repository};
+pub use repository::{Access, CHUNKS_KEY, Config, FORMAT_VERSION, Repository};

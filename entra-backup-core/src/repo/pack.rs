@@ -270,7 +270,7 @@ impl PackWriter {
             Ok(info) => Ok(Some(info)),
             Err(e) => {
                 // The blobs are not stored: let a retry add them again.
-                    for entry in &pack.info.entries {
+                for entry in &pack.info.entries {
                     self.seen.remove(&entry.id);
                 }
                 Err(e)
@@ -370,9 +370,9 @@ pub fn open_blob(cipher: &Cipher, pack_id: &str, entry: &BlobEntry, stored: &[u8
 /// Authenticate and decompress a frame (the stored bytes `entry.range()` of its pack).
 pub fn open_frame(cipher: &Cipher, pack_id: &str, entry: &BlobEntry, stored: &[u8]) -> Result<Vec<u8>> {
     let blob = &entry.id;
-    let compressed = cipher
-        .open(stored)
-        .map_err(|e| damaged(pack_id, format_args!("the frame at {} holding blob {blob}: {}", entry.offset, e.message())))?;
+    let compressed = cipher.open(stored).map_err(|e| {
+        damaged(pack_id, format_args!("the frame at {} holding blob {blob}: {}", entry.offset, e.message()))
+    })?;
     decompress(&compressed).map_err(|e| {
         damaged(pack_id, format_args!("the frame at {} holding blob {blob} does not decompress: {e}", entry.offset))
     })

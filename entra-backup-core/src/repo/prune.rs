@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::repo::Repository;
+use crate::repo::crypto::Cipher;
 use crate::repo::index::{Index, IndexFile, Marked};
-use crate::repo::pack::{BlobKind, PackInfo, PackWriter, is_id, pack_path};
+use crate::repo::pack::{BlobEntry, BlobKind, PackInfo, PackWriter, is_id, pack_path};
 use crate::repo::snapshot::{Snapshot, snapshot_path};
 
 /// The lease prune holds.
@@ -91,7 +92,7 @@ pub async fn acquire_lease(repo: &Repository) -> Result<LeaseGuard> {
     let now = jiff::Timestamp::now();
     let lease = Lease {
         holder: format!("{:016x}", rand_u64()),
-        host: std::env::var("HOSTNAME").unwrap_or_default(),
+        host: hostname(),
         pid: std::process::id(),
         since: now,
         expires: now + LEASE_DURATION,
@@ -108,6 +109,7 @@ pub async fn acquire_lease(repo: &Repository) -> Result<LeaseGuard> {
                 let held: Option<Lease> = serde_json::from_slice(&current).ok();
                 if let Some(h) = &held
                     && h.expires > now
+                    && !holder_is_gone(h)
                 {
                     return Err(Error::new(
                         ErrorKind::Conflict,
@@ -118,14 +120,28 @@ pub async fn acquire_lease(repo: &Repository) -> Result<LeaseGuard> {
                         ),
                     ));
                 }
-                // Expired (or unreadable): take it over.
+                // Expired, its holder gone, or unreadable: take it over.
                 if store.capabilities().conditional_update {
                     if store.update_if(LEASE_PATH, bytes.clone(), Some(&version)).await?.is_some() {
                         return Ok(LeaseGuard { holder: lease.holder });
                     }
                 } else {
-                    // A local folder has no compare-and-swap: remove, then create exclusively.
-                    store.delete(LEASE_PATH).await?;
+                    // A local folder has no compare-and-swap. Of the prunes that saw this stale lease,
+                    // the one that creates the take-over marker first replaces it; the others retry
+                    // and find the new lease.
+                    let stale =
+                        held.as_ref().map_or_else(|| Cipher::plaintext().id_hex(&current), |h| h.holder.clone());
+                    let marker = format!("locks/prune-takeover-{stale}");
+                    if store.put_if_absent(&marker, bytes.clone()).await? {
+                        store.delete(LEASE_PATH).await?;
+                        let won = store.update_if(LEASE_PATH, bytes.clone(), None).await?.is_some();
+                        store.delete(&marker).await?;
+                        if won {
+                            return Ok(LeaseGuard { holder: lease.holder });
+                        }
+                    } else {
+                        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    }
                 }
             }
         }
@@ -144,6 +160,25 @@ impl LeaseGuard {
         }
         Ok(())
     }
+}
+
+/// This machine's name (for leases: a lease of a process that is gone on this machine is stale).
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_default()
+}
+
+/// Whether a lease's holder is certainly gone: same machine, and no such process.
+fn holder_is_gone(lease: &Lease) -> bool {
+    cfg!(target_os = "linux")
+        && !lease.host.is_empty()
+        && lease.host == hostname()
+        && lease.pid != std::process::id()
+        && !std::path::Path::new(&format!("/proc/{}", lease.pid)).exists()
 }
 
 fn rand_u64() -> u64 {
@@ -167,20 +202,33 @@ async fn reachable(repo: &Repository, index: &Index, snapshots: &[(String, Snaps
             live.extend(nodes);
             for e in entries.into_values() {
                 live.insert(e.blob);
-                if let Some(s) = e.secret {
-                    live.insert(s);
-                }
+                live.extend(e.secret);
+                live.extend(e.chunks);
             }
         }
     }
     Ok(live)
 }
 
+/// The combined index, and every pack of the index files it was made of with all its entries
+/// (the combined index keeps one location per blob; prune needs every copy).
+async fn load_packs(repo: &Repository) -> Result<(Index, BTreeMap<String, Vec<BlobEntry>>)> {
+    let index = repo.load_index().await?;
+    let mut packs: BTreeMap<String, Vec<BlobEntry>> = BTreeMap::new();
+    for id in index.files() {
+        let file = IndexFile::read(repo.store(), repo.cipher(), id).await?;
+        for p in file.packs {
+            packs.entry(p.id).or_insert(p.entries);
+        }
+    }
+    Ok((index, packs))
+}
+
 /// Plan a prune: which packs to keep, repack, mark and delete.
 pub async fn plan(repo: &Repository, options: &PruneOptions) -> Result<PrunePlan> {
     let store = repo.store();
     let now = jiff::Timestamp::now();
-    let index = repo.load_index().await?;
+    let (index, packs) = load_packs(repo).await?;
     let snapshots = repo.snapshots().await?;
     let live = reachable(repo, &index, &snapshots).await?;
     let mut plan = PrunePlan { replace_indexes: index.files().to_vec(), ..PrunePlan::default() };
@@ -193,12 +241,25 @@ pub async fn plan(repo: &Repository, options: &PruneOptions) -> Result<PrunePlan
             sizes.insert(name, (meta.size, modified));
         }
     }
-    let mut by_pack: BTreeMap<&str, (u64, u64)> = BTreeMap::new(); // (used bytes, total blob bytes)
-    for (pack, entry) in index.blobs() {
-        let e = by_pack.entry(pack).or_default();
-        e.1 += entry.length;
-        if live.contains(&entry.id) {
-            e.0 += entry.length;
+    // (used bytes, total bytes) per pack. A frame's stored bytes are shared by its blobs in
+    // proportion to their plaintext. A blob stored twice (repacked) is used only where the index
+    // finds it.
+    let mut by_pack: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for (pack, entries) in &packs {
+        let e = by_pack.entry(pack.as_str()).or_default();
+        let mut frames: HashMap<u64, (u64, u64, u64)> = HashMap::new(); // length, plaintext, live plaintext
+        for entry in entries {
+            let used = live.contains(&entry.id) && index.lookup(&entry.id).is_some_and(|(p, _)| p == pack);
+            let f = frames.entry(entry.offset).or_insert((entry.length, 0, 0));
+            f.1 += entry.ulength.max(1);
+            if used {
+                f.2 += entry.ulength.max(1);
+            }
+        }
+        for (length, plain, live_plain) in frames.into_values() {
+            e.1 += length;
+            e.0 +=
+                if live_plain == 0 { 0 } else { (length as u128 * live_plain as u128 / plain as u128).max(1) as u64 };
         }
     }
     for (pack, (used, total)) in by_pack {
@@ -226,7 +287,7 @@ pub async fn plan(repo: &Repository, options: &PruneOptions) -> Result<PrunePlan
         }
     }
     for (pack, (size, modified)) in &sizes {
-        if !index.contains_pack(pack) && *modified + options.grace <= now {
+        if !packs.contains_key(pack) && *modified + options.grace <= now {
             plan.delete_unindexed.push(pack.clone());
             plan.bytes_freed += size;
         }
@@ -239,19 +300,23 @@ pub async fn plan(repo: &Repository, options: &PruneOptions) -> Result<PrunePlan
 /// files, then the packs whose time has come. Killed at any point, the repository stays valid.
 pub async fn execute(repo: &Repository, plan: &PrunePlan) -> Result<()> {
     let store = repo.store();
-    let index = repo.load_index().await?;
+    let (index, all_packs) = load_packs(repo).await?;
     // Repack: copy live blobs of mostly-unused packs into new packs, kind by kind.
     let mut new_packs: Vec<PackInfo> = Vec::new();
     if !plan.repack.is_empty() {
         let mut writers: HashMap<BlobKind, PackWriter> = HashMap::new();
         for pack in &plan.repack {
-            let wanted: Vec<_> = index.pack_blobs(pack).into_iter().filter(|e| plan.live.contains(&e.id)).cloned().collect();
+            let wanted: Vec<BlobEntry> = all_packs
+                .get(pack)
+                .into_iter()
+                .flatten()
+                .filter(|e| plan.live.contains(&e.id) && index.lookup(&e.id).is_some_and(|(p, _)| p == pack))
+                .cloned()
+                .collect();
             let ids: Vec<String> = wanted.iter().map(|e| e.id.clone()).collect();
             let blobs = repo.read_blobs(&index, &ids).await?;
             for (entry, plaintext) in wanted.iter().zip(blobs) {
-                let w = writers
-                    .entry(entry.kind)
-                    .or_insert_with(|| PackWriter::new(entry.kind, repo.cipher().clone()));
+                let w = writers.entry(entry.kind).or_insert_with(|| PackWriter::new(entry.kind, repo.cipher().clone()));
                 if entry.kind == BlobKind::Secret {
                     w.add_sealed_secret(entry.id.clone(), &plaintext)?;
                 } else {
@@ -270,18 +335,18 @@ pub async fn execute(repo: &Repository, plan: &PrunePlan) -> Result<()> {
             }
         }
     }
-    // The new index: kept packs (with their blobs), new packs, and the marks.
+    // The new index: new packs first (a blob's first location wins, so repacked blobs are found in
+    // their new copies), then kept and marked packs, and the marks.
     let keep: HashSet<&str> = plan.keep.iter().map(String::as_str).collect();
-    let mut packs: Vec<PackInfo> = Vec::new();
     let marked: HashSet<&str> = plan.marks.iter().map(|m| m.pack.as_str()).collect();
-    for pack in index.pack_ids() {
-        if keep.contains(pack) || marked.contains(pack) {
+    let mut packs: Vec<PackInfo> = new_packs;
+    for (pack, entries) in &all_packs {
+        if keep.contains(pack.as_str()) || marked.contains(pack.as_str()) {
             // Marked packs stay indexed until deleted, so old snapshots a running backup still
             // reads keep resolving.
-            packs.push(PackInfo { id: pack.to_string(), entries: index.pack_blobs(pack).into_iter().cloned().collect() });
+            packs.push(PackInfo { id: pack.clone(), entries: entries.clone() });
         }
     }
-    packs.extend(new_packs);
     let mut file = IndexFile::new(packs);
     file.supersedes = plan.replace_indexes.clone();
     file.delete = plan.marks.clone();
@@ -330,6 +395,9 @@ impl KeepPolicy {
     }
 }
 
+/// The calendar bucket of a snapshot's time (its hour, day, ISO week, month or year), in UTC.
+type BucketKey = fn(&jiff::Timestamp) -> String;
+
 /// One snapshot's fate.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -355,8 +423,8 @@ pub fn apply_policy(snapshots: &[(String, Snapshot)], policy: &KeepPolicy) -> Re
     }
     let mut out = Vec::new();
     for (tenant, mut list) in by_tenant {
-        list.sort_by(|a, b| b.1.time.cmp(&a.1.time));
-        let buckets: [(&'static str, usize, fn(&jiff::Timestamp) -> String); 5] = [
+        list.sort_by_key(|s| std::cmp::Reverse(s.1.time));
+        let buckets: [(&'static str, usize, BucketKey); 5] = [
             ("hourly", policy.hourly, |z| z.strftime("%Y-%m-%d %H").to_string()),
             ("daily", policy.daily, |z| z.strftime("%Y-%m-%d").to_string()),
             ("weekly", policy.weekly, |z| z.strftime("%G-%V").to_string()),

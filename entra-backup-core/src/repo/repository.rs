@@ -20,6 +20,9 @@ use crate::repo::pack::{BlobEntry, blob_from_frame, open_frame};
 use crate::repo::snapshot::{Snapshot, list_snapshot_ids};
 use crate::repo::tree::{self, Entries, NodeData};
 
+/// The key that stands for a link list stored in chunks: `{"@entraBackup.chunks": [blob ids]}`.
+pub const CHUNKS_KEY: &str = "@entraBackup.chunks";
+
 /// The repository format version this program writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -377,7 +380,10 @@ impl Repository {
         let mut by_pack: HashMap<String, Vec<(usize, BlobEntry)>> = HashMap::new();
         for (i, id) in ids.iter().enumerate() {
             let (pack, entry) = index.lookup(id).ok_or_else(|| {
-                Error::new(ErrorKind::Protocol, format!("blob {id} is in no index (the repository is damaged: run check)"))
+                Error::new(
+                    ErrorKind::Protocol,
+                    format!("blob {id} is in no index (the repository is damaged: run check)"),
+                )
             })?;
             by_pack.entry(pack.to_string()).or_default().push((i, entry.clone()));
         }
@@ -402,15 +408,19 @@ impl Repository {
         let mut frames: Vec<std::ops::Range<u64>> = wanted.iter().map(|(_, e)| e.range()).collect();
         frames.sort_by_key(|r| r.start);
         frames.dedup();
-        let stored = self.store.get_ranges(&path, &frames).await.map_err(|e| e.context(format!("reading pack {pack}")))?;
+        let stored =
+            self.store.get_ranges(&path, &frames).await.map_err(|e| e.context(format!("reading pack {pack}")))?;
         let mut opened: HashMap<u64, Vec<u8>> = HashMap::new();
         let mut out = Vec::with_capacity(wanted.len());
         for (i, entry) in wanted {
-            if !opened.contains_key(&entry.offset) {
-                let k = frames.iter().position(|r| r.start == entry.offset).expect("every frame was read");
-                opened.insert(entry.offset, open_frame(&self.cipher, &pack, &entry, &stored[k])?);
-            }
-            out.push((i, blob_from_frame(&self.cipher, &pack, &entry, &opened[&entry.offset])?));
+            let frame = match opened.entry(entry.offset) {
+                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    let k = frames.iter().position(|r| r.start == entry.offset).expect("every frame was read");
+                    v.insert(open_frame(&self.cipher, &pack, &entry, &stored[k])?)
+                }
+            };
+            out.push((i, blob_from_frame(&self.cipher, &pack, &entry, frame)?));
         }
         Ok(out)
     }
@@ -457,6 +467,43 @@ impl Repository {
     pub fn parse_object(id: &str, bytes: &[u8]) -> Result<Map<String, Value>> {
         serde_json::from_slice(bytes)
             .map_err(|e| Error::new(ErrorKind::Protocol, format!("object blob {id} is not a JSON object: {e}")))
+    }
+
+    /// Put link lists stored in chunks back in place in `objects` (read with one batch of reads).
+    pub async fn expand_chunks(&self, index: &Index, objects: &mut [Map<String, Value>]) -> Result<()> {
+        let mut wanted: Vec<String> = Vec::new();
+        for o in objects.iter() {
+            for v in o.values() {
+                if let Some(ids) = v.get(CHUNKS_KEY).and_then(Value::as_array) {
+                    wanted.extend(ids.iter().filter_map(Value::as_str).map(String::from));
+                }
+            }
+        }
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let blobs = self.read_blobs(index, &wanted).await?;
+        let chunks: HashMap<&String, Vec<u8>> = wanted.iter().zip(blobs).collect();
+        for o in objects.iter_mut() {
+            for v in o.values_mut() {
+                let Some(ids) = v.get(CHUNKS_KEY).and_then(Value::as_array).cloned() else { continue };
+                let mut list = Vec::new();
+                for id in ids.iter().filter_map(Value::as_str) {
+                    let bytes = chunks.get(&id.to_string()).map(Vec::as_slice).unwrap_or_default();
+                    match serde_json::from_slice::<Value>(bytes) {
+                        Ok(Value::Array(items)) => list.extend(items),
+                        _ => {
+                            return Err(Error::new(
+                                ErrorKind::Protocol,
+                                format!("link chunk {id} is not a JSON array"),
+                            ));
+                        }
+                    }
+                }
+                *v = Value::Array(list);
+            }
+        }
+        Ok(())
     }
 
     /// Open a sealed secret blob into its properties. Needs [`Repository::unlock_secrets`].
@@ -509,16 +556,19 @@ impl Repository {
                 };
                 let secrets = self.read_blobs(index, &secret_ids).await?;
                 let secrets: HashMap<&String, Vec<u8>> = secret_ids.iter().zip(secrets).collect();
-                let mut out = Vec::with_capacity(chunk.len());
-                for ((oid, entry), bytes) in chunk.iter().zip(blobs) {
+                let mut parsed = Vec::with_capacity(chunk.len());
+                for ((_, entry), bytes) in chunk.iter().zip(blobs) {
                     let mut object = Self::parse_object(&entry.blob, &bytes)?;
                     if let Some(sid) = &entry.secret
                         && let Some(sealed) = secrets.get(sid)
                     {
                         object.extend(self.open_secret(sid, sealed)?);
                     }
-                    out.push(((*oid).clone(), object));
+                    parsed.push(object);
                 }
+                self.expand_chunks(index, &mut parsed).await?;
+                let out: Vec<(String, Map<String, Value>)> =
+                    chunk.iter().map(|(oid, _)| (*oid).clone()).zip(parsed).collect();
                 Ok::<_, Error>(stream::iter(out.into_iter().map(Ok)))
             })
             .buffered(4)

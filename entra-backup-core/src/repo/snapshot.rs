@@ -106,6 +106,11 @@ pub struct SnapshotSummary {
     /// Bytes written to storage: packs, the index and the snapshot.
     pub bytes_added: u64,
     pub packs_added: u64,
+    /// Of `bytes_added`: object packs, tree packs, secret packs and the index.
+    pub object_bytes: u64,
+    pub tree_bytes: u64,
+    pub secret_bytes: u64,
+    pub index_bytes: u64,
     /// Storage write requests.
     pub storage_writes: u64,
     pub duration_ms: u64,

@@ -1,7 +1,8 @@
 //! Trees: a category's object ids mapped to blob ids (see "Trees" in `docs/repository-format.md`).
 //!
 //! A tree is a small hash trie. A node with at most [`LEAF_MAX`] entries is a leaf,
-//! `{"entries": [[object id, blob id], [object id, blob id, secret blob id], ...]}` sorted by object
+//! `{"entries": [[object id, blob id], [object id, blob id, secret blob id or "", chunk ids...], ...]}`
+//! sorted by object
 //! id; a larger one is split into up to 16 sub-trees by the next hex digit of the BLAKE3 hash of
 //! the object id, `{"depth": d, "subtrees": [[digit, tree id], ...]}`. The shape depends only on
 //! the entries, so the same entries always give the same tree ids, and a day's few changes rewrite
@@ -19,23 +20,25 @@ use crate::repo::crypto::Cipher;
 use crate::repo::pack::is_id;
 
 /// Entries in a leaf before it splits.
-pub const LEAF_MAX: usize = 64;
+pub const LEAF_MAX: usize = 16;
 
 /// The deepest split (64 hex digits of hash): beyond it entries stay in one leaf.
 const MAX_DEPTH: usize = 63;
 
 /// What a tree holds for one object.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct Entry {
     /// The object blob: its canonical JSON without secret properties.
     pub blob: String,
     /// The sealed secret properties, if the object has any.
     pub secret: Option<String>,
+    /// Blobs holding the object's large link lists, in chunks (see `sink::repository`).
+    pub chunks: Vec<String>,
 }
 
 impl Entry {
     pub fn new(blob: String) -> Self {
-        Entry { blob, secret: None }
+        Entry { blob, secret: None, chunks: Vec::new() }
     }
 }
 
@@ -79,9 +82,10 @@ fn build_node(items: &[(&String, &Entry, [u8; 32])], depth: usize, cipher: &Ciph
             .iter()
             .map(|(oid, e, _)| {
                 let mut row = vec![Value::from(oid.as_str()), Value::from(e.blob.as_str())];
-                if let Some(s) = &e.secret {
-                    row.push(Value::from(s.as_str()));
+                if e.secret.is_some() || !e.chunks.is_empty() {
+                    row.push(Value::from(e.secret.as_deref().unwrap_or("")));
                 }
+                row.extend(e.chunks.iter().map(|c| Value::from(c.as_str())));
                 Value::Array(row)
             })
             .collect();
@@ -116,9 +120,12 @@ pub fn parse(id: &str, json: &[u8]) -> Result<NodeData> {
     match &node {
         NodeData::Leaf { entries } => {
             for row in entries {
-                let ok = matches!(row.len(), 2 | 3) && row[1..].iter().all(|b| is_id(b));
+                let ok = row.len() >= 2
+                    && is_id(&row[1])
+                    && row.get(2).is_none_or(|s| s.is_empty() || is_id(s))
+                    && row.iter().skip(3).all(|c| is_id(c));
                 if !ok {
-                    return Err(bad(id, "an entry is not [object id, blob id(, secret id)]"));
+                    return Err(bad(id, "an entry is not [object id, blob id(, secret id or \"\", chunk ids...)]"));
                 }
             }
         }
@@ -133,11 +140,12 @@ pub fn parse(id: &str, json: &[u8]) -> Result<NodeData> {
 
 /// A leaf's rows as entries.
 pub fn leaf_entries(rows: Vec<Vec<String>>) -> impl Iterator<Item = (String, Entry)> {
-    rows.into_iter().map(|mut row| {
-        let secret = if row.len() == 3 { row.pop() } else { None };
-        let blob = row.pop().unwrap_or_default();
-        let oid = row.pop().unwrap_or_default();
-        (oid, Entry { blob, secret })
+    rows.into_iter().map(|row| {
+        let mut it = row.into_iter();
+        let oid = it.next().unwrap_or_default();
+        let blob = it.next().unwrap_or_default();
+        let secret = it.next().filter(|s| !s.is_empty());
+        (oid, Entry { blob, secret, chunks: it.collect() })
     })
 }
 
@@ -179,6 +187,6 @@ mod tests {
         assert_ne!(root1, root2);
         let old: std::collections::HashSet<_> = nodes1.iter().map(|n| &n.id).collect();
         let new = nodes2.iter().filter(|n| !old.contains(&n.id)).count();
-        assert!(new <= 4, "{new} new nodes for one change");
+        assert!(new <= 5, "{new} new nodes for one change: one leaf and its parents");
     }
 }

@@ -50,6 +50,9 @@ impl BackupOptions {
     }
 }
 
+/// An object by category and id.
+type ObjectKey = (&'static str, String);
+
 /// One category being written.
 #[derive(Default)]
 struct Building {
@@ -69,6 +72,10 @@ struct Packs {
 struct Counters {
     blobs_added: u64,
     bytes_added: u64,
+    object_bytes: u64,
+    tree_bytes: u64,
+    secret_bytes: u64,
+    index_bytes: u64,
     packs_added: u64,
     storage_writes: u64,
 }
@@ -89,7 +96,7 @@ pub struct RepositorySink {
     pending_trees: Mutex<Vec<SealedPack>>,
     building: Mutex<HashMap<&'static str, Building>>,
     /// Objects patched in this run, so that a second patch of one object builds on the first.
-    patched: Mutex<HashMap<(&'static str, String), Map<String, Value>>>,
+    patched: Mutex<HashMap<ObjectKey, Map<String, Value>>>,
     done: Mutex<(BTreeMap<String, CategorySnapshot>, BTreeMap<String, String>)>,
     domain: Mutex<Option<String>>,
     counters: Mutex<Counters>,
@@ -119,9 +126,10 @@ impl RepositorySink {
         if let Some((_, snap)) = &parent {
             for cat in categories {
                 if let Some(cs) = snap.categories.get(cat.name) {
-                    let entries = repo.read_tree(&index, &cs.tree).await.map_err(|e| {
-                        e.context(format!("reading the parent snapshot's {} (run check)", cat.name))
-                    })?;
+                    let entries = repo
+                        .read_tree(&index, &cs.tree)
+                        .await
+                        .map_err(|e| e.context(format!("reading the parent snapshot's {} (run check)", cat.name)))?;
                     base.insert(cat.name, Arc::new(entries));
                 }
             }
@@ -193,8 +201,9 @@ impl RepositorySink {
                 secret_map.insert((*p).to_string(), v);
             }
         }
-        let bytes = canonical::map_to_vec(&json);
         let cipher = self.repo.cipher();
+        let chunks = chunk_links(cat, &mut json, cipher);
+        let bytes = canonical::map_to_vec(&json);
         let blob = cipher.id_hex(&bytes);
         let mut sealed_secret = None;
         let secret = if secret_map.is_empty() {
@@ -209,13 +218,15 @@ impl RepositorySink {
         let mut full = Vec::new();
         {
             let mut packs = lock(&self.packs);
-            if !packs.objects.contains(&blob) {
-                packs.objects.add(&bytes)?;
-                lock(&self.counters).blobs_added += 1;
-                if packs.objects.is_full()
-                    && let Some(p) = packs.objects.take()?
-                {
-                    full.push(p);
+            for (id, plaintext) in chunks.iter().map(|(id, b)| (id, b.as_slice())).chain([(&blob, bytes.as_slice())]) {
+                if !packs.objects.contains(id) {
+                    packs.objects.add(plaintext)?;
+                    lock(&self.counters).blobs_added += 1;
+                    if packs.objects.is_full()
+                        && let Some(p) = packs.objects.take()?
+                    {
+                        full.push(p);
+                    }
                 }
             }
             if let Some((id, sealed)) = sealed_secret
@@ -236,7 +247,7 @@ impl RepositorySink {
         let mut building = lock(&self.building);
         let b = building.entry(cat.name).or_default();
         b.removed.remove(&object.id);
-        b.changed.insert(object.id, Entry { blob, secret });
+        b.changed.insert(object.id, Entry { blob, secret, chunks: chunks.into_iter().map(|(id, _)| id).collect() });
         Ok(())
     }
 
@@ -244,7 +255,13 @@ impl RepositorySink {
         let info = pack.upload(self.repo.store()).await?;
         {
             let mut c = lock(&self.counters);
-            c.bytes_added += pack.bytes.len() as u64;
+            let n = pack.bytes.len() as u64;
+            c.bytes_added += n;
+            match pack.info.entries.first().map(|e| e.kind) {
+                Some(BlobKind::Tree) => c.tree_bytes += n,
+                Some(BlobKind::Secret) => c.secret_bytes += n,
+                _ => c.object_bytes += n,
+            }
             c.packs_added += 1;
             c.storage_writes += 1;
         }
@@ -259,7 +276,9 @@ impl RepositorySink {
         }
         let Some(entry) = self.base_entry(cat.name, id) else { return Ok(None) };
         let bytes = self.repo.read_blobs(&self.index, std::slice::from_ref(&entry.blob)).await?;
-        Ok(Some(Repository::parse_object(&entry.blob, &bytes[0])?))
+        let mut objects = vec![Repository::parse_object(&entry.blob, &bytes[0])?];
+        self.repo.expand_chunks(&self.index, &mut objects).await?;
+        Ok(objects.pop())
     }
 
     async fn apply_patch(&self, patch: Object) -> Result<()> {
@@ -322,6 +341,48 @@ impl RepositorySink {
             removed,
         })
     }
+}
+
+/// Link lists longer than this are stored in chunks of their own.
+const CHUNK_THRESHOLD: usize = 256;
+
+/// A chunk ends after a reference whose id hashes below this (of 256): about 64 references a chunk.
+const CHUNK_BOUNDARY: u8 = 4;
+
+/// Sort every link list by id (links are sets; a canonical order keeps unchanged lists one blob)
+/// and move long ones into content-defined chunks, so that a member added to a group of 50,000
+/// rewrites one chunk of about 64 references instead of the whole list. Returns the chunks (id,
+/// canonical JSON); the object keeps `{"@entraBackup.chunks": [ids]}` in the list's place.
+fn chunk_links(
+    cat: &Category,
+    json: &mut Map<String, Value>,
+    cipher: &crate::repo::crypto::Cipher,
+) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for rel in cat.relationships.iter().filter(|r| r.kind == RelationshipKind::Links) {
+        let Some(Value::Array(refs)) = json.get_mut(rel.name) else { continue };
+        let key = |v: &Value| v.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+        refs.sort_by_cached_key(key);
+        if refs.len() <= CHUNK_THRESHOLD {
+            continue;
+        }
+        let mut ids = Vec::new();
+        let mut chunk = Vec::new();
+        let refs = std::mem::take(refs);
+        let last = refs.len() - 1;
+        for (i, r) in refs.into_iter().enumerate() {
+            let boundary = blake3::hash(key(&r).as_bytes()).as_bytes()[0] < CHUNK_BOUNDARY;
+            chunk.push(r);
+            if boundary || chunk.len() >= 4 * CHUNK_THRESHOLD || i == last {
+                let bytes = canonical::to_vec(&Value::Array(std::mem::take(&mut chunk)));
+                let id = cipher.id_hex(&bytes);
+                ids.push(id.clone());
+                out.push((id, bytes));
+            }
+        }
+        json.insert(rel.name.to_string(), serde_json::json!({ crate::repo::CHUNKS_KEY: ids }));
+    }
+    out
 }
 
 /// The tenant's default domain from its organization object.
@@ -453,6 +514,7 @@ impl Sink for RepositorySink {
             let mut c = lock(&self.counters);
             c.storage_writes += 1;
             c.bytes_added += len;
+            c.index_bytes += len;
         }
         let (categories, failed) = std::mem::take(&mut *lock(&self.done));
         // Categories of the parent that this backup did not cover stay as they were.
@@ -484,6 +546,10 @@ impl Sink for RepositorySink {
                 blobs_added: c.blobs_added,
                 bytes_added: c.bytes_added,
                 packs_added: c.packs_added,
+                object_bytes: c.object_bytes,
+                tree_bytes: c.tree_bytes,
+                secret_bytes: c.secret_bytes,
+                index_bytes: c.index_bytes,
                 storage_writes: c.storage_writes + 1,
                 duration_ms: summary.duration_ms,
             },

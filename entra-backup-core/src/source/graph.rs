@@ -524,7 +524,8 @@ impl GraphSource {
                 m.remove("@odata.context");
                 if m.contains_key("@removed") {
                     let id = m.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-                    let reason = m.get("@removed").and_then(|r| r.get("reason")).and_then(Value::as_str).map(String::from);
+                    let reason =
+                        m.get("@removed").and_then(|r| r.get("reason")).and_then(Value::as_str).map(String::from);
                     if let Out::Changes(tx) = out
                         && tx.send(Change::Removed { category: cat, id, reason }).await.is_err()
                     {

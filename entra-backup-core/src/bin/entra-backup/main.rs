@@ -554,10 +554,13 @@ async fn demo(args: TenantArgs, keep: Option<std::path::PathBuf>) -> Result<(), 
     let location = dir.display().to_string();
     let pass = |p: &str| Access::Passphrase(Secret::new(p));
     let store = backend::open(&location).map_err(|e| e.to_string())?;
-    let repo = Repository::init(store, &pass("demo passphrase"), Some(&pass("demo secrets passphrase")), KdfParams::default())
-        .await
-        .map_err(|e| e.to_string())?;
-    out!("Encrypted repository at {location} (passphrase `demo passphrase`, secrets passphrase `demo secrets passphrase`)\n");
+    let repo =
+        Repository::init(store, &pass("demo passphrase"), Some(&pass("demo secrets passphrase")), KdfParams::default())
+            .await
+            .map_err(|e| e.to_string())?;
+    out!(
+        "Encrypted repository at {location} (passphrase `demo passphrase`, secrets passphrase `demo secrets passphrase`)\n"
+    );
 
     let credentials = Credentials {
         tenant_id: server.tenant_id(),
@@ -570,10 +573,14 @@ async fn demo(args: TenantArgs, keep: Option<std::path::PathBuf>) -> Result<(), 
     for round in 1..=2 {
         if round == 2 {
             let churn = server.churn(0.01, 1);
-            out!("\nChanged {} objects of the tenant (1%): users, groups, devices, apps, new log records", churn.objects_touched);
+            out!(
+                "\nChanged {} objects of the tenant (1%): users, groups, devices, apps, new log records",
+                churn.objects_touched
+            );
         }
-        let source = GraphSource::connect(&credentials, &endpoints, SourceOptions { secrets: true, ..SourceOptions::default() })
-            .map_err(|e| e.to_string())?;
+        let source =
+            GraphSource::connect(&credentials, &endpoints, SourceOptions { secrets: true, ..SourceOptions::default() })
+                .map_err(|e| e.to_string())?;
         let progress = Progress::new(&categories);
         let display = std::io::stderr().is_terminal().then(|| progress::start(progress.clone()));
         let result = pipeline::backup(&source, &repo, BackupOptions::new(server.tenant_id()), &progress).await;
@@ -609,9 +616,10 @@ async fn demo(args: TenantArgs, keep: Option<std::path::PathBuf>) -> Result<(), 
             if s.parent.is_some() { "incremental" } else { "full" }
         );
     }
-    let report = entra_backup::repo::check::check(&repo, &entra_backup::repo::check::CheckOptions { read_data_percent: 100.0 })
-        .await
-        .map_err(|e| e.to_string())?;
+    let report =
+        entra_backup::repo::check::check(&repo, &entra_backup::repo::check::CheckOptions { read_data_percent: 100.0 })
+            .await
+            .map_err(|e| e.to_string())?;
     out!(
         "\ncheck: {} snapshots, {} packs, {} blobs verified, {} errors",
         report.snapshots,

@@ -145,7 +145,16 @@ pub async fn backup(
         out!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
     } else {
         let s = &report.snapshot;
-        out!("{:<40} {:<8} {:>9} {:>7} {:>7} {:>7} {:>9}", "CATEGORY", "READ", "OBJECTS", "NEW", "CHANGED", "GONE", "REQUESTS");
+        out!(
+            "{:<40} {:<8} {:>9} {:>7} {:>7} {:>7} {:>9}",
+            "CATEGORY",
+            "READ",
+            "OBJECTS",
+            "NEW",
+            "CHANGED",
+            "GONE",
+            "REQUESTS"
+        );
         for c in &report.summary.categories {
             let cs = s.categories.get(c.category);
             out!(
@@ -236,7 +245,8 @@ pub async fn ls(repo: &RepoArgs, snapshot: &str, category: Option<&str>, json: b
         }
         return Ok(());
     };
-    let cat = catalog::get(name).ok_or_else(|| catalog::resolve(&[name]).err().map(|e| e.to_string()).unwrap_or_default())?;
+    let cat =
+        catalog::get(name).ok_or_else(|| catalog::resolve(&[name]).err().map(|e| e.to_string()).unwrap_or_default())?;
     if !snap.categories.contains_key(cat.name) {
         return Err(format!("snapshot {} holds no {}", &source.id()[..12], cat.name));
     }
@@ -358,10 +368,21 @@ pub async fn check_cmd(repo: &RepoArgs, read_data: f64, json: bool) -> Result<()
             report.blobs_read
         );
     }
-    if report.ok() { Ok(()) } else { Err(format!("the repository is damaged: {} errors (listed above)", report.errors.len())) }
+    if report.ok() {
+        Ok(())
+    } else {
+        Err(format!("the repository is damaged: {} errors (listed above)", report.errors.len()))
+    }
 }
 
-pub async fn forget(repo: &RepoArgs, policy: KeepPolicy, then_prune: bool, dry_run: bool, grace: jiff::SignedDuration, json: bool) -> Result<(), String> {
+pub async fn forget(
+    repo: &RepoArgs,
+    policy: KeepPolicy,
+    then_prune: bool,
+    dry_run: bool,
+    grace: jiff::SignedDuration,
+    json: bool,
+) -> Result<(), String> {
     let repository = repo.open().await?;
     // Forget under the prune lease too, so that it never races a prune's view of the snapshots.
     let lease = prune::acquire_lease(&repository).await.map_err(e)?;
@@ -374,7 +395,13 @@ pub async fn forget(repo: &RepoArgs, policy: KeepPolicy, then_prune: bool, dry_r
         for d in &decisions {
             out!(
                 "{} {}  {}  {}",
-                if d.keep { "keep  " } else if dry_run { "would remove" } else { "remove" },
+                if d.keep {
+                    "keep  "
+                } else if dry_run {
+                    "would remove"
+                } else {
+                    "remove"
+                },
                 &d.id[..12],
                 d.time.strftime("%Y-%m-%d %H:%M:%S"),
                 d.reasons.join(",")
@@ -409,7 +436,11 @@ pub async fn prune_cmd(repo: &RepoArgs, grace: jiff::SignedDuration, dry_run: bo
             plan.waiting.len(),
             plan.delete.len() + plan.delete_unindexed.len(),
             plan.bytes_freed,
-            if plan.mark.is_empty() { String::new() } else { format!("; marked packs are deleted by a prune after {grace:#}") }
+            if plan.mark.is_empty() {
+                String::new()
+            } else {
+                format!("; marked packs are deleted by a prune after {grace:#}")
+            }
         );
     }
     Ok(())
