@@ -156,9 +156,11 @@ pub fn open_existing(url: &str) -> Result<Store> {
     if let Some(dir) = local
         && !dir.is_dir()
     {
+        let abs = std::env::current_dir().map(|cwd| cwd.join(&dir)).unwrap_or(dir);
+        let shown = url::Url::from_file_path(&abs).map_or_else(|()| abs.display().to_string(), |u| u.to_string());
         return Err(Error::new(
             ErrorKind::NotFound,
-            format!("there is no repository at {} (create one with `entra-backup init`)", dir.display()),
+            format!("there is no repository at {shown} (create one with `entra-backup init`)"),
         ));
     }
     open(url)
