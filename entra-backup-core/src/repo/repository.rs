@@ -436,11 +436,21 @@ impl Repository {
                 match tree::parse(id, &json)? {
                     NodeData::Leaf { entries: rows } => entries.extend(tree::leaf_entries(rows)),
                     NodeData::Inner { subtrees, .. } => next.extend(subtrees.into_iter().map(|(_, t)| t)),
+                    NodeData::Segments { segments } => next.extend(segments),
                 }
             }
             level = next;
         }
         Ok(entries)
+    }
+
+    /// The segments of a tree whose root is a segments node, or `[root]`.
+    pub async fn segments(&self, index: &Index, root: &str) -> Result<Vec<String>> {
+        let json = self.read_blobs(index, &[root.to_string()]).await?.pop().unwrap_or_default();
+        Ok(match tree::parse(root, &json)? {
+            NodeData::Segments { segments } => segments,
+            _ => vec![root.to_string()],
+        })
     }
 
     /// Every tree node id under `root` (the root included), for check and prune.
@@ -455,6 +465,7 @@ impl Repository {
                 match tree::parse(id, &json)? {
                     NodeData::Leaf { entries: rows } => entries.extend(tree::leaf_entries(rows)),
                     NodeData::Inner { subtrees, .. } => next.extend(subtrees.into_iter().map(|(_, t)| t)),
+                    NodeData::Segments { segments } => next.extend(segments),
                 }
             }
             nodes.append(&mut level);

@@ -7,7 +7,8 @@
 //! the object id, `{"depth": d, "subtrees": [[digit, tree id], ...]}`. The shape depends only on
 //! the entries, so the same entries always give the same tree ids, and a day's few changes rewrite
 //! only the few leaves (and their parents) they fall in: a 1% change of 50,000 objects rewrites
-//! about a tenth of the tree rather than all of it.
+//! about a tenth of the tree rather than all of it. An append-only log grows by *segments* instead,
+//! `{"segments": [tree ids]}`: the union of disjoint trees, one per backup that added records.
 
 use std::collections::BTreeMap;
 
@@ -56,8 +57,26 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum NodeData {
-    Leaf { entries: Vec<Vec<String>> },
-    Inner { depth: usize, subtrees: Vec<(u8, String)> },
+    Leaf {
+        entries: Vec<Vec<String>>,
+    },
+    Inner {
+        depth: usize,
+        subtrees: Vec<(u8, String)>,
+    },
+    /// Disjoint trees whose union is the tree: how append-only logs grow, one segment per backup.
+    Segments {
+        segments: Vec<String>,
+    },
+}
+
+/// Segments a log's tree may have before a backup folds them into one tree.
+pub const MAX_SEGMENTS: usize = 32;
+
+/// The node `{"segments": [tree ids]}`.
+pub fn segments_node(segments: &[String], cipher: &Cipher) -> Node {
+    let json = canonical::to_vec(&serde_json::json!({ "segments": segments }));
+    Node { id: cipher.id_hex(&json), json }
 }
 
 /// Encode `entries` as tree nodes (children before parents; the root last) with `cipher`'s ids.
@@ -132,6 +151,11 @@ pub fn parse(id: &str, json: &[u8]) -> Result<NodeData> {
         NodeData::Inner { subtrees, .. } => {
             if subtrees.iter().any(|(d, t)| *d > 15 || !is_id(t)) {
                 return Err(bad(id, "a sub-tree is not [hex digit, tree id]"));
+            }
+        }
+        NodeData::Segments { segments } => {
+            if segments.iter().any(|t| !is_id(t)) {
+                return Err(bad(id, "a segment is not a tree id"));
             }
         }
     }

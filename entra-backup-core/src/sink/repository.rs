@@ -289,7 +289,7 @@ impl RepositorySink {
         self.store(Object { category: cat, id: patch.id, json: object }).await
     }
 
-    fn close_category(&self, cat: &'static Category, outcome: &ReadOutcome) -> Result<CategorySnapshot> {
+    async fn close_category(&self, cat: &'static Category, outcome: &ReadOutcome) -> Result<CategorySnapshot> {
         let b = lock(&self.building).remove(cat.name).unwrap_or_default();
         let base = self.base.get(cat.name).cloned().unwrap_or_default();
         let entries: Entries = match outcome.mode {
@@ -312,7 +312,32 @@ impl RepositorySink {
             }
         }
         let removed = base.keys().filter(|id| !entries.contains_key(*id)).count() as u64;
-        let (root, nodes) = tree::build(&entries, self.repo.cipher());
+        let parent_tree = self.parent.as_ref().and_then(|(_, s)| s.categories.get(cat.name)).map(|c| c.tree.clone());
+        let (root, nodes) = match parent_tree {
+            // A log that only gained records: a new segment beside the parent's.
+            Some(parent_tree) if outcome.mode == ReadMode::Since && changed == 0 && removed == 0 => {
+                let new: Entries = b
+                    .changed
+                    .iter()
+                    .filter(|(id, _)| !base.contains_key(*id))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                let mut segments = self.repo.segments(&self.index, &parent_tree).await?;
+                if new.is_empty() {
+                    (parent_tree, Vec::new())
+                } else if segments.len() >= tree::MAX_SEGMENTS {
+                    tree::build(&entries, self.repo.cipher())
+                } else {
+                    let (segment, mut nodes) = tree::build(&new, self.repo.cipher());
+                    segments.push(segment);
+                    let node = tree::segments_node(&segments, self.repo.cipher());
+                    let root = node.id.clone();
+                    nodes.push(node);
+                    (root, nodes)
+                }
+            }
+            _ => tree::build(&entries, self.repo.cipher()),
+        };
         let mut full = Vec::new();
         {
             let mut packs = lock(&self.packs);
@@ -472,7 +497,7 @@ impl Sink for RepositorySink {
     ) -> Result<()> {
         match outcome {
             Ok(outcome) => {
-                let cs = self.close_category(category, outcome)?;
+                let cs = self.close_category(category, outcome).await?;
                 lock(&self.done).0.insert(category.name.to_string(), cs);
             }
             Err(e) => {
