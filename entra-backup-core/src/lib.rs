@@ -20,6 +20,7 @@
 //! ```
 
 pub mod catalog;
+pub mod diff;
 pub mod error;
 pub mod graph;
 pub mod model;

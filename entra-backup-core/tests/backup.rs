@@ -137,3 +137,57 @@ async fn wrong_passphrase_missing_repository_and_locked_secrets_are_clear_errors
     with_secrets.unlock_secrets(&pass("secrets pw")).await.unwrap();
     assert!(with_secrets.secrets_unlocked());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_shows_only_what_changed_against_the_live_tenant_and_between_snapshots() {
+    use entra_backup::diff::{DiffKind, ObjectDiff, diff_live, diff_snapshots};
+    let sim = SimServer::start(SimConfig { seed: 12, users: 150, groups: 20, throttle: false, ..SimConfig::default() })
+        .await
+        .unwrap();
+    let repo = new_repo(Store::memory()).await;
+    let cats: Vec<&'static Category> = catalog::all().iter().filter(|c| c.time_property.is_none()).collect();
+    let first = backup(&sim, &repo, false).await;
+    let (user, group, member) = {
+        let t = sim.tenant();
+        let g = t.objects("groups").find(|g| !g.links("members").is_empty()).unwrap();
+        (t.objects("users").next().unwrap().id().to_string(), g.id().to_string(), g.links("members")[0].id.clone())
+    };
+    {
+        let mut t = sim.tenant_mut();
+        t.patch("users", &user, json!({"department": "Drill"}).as_object().unwrap()).unwrap();
+        t.unlink("groups", &group, "members", &Ref { category: "users", id: member.clone() }).unwrap();
+    }
+    async fn collect(rx: &mut tokio::sync::mpsc::Receiver<ObjectDiff>) -> Vec<ObjectDiff> {
+        let mut all = Vec::new();
+        while let Ok(d) = rx.try_recv() {
+            all.push(d);
+        }
+        all
+    }
+    let snap = SnapshotSource::open(repo.clone(), &first.snapshot_id, false).await.unwrap();
+    let live = source(&sim, "any", SourceOptions::default());
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    let summary = diff_live(&snap, &live, &cats, None, &tx).await.unwrap();
+    let diffs = collect(&mut rx).await;
+    assert_eq!((summary.added, summary.removed, summary.changed), (0, 0, 2), "{diffs:#?}");
+    let u = diffs.iter().find(|d| d.id == user).unwrap();
+    assert_eq!(u.kind, DiffKind::Changed);
+    assert_eq!(u.attributes.len(), 1);
+    assert_eq!(u.attributes[0].attribute, "department");
+    assert_eq!(u.attributes[0].after, Some(json!("Drill")));
+    let g = diffs.iter().find(|d| d.id == group).unwrap();
+    assert_eq!(
+        (g.attributes[0].attribute.as_str(), g.attributes[0].removed.clone()),
+        ("members", vec![member.clone()])
+    );
+
+    // Backed up again: the live tenant equals the new snapshot, and the two snapshots differ by those two.
+    let second = backup(&sim, &repo, false).await;
+    let snap2 = SnapshotSource::open(repo.clone(), &second.snapshot_id, false).await.unwrap();
+    let summary = diff_live(&snap2, &live, &cats, None, &tx).await.unwrap();
+    assert_eq!((summary.added, summary.removed, summary.changed), (0, 0, 0), "{:#?}", collect(&mut rx).await);
+    let summary = diff_snapshots(&snap, &snap2, &cats, None, &tx).await.unwrap();
+    assert_eq!((summary.added, summary.removed, summary.changed), (0, 0, 2));
+    let only = diff_snapshots(&snap, &snap2, &cats, Some(&user), &tx).await.unwrap();
+    assert_eq!(only.changed, 1);
+}

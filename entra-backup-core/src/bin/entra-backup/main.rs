@@ -134,6 +134,29 @@ enum Command {
         category: String,
         id: String,
     },
+    /// Show what differs between a snapshot and another snapshot, or the live tenant (--live):
+    /// objects added, removed and changed, with the changed attributes and both values.
+    Diff {
+        #[command(flatten)]
+        repo: RepoArgs,
+        snapshot: String,
+        /// The snapshot to compare with (newer side).
+        #[arg(conflicts_with = "live")]
+        other: Option<String>,
+        /// Compare with the tenant as Graph reads it now (credentials as for backup).
+        #[arg(long)]
+        live: bool,
+        /// Comma-separated category names (default: every category but logs).
+        #[arg(long, value_delimiter = ',')]
+        category: Vec<String>,
+        /// Only this object.
+        #[arg(long)]
+        id: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
     /// Verify a repository: its structure, and with --read-data a share of its data.
     Check {
         #[command(flatten)]
@@ -388,6 +411,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Show { repo, secrets, snapshot, category, id } => {
             repo_cmds::show(&repo, &secrets, &snapshot, &category, &id).await
+        }
+        Command::Diff { repo, snapshot, other, live, category, id, json, connection } => {
+            let live = live.then_some(&connection);
+            repo_cmds::diff(&repo, &snapshot, other.as_deref(), live, &category, id.as_deref(), json).await
         }
         Command::Check { repo, read_data, json } => repo_cmds::check_cmd(&repo, read_data, json).await,
         Command::Forget {

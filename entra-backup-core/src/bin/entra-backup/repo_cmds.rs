@@ -454,3 +454,83 @@ pub fn parse_grace(s: &str) -> Result<jiff::SignedDuration, String> {
     };
     if d.is_negative() { Err("a grace period cannot be negative".into()) } else { Ok(d) }
 }
+
+#[allow(clippy::too_many_arguments)]
+pub async fn diff(
+    repo: &RepoArgs,
+    snapshot: &str,
+    other: Option<&str>,
+    live: Option<&ConnectionArgs>,
+    categories: &[String],
+    id: Option<&str>,
+    json: bool,
+) -> Result<(), String> {
+    use entra_backup::diff::{DiffKind, diff_live, diff_snapshots};
+    let repository = repo.open().await?;
+    let before = SnapshotSource::open(repository.clone(), snapshot, false).await.map_err(e)?;
+    let cats: Vec<&'static Category> = if categories.is_empty() {
+        catalog::all().iter().filter(|c| c.time_property.is_none()).collect()
+    } else {
+        resolve(categories)?
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+    let printer = async move {
+        let mut all = Vec::new();
+        while let Some(d) = rx.recv().await {
+            let d: entra_backup::diff::ObjectDiff = d;
+            if json {
+                all.push(d);
+                continue;
+            }
+            let mark = match d.kind {
+                DiffKind::Added => "+",
+                DiffKind::Removed => "-",
+                DiffKind::Changed => "~",
+            };
+            out!("{mark} {:<28} {:<38} {}", d.category, d.id, d.display_name.as_deref().unwrap_or_default());
+            for a in &d.attributes {
+                if a.added.is_empty() && a.removed.is_empty() {
+                    let show = |v: &Option<Value>| v.as_ref().map_or("(none)".to_string(), |v| v.to_string());
+                    out!("    {}: {} -> {}", a.attribute, show(&a.before), show(&a.after));
+                } else {
+                    let refs: Vec<String> = a
+                        .added
+                        .iter()
+                        .map(|i| format!("+{i}"))
+                        .chain(a.removed.iter().map(|i| format!("-{i}")))
+                        .collect();
+                    out!("    {}: {}", a.attribute, refs.join(" "));
+                }
+            }
+        }
+        all
+    };
+    let compare = async move {
+        match (other, live) {
+            (Some(o), _) => {
+                let after = SnapshotSource::open(repository, o, false).await?;
+                diff_snapshots(&before, &after, &cats, id, &tx).await
+            }
+            (None, Some(connection)) => {
+                let source = connection.source(SourceOptions::default()).map_err(entra_backup::Error::invalid_input)?;
+                diff_live(&before, &source, &cats, id, &tx).await
+            }
+            (None, None) => Err(entra_backup::Error::invalid_input("give a second snapshot, or --live")),
+        }
+    };
+    let (summary, all) = tokio::join!(compare, printer);
+    let summary = summary.map_err(e)?;
+    if json {
+        let doc = serde_json::json!({"differences": all, "summary": summary});
+        out!("{}", serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
+    } else {
+        out!(
+            "{} added, {} removed, {} changed, {} unchanged",
+            summary.added,
+            summary.removed,
+            summary.changed,
+            summary.unchanged
+        );
+    }
+    Ok(())
+}

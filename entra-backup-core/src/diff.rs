@@ -1,0 +1,326 @@
+//! Compare: object against object attribute by attribute, snapshot against snapshot, and snapshot
+//! against the live tenant. Only differences are reported, each with both values.
+//!
+//! Links (a group's `members`) are sets: their difference is the references added and removed,
+//! not two long arrays. Two snapshots are compared through their trees first, so objects whose blob
+//! did not change are never read.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use futures::TryStreamExt;
+use serde::Serialize;
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use crate::catalog::{Category, RelationshipKind};
+use crate::error::Result;
+use crate::repo::tree::Entries;
+use crate::source::{CategoryStats, Object, SnapshotSource, Source};
+
+/// What happened to an object between two points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DiffKind {
+    /// Only in the second (newer, or live) side.
+    Added,
+    /// Only in the first side.
+    Removed,
+    Changed,
+}
+
+/// One attribute that differs. For a link relationship, `added` and `removed` list the references.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttributeDiff {
+    pub attribute: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub added: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
+}
+
+/// One object that differs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectDiff {
+    pub category: &'static str,
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    pub kind: DiffKind,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<AttributeDiff>,
+}
+
+/// Counts of a comparison.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiffSummary {
+    pub added: u64,
+    pub removed: u64,
+    pub changed: u64,
+    pub unchanged: u64,
+}
+
+impl DiffSummary {
+    fn count(&mut self, d: &ObjectDiff) {
+        match d.kind {
+            DiffKind::Added => self.added += 1,
+            DiffKind::Removed => self.removed += 1,
+            DiffKind::Changed => self.changed += 1,
+        }
+    }
+}
+
+/// A name people recognise an object by.
+pub fn display_name(object: &Map<String, Value>) -> Option<String> {
+    ["displayName", "userPrincipalName", "name", "activityDisplayName", "id"]
+        .iter()
+        .find_map(|k| object.get(*k).and_then(Value::as_str))
+        .map(String::from)
+}
+
+fn ref_ids(value: Option<&Value>) -> BTreeSet<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|r| r.get("id").and_then(Value::as_str)).map(String::from).collect())
+        .unwrap_or_default()
+}
+
+/// The attributes of `after` that differ from `before`: properties by value, link relationships as
+/// sets of references, contained children by value. Annotations (`@odata.*`) are not compared.
+pub fn compare_objects(
+    category: &Category,
+    before: &Map<String, Value>,
+    after: &Map<String, Value>,
+) -> Vec<AttributeDiff> {
+    let links: HashSet<&str> =
+        category.relationships.iter().filter(|r| r.kind != RelationshipKind::Contained).map(|r| r.name).collect();
+    let keys: BTreeSet<&String> = before.keys().chain(after.keys()).filter(|k| !k.starts_with('@')).collect();
+    let mut out = Vec::new();
+    for key in keys {
+        let (b, a) = (before.get(key), after.get(key));
+        if links.contains(key.as_str()) {
+            let (bs, as_) = (ref_ids(b), ref_ids(a));
+            if bs != as_ {
+                out.push(AttributeDiff {
+                    attribute: key.clone(),
+                    before: None,
+                    after: None,
+                    added: as_.difference(&bs).cloned().collect(),
+                    removed: bs.difference(&as_).cloned().collect(),
+                });
+            }
+            continue;
+        }
+        // An absent property and a null one are the same to Graph.
+        let norm = |v: Option<&Value>| v.filter(|v| !v.is_null()).cloned();
+        let (b, a) = (norm(b), norm(a));
+        if b != a {
+            out.push(AttributeDiff { attribute: key.clone(), before: b, after: a, added: vec![], removed: vec![] });
+        }
+    }
+    out
+}
+
+/// Objects read at once from a snapshot.
+const BATCH: usize = 256;
+
+async fn read_objects(source: &SnapshotSource, entries: &Entries) -> Result<BTreeMap<String, Map<String, Value>>> {
+    let index = source.index().await?;
+    source.repository().objects(index, entries, false, BATCH).try_collect().await
+}
+
+async fn tree_entries(s: &SnapshotSource, tree: Option<String>) -> Result<Entries> {
+    match tree {
+        Some(t) => s.repository().read_tree(s.index().await?, &t).await,
+        None => Ok(Entries::new()),
+    }
+}
+
+/// Compare snapshot `before` with snapshot `after` in `categories`, sending each difference to
+/// `out` (optionally only object `only_id`). Unchanged objects (the same blob) are not read.
+pub async fn diff_snapshots(
+    before: &SnapshotSource,
+    after: &SnapshotSource,
+    categories: &[&'static Category],
+    only_id: Option<&str>,
+    out: &mpsc::Sender<ObjectDiff>,
+) -> Result<DiffSummary> {
+    let mut summary = DiffSummary::default();
+    for &cat in categories {
+        let tree = |s: &SnapshotSource| s.snapshot().categories.get(cat.name).map(|c| c.tree.clone());
+        let (tb, ta) = (tree(before), tree(after));
+        if tb.is_some() && tb == ta {
+            summary.unchanged += before.snapshot().categories[cat.name].objects;
+            continue;
+        }
+        let (eb, ea) = (tree_entries(before, tb).await?, tree_entries(after, ta).await?);
+        let keep = |id: &String| only_id.is_none_or(|o| o == id);
+        let differing = |x: &Entries, y: &Entries| -> Entries {
+            x.iter()
+                .filter(|(id, e)| keep(id) && y.get(*id).is_none_or(|f| f.blob != e.blob || f.chunks != e.chunks))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+        let (db, da) = (differing(&eb, &ea), differing(&ea, &eb));
+        summary.unchanged += eb.keys().filter(|id| keep(id) && !db.contains_key(*id)).count() as u64;
+        let (ob, oa) = (read_objects(before, &db).await?, read_objects(after, &da).await?);
+        let ids: BTreeSet<&String> = ob.keys().chain(oa.keys()).collect();
+        for id in ids {
+            let d = match (ob.get(id), oa.get(id)) {
+                (Some(b), Some(a)) => {
+                    let attributes = compare_objects(cat, b, a);
+                    if attributes.is_empty() {
+                        summary.unchanged += 1;
+                        continue;
+                    }
+                    ObjectDiff {
+                        category: cat.name,
+                        id: id.clone(),
+                        display_name: display_name(a),
+                        kind: DiffKind::Changed,
+                        attributes,
+                    }
+                }
+                (Some(b), None) => ObjectDiff {
+                    category: cat.name,
+                    id: id.clone(),
+                    display_name: display_name(b),
+                    kind: DiffKind::Removed,
+                    attributes: vec![],
+                },
+                (None, Some(a)) => ObjectDiff {
+                    category: cat.name,
+                    id: id.clone(),
+                    display_name: display_name(a),
+                    kind: DiffKind::Added,
+                    attributes: vec![],
+                },
+                (None, None) => continue,
+            };
+            summary.count(&d);
+            if out.send(d).await.is_err() {
+                return Ok(summary);
+            }
+        }
+    }
+    Ok(summary)
+}
+
+/// Compare snapshot `before` with what `live` reads now (a [`GraphSource`](crate::source::GraphSource)),
+/// category by category, a batch of objects at a time.
+pub async fn diff_live(
+    before: &SnapshotSource,
+    live: &dyn Source,
+    categories: &[&'static Category],
+    only_id: Option<&str>,
+    out: &mpsc::Sender<ObjectDiff>,
+) -> Result<DiffSummary> {
+    live.prepare().await?;
+    let mut summary = DiffSummary::default();
+    for &cat in categories {
+        let entries: Entries = match before.snapshot().categories.get(cat.name) {
+            Some(c) => before.repository().read_tree(before.index().await?, &c.tree).await?,
+            None => Entries::new(),
+        };
+        let (tx, mut rx) = mpsc::channel::<Object>(BATCH);
+        let stats = CategoryStats::default();
+        let reader = async move { live.read(cat, &tx, &stats).await };
+        let compare = async {
+            let mut seen: HashSet<String> = HashSet::new();
+            let mut batch: Vec<Object> = Vec::with_capacity(BATCH);
+            let mut summary = DiffSummary::default();
+            let flush = |batch: Vec<Object>| {
+                let entries = &entries;
+                async move {
+                    let wanted: Entries = batch
+                        .iter()
+                        .filter_map(|o| entries.get_key_value(&o.id))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    let old = read_objects(before, &wanted).await?;
+                    let mut diffs = Vec::new();
+                    let mut unchanged = 0;
+                    for o in batch {
+                        match old.get(&o.id) {
+                            Some(b) => {
+                                let attributes = compare_objects(cat, b, &o.json);
+                                if attributes.is_empty() {
+                                    unchanged += 1;
+                                } else {
+                                    diffs.push(ObjectDiff {
+                                        category: cat.name,
+                                        display_name: display_name(&o.json),
+                                        id: o.id,
+                                        kind: DiffKind::Changed,
+                                        attributes,
+                                    });
+                                }
+                            }
+                            None => diffs.push(ObjectDiff {
+                                category: cat.name,
+                                display_name: display_name(&o.json),
+                                id: o.id,
+                                kind: DiffKind::Added,
+                                attributes: vec![],
+                            }),
+                        }
+                    }
+                    Ok::<_, crate::Error>((diffs, unchanged))
+                }
+            };
+            while let Some(o) = rx.recv().await {
+                if only_id.is_some_and(|id| id != o.id) {
+                    continue;
+                }
+                seen.insert(o.id.clone());
+                batch.push(o);
+                if batch.len() == BATCH {
+                    let (diffs, unchanged) = flush(std::mem::take(&mut batch)).await?;
+                    summary.unchanged += unchanged;
+                    for d in diffs {
+                        summary.count(&d);
+                        let _ = out.send(d).await;
+                    }
+                }
+            }
+            let (diffs, unchanged) = flush(batch).await?;
+            summary.unchanged += unchanged;
+            for d in diffs {
+                summary.count(&d);
+                let _ = out.send(d).await;
+            }
+            // What the snapshot held and the tenant no longer does.
+            let gone: Entries = entries
+                .iter()
+                .filter(|(id, _)| !seen.contains(*id) && only_id.is_none_or(|o| o == *id))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            for (id, b) in read_objects(before, &gone).await? {
+                let d = ObjectDiff {
+                    category: cat.name,
+                    display_name: display_name(&b),
+                    id,
+                    kind: DiffKind::Removed,
+                    attributes: vec![],
+                };
+                summary.count(&d);
+                let _ = out.send(d).await;
+            }
+            Ok::<_, crate::Error>(summary)
+        };
+        let (read, compared) = tokio::join!(reader, compare);
+        read?;
+        let s = compared?;
+        summary.added += s.added;
+        summary.removed += s.removed;
+        summary.changed += s.changed;
+        summary.unchanged += s.unchanged;
+    }
+    Ok(summary)
+}
