@@ -207,6 +207,9 @@ impl GraphClient {
             if throttled {
                 meta.stats.add(&meta.stats.throttled, 1);
                 self.pacer.throttled(meta.family, after);
+            } else if method == reqwest::Method::POST && !url.ends_with("/$batch") {
+                // A create that failed on the way may have been carried out: never send it twice.
+                return Err(Error::new(ErrorKind::Network, format!("{why} (a POST is not sent twice)")));
             } else {
                 transient += 1;
                 if transient > self.retry.max_retries {
@@ -240,6 +243,7 @@ impl GraphClient {
             Ok(t) => t,
             Err(e) => return Attempt::Fail(e),
         };
+        let method_name = method.to_string();
         let mut req = self.http.request(method, url).bearer_auth(token.secret());
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -286,23 +290,57 @@ impl GraphClient {
             }
             _ => {
                 let (code, message) = parsed.as_ref().map(graph_error).unwrap_or((None, "no error body".into()));
-                Attempt::Fail(Error::graph(kind_of(status), status, code, format!("GET {url}: {status}: {message}")))
+                Attempt::Fail(Error::graph(
+                    kind_of(status),
+                    status,
+                    code,
+                    format!("{method_name} {url}: {status}: {message}"),
+                ))
             }
         }
+    }
+
+    /// Send one write (`POST`, `PATCH`, `PUT`, `DELETE`) with a JSON body; returns the answer's
+    /// JSON (`null` for 204). Throttled requests wait and are sent again; a `POST` is not sent
+    /// again after a 5xx (it may have been carried out), the others are.
+    pub async fn write_json(&self, method: &str, url: &str, body: Option<&Value>, meta: &RequestMeta) -> Result<Value> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| Error::invalid_input(format!("`{method}` is not an HTTP method")))?;
+        self.send(method, url, body, meta, &[]).await
     }
 
     /// Send up to 20 GETs in one `$batch` (relative URLs such as `/groups/{id}/members`). Returns
     /// each request's body or error in order. Requests throttled inside the envelope wait and are
     /// sent again alone, in a later batch.
     pub async fn batch_get(&self, version: &str, urls: &[String], meta: &RequestMeta) -> Vec<Result<Value>> {
+        let requests: Vec<BatchRequest> =
+            urls.iter().map(|u| BatchRequest { method: "GET", url: u.clone(), body: None }).collect();
+        self.batch(version, &requests, meta).await
+    }
+
+    /// Send up to 20 requests (reads or writes) in one `$batch`; each answer or error in order.
+    /// Requests throttled inside the envelope (not carried out) are sent again in a later batch, as
+    /// are reads and idempotent writes that met a 5xx; a `POST` that met a 5xx is reported failed.
+    pub async fn batch(&self, version: &str, reqs: &[BatchRequest], meta: &RequestMeta) -> Vec<Result<Value>> {
+        let urls: Vec<String> = reqs.iter().map(|r| r.url.clone()).collect();
         let mut results: Vec<Option<Result<Value>>> = (0..urls.len()).map(|_| None).collect();
         let mut pending: Vec<usize> = (0..urls.len()).collect();
         let mut rounds = 0u32;
         let started = tokio::time::Instant::now();
         while !pending.is_empty() {
             rounds += 1;
-            let requests: Vec<Value> =
-                pending.iter().map(|i| json!({"id": i.to_string(), "method": "GET", "url": urls[*i]})).collect();
+            let requests: Vec<Value> = pending
+                .iter()
+                .map(|i| {
+                    let r = &reqs[*i];
+                    let mut v = json!({"id": i.to_string(), "method": r.method, "url": r.url});
+                    if let Some(b) = &r.body {
+                        v["body"] = b.clone();
+                        v["headers"] = json!({"Content-Type": "application/json"});
+                    }
+                    v
+                })
+                .collect();
             let cost = meta.cost * pending.len() as u32;
             let envelope = RequestMeta { family: meta.family, cost, stats: meta.stats.clone() };
             meta.stats.add(&meta.stats.batched, pending.len() as u64);
@@ -333,10 +371,13 @@ impl GraphClient {
                     .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case("retry-after")))
                     .and_then(|(_, v)| v.as_str().and_then(|s| s.parse::<u64>().ok()).or(v.as_u64()))
                     .map(Duration::from_secs);
+                let retryable = status == 429 || reqs[i].method != "POST";
                 match status {
                     200..=299 => results[i] = Some(Ok(r.get("body").cloned().unwrap_or(Value::Null))),
                     429 | 500 | 502 | 503 | 504
-                        if rounds <= self.retry.max_retries + 1 && started.elapsed() < self.retry.max_elapsed =>
+                        if retryable
+                            && rounds <= self.retry.max_retries + 1
+                            && started.elapsed() < self.retry.max_elapsed =>
                     {
                         if status == 429 {
                             meta.stats.add(&meta.stats.throttled, 1);
@@ -352,7 +393,7 @@ impl GraphClient {
                             kind_of(status),
                             status,
                             code,
-                            format!("GET {}: {status}: {message}", urls[i]),
+                            format!("{} {}: {status}: {message}", reqs[i].method, urls[i]),
                         );
                         results[i] = Some(Err(e));
                     }
@@ -374,6 +415,14 @@ impl GraphClient {
             .map(|r| r.unwrap_or_else(|| Err(Error::new(ErrorKind::Protocol, "no response in the batch"))))
             .collect()
     }
+}
+
+/// One request of a `$batch`: a method, a URL relative to the version root, and a JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchRequest {
+    pub method: &'static str,
+    pub url: String,
+    pub body: Option<Value>,
 }
 
 /// A cursor over the pages of a listing: follows `@odata.nextLink` verbatim, and restarts from the
