@@ -416,13 +416,21 @@ async fn malformed_requests_get_graph_errors_not_panics() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "BadRequest");
 
+    // A write without a body and Content-Type fails the whole batch, as Graph does.
     let (status, body) =
         c.post("/v1.0/$batch", &json!({"requests": [{"id": "1", "method": "POST", "url": "/$batch"}]})).await;
+    assert_eq!(status, 400);
+    assert!(body["error"]["message"].as_str().unwrap().contains("Content-Type"), "{body}");
+    // A nested $batch is refused request by request.
+    let nested = json!({"requests": [{"id": "1", "method": "POST", "url": "/$batch",
+        "headers": {"Content-Type": "application/json"}, "body": {"requests": []}}]});
+    let (status, body) = c.post("/v1.0/$batch", &nested).await;
     assert_eq!(status, 200);
-    assert_eq!(body["responses"][0]["status"], 400);
+    assert_eq!(body["responses"][0]["status"], 400, "{body}");
     let (status, _) = c.post("/v1.0/$batch", &json!({"nope": []})).await;
     assert_eq!(status, 400);
+    // A create without the properties Graph requires is refused as Graph refuses it.
     let (status, body) = c.post("/v1.0/users", &json!({"displayName": "x"})).await;
-    assert_eq!(status, 405);
-    assert!(body["error"]["message"].is_string());
+    assert_eq!(status, 400);
+    assert!(body["error"]["message"].as_str().unwrap().contains("accountEnabled"), "{body}");
 }

@@ -41,6 +41,20 @@ pub fn batch(state: &SimState, version: &str, body: Option<&Value>, grant: &Gran
                 "Every request in a batch needs 'id', 'method' and 'url'.",
             );
         };
+        // A POST, PATCH or PUT carries a body and says what it is (Graph refuses the whole batch
+        // otherwise); a GET or DELETE needs neither.
+        let has_body = r.get("body").is_some_and(|b| !b.is_null());
+        let has_type = r
+            .get("headers")
+            .and_then(Value::as_object)
+            .is_some_and(|h| h.keys().any(|k| k.eq_ignore_ascii_case("content-type")));
+        let method = r["method"].as_str().unwrap_or("GET").to_ascii_uppercase();
+        if matches!(method.as_str(), "POST" | "PATCH" | "PUT") && !(has_body && has_type) {
+            return GraphResponse::bad_request(
+                "BadRequest",
+                format!("Write request id : {id} does not contain Content-Type header or body."),
+            );
+        }
         if !ids.insert(id.to_string()) {
             return GraphResponse::bad_request(
                 "BadRequest",

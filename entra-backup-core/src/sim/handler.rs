@@ -49,8 +49,7 @@ pub struct GraphRequest<'a> {
     /// The raw query string (without `?`).
     pub query: &'a str,
     pub headers: &'a [(String, String)],
-    /// The JSON body of a write (the write side is built with the restore work).
-    #[allow(dead_code)]
+    /// The JSON body of a write.
     pub body: Option<&'a Value>,
     pub grant: &'a Grant,
     /// `http://host:port`, for links.
@@ -58,14 +57,14 @@ pub struct GraphRequest<'a> {
 }
 
 impl GraphRequest<'_> {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
 /// Where a path leads.
 #[derive(Debug)]
-enum Route<'p> {
+pub(super) enum Route<'p> {
     Collection,
     Count,
     Delta,
@@ -74,7 +73,7 @@ enum Route<'p> {
     RelationshipRefs(&'p str, &'static Relationship),
 }
 
-fn route(path: &str) -> Result<(&'static Category, Route<'_>), GraphResponse> {
+pub(super) fn route(path: &str) -> Result<(&'static Category, Route<'_>), GraphResponse> {
     let path = path.trim_end_matches('/');
     // A delta function may live outside the collection's path (administrative units).
     if let Some(cat) = catalog::all().iter().find(|c| c.delta.as_ref().is_some_and(|d| d.path == path)) {
@@ -111,6 +110,10 @@ fn route(path: &str) -> Result<(&'static Category, Route<'_>), GraphResponse> {
 
 /// Serve one request.
 pub fn dispatch(state: &SimState, req: &GraphRequest) -> GraphResponse {
+    // Writes and the directory's recycle bin are served by the write side.
+    if let Some(resp) = super::write::handle(state, req) {
+        return resp;
+    }
     let (cat, route) = match route(req.path) {
         Ok(r) => r,
         Err(e) => return e,
@@ -118,13 +121,6 @@ pub fn dispatch(state: &SimState, req: &GraphRequest) -> GraphResponse {
     if cat.api_version == ApiVersion::Beta && req.version != "beta" {
         let seg = cat.path.rsplit('/').next().unwrap_or(cat.path);
         return GraphResponse::segment_not_found(seg);
-    }
-    if !req.method.eq_ignore_ascii_case("GET") {
-        return GraphResponse::error(
-            405,
-            "Request_BadRequest",
-            format!("The simulated tenant does not accept {} on '{}' yet.", req.method, req.path),
-        );
     }
     let mut needed: Vec<&str> = cat.permissions.read.to_vec();
     if let Route::Relationship(_, r) | Route::RelationshipRefs(_, r) = &route {
@@ -236,7 +232,12 @@ fn check_select(tenant: &Tenant, cat: &Category, q: &ODataQuery) -> Result<(), G
 }
 
 /// The JSON of an object as Graph returns it: selected properties, or the default set.
-fn project(obj: &StoredObject, cat: &Category, select: Option<&[String]>, in_list: bool) -> Map<String, Value> {
+pub(super) fn project(
+    obj: &StoredObject,
+    cat: &Category,
+    select: Option<&[String]>,
+    in_list: bool,
+) -> Map<String, Value> {
     let mut out = project_raw(obj, cat, select, in_list);
     // Some types are keyed by another property (cross-tenant partners by tenantId): the store keeps
     // an `id` for them, Graph's JSON has none.

@@ -31,17 +31,19 @@ mod faults;
 mod generate;
 mod handler;
 mod query;
+mod recycle;
 mod rng;
 mod server;
 mod tenant;
 mod throttle;
 mod token;
+mod write;
 
 pub use churn::{ChurnReport, churn};
 pub use generate::generate;
 pub use rng::Rng;
 pub use server::SimServer;
-pub use tenant::{CategoryStore, LinkChange, Ref, Removal, StoredObject, Tenant, TenantError};
+pub use tenant::{CategoryStore, DeletedItem, LinkChange, Ref, Removal, StoredObject, Tenant, TenantError};
 
 /// How the simulated tenant is made and how it behaves.
 #[derive(Debug, Clone)]

@@ -104,6 +104,20 @@ pub enum TenantError {
     MissingId(String),
 }
 
+/// A soft-deleted object in the directory's recycle bin (`/directory/deletedItems`), restorable
+/// until it expires.
+#[derive(Debug, Clone)]
+pub struct DeletedItem {
+    pub category: &'static str,
+    /// The object as it was, with its own links and children; `deletedDateTime` set.
+    pub object: StoredObject,
+    /// When it was deleted (the simulator's clock).
+    pub deleted_at: jiff::Timestamp,
+    /// Links other objects held to it when it was deleted (its memberships, ownerships, direct
+    /// reports): (category, id, relationship). A restore brings back those whose holder still exists.
+    pub held_by: Vec<(&'static str, String, &'static str)>,
+}
+
 /// The whole tenant.
 #[derive(Debug, Clone)]
 pub struct Tenant {
@@ -112,12 +126,14 @@ pub struct Tenant {
     pub domain: String,
     stores: HashMap<&'static str, CategoryStore>,
     seq: u64,
+    /// The directory's recycle bin, by object id.
+    recycle_bin: BTreeMap<String, DeletedItem>,
 }
 
 impl Tenant {
     pub fn new(tenant_id: impl Into<String>, domain: impl Into<String>) -> Self {
         let stores = catalog::all().iter().map(|c| (c.name, CategoryStore::default())).collect();
-        Tenant { tenant_id: tenant_id.into(), domain: domain.into(), stores, seq: 0 }
+        Tenant { tenant_id: tenant_id.into(), domain: domain.into(), stores, seq: 0, recycle_bin: BTreeMap::new() }
     }
 
     /// The latest change sequence number.
@@ -339,5 +355,164 @@ impl Tenant {
     /// Total objects over every category (contained children not counted).
     pub fn total_objects(&self) -> usize {
         self.stores.values().map(|s| s.objects.len()).sum()
+    }
+
+    // ----- the recycle bin and other helpers of the write side -----
+
+    /// The links other objects hold to `id`: (category, id, relationship).
+    pub fn held_by(&self, id: &str) -> Vec<(&'static str, String, &'static str)> {
+        let mut out = Vec::new();
+        for c in catalog::all() {
+            let Some(store) = self.stores.get(c.name) else { continue };
+            for (oid, o) in &store.objects {
+                for (rel, targets) in &o.links {
+                    if targets.iter().any(|t| t.id == id) {
+                        out.push((c.name, oid.clone(), *rel));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Soft-delete an object: it leaves its collection (delta reports `"reason": "changed"`), with
+    /// the links to and from it, and waits in the recycle bin.
+    pub fn soft_delete(&mut self, category: &str, id: &str, at: jiff::Timestamp) -> Result<(), TenantError> {
+        let cat = Self::category(category)?;
+        let held_by = self.held_by(id);
+        let mut object = self.remove(category, id, Removal::SoftDeleted)?;
+        if object.json.contains_key("deletedDateTime") {
+            object.json.insert("deletedDateTime".into(), Value::String(at.to_string()));
+        }
+        self.recycle_bin.insert(id.to_string(), DeletedItem { category: cat.name, object, deleted_at: at, held_by });
+        Ok(())
+    }
+
+    /// An object in the recycle bin.
+    pub fn deleted_item(&self, id: &str) -> Option<&DeletedItem> {
+        self.recycle_bin.get(id)
+    }
+
+    /// Every object in the recycle bin, in id order.
+    pub fn deleted_items(&self) -> impl Iterator<Item = &DeletedItem> {
+        self.recycle_bin.values()
+    }
+
+    /// Bring an object back from the recycle bin with its id, its properties, its own links and
+    /// children (to objects that still exist) and the links others held to it (whose holders still
+    /// exist). Delta sees it as an object that came back.
+    pub fn restore_deleted(&mut self, id: &str) -> Result<&StoredObject, TenantError> {
+        let item = self
+            .recycle_bin
+            .remove(id)
+            .ok_or_else(|| TenantError::NotFound { category: "deletedItems".into(), id: id.into() })?;
+        let mut json = item.object.json;
+        if json.contains_key("deletedDateTime") {
+            json.insert("deletedDateTime".into(), Value::Null);
+        }
+        let links: BTreeMap<&'static str, Vec<Ref>> = item
+            .object
+            .links
+            .into_iter()
+            .map(|(rel, targets)| {
+                let live: Vec<Ref> = targets.into_iter().filter(|t| self.get(t.category, &t.id).is_some()).collect();
+                (rel, live)
+            })
+            .filter(|(_, targets)| !targets.is_empty())
+            .collect();
+        let obj = self.insert(item.category, Value::Object(json))?;
+        obj.links = links;
+        obj.children = item.object.children;
+        let target = Ref { category: item.category, id: id.to_string() };
+        for (holder_cat, holder, rel) in item.held_by {
+            if self.get(holder_cat, &holder).is_some() {
+                self.link(holder_cat, &holder, rel, target.clone())?;
+            }
+        }
+        self.get(item.category, id)
+            .ok_or_else(|| TenantError::NotFound { category: item.category.into(), id: id.into() })
+    }
+
+    /// Delete an object in the recycle bin for good (delta reports `"reason": "deleted"`).
+    pub fn purge_deleted(&mut self, id: &str) -> Option<DeletedItem> {
+        let item = self.recycle_bin.remove(id)?;
+        let seq = self.next_seq();
+        if let Some(store) = self.stores.get_mut(item.category) {
+            store.removed.insert(id.to_string(), (seq, Removal::Deleted));
+        }
+        Some(item)
+    }
+
+    /// Delete for good every object that entered the recycle bin at or before `cutoff`. Returns
+    /// how many.
+    pub fn purge_deleted_before(&mut self, cutoff: jiff::Timestamp) -> usize {
+        let expired: Vec<String> =
+            self.recycle_bin.iter().filter(|(_, d)| d.deleted_at <= cutoff).map(|(id, _)| id.clone()).collect();
+        for id in &expired {
+            self.purge_deleted(id);
+        }
+        expired.len()
+    }
+
+    /// Change properties of a contained child (a merge of top-level properties). False when the
+    /// child does not exist.
+    pub fn patch_child(
+        &mut self,
+        category: &str,
+        id: &str,
+        rel: &str,
+        child_id: &str,
+        changes: &Map<String, Value>,
+    ) -> Result<bool, TenantError> {
+        let rel = Self::relationship(category, rel)?;
+        let seq = self.next_seq();
+        let obj = self.object_mut(category, id)?;
+        let Some(child) = obj
+            .children
+            .get_mut(rel)
+            .and_then(|c| c.iter_mut().find(|c| c.get("id").and_then(Value::as_str) == Some(child_id)))
+        else {
+            return Ok(false);
+        };
+        for (k, v) in changes {
+            child.insert(k.clone(), v.clone());
+        }
+        obj.seq = seq;
+        Ok(true)
+    }
+
+    /// Remove a contained child. False when it does not exist.
+    pub fn remove_child(&mut self, category: &str, id: &str, rel: &str, child_id: &str) -> Result<bool, TenantError> {
+        let rel = Self::relationship(category, rel)?;
+        let seq = self.next_seq();
+        let obj = self.object_mut(category, id)?;
+        let Some(list) = obj.children.get_mut(rel) else { return Ok(false) };
+        let before = list.len();
+        list.retain(|c| c.get("id").and_then(Value::as_str) != Some(child_id));
+        if list.len() == before {
+            return Ok(false);
+        }
+        obj.seq = seq;
+        Ok(true)
+    }
+
+    /// Replace every contained child of a relationship (each must carry a string `id`), as Intune's
+    /// `assign` action does.
+    pub fn set_children(
+        &mut self,
+        category: &str,
+        id: &str,
+        rel: &str,
+        children: Vec<Map<String, Value>>,
+    ) -> Result<(), TenantError> {
+        let rel = Self::relationship(category, rel)?;
+        if children.iter().any(|c| !c.get("id").is_some_and(Value::is_string)) {
+            return Err(TenantError::MissingId(format!("{category}/{rel}")));
+        }
+        let seq = self.next_seq();
+        let obj = self.object_mut(category, id)?;
+        obj.children.insert(rel, children);
+        obj.seq = seq;
+        Ok(())
     }
 }
