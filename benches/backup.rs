@@ -192,6 +192,17 @@ async fn run(a: Args) {
         if day == 1 {
             first_snapshot = report.snapshot_id.clone();
         }
+        if std::env::var_os("BENCH_DETAIL").is_some() {
+            let mut by: Vec<_> =
+                report.snapshot.categories.iter().filter(|(_, c)| c.new_bytes + c.new_tree_bytes > 0).collect();
+            by.sort_by_key(|(_, c)| std::cmp::Reverse(c.new_bytes + c.new_tree_bytes));
+            for (name, c) in by.iter().take(8) {
+                println!(
+                    "      {name:<28} new plaintext: objects {:>10}  trees {:>10}  ({} new, {} changed, {} gone)",
+                    c.new_bytes, c.new_tree_bytes, c.added, c.changed, c.removed
+                );
+            }
+        }
         days.push(Day {
             requests: s.requests,
             http: s.http_requests,

@@ -425,51 +425,71 @@ impl Repository {
         Ok(out)
     }
 
-    /// A category's whole tree (ids only), read level by level.
+    /// A category's whole tree (ids only): a trie read level by level, under its layers.
     pub async fn read_tree(&self, index: &Index, root: &str) -> Result<Entries> {
-        let mut entries = Entries::new();
-        let mut level = vec![root.to_string()];
-        while !level.is_empty() {
-            let blobs = self.read_blobs(index, &level).await?;
-            let mut next = Vec::new();
-            for (id, json) in level.iter().zip(blobs) {
-                match tree::parse(id, &json)? {
-                    NodeData::Leaf { entries: rows } => entries.extend(tree::leaf_entries(rows)),
-                    NodeData::Inner { subtrees, .. } => next.extend(subtrees.into_iter().map(|(_, t)| t)),
-                    NodeData::Segments { segments } => next.extend(segments),
-                }
-            }
-            level = next;
-        }
-        Ok(entries)
+        Ok(self.walk_tree(index, root).await?.1)
     }
 
-    /// The segments of a tree whose root is a segments node, or `[root]`.
-    pub async fn segments(&self, index: &Index, root: &str) -> Result<Vec<String>> {
+    /// The layer depth of a tree (0 for a trie).
+    pub async fn tree_depth(&self, index: &Index, root: &str) -> Result<usize> {
         let json = self.read_blobs(index, &[root.to_string()]).await?.pop().unwrap_or_default();
         Ok(match tree::parse(root, &json)? {
-            NodeData::Segments { segments } => segments,
-            _ => vec![root.to_string()],
+            NodeData::Layer { depth, .. } => depth,
+            _ => 0,
         })
     }
 
-    /// Every tree node id under `root` (the root included), for check and prune.
+    /// Every tree node id under `root` (the root and its layers' parents included) and the tree's
+    /// entries, for check and prune.
     pub async fn tree_node_ids(&self, index: &Index, root: &str) -> Result<(Vec<String>, Entries)> {
+        self.walk_tree(index, root).await
+    }
+
+    async fn walk_tree(&self, index: &Index, root: &str) -> Result<(Vec<String>, Entries)> {
         let mut nodes = Vec::new();
-        let mut entries = Entries::new();
-        let mut level = vec![root.to_string()];
-        while !level.is_empty() {
-            let blobs = self.read_blobs(index, &level).await?;
-            let mut next = Vec::new();
-            for (id, json) in level.iter().zip(blobs) {
-                match tree::parse(id, &json)? {
-                    NodeData::Leaf { entries: rows } => entries.extend(tree::leaf_entries(rows)),
-                    NodeData::Inner { subtrees, .. } => next.extend(subtrees.into_iter().map(|(_, t)| t)),
-                    NodeData::Segments { segments } => next.extend(segments),
+        // Layers from the newest down to the trie under them.
+        let mut layers: Vec<(Vec<Vec<String>>, Vec<String>)> = Vec::new();
+        let mut current = root.to_string();
+        let first = loop {
+            let json = self.read_blobs(index, std::slice::from_ref(&current)).await?.pop().unwrap_or_default();
+            match tree::parse(&current, &json)? {
+                NodeData::Layer { layer, set, unset, .. } => {
+                    if layers.len() > 4 * tree::MAX_LAYERS {
+                        return Err(Error::new(ErrorKind::Protocol, format!("tree {root}: its layers do not end")));
+                    }
+                    nodes.push(std::mem::replace(&mut current, layer));
+                    layers.push((set, unset));
                 }
+                node => break node,
             }
-            nodes.append(&mut level);
-            level = next;
+        };
+        let mut entries = Entries::new();
+        let mut pending = vec![(current, Some(first))];
+        while !pending.is_empty() {
+            let unread: Vec<String> = pending.iter().filter(|(_, n)| n.is_none()).map(|(id, _)| id.clone()).collect();
+            let mut blobs = self.read_blobs(index, &unread).await?.into_iter();
+            let mut next = Vec::new();
+            for (id, node) in pending {
+                let node = match node {
+                    Some(n) => n,
+                    None => tree::parse(&id, &blobs.next().unwrap_or_default())?,
+                };
+                match node {
+                    NodeData::Leaf { entries: rows } => entries.extend(tree::leaf_entries(rows)),
+                    NodeData::Inner { subtrees, .. } => next.extend(subtrees.into_iter().map(|(_, t)| (t, None))),
+                    NodeData::Layer { .. } => {
+                        return Err(Error::new(ErrorKind::Protocol, format!("tree {id}: a layer inside a trie")));
+                    }
+                }
+                nodes.push(id);
+            }
+            pending = next;
+        }
+        for (set, unset) in layers.into_iter().rev() {
+            for oid in unset {
+                entries.remove(&oid);
+            }
+            entries.extend(tree::leaf_entries(set));
         }
         Ok((nodes, entries))
     }

@@ -90,6 +90,12 @@ pub struct CategorySnapshot {
     /// Objects gone since the parent snapshot.
     #[serde(default)]
     pub removed: u64,
+    /// Plaintext bytes of the object, link-chunk and secret blobs this backup added for it.
+    #[serde(default)]
+    pub new_bytes: u64,
+    /// Plaintext bytes of the tree nodes this backup added for it.
+    #[serde(default)]
+    pub new_tree_bytes: u64,
 }
 
 /// What a backup cost.

@@ -7,8 +7,13 @@
 //! the object id, `{"depth": d, "subtrees": [[digit, tree id], ...]}`. The shape depends only on
 //! the entries, so the same entries always give the same tree ids, and a day's few changes rewrite
 //! only the few leaves (and their parents) they fall in: a 1% change of 50,000 objects rewrites
-//! about a tenth of the tree rather than all of it. An append-only log grows by *segments* instead,
-//! `{"segments": [tree ids]}`: the union of disjoint trees, one per backup that added records.
+//! about a tenth of the tree rather than all of it.
+//!
+//! Even so, each change rewrites a leaf and its parents (about a kilobyte). So a backup that changed
+//! few of a category's objects writes a *layer* instead: `{"layer": parent tree id, "depth": n,
+//! "set": [rows as in a leaf], "unset": [object ids]}`, the parent's entries with those set and
+//! removed, about fifty bytes a change. Layers chain up to [`MAX_LAYERS`]; then, or when a layer
+//! would hold more than a quarter of the entries, the next backup writes a whole trie again.
 
 use std::collections::BTreeMap;
 
@@ -64,18 +69,33 @@ pub enum NodeData {
         depth: usize,
         subtrees: Vec<(u8, String)>,
     },
-    /// Disjoint trees whose union is the tree: how append-only logs grow, one segment per backup.
-    Segments {
-        segments: Vec<String>,
+    /// The parent tree's entries, with `set` set and `unset` removed.
+    Layer {
+        layer: String,
+        depth: usize,
+        set: Vec<Vec<String>>,
+        unset: Vec<String>,
     },
 }
 
-/// Segments a log's tree may have before a backup folds them into one tree.
-pub const MAX_SEGMENTS: usize = 32;
+/// Layers that may chain before a backup writes a whole trie again.
+pub const MAX_LAYERS: usize = 32;
 
-/// The node `{"segments": [tree ids]}`.
-pub fn segments_node(segments: &[String], cipher: &Cipher) -> Node {
-    let json = canonical::to_vec(&serde_json::json!({ "segments": segments }));
+fn row(oid: &str, e: &Entry) -> Value {
+    let mut row = vec![Value::from(oid), Value::from(e.blob.as_str())];
+    if e.secret.is_some() || !e.chunks.is_empty() {
+        row.push(Value::from(e.secret.as_deref().unwrap_or("")));
+    }
+    row.extend(e.chunks.iter().map(|c| Value::from(c.as_str())));
+    Value::Array(row)
+}
+
+/// The layer node over `parent` (whose own layer depth is `parent_depth`, 0 for a trie).
+pub fn layer_node(parent: &str, parent_depth: usize, set: &Entries, unset: &[String], cipher: &Cipher) -> Node {
+    let set: Vec<Value> = set.iter().map(|(oid, e)| row(oid, e)).collect();
+    let json = canonical::to_vec(
+        &serde_json::json!({ "layer": parent, "depth": parent_depth + 1, "set": set, "unset": unset }),
+    );
     Node { id: cipher.id_hex(&json), json }
 }
 
@@ -97,17 +117,7 @@ fn digit(hash: &[u8; 32], depth: usize) -> u8 {
 fn build_node(items: &[(&String, &Entry, [u8; 32])], depth: usize, cipher: &Cipher, nodes: &mut Vec<Node>) -> String {
     let value = if items.len() <= LEAF_MAX || depth > MAX_DEPTH {
         // `items` are sorted by object id (from the BTreeMap), and a split keeps that order.
-        let entries: Vec<Value> = items
-            .iter()
-            .map(|(oid, e, _)| {
-                let mut row = vec![Value::from(oid.as_str()), Value::from(e.blob.as_str())];
-                if e.secret.is_some() || !e.chunks.is_empty() {
-                    row.push(Value::from(e.secret.as_deref().unwrap_or("")));
-                }
-                row.extend(e.chunks.iter().map(|c| Value::from(c.as_str())));
-                Value::Array(row)
-            })
-            .collect();
+        let entries: Vec<Value> = items.iter().map(|(oid, e, _)| row(oid, e)).collect();
         serde_json::json!({ "entries": entries })
     } else {
         let mut buckets: Vec<Vec<(&String, &Entry, [u8; 32])>> = vec![Vec::new(); 16];
@@ -136,26 +146,29 @@ fn bad(id: &str, what: impl std::fmt::Display) -> Error {
 pub fn parse(id: &str, json: &[u8]) -> Result<NodeData> {
     let node: NodeData =
         serde_json::from_slice(json).map_err(|e| bad(id, format_args!("not a valid tree node: {e}")))?;
-    match &node {
-        NodeData::Leaf { entries } => {
-            for row in entries {
-                let ok = row.len() >= 2
-                    && is_id(&row[1])
-                    && row.get(2).is_none_or(|s| s.is_empty() || is_id(s))
-                    && row.iter().skip(3).all(|c| is_id(c));
-                if !ok {
-                    return Err(bad(id, "an entry is not [object id, blob id(, secret id or \"\", chunk ids...)]"));
-                }
+    let check_rows = |rows: &[Vec<String>]| -> Result<()> {
+        for row in rows {
+            let ok = row.len() >= 2
+                && is_id(&row[1])
+                && row.get(2).is_none_or(|s| s.is_empty() || is_id(s))
+                && row.iter().skip(3).all(|c| is_id(c));
+            if !ok {
+                return Err(bad(id, "an entry is not [object id, blob id(, secret id or \"\", chunk ids...)]"));
             }
         }
+        Ok(())
+    };
+    match &node {
+        NodeData::Layer { layer, set, .. } => {
+            if !is_id(layer) {
+                return Err(bad(id, "a layer's parent is not a tree id"));
+            }
+            check_rows(set)?;
+        }
+        NodeData::Leaf { entries } => check_rows(entries)?,
         NodeData::Inner { subtrees, .. } => {
             if subtrees.iter().any(|(d, t)| *d > 15 || !is_id(t)) {
                 return Err(bad(id, "a sub-tree is not [hex digit, tree id]"));
-            }
-        }
-        NodeData::Segments { segments } => {
-            if segments.iter().any(|t| !is_id(t)) {
-                return Err(bad(id, "a segment is not a tree id"));
             }
         }
     }

@@ -60,6 +60,8 @@ struct Building {
     changed: Entries,
     /// Objects delta said are gone.
     removed: HashSet<String>,
+    /// Plaintext bytes of the blobs this category added (objects, link chunks, secrets).
+    new_bytes: u64,
 }
 
 struct Packs {
@@ -216,10 +218,12 @@ impl RepositorySink {
             Some(id)
         };
         let mut full = Vec::new();
+        let mut new_bytes = 0u64;
         {
             let mut packs = lock(&self.packs);
             for (id, plaintext) in chunks.iter().map(|(id, b)| (id, b.as_slice())).chain([(&blob, bytes.as_slice())]) {
                 if !packs.objects.contains(id) {
+                    new_bytes += plaintext.len() as u64;
                     packs.objects.add(plaintext)?;
                     lock(&self.counters).blobs_added += 1;
                     if packs.objects.is_full()
@@ -247,6 +251,7 @@ impl RepositorySink {
         let mut building = lock(&self.building);
         let b = building.entry(cat.name).or_default();
         b.removed.remove(&object.id);
+        b.new_bytes += new_bytes;
         b.changed.insert(object.id, Entry { blob, secret, chunks: chunks.into_iter().map(|(id, _)| id).collect() });
         Ok(())
     }
@@ -313,36 +318,32 @@ impl RepositorySink {
         }
         let removed = base.keys().filter(|id| !entries.contains_key(*id)).count() as u64;
         let parent_tree = self.parent.as_ref().and_then(|(_, s)| s.categories.get(cat.name)).map(|c| c.tree.clone());
+        // What differs from the parent's tree.
+        let set: Entries =
+            entries.iter().filter(|(id, e)| base.get(*id) != Some(*e)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let unset: Vec<String> = base.keys().filter(|id| !entries.contains_key(*id)).cloned().collect();
         let (root, nodes) = match parent_tree {
-            // A log that only gained records: a new segment beside the parent's.
-            Some(parent_tree) if outcome.mode == ReadMode::Since && changed == 0 && removed == 0 => {
-                let new: Entries = b
-                    .changed
-                    .iter()
-                    .filter(|(id, _)| !base.contains_key(*id))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                let mut segments = self.repo.segments(&self.index, &parent_tree).await?;
-                if new.is_empty() {
-                    (parent_tree, Vec::new())
-                } else if segments.len() >= tree::MAX_SEGMENTS {
+            Some(parent) if set.is_empty() && unset.is_empty() => (parent, Vec::new()),
+            // A few changes: a layer over the parent's tree (a trie rewrites a leaf and its parents
+            // for each one).
+            Some(parent) if (set.len() + unset.len()) * 4 <= entries.len().max(1) => {
+                let depth = self.repo.tree_depth(&self.index, &parent).await?;
+                if depth + 1 >= tree::MAX_LAYERS {
                     tree::build(&entries, self.repo.cipher())
                 } else {
-                    let (segment, mut nodes) = tree::build(&new, self.repo.cipher());
-                    segments.push(segment);
-                    let node = tree::segments_node(&segments, self.repo.cipher());
-                    let root = node.id.clone();
-                    nodes.push(node);
-                    (root, nodes)
+                    let node = tree::layer_node(&parent, depth, &set, &unset, self.repo.cipher());
+                    (node.id.clone(), vec![node])
                 }
             }
             _ => tree::build(&entries, self.repo.cipher()),
         };
         let mut full = Vec::new();
+        let mut tree_bytes = 0u64;
         {
             let mut packs = lock(&self.packs);
             for node in nodes {
                 if !packs.trees.contains(&node.id) {
+                    tree_bytes += node.json.len() as u64;
                     packs.trees.add(&node.json)?;
                     lock(&self.counters).blobs_added += 1;
                     if packs.trees.is_full()
@@ -364,19 +365,25 @@ impl RepositorySink {
             added,
             changed,
             removed,
+            new_bytes: b.new_bytes,
+            new_tree_bytes: tree_bytes,
         })
     }
 }
 
 /// Link lists longer than this are stored in chunks of their own.
-const CHUNK_THRESHOLD: usize = 256;
+const CHUNK_THRESHOLD: usize = 64;
 
-/// A chunk ends after a reference whose id hashes below this (of 256): about 64 references a chunk.
-const CHUNK_BOUNDARY: u8 = 4;
+/// The average chunk of a list of `n` references: the power of two at or above its square root
+/// (from 16 to 1,024), so that a change rewrites one small chunk and a short list of chunk ids.
+/// A list changes size class only when its size crosses a power of four, and is chunked anew then.
+fn chunk_average(n: usize) -> usize {
+    ((n as f64).sqrt().ceil() as usize).next_power_of_two().clamp(16, 1024)
+}
 
 /// Sort every link list by id (links are sets; a canonical order keeps unchanged lists one blob)
 /// and move long ones into content-defined chunks, so that a member added to a group of 50,000
-/// rewrites one chunk of about 64 references instead of the whole list. Returns the chunks (id,
+/// rewrites one chunk of about 256 references instead of the whole list. Returns the chunks (id,
 /// canonical JSON); the object keeps `{"@entraBackup.chunks": [ids]}` in the list's place.
 fn chunk_links(
     cat: &Category,
@@ -395,10 +402,14 @@ fn chunk_links(
         let mut chunk = Vec::new();
         let refs = std::mem::take(refs);
         let last = refs.len() - 1;
+        let average = chunk_average(refs.len());
+        // A chunk ends after a reference whose id hashes (first two bytes) below 65536 / average.
+        let below = (65_536 / average) as u16;
         for (i, r) in refs.into_iter().enumerate() {
-            let boundary = blake3::hash(key(&r).as_bytes()).as_bytes()[0] < CHUNK_BOUNDARY;
+            let h = blake3::hash(key(&r).as_bytes());
+            let boundary = u16::from_be_bytes([h.as_bytes()[0], h.as_bytes()[1]]) < below;
             chunk.push(r);
-            if boundary || chunk.len() >= 4 * CHUNK_THRESHOLD || i == last {
+            if boundary || chunk.len() >= 4 * average || i == last {
                 let bytes = canonical::to_vec(&Value::Array(std::mem::take(&mut chunk)));
                 let id = cipher.id_hex(&bytes);
                 ids.push(id.clone());
@@ -511,6 +522,8 @@ impl Sink for RepositorySink {
                     carried.added = 0;
                     carried.changed = 0;
                     carried.removed = 0;
+                    carried.new_bytes = 0;
+                    carried.new_tree_bytes = 0;
                     done.0.insert(category.name.to_string(), carried);
                 }
             }
@@ -552,6 +565,8 @@ impl Sink for RepositorySink {
                     carried.added = 0;
                     carried.changed = 0;
                     carried.removed = 0;
+                    carried.new_bytes = 0;
+                    carried.new_tree_bytes = 0;
                     categories.insert(name.clone(), carried);
                 }
             }
