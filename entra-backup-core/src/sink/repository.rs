@@ -374,16 +374,18 @@ impl RepositorySink {
 /// Link lists longer than this are stored in chunks of their own.
 const CHUNK_THRESHOLD: usize = 64;
 
-/// The average chunk of a list of `n` references: the power of two at or above its square root
-/// (from 16 to 1,024), so that a change rewrites one small chunk and a short list of chunk ids.
-/// A list changes size class only when its size crosses a power of four, and is chunked anew then.
+/// The average chunk of a list of `n` references: the power of two at or above half its square
+/// root (from 16 to 1,024). A change rewrites one chunk and the list of chunk ids; a list that
+/// gains `k` members a day costs about `k * a` references plus `2n / a` ids, least near
+/// `a = sqrt(n) / 2` for the few changes a day of a large group. A list changes size class only
+/// when its size crosses a power of four, and is chunked anew then.
 fn chunk_average(n: usize) -> usize {
-    ((n as f64).sqrt().ceil() as usize).next_power_of_two().clamp(16, 1024)
+    (((n as f64).sqrt() / 2.0).ceil() as usize).next_power_of_two().clamp(16, 1024)
 }
 
 /// Sort every link list by id (links are sets; a canonical order keeps unchanged lists one blob)
 /// and move long ones into content-defined chunks, so that a member added to a group of 50,000
-/// rewrites one chunk of about 256 references instead of the whole list. Returns the chunks (id,
+/// rewrites one chunk of about 128 references instead of the whole list. Returns the chunks (id,
 /// canonical JSON); the object keeps `{"@entraBackup.chunks": [ids]}` in the list's place.
 fn chunk_links(
     cat: &Category,
