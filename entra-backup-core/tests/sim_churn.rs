@@ -178,6 +178,10 @@ fn the_same_tenant_and_seed_give_the_same_churn() {
     assert!(ra.objects_touched > 100, "{ra:?}");
     assert!(fingerprints(&a) == fingerprints(&b), "two tenants churned alike differ");
     assert_eq!(a.seq(), b.seq());
+    // Every other removed user is soft-deleted: in the recycle bin, restorable.
+    let removed = ra.category("users").removed_ids;
+    let in_bin = removed.iter().filter(|id| a.deleted_item(id).is_some()).count();
+    assert!(!removed.is_empty() && in_bin == removed.len().div_ceil(2), "{in_bin} of {} in the bin", removed.len());
 
     // Another seed changes other objects; churning again with the same seed changes others still,
     // with new ids.

@@ -420,8 +420,13 @@ impl Churn<'_> {
             self.unlink(category, &id, rel, &target);
         }
         for (i, id) in removals.iter().enumerate() {
-            let how = if i % 2 == 0 { Removal::SoftDeleted } else { Removal::Deleted };
-            if self.t.remove("users", id, how).is_ok() {
+            // Every other removal is a soft delete into the recycle bin (restorable for 30 days).
+            let removed = if i % 2 == 0 {
+                self.t.soft_delete("users", id, self.now).is_ok()
+            } else {
+                self.t.remove("users", id, Removal::Deleted).is_ok()
+            };
+            if removed {
                 self.track("users").removed.insert(id.clone());
             }
         }
