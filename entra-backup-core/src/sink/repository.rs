@@ -138,21 +138,13 @@ impl RepositorySink {
         }
         let cipher = repo.cipher().clone();
         let size = options.pack_size;
-        let mut packs = Packs {
+        // Blobs already stored are found in the index (`stored`); the writers remember only what
+        // this backup adds, so ids are not held twice.
+        let packs = Packs {
             objects: PackWriter::new(BlobKind::Object, cipher.clone()).with_target_size(size),
             trees: PackWriter::new(BlobKind::Tree, cipher.clone()).with_target_size(size),
             secrets: PackWriter::new(BlobKind::Secret, cipher).with_target_size(size),
         };
-        // Blobs already stored (in packs prune has not marked) are not stored again.
-        for (pack, entry) in index.blobs() {
-            if index.marked(pack).is_none() {
-                match entry.kind {
-                    BlobKind::Object => packs.objects.mark_stored(entry.id.clone()),
-                    BlobKind::Tree => packs.trees.mark_stored(entry.id.clone()),
-                    BlobKind::Secret => packs.secrets.mark_stored(entry.id.clone()),
-                }
-            }
-        }
         let domain = parent.as_ref().and_then(|(_, s)| s.tenant.domain.clone());
         Ok(RepositorySink {
             repo,
@@ -171,6 +163,12 @@ impl RepositorySink {
             counters: Mutex::new(Counters::default()),
             result: Mutex::new(None),
         })
+    }
+
+    /// Whether the repository already holds the blob, in a pack prune has not marked for deletion
+    /// (a blob of a marked pack is stored again).
+    fn stored(&self, id: &str) -> bool {
+        self.index.lookup_live(id).is_some()
     }
 
     /// The parent snapshot's id, if the backup is incremental.
@@ -222,7 +220,7 @@ impl RepositorySink {
         {
             let mut packs = lock(&self.packs);
             for (id, plaintext) in chunks.iter().map(|(id, b)| (id, b.as_slice())).chain([(&blob, bytes.as_slice())]) {
-                if !packs.objects.contains(id) {
+                if !self.stored(id) && !packs.objects.contains(id) {
                     new_bytes += plaintext.len() as u64;
                     packs.objects.add(plaintext)?;
                     lock(&self.counters).blobs_added += 1;
@@ -234,6 +232,7 @@ impl RepositorySink {
                 }
             }
             if let Some((id, sealed)) = sealed_secret
+                && !self.stored(&id)
                 && !packs.secrets.contains(&id)
             {
                 packs.secrets.add_sealed_secret(id, &sealed)?;
@@ -342,7 +341,7 @@ impl RepositorySink {
         {
             let mut packs = lock(&self.packs);
             for node in nodes {
-                if !packs.trees.contains(&node.id) {
+                if !self.stored(&node.id) && !packs.trees.contains(&node.id) {
                     tree_bytes += node.json.len() as u64;
                     packs.trees.add(&node.json)?;
                     lock(&self.counters).blobs_added += 1;
