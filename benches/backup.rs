@@ -12,8 +12,10 @@
 //! after the first backup; a full backup of 50,000 users makes at most 100 storage writes; and the
 //! stored size of a full backup is at most a quarter of the plain JSON export's.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+#[path = "support.rs"]
+mod support;
+use support::{peak_rss_mb, start_sim};
+
 use std::time::Instant;
 
 use entra_backup::catalog;
@@ -25,32 +27,6 @@ use entra_backup::repo::{Access, Repository};
 use entra_backup::sink::BackupOptions;
 use entra_backup::source::{Endpoints, GraphSource, SnapshotSource, SourceOptions};
 use serde_json::Value;
-
-struct Sim {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_sim(users: usize) -> Sim {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_entra-backup"))
-        .args(["sim", "serve", "--addr", "127.0.0.1:0", "--seed", "42", "--latency-ms", "20", "--throttle", "on"])
-        .args(["--users", &users.to_string(), "--groups", &(users / 5).to_string()])
-        .args(["--memberships", &(users * 10).to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the simulated tenant");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").expect("the simulator's first line").to_string();
-    Sim { child, url }
-}
 
 fn dir_size(path: &std::path::Path) -> (u64, usize) {
     let mut total = (0, 0);
@@ -68,16 +44,6 @@ fn dir_size(path: &std::path::Path) -> (u64, usize) {
         }
     }
     total
-}
-
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 struct Args {
@@ -113,7 +79,7 @@ struct Day {
 
 async fn run(a: Args) {
     entra_backup::init_crypto();
-    let sim = start_sim(a.users);
+    let sim = start_sim(a.users, 0.0);
     let http = reqwest::Client::new();
     let summary: Value = http.get(format!("{}/_sim/summary", sim.url)).send().await.unwrap().json().await.unwrap();
     let tenant = summary["tenantId"].as_str().unwrap().to_string();

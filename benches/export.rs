@@ -10,9 +10,11 @@
 //! page); throttled responses; wall time; the throttling floor (the time Microsoft's published limits
 //! allow for the units spent, family by family, the slowest family deciding); peak RSS.
 
+#[path = "support.rs"]
+mod support;
+use support::{peak_rss_mb, start_sim};
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use entra_backup::catalog::{self, ThrottleFamily};
@@ -21,44 +23,6 @@ use entra_backup::graph::pacing::{identity_quota, published_limit};
 use entra_backup::pipeline::{self, Progress};
 use entra_backup::source::{Endpoints, GraphSource, SourceOptions};
 use serde_json::Value;
-
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-struct Sim {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_sim(users: usize, faults: f64) -> Sim {
-    let groups = users / 5;
-    let memberships = users * 10;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_entra-backup"))
-        .args(["sim", "serve", "--addr", "127.0.0.1:0", "--seed", "42", "--latency-ms", "20", "--throttle", "on"])
-        .args(["--users", &users.to_string(), "--groups", &groups.to_string()])
-        .args(["--memberships", &memberships.to_string(), "--faults", &faults.to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the simulated tenant");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").expect("the simulator's first line").to_string();
-    Sim { child, url }
-}
 
 async fn get(url: &str) -> Value {
     reqwest::get(url).await.unwrap().json().await.unwrap()

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorKind, Result};
 use crate::repo::backend::Store;
 use crate::repo::crypto::Cipher;
-use crate::repo::pack::{BlobEntry, PackInfo, check_id, is_id};
+use crate::repo::pack::{BlobEntry, PackInfo, check_id};
 
 /// Index files read at once by [`Index::load`].
 const LOAD_CONCURRENCY: usize = 16;
@@ -89,17 +89,7 @@ impl IndexFile {
 
 /// The ids of every index file in the store (names under `index/` that are not ids are ignored).
 pub async fn list_index_ids(store: &Store) -> Result<Vec<String>> {
-    let mut ids: Vec<String> = store
-        .list("index")
-        .await?
-        .into_iter()
-        .filter_map(|meta| {
-            let name = meta.location.as_ref().strip_prefix("index/")?.to_owned();
-            is_id(&name).then_some(name)
-        })
-        .collect();
-    ids.sort();
-    Ok(ids)
+    crate::repo::pack::list_ids(store, "index").await
 }
 
 /// Where every blob is: the union of the index files not superseded.

@@ -110,6 +110,23 @@ pub fn is_id(id: &str) -> bool {
     id.len() == 64 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// The ids of the files directly under `dir` (`index`, `snapshots`), sorted; names that are not
+/// ids are ignored.
+pub(crate) async fn list_ids(store: &Store, dir: &str) -> Result<Vec<String>> {
+    let prefix = format!("{dir}/");
+    let mut ids: Vec<String> = store
+        .list(dir)
+        .await?
+        .into_iter()
+        .filter_map(|meta| {
+            let name = meta.location.as_ref().strip_prefix(prefix.as_str())?.to_owned();
+            is_id(&name).then_some(name)
+        })
+        .collect();
+    ids.sort();
+    Ok(ids)
+}
+
 pub(crate) fn check_id(id: &str, what: &str) -> Result<()> {
     if is_id(id) {
         Ok(())

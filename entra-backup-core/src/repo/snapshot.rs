@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorKind, Result};
 use crate::repo::backend::Store;
 use crate::repo::crypto::Cipher;
-use crate::repo::pack::{check_id, compress, decompress, is_id};
+use crate::repo::pack::{check_id, compress, decompress};
 
 /// The snapshot format version this program writes and reads.
 pub const SNAPSHOT_VERSION: u32 = 1;
@@ -170,15 +170,5 @@ impl Snapshot {
 
 /// The ids of every snapshot file (names that are not ids are ignored).
 pub async fn list_snapshot_ids(store: &Store) -> Result<Vec<String>> {
-    let mut ids: Vec<String> = store
-        .list("snapshots")
-        .await?
-        .into_iter()
-        .filter_map(|meta| {
-            let name = meta.location.as_ref().strip_prefix("snapshots/")?.to_owned();
-            is_id(&name).then_some(name)
-        })
-        .collect();
-    ids.sort();
-    Ok(ids)
+    crate::repo::pack::list_ids(store, "snapshots").await
 }

@@ -422,6 +422,19 @@ fn chunk_links(
     out
 }
 
+/// A parent's category kept as it was, marked as not read this time.
+fn carried(old: &CategorySnapshot) -> CategorySnapshot {
+    CategorySnapshot {
+        read: ReadMode::Carried,
+        added: 0,
+        changed: 0,
+        removed: 0,
+        new_bytes: 0,
+        new_tree_bytes: 0,
+        ..old.clone()
+    }
+}
+
 /// The tenant's default domain from its organization object.
 fn remember_domain(org: &Map<String, Value>, domain: &Mutex<Option<String>>) {
     let found = org.get("verifiedDomains").and_then(Value::as_array).and_then(|ds| {
@@ -518,14 +531,7 @@ impl Sink for RepositorySink {
                 done.1.insert(category.name.to_string(), e.to_string());
                 // What the parent held stays in this snapshot, marked as not read this time.
                 if let Some(old) = self.parent.as_ref().and_then(|(_, s)| s.categories.get(category.name)) {
-                    let mut carried = old.clone();
-                    carried.read = ReadMode::Carried;
-                    carried.added = 0;
-                    carried.changed = 0;
-                    carried.removed = 0;
-                    carried.new_bytes = 0;
-                    carried.new_tree_bytes = 0;
-                    done.0.insert(category.name.to_string(), carried);
+                    done.0.insert(category.name.to_string(), carried(old));
                 }
             }
         }
@@ -561,14 +567,7 @@ impl Sink for RepositorySink {
         if let Some((_, p)) = &self.parent {
             for (name, cs) in &p.categories {
                 if !categories.contains_key(name) && !self.base.contains_key(name.as_str()) {
-                    let mut carried = cs.clone();
-                    carried.read = ReadMode::Carried;
-                    carried.added = 0;
-                    carried.changed = 0;
-                    carried.removed = 0;
-                    carried.new_bytes = 0;
-                    carried.new_tree_bytes = 0;
-                    categories.insert(name.clone(), carried);
+                    categories.insert(name.clone(), carried(cs));
                 }
             }
         }
