@@ -577,6 +577,7 @@ async fn demo(args: TenantArgs, keep: Option<std::path::PathBuf>) -> Result<(), 
         args.groups
     );
     let temp = tempfile::tempdir().map_err(|e| format!("cannot make a temporary folder: {e}"))?;
+    let kept = keep.is_some();
     let dir = keep.unwrap_or_else(|| temp.path().join("repository"));
     let location = dir.display().to_string();
     let pass = |p: &str| Access::Passphrase(Secret::new(p));
@@ -654,10 +655,14 @@ async fn demo(args: TenantArgs, keep: Option<std::path::PathBuf>) -> Result<(), 
         report.blobs_read,
         report.errors.len()
     );
-    out!(
-        "\nNext: `ENTRA_BACKUP_PASSWORD='demo passphrase' entra-backup snapshots --repo {location}` (with --repo to keep it), \
-         or back up a real tenant with `entra-backup init` and `entra-backup backup` (see README)."
-    );
+    if kept {
+        out!(
+            "\nThe repository stays at {location}: `ENTRA_BACKUP_PASSWORD='demo passphrase' entra-backup snapshots --repo {location}`."
+        );
+    } else {
+        out!("\nThe repository was temporary and is removed now; `demo --repo DIR` keeps it.");
+    }
+    out!("Back up a real tenant with `entra-backup init` and `entra-backup backup` (see README).");
     server.shutdown().await;
     Ok(())
 }
