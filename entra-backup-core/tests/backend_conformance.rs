@@ -11,6 +11,9 @@ use bytes::Bytes;
 use entra_backup::ErrorKind;
 use entra_backup::repo::backend::{self, Backend, Store};
 
+mod common;
+use common::emulator_url;
+
 /// A prefix no other run (or earlier run against the same emulator) uses.
 fn unique(name: &str) -> String {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
@@ -137,20 +140,6 @@ async fn conformance_isolated(parent: &Store) {
         assert_eq!(parent.get(path).await.unwrap().unwrap(), format!("keep {path}"));
         parent.delete(path).await.unwrap();
     }
-}
-
-/// Fail (not skip) when the emulator environment is missing.
-fn emulator_url(flag: &str, url_var: &str, what: &str) -> String {
-    let missing = || {
-        panic!(
-            "{what} is not configured ({flag} is unset). These tests run against a real emulator: \
-             run them through scripts/test, or `scripts/emulators start && source .ci-cache/emulators.env` first"
-        )
-    };
-    if std::env::var(flag).ok().as_deref() != Some("1") {
-        missing();
-    }
-    std::env::var(url_var).unwrap_or_else(|_| missing())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -17,6 +17,7 @@ use entra_backup::sim::{SimConfig, SimServer};
 use serde_json::{Value, json};
 
 mod common;
+use common::emulator_url;
 use common::sim_tenant::assert_equal_to_ground_truth;
 
 const PASSWORD: &str = "data-pass-Correct-Horse-7741";
@@ -216,20 +217,6 @@ impl Drop for Tenant {
 fn unique(name: &str) -> String {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
     format!("repo-cli-{name}-{}-{nanos}", std::process::id())
-}
-
-/// Fail (not skip) when the emulator environment is missing, as backend_conformance.rs does.
-fn emulator_url(flag: &str, url_var: &str, what: &str) -> String {
-    let missing = || {
-        panic!(
-            "{what} is not configured ({flag} is unset). These tests run against a real emulator: \
-             run them through scripts/test, or `scripts/emulators start && source .ci-cache/emulators.env` first"
-        )
-    };
-    if std::env::var(flag).ok().as_deref() != Some("1") {
-        missing();
-    }
-    std::env::var(url_var).unwrap_or_else(|_| missing())
 }
 
 /// Every file and folder under `dir` with its bytes (folders: empty), relative to `dir`.

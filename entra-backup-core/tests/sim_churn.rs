@@ -3,6 +3,7 @@
 #![cfg(feature = "sim")]
 
 mod common;
+use common::graph::Client;
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -14,52 +15,6 @@ use serde_json::{Map, Value};
 
 fn now() -> jiff::Timestamp {
     "2026-03-01T12:00:00Z".parse().expect("timestamp")
-}
-
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    bearer: String,
-}
-
-impl Client {
-    async fn new(sim: &SimServer) -> Client {
-        entra_backup::init_crypto();
-        let http = reqwest::Client::new();
-        let bearer = common::bearer(&http, sim).await;
-        Client { http, base: sim.url().to_string(), bearer }
-    }
-
-    async fn get(&self, path_or_url: &str) -> (u16, Value) {
-        let url = if path_or_url.starts_with("http") {
-            path_or_url.to_string()
-        } else {
-            format!("{}{path_or_url}", self.base)
-        };
-        let r = self.http.get(url).header("Authorization", &self.bearer).send().await.unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn post(&self, path: &str) -> (u16, Value) {
-        let r = self.http.post(format!("{}{path}", self.base)).send().await.unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-    }
-
-    /// A whole delta round: every item over the nextLinks, and the deltaLink at its end.
-    async fn delta_round(&self, first: &str) -> (Vec<Value>, String) {
-        let mut url = first.to_string();
-        let mut items = Vec::new();
-        loop {
-            let (status, body) = self.get(&url).await;
-            assert_eq!(status, 200, "{url}: {body}");
-            items.extend(body["value"].as_array().unwrap().iter().cloned());
-            if let Some(next) = body["@odata.nextLink"].as_str() {
-                url = next.to_string();
-                continue;
-            }
-            return (items, body["@odata.deltaLink"].as_str().expect("a deltaLink").to_string());
-        }
-    }
 }
 
 fn ids(items: &[Value], removed: bool) -> BTreeSet<String> {
@@ -326,7 +281,7 @@ async fn churn_over_http_and_bad_parameters() {
         SimServer::start(SimConfig { users: 200, groups: 40, throttle: false, ..SimConfig::default() }).await.unwrap();
     let c = Client::new(&sim).await;
     let seq = sim.tenant().seq();
-    let (status, body) = c.post("/_sim/churn?fraction=0.01&seed=3").await;
+    let (status, _, body) = c.send(reqwest::Method::POST, "/_sim/churn?fraction=0.01&seed=3", None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["seed"], 3);
     assert_eq!(body["seq_before"], seq);
@@ -346,12 +301,12 @@ async fn churn_over_http_and_bad_parameters() {
         "/_sim/churn?fraction=0.01&seed=3&extra=1",
     ] {
         let seq = sim.tenant().seq();
-        let (status, body) = c.post(bad).await;
+        let (status, _, body) = c.send(reqwest::Method::POST, bad, None).await;
         assert_eq!(status, 400, "{bad}: {body}");
         assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{bad}: {body}");
         assert_eq!(sim.tenant().seq(), seq, "{bad} changed the tenant");
     }
-    let (status, _) = c.get("/_sim/churn?fraction=0.01&seed=3").await;
+    let (status, _, _) = c.get("/_sim/churn?fraction=0.01&seed=3").await;
     assert_eq!(status, 405);
     sim.shutdown().await;
 }

@@ -2,68 +2,12 @@
 //! tokens, delta, `$batch`, throttling, BitLocker keys and errors in Graph's format.
 
 mod common;
+use common::graph::Client;
 
 use std::time::Duration;
 
 use entra_backup::sim::{Ref, Removal, SimConfig, SimServer};
 use serde_json::{Value, json};
-
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    bearer: String,
-}
-
-impl Client {
-    async fn new(sim: &SimServer) -> Client {
-        entra_backup::init_crypto();
-        let http = reqwest::Client::new();
-        let bearer = common::bearer(&http, sim).await;
-        Client { http, base: sim.url().to_string(), bearer }
-    }
-
-    async fn get(&self, path_or_url: &str) -> (u16, reqwest::header::HeaderMap, Value) {
-        let url = if path_or_url.starts_with("http") {
-            path_or_url.to_string()
-        } else {
-            format!("{}{path_or_url}", self.base)
-        };
-        let r = self.http.get(url).header("Authorization", &self.bearer).send().await.unwrap();
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        let body = r.json().await.unwrap_or(Value::Null);
-        (status, headers, body)
-    }
-
-    async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        let r = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("Authorization", &self.bearer)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Follow nextLinks to the end; returns (items, requests, final page).
-    async fn all(&self, first: &str) -> (Vec<Value>, usize, Value) {
-        let mut url = first.to_string();
-        let mut items = Vec::new();
-        let mut requests = 0;
-        loop {
-            let (status, _, body) = self.get(&url).await;
-            requests += 1;
-            assert_eq!(status, 200, "{url}: {body}");
-            items.extend(body["value"].as_array().unwrap().iter().cloned());
-            match body["@odata.nextLink"].as_str() {
-                Some(n) => url = n.to_string(),
-                None => return (items, requests, body),
-            }
-        }
-    }
-}
 
 fn small() -> SimConfig {
     SimConfig { users: 120, groups: 30, throttle: false, ..SimConfig::default() }
@@ -291,9 +235,9 @@ async fn batch_limits_dependencies_and_throttled_items() {
     let c = Client::new(&sim).await;
     let reqs: Vec<Value> =
         (0..21).map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/users?$top=1"})).collect();
-    let (status, _) = c.post("/v1.0/$batch", &json!({"requests": reqs})).await;
+    let (status, _, _) = c.post("/v1.0/$batch", &json!({"requests": reqs})).await;
     assert_eq!(status, 400);
-    let (status, _) = c
+    let (status, _, _) = c
         .post(
             "/v1.0/$batch",
             &json!({"requests": [
@@ -303,7 +247,7 @@ async fn batch_limits_dependencies_and_throttled_items() {
         .await;
     assert_eq!(status, 400, "duplicate ids");
 
-    let (status, body) = c
+    let (status, _, body) = c
         .post(
             "/v1.0/$batch",
             &json!({"requests": [
@@ -417,20 +361,20 @@ async fn malformed_requests_get_graph_errors_not_panics() {
     assert_eq!(body["error"]["code"], "BadRequest");
 
     // A write without a body and Content-Type fails the whole batch, as Graph does.
-    let (status, body) =
+    let (status, _, body) =
         c.post("/v1.0/$batch", &json!({"requests": [{"id": "1", "method": "POST", "url": "/$batch"}]})).await;
     assert_eq!(status, 400);
     assert!(body["error"]["message"].as_str().unwrap().contains("Content-Type"), "{body}");
     // A nested $batch is refused request by request.
     let nested = json!({"requests": [{"id": "1", "method": "POST", "url": "/$batch",
         "headers": {"Content-Type": "application/json"}, "body": {"requests": []}}]});
-    let (status, body) = c.post("/v1.0/$batch", &nested).await;
+    let (status, _, body) = c.post("/v1.0/$batch", &nested).await;
     assert_eq!(status, 200);
     assert_eq!(body["responses"][0]["status"], 400, "{body}");
-    let (status, _) = c.post("/v1.0/$batch", &json!({"nope": []})).await;
+    let (status, _, _) = c.post("/v1.0/$batch", &json!({"nope": []})).await;
     assert_eq!(status, 400);
     // A create without the properties Graph requires is refused as Graph refuses it.
-    let (status, body) = c.post("/v1.0/users", &json!({"displayName": "x"})).await;
+    let (status, _, body) = c.post("/v1.0/users", &json!({"displayName": "x"})).await;
     assert_eq!(status, 400);
     assert!(body["error"]["message"].as_str().unwrap().contains("accountEnabled"), "{body}");
 }

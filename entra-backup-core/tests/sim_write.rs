@@ -4,80 +4,12 @@
 #![cfg(feature = "sim")]
 
 mod common;
+use common::graph::Client;
 
 use std::time::Duration;
 
 use entra_backup::sim::{SimConfig, SimServer};
 use serde_json::{Value, json};
-
-struct Client {
-    http: reqwest::Client,
-    base: String,
-    bearer: String,
-}
-
-type Reply = (u16, reqwest::header::HeaderMap, Value);
-
-impl Client {
-    async fn new(sim: &SimServer) -> Client {
-        entra_backup::init_crypto();
-        let http = reqwest::Client::new();
-        let bearer = common::bearer(&http, sim).await;
-        Client { http, base: sim.url().to_string(), bearer }
-    }
-
-    fn url(&self, path_or_url: &str) -> String {
-        if path_or_url.starts_with("http") { path_or_url.to_string() } else { format!("{}{path_or_url}", self.base) }
-    }
-
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Reply {
-        let mut r = self.http.request(method, self.url(path)).header("Authorization", &self.bearer);
-        if let Some(b) = body {
-            r = r.json(b);
-        }
-        let r = r.send().await.unwrap();
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        let text = r.text().await.unwrap_or_default();
-        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::Null) };
-        (status, headers, body)
-    }
-
-    async fn get(&self, path: &str) -> Reply {
-        self.send(reqwest::Method::GET, path, None).await
-    }
-
-    async fn post(&self, path: &str, body: &Value) -> Reply {
-        self.send(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    async fn patch(&self, path: &str, body: &Value) -> Reply {
-        self.send(reqwest::Method::PATCH, path, Some(body)).await
-    }
-
-    async fn put(&self, path: &str, body: &Value) -> Reply {
-        self.send(reqwest::Method::PUT, path, Some(body)).await
-    }
-
-    async fn delete(&self, path: &str) -> Reply {
-        self.send(reqwest::Method::DELETE, path, None).await
-    }
-
-    /// Follow nextLinks to the end; returns (items, final page).
-    async fn all(&self, first: &str) -> (Vec<Value>, Value) {
-        let mut url = first.to_string();
-        let mut items = Vec::new();
-        loop {
-            let (status, _, body) = self.get(&url).await;
-            assert_eq!(status, 200, "{url}: {body}");
-            items.extend(body["value"].as_array().unwrap().iter().cloned());
-            match body["@odata.nextLink"].as_str() {
-                Some(n) => url = n.to_string(),
-                None => return (items, body),
-            }
-        }
-    }
-}
 
 fn small() -> SimConfig {
     SimConfig { users: 80, groups: 30, throttle: false, ..SimConfig::default() }
@@ -303,7 +235,7 @@ async fn groups_follow_the_create_rules_and_links_are_added_and_removed() {
     assert_eq!(status, 201, "{g}");
     let gid = g["id"].as_str().unwrap().to_string();
     assert!(g["securityIdentifier"].as_str().unwrap().starts_with("S-1-12-1-"));
-    let (members, _) = c.all(&format!("/v1.0/groups/{gid}/members?$select=id")).await;
+    let (members, _, _) = c.all(&format!("/v1.0/groups/{gid}/members?$select=id")).await;
     assert_eq!(members.len(), 2);
     assert_eq!(c.all(&format!("/v1.0/groups/{gid}/owners")).await.0.len(), 1);
     let stored = Value::Object(sim.tenant().get("groups", &gid).unwrap().json.clone());
@@ -528,9 +460,9 @@ async fn the_recycle_bin_restores_with_the_same_id_and_forgets_after_30_days() {
 
     assert_eq!(c.delete(&format!("/v1.0/users/{id}")).await.0, 204);
     assert_eq!(c.get(&format!("/v1.0/users/{id}")).await.0, 404);
-    let (members, _) = c.all(&format!("/v1.0/groups/{group}/members?$select=id")).await;
+    let (members, _, _) = c.all(&format!("/v1.0/groups/{group}/members?$select=id")).await;
     assert!(members.iter().all(|m| m["id"] != id.as_str()), "a deleted user leaves its groups");
-    let (deleted, _) =
+    let (deleted, _, _) =
         c.all("/v1.0/directory/deletedItems/microsoft.graph.user?$select=id,displayName,deletedDateTime").await;
     let item = deleted.iter().find(|d| d["id"] == id.as_str()).expect("in the recycle bin");
     assert!(item["deletedDateTime"].is_string());
@@ -552,7 +484,7 @@ async fn the_recycle_bin_restores_with_the_same_id_and_forgets_after_30_days() {
     assert_eq!(back["@odata.type"], "#microsoft.graph.user");
     let (status, _, read) = c.get(&format!("/v1.0/users/{id}?$select=id,deletedDateTime")).await;
     assert_eq!((status, read["deletedDateTime"].clone()), (200, Value::Null));
-    let (members, _) = c.all(&format!("/v1.0/groups/{group}/members?$select=id")).await;
+    let (members, _, _) = c.all(&format!("/v1.0/groups/{group}/members?$select=id")).await;
     assert!(members.iter().any(|m| m["id"] == id.as_str()), "its group membership is back");
     assert_eq!(c.get(&format!("/v1.0/users/{id}/manager")).await.2["id"], p.users[0].as_str());
     assert_eq!(c.get(&format!("/v1.0/users/{}/manager", p.users[1])).await.2["id"], id.as_str());
@@ -568,7 +500,7 @@ async fn the_recycle_bin_restores_with_the_same_id_and_forgets_after_30_days() {
         .await;
     let m365 = m365["id"].as_str().unwrap().to_string();
     assert_eq!(c.delete(&format!("/v1.0/groups/{m365}")).await.0, 204);
-    let (groups, _) = c.all("/v1.0/directory/deletedItems/microsoft.graph.group").await;
+    let (groups, _, _) = c.all("/v1.0/directory/deletedItems/microsoft.graph.group").await;
     assert!(groups.iter().any(|g| g["id"] == m365.as_str()));
     assert_eq!(c.post(&format!("/v1.0/directory/deletedItems/{m365}/restore"), &json!({})).await.0, 200);
     assert_eq!(c.all(&format!("/v1.0/groups/{m365}/members")).await.0.len(), 1, "its members come back");
@@ -582,7 +514,7 @@ async fn the_recycle_bin_restores_with_the_same_id_and_forgets_after_30_days() {
     let sp_id = sp["id"].as_str().unwrap().to_string();
     assert_eq!(c.delete(&format!("/v1.0/applications/{app_oid}")).await.0, 204);
     assert_eq!(c.get(&format!("/v1.0/servicePrincipals/{sp_id}")).await.0, 404);
-    let (sps, _) = c.all("/v1.0/directory/deletedItems/microsoft.graph.servicePrincipal").await;
+    let (sps, _, _) = c.all("/v1.0/directory/deletedItems/microsoft.graph.servicePrincipal").await;
     assert!(sps.iter().any(|s| s["id"] == sp_id.as_str()));
     assert_eq!(c.post(&format!("/v1.0/directory/deletedItems/{app_oid}/restore"), &json!({})).await.0, 200);
     assert_eq!(c.get(&format!("/v1.0/applications/{app_oid}")).await.0, 200);
@@ -612,9 +544,9 @@ async fn delta_reports_exactly_the_writes() {
     let c = Client::new(&sim).await;
     let (domain, _) = domains(&sim);
     let p = picks(&sim);
-    let (_, last) = c.all("/v1.0/users/delta?$select=displayName,jobTitle").await;
+    let (_, _, last) = c.all("/v1.0/users/delta?$select=displayName,jobTitle").await;
     let users_link = last["@odata.deltaLink"].as_str().unwrap().to_string();
-    let (_, last) = c.all("/v1.0/groups/delta?$select=displayName,members").await;
+    let (_, _, last) = c.all("/v1.0/groups/delta?$select=displayName,members").await;
     let groups_link = last["@odata.deltaLink"].as_str().unwrap().to_string();
 
     let (_, _, created) = c.post("/v1.0/users", &new_user("delta.new", &domain)).await;
@@ -625,7 +557,7 @@ async fn delta_reports_exactly_the_writes() {
     assert_eq!(c.delete(&format!("/v1.0/users/{purged}")).await.0, 204);
     assert_eq!(c.delete(&format!("/v1.0/directory/deletedItems/{purged}")).await.0, 204);
 
-    let (items, _) = c.all(&users_link).await;
+    let (items, _, _) = c.all(&users_link).await;
     let by = |id: &str| items.iter().find(|i| i["id"] == id).unwrap_or_else(|| panic!("{id} missing: {items:#?}"));
     assert_eq!(items.len(), 4, "{items:#?}");
     assert_eq!(by(&created)["displayName"], "delta.new");
@@ -636,7 +568,7 @@ async fn delta_reports_exactly_the_writes() {
 
     // Groups: the group the soft-deleted users left, a link added, a new group, a deleted one.
     let (target, gone) = (&p.security_group, &p.dynamic_group);
-    let (members_before, _) = c.all(&format!("/v1.0/groups/{target}/members?$select=id")).await;
+    let (members_before, _, _) = c.all(&format!("/v1.0/groups/{target}/members?$select=id")).await;
     assert_eq!(c.post(&format!("/v1.0/groups/{target}/members/$ref"), &dir_ref(&created)).await.0, 204);
     let (_, _, g) = c
         .post(
@@ -646,7 +578,7 @@ async fn delta_reports_exactly_the_writes() {
         .await;
     let new_group = g["id"].as_str().unwrap().to_string();
     assert_eq!(c.delete(&format!("/v1.0/groups/{gone}")).await.0, 204);
-    let (items, _) = c.all(&groups_link).await;
+    let (items, _, _) = c.all(&groups_link).await;
     let by = |id: &str| items.iter().find(|i| i["id"] == id);
     assert_eq!(by(&new_group).unwrap()["displayName"], "Delta group");
     assert_eq!(by(gone).unwrap()["@removed"]["reason"], "deleted");

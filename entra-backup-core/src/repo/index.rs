@@ -202,11 +202,6 @@ impl Index {
         self.marked.get(pack_id).copied()
     }
 
-    /// Every pack marked for deletion.
-    pub fn marked_packs(&self) -> impl Iterator<Item = (&str, jiff::Timestamp)> {
-        self.marked.iter().map(|(p, t)| (p.as_str(), *t))
-    }
-
     /// The blob's location, unless its pack is marked for deletion: a backup must not rely on
     /// such a blob (it stores it again instead).
     pub fn lookup_live(&self, id: &str) -> Option<(&str, &BlobEntry)> {

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
+use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value};
 
 use super::Sink;
@@ -49,6 +50,9 @@ impl BackupOptions {
         }
     }
 }
+
+/// Parent trees read at once when a backup starts.
+const PARENT_TREE_READS: usize = 8;
 
 /// An object by category and id.
 type ObjectKey = (&'static str, String);
@@ -124,17 +128,26 @@ impl RepositorySink {
             Some(name) => Some(repo.find_snapshot(name).await?),
             None => repo.snapshots().await?.into_iter().rev().find(|(_, s)| s.tenant.id == options.tenant_id),
         };
+        // The parent's trees, several categories at once: a tree under layers is a chain of reads.
         let mut base = HashMap::new();
         if let Some((_, snap)) = &parent {
-            for cat in categories {
-                if let Some(cs) = snap.categories.get(cat.name) {
-                    let entries = repo
-                        .read_tree(&index, &cs.tree)
-                        .await
-                        .map_err(|e| e.context(format!("reading the parent snapshot's {} (run check)", cat.name)))?;
-                    base.insert(cat.name, Arc::new(entries));
-                }
-            }
+            let reads =
+                categories.iter().filter_map(|cat| snap.categories.get(cat.name).map(|cs| (cat.name, &cs.tree)));
+            let trees: Vec<(&'static str, Entries)> = futures::stream::iter(reads)
+                .map(|(name, tree)| {
+                    let (repo, index) = (&repo, &index);
+                    async move {
+                        let entries = repo
+                            .read_tree(index, tree)
+                            .await
+                            .map_err(|e| e.context(format!("reading the parent snapshot's {name} (run check)")))?;
+                        Ok::<_, Error>((name, entries))
+                    }
+                })
+                .buffer_unordered(PARENT_TREE_READS)
+                .try_collect()
+                .await?;
+            base.extend(trees.into_iter().map(|(name, entries)| (name, Arc::new(entries))));
         }
         let cipher = repo.cipher().clone();
         let size = options.pack_size;

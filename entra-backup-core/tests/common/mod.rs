@@ -3,6 +3,8 @@
 
 pub mod csdl;
 #[cfg(feature = "sim")]
+pub mod graph;
+#[cfg(feature = "sim")]
 pub mod sim_tenant;
 
 /// A `Bearer …` header value from a simulated tenant's token endpoint (any client id and secret).
@@ -23,4 +25,18 @@ pub async fn bearer(http: &reqwest::Client, sim: &entra_backup::sim::SimServer) 
         .await
         .unwrap();
     format!("Bearer {}", tok["access_token"].as_str().expect("a token"))
+}
+
+/// Fail (not skip) when the emulator environment is missing.
+pub fn emulator_url(flag: &str, url_var: &str, what: &str) -> String {
+    let missing = || {
+        panic!(
+            "{what} is not configured ({flag} is unset). These tests run against a real emulator: \
+             run them through scripts/test, or `scripts/emulators start && source .ci-cache/emulators.env` first"
+        )
+    };
+    if std::env::var(flag).ok().as_deref() != Some("1") {
+        missing();
+    }
+    std::env::var(url_var).unwrap_or_else(|_| missing())
 }
