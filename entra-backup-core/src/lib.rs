@@ -19,6 +19,7 @@
 //! assert_eq!(ca.path, "/identity/conditionalAccess/policies");
 //! ```
 
+pub mod api;
 pub mod catalog;
 pub mod diff;
 pub mod error;

@@ -1,0 +1,108 @@
+//! Entry points for embedders and language bindings (the Python module `entra_backup` uses them),
+//! each a few lines over the modules, so that a binding stays conversion and glue: a Graph source
+//! from a bearer token, `forget` under the prune lease (as the command-line tool runs it), and a
+//! snapshot's objects streamed in batches over several categories.
+
+use std::sync::Arc;
+
+use futures::TryStreamExt;
+use tokio::sync::mpsc;
+
+use crate::catalog::Category;
+use crate::error::{Error, ErrorKind, Result};
+use crate::graph::GraphClient;
+use crate::graph::auth::{DEFAULT_GRAPH_URL, Secret, StaticToken};
+use crate::graph::pacing::Pacer;
+use crate::repo::Repository;
+use crate::repo::prune::{self, ForgetDecision, KeepPolicy};
+use crate::source::{GraphSource, Object, SnapshotSource, SourceOptions};
+
+/// A [`GraphSource`] that sends `token` as it is (`az account get-access-token --resource-type
+/// ms-graph`, a managed identity outside this crate) to `graph_url` (default: the public cloud).
+/// The token is never refreshed: when Graph refuses it, reads fail with
+/// [`ErrorKind::Authentication`]. `tenant_id` names the tenant in snapshots.
+pub fn connect_with_token(
+    token: Secret,
+    tenant_id: &str,
+    graph_url: Option<&str>,
+    options: SourceOptions,
+) -> Result<GraphSource> {
+    let tenant_id = tenant_id.trim();
+    if tenant_id.is_empty() {
+        return Err(Error::invalid_input("a tenant id is needed with a token (the tenant the token is for)"));
+    }
+    if token.expose().trim().is_empty() {
+        return Err(Error::invalid_input("the token is empty"));
+    }
+    let graph_url = graph_url.unwrap_or(DEFAULT_GRAPH_URL);
+    match url::Url::parse(graph_url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+        _ => return Err(Error::invalid_input(format!("the Graph URL '{graph_url}' is not an http(s) URL"))),
+    }
+    crate::init_crypto();
+    let http = reqwest::Client::builder()
+        .user_agent(concat!("entra-backup/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(std::time::Duration::from_secs(20))
+        .timeout(std::time::Duration::from_secs(120))
+        .pool_max_idle_per_host(64)
+        .build()
+        .map_err(|e| Error::new(ErrorKind::Network, format!("cannot build the HTTP client: {e}")))?;
+    let client = GraphClient::new(http, graph_url, Arc::new(StaticToken::new(token)), Pacer::new(0));
+    Ok(GraphSource::new(Arc::new(client), options).with_tenant_id(tenant_id))
+}
+
+/// Remove the snapshots `policy` does not keep, holding the prune lease meanwhile so that it never
+/// races a prune's view of the snapshots (as `entra-backup forget` does).
+pub async fn forget(repo: &Repository, policy: &KeepPolicy, dry_run: bool) -> Result<Vec<ForgetDecision>> {
+    if policy.is_empty() {
+        return Err(Error::invalid_input(
+            "forget needs a policy: keep at least one of last, hourly, daily, weekly, monthly or yearly",
+        ));
+    }
+    let lease = prune::acquire_lease(repo).await?;
+    let decisions = prune::forget(repo, policy, dry_run).await;
+    let released = lease.release(repo).await;
+    let decisions = decisions?;
+    released?;
+    Ok(decisions)
+}
+
+/// Send every object of `categories` (those the snapshot holds, in the order given) to `out`,
+/// `batch` at a time, with secrets merged in when `secrets` (which needs the repository's secrets
+/// key). Returns the number of objects sent. A receiver that went away ends the read with
+/// [`ErrorKind::Cancelled`].
+pub async fn read_objects(
+    source: &SnapshotSource,
+    categories: &[&'static Category],
+    secrets: bool,
+    batch: usize,
+    out: &mpsc::Sender<Vec<Object>>,
+) -> Result<u64> {
+    let repo = source.repository();
+    if secrets && !repo.secrets_unlocked() {
+        return Err(Error::new(ErrorKind::Authentication, "reading secrets needs the repository's secrets key"));
+    }
+    let batch = batch.max(1);
+    let mut sent = 0u64;
+    for &category in categories {
+        let Some(cs) = source.snapshot().categories.get(category.name) else { continue };
+        let index = source.index().await?;
+        let entries = repo.read_tree(index, &cs.tree).await?;
+        let mut objects = std::pin::pin!(repo.objects(index, &entries, secrets, batch));
+        let mut chunk = Vec::with_capacity(batch);
+        while let Some((id, json)) = objects.try_next().await? {
+            chunk.push(Object { category, id, json });
+            if chunk.len() == batch {
+                sent += chunk.len() as u64;
+                out.send(std::mem::replace(&mut chunk, Vec::with_capacity(batch)))
+                    .await
+                    .map_err(|_| Error::new(ErrorKind::Cancelled, "the reader stopped taking objects"))?;
+            }
+        }
+        if !chunk.is_empty() {
+            sent += chunk.len() as u64;
+            out.send(chunk).await.map_err(|_| Error::new(ErrorKind::Cancelled, "the reader stopped taking objects"))?;
+        }
+    }
+    Ok(sent)
+}
