@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 use crate::catalog::{Category, RelationshipKind};
 use crate::error::Result;
 use crate::repo::tree::Entries;
+use crate::restore::IdMap;
 use crate::source::{CategoryStats, Object, SnapshotSource, Source};
 
 /// What happened to an object between two points.
@@ -52,6 +53,9 @@ pub struct ObjectDiff {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     pub kind: DiffKind,
+    /// The live id of an object a restore recreated (the id map's entry for `id`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_id: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attributes: Vec<AttributeDiff>,
 }
@@ -91,8 +95,46 @@ fn ref_ids(value: Option<&Value>) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
+/// A value as Graph means it, for comparison: absent, null and empty (`[]`, `{}`, an object of
+/// empty values) are the same; collections are sets (Graph keeps no order in them); the `id` of an
+/// object inside a collection (a credential, an assignment) is given by Graph when it is created,
+/// so it is not compared.
+pub fn normalize(value: Option<&Value>) -> Option<Value> {
+    match value? {
+        Value::Null => None,
+        Value::Array(items) => {
+            let mut items: Vec<Value> = items
+                .iter()
+                .filter_map(|v| match v {
+                    Value::Object(m) => {
+                        let mut kv: Vec<(String, Value)> = m
+                            .iter()
+                            .filter(|(k, _)| k.as_str() != "id" && !k.starts_with('@') || k.as_str() == "@odata.type")
+                            .filter_map(|(k, v)| normalize(Some(v)).map(|v| (k.clone(), v)))
+                            .collect();
+                        kv.sort_by(|a, b| a.0.cmp(&b.0));
+                        Some(Value::Object(kv.into_iter().collect()))
+                    }
+                    other => normalize(Some(other)),
+                })
+                .collect();
+            items.sort_by_cached_key(|v| v.to_string());
+            (!items.is_empty()).then_some(Value::Array(items))
+        }
+        Value::Object(m) => {
+            // Keys sorted, so that sorting a collection of objects does not depend on key order.
+            let mut kv: Vec<(String, Value)> =
+                m.iter().filter_map(|(k, v)| normalize(Some(v)).map(|v| (k.clone(), v))).collect();
+            kv.sort_by(|a, b| a.0.cmp(&b.0));
+            (!kv.is_empty()).then_some(Value::Object(kv.into_iter().collect()))
+        }
+        other => Some(other.clone()),
+    }
+}
+
 /// The attributes of `after` that differ from `before`: properties by value, link relationships as
-/// sets of references, contained children by value. Annotations (`@odata.*`) are not compared.
+/// sets of references, contained children by value, all as [`normalize`] says. Annotations
+/// (`@odata.*`) are not compared.
 pub fn compare_objects(
     category: &Category,
     before: &Map<String, Value>,
@@ -117,11 +159,15 @@ pub fn compare_objects(
             }
             continue;
         }
-        // An absent property and a null one are the same to Graph.
-        let norm = |v: Option<&Value>| v.filter(|v| !v.is_null()).cloned();
-        let (b, a) = (norm(b), norm(a));
-        if b != a {
-            out.push(AttributeDiff { attribute: key.clone(), before: b, after: a, added: vec![], removed: vec![] });
+        if normalize(b) != normalize(a) {
+            let shown = |v: Option<&Value>| v.filter(|v| !v.is_null()).cloned();
+            out.push(AttributeDiff {
+                attribute: key.clone(),
+                before: shown(b),
+                after: shown(a),
+                added: vec![],
+                removed: vec![],
+            });
         }
     }
     out
@@ -184,6 +230,7 @@ pub async fn diff_snapshots(
                         id: id.clone(),
                         display_name: display_name(a),
                         kind: DiffKind::Changed,
+                        new_id: None,
                         attributes,
                     }
                 }
@@ -192,6 +239,7 @@ pub async fn diff_snapshots(
                     id: id.clone(),
                     display_name: display_name(b),
                     kind: DiffKind::Removed,
+                    new_id: None,
                     attributes: vec![],
                 },
                 (None, Some(a)) => ObjectDiff {
@@ -199,6 +247,7 @@ pub async fn diff_snapshots(
                     id: id.clone(),
                     display_name: display_name(a),
                     kind: DiffKind::Added,
+                    new_id: None,
                     attributes: vec![],
                 },
                 (None, None) => continue,
@@ -213,12 +262,15 @@ pub async fn diff_snapshots(
 }
 
 /// Compare snapshot `before` with what `live` reads now (a [`GraphSource`](crate::source::GraphSource)),
-/// category by category, a batch of objects at a time.
+/// category by category, a batch of objects at a time. Objects a restore recreated are matched
+/// through its id map (`map`): compared with their snapshot object, whose references are mapped
+/// too, and reported under their snapshot id with `new_id`.
 pub async fn diff_live(
     before: &SnapshotSource,
     live: &dyn Source,
     categories: &[&'static Category],
     only_id: Option<&str>,
+    map: &IdMap,
     out: &mpsc::Sender<ObjectDiff>,
 ) -> Result<DiffSummary> {
     live.prepare().await?;
@@ -240,24 +292,29 @@ pub async fn diff_live(
                 async move {
                     let wanted: Entries = batch
                         .iter()
-                        .filter_map(|o| entries.get_key_value(&o.id))
+                        .filter_map(|o| entries.get_key_value(map.old_of(&o.id)))
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect();
                     let old = read_objects(before, &wanted).await?;
                     let mut diffs = Vec::new();
                     let mut unchanged = 0;
                     for o in batch {
-                        match old.get(&o.id) {
+                        let old_id = map.old_of(&o.id).to_string();
+                        let new_id = (old_id != o.id).then(|| o.id.clone());
+                        match old.get(&old_id) {
                             Some(b) => {
-                                let attributes = compare_objects(cat, b, &o.json);
+                                let mut b = b.clone();
+                                map.apply_map(&mut b);
+                                let attributes = compare_objects(cat, &b, &o.json);
                                 if attributes.is_empty() {
                                     unchanged += 1;
                                 } else {
                                     diffs.push(ObjectDiff {
                                         category: cat.name,
                                         display_name: display_name(&o.json),
-                                        id: o.id,
+                                        id: old_id,
                                         kind: DiffKind::Changed,
+                                        new_id,
                                         attributes,
                                     });
                                 }
@@ -267,6 +324,7 @@ pub async fn diff_live(
                                 display_name: display_name(&o.json),
                                 id: o.id,
                                 kind: DiffKind::Added,
+                                new_id: None,
                                 attributes: vec![],
                             }),
                         }
@@ -275,10 +333,11 @@ pub async fn diff_live(
                 }
             };
             while let Some(o) = rx.recv().await {
-                if only_id.is_some_and(|id| id != o.id) {
+                let old_id = map.old_of(&o.id);
+                if only_id.is_some_and(|id| id != old_id) {
                     continue;
                 }
-                seen.insert(o.id.clone());
+                seen.insert(old_id.to_string());
                 batch.push(o);
                 if batch.len() == BATCH {
                     let (diffs, unchanged) = flush(std::mem::take(&mut batch)).await?;
@@ -307,6 +366,7 @@ pub async fn diff_live(
                     display_name: display_name(&b),
                     id,
                     kind: DiffKind::Removed,
+                    new_id: None,
                     attributes: vec![],
                 };
                 summary.count(&d);

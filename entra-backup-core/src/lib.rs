@@ -27,6 +27,7 @@ pub mod graph;
 pub mod model;
 pub mod pipeline;
 pub mod repo;
+pub mod restore;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod sink;

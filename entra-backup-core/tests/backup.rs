@@ -167,7 +167,7 @@ async fn diff_shows_only_what_changed_against_the_live_tenant_and_between_snapsh
     let snap = SnapshotSource::open(repo.clone(), &first.snapshot_id, false).await.unwrap();
     let live = source(&sim, "any", SourceOptions::default());
     let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
-    let summary = diff_live(&snap, &live, &cats, None, &tx).await.unwrap();
+    let summary = diff_live(&snap, &live, &cats, None, &Default::default(), &tx).await.unwrap();
     let diffs = collect(&mut rx).await;
     assert_eq!((summary.added, summary.removed, summary.changed), (0, 0, 2), "{diffs:#?}");
     let u = diffs.iter().find(|d| d.id == user).unwrap();
@@ -184,7 +184,7 @@ async fn diff_shows_only_what_changed_against_the_live_tenant_and_between_snapsh
     // Backed up again: the live tenant equals the new snapshot, and the two snapshots differ by those two.
     let second = backup(&sim, &repo, false).await;
     let snap2 = SnapshotSource::open(repo.clone(), &second.snapshot_id, false).await.unwrap();
-    let summary = diff_live(&snap2, &live, &cats, None, &tx).await.unwrap();
+    let summary = diff_live(&snap2, &live, &cats, None, &Default::default(), &tx).await.unwrap();
     assert_eq!((summary.added, summary.removed, summary.changed), (0, 0, 0), "{:#?}", collect(&mut rx).await);
     let summary = diff_snapshots(&snap, &snap2, &cats, None, &tx).await.unwrap();
     assert_eq!((summary.added, summary.removed, summary.changed), (0, 0, 2));

@@ -306,6 +306,9 @@ impl GraphClient {
     pub async fn write_json(&self, method: &str, url: &str, body: Option<&Value>, meta: &RequestMeta) -> Result<Value> {
         let method = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|_| Error::invalid_input(format!("`{method}` is not an HTTP method")))?;
+        if method != reqwest::Method::GET {
+            self.pacer.acquire_writes(meta.family, 1).await;
+        }
         self.send(method, url, body, meta, &[]).await
     }
 
@@ -341,6 +344,10 @@ impl GraphClient {
                     v
                 })
                 .collect();
+            let writes = pending.iter().filter(|i| reqs[**i].method != "GET").count() as u32;
+            if writes > 0 {
+                self.pacer.acquire_writes(meta.family, writes).await;
+            }
             let cost = meta.cost * pending.len() as u32;
             let envelope = RequestMeta { family: meta.family, cost, stats: meta.stats.clone() };
             meta.stats.add(&meta.stats.batched, pending.len() as u64);

@@ -68,24 +68,46 @@ impl Bucket {
 /// us and Graph never tip a request over.
 const MARGIN: f64 = 0.95;
 
+/// The published write quota of a family, as (writes, per seconds): identity writes are limited
+/// to 3,000 per 150 s per app and tenant (the 18,000 per 5 min per tenant is looser for one app),
+/// Intune writes to 100 per 20 s. Conditional Access writes share its 1 request per second.
+pub fn published_write_limit(family: ThrottleFamily) -> Option<(f64, f64)> {
+    match family {
+        ThrottleFamily::Identity => Some((3_000.0, 150.0)),
+        ThrottleFamily::Intune => Some((100.0, 20.0)),
+        _ => None,
+    }
+}
+
 /// Client-side pacing for every throttling family.
 #[derive(Debug)]
 pub struct Pacer {
     buckets: Mutex<HashMap<ThrottleFamily, Bucket>>,
+    /// Write quotas, counted apart from the units every request costs.
+    writes: Mutex<HashMap<ThrottleFamily, Bucket>>,
     enabled: bool,
 }
 
 impl Pacer {
     /// Pacing at the published limits, with the identity quota of a tenant of `users` users.
     pub fn new(users: usize) -> Self {
-        let p = Pacer { buckets: Mutex::new(HashMap::new()), enabled: true };
+        let now = Instant::now();
+        let writes = [ThrottleFamily::Identity, ThrottleFamily::Intune]
+            .into_iter()
+            .filter_map(|f| published_write_limit(f).map(|l| (f, l)))
+            .map(|(f, (n, secs))| {
+                let capacity = n * MARGIN;
+                (f, Bucket { capacity, per_sec: n / secs * MARGIN, level: capacity, at: now, paused_until: None })
+            })
+            .collect();
+        let p = Pacer { buckets: Mutex::new(HashMap::new()), writes: Mutex::new(writes), enabled: true };
         p.set_tenant_size(users);
         p
     }
 
     /// No pacing at all (a test against a server without limits).
     pub fn unlimited() -> Self {
-        Pacer { buckets: Mutex::new(HashMap::new()), enabled: false }
+        Pacer { buckets: Mutex::new(HashMap::new()), writes: Mutex::new(HashMap::new()), enabled: false }
     }
 
     /// Resize the identity bucket once the tenant's size is known.
@@ -111,12 +133,21 @@ impl Pacer {
 
     /// Wait until a request of `cost` units may go.
     pub async fn acquire(&self, family: ThrottleFamily, cost: u32) {
-        if !self.enabled {
+        Self::take(&self.buckets, self.enabled, family, cost).await
+    }
+
+    /// Wait until `n` writes may go within the family's write quota (on top of [`Pacer::acquire`]).
+    pub async fn acquire_writes(&self, family: ThrottleFamily, n: u32) {
+        Self::take(&self.writes, self.enabled, family, n).await
+    }
+
+    async fn take(buckets: &Mutex<HashMap<ThrottleFamily, Bucket>>, enabled: bool, family: ThrottleFamily, cost: u32) {
+        if !enabled {
             return;
         }
         loop {
             let wait = {
-                let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+                let mut b = buckets.lock().unwrap_or_else(|p| p.into_inner());
                 let Some(bucket) = b.get_mut(&family) else { return };
                 let now = Instant::now();
                 match bucket.paused_until {
@@ -177,6 +208,18 @@ mod tests {
         let took = start.elapsed();
         assert!(took >= Duration::from_secs(3), "{took:?}");
         assert!(took < Duration::from_secs(4), "{took:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn identity_writes_burst_to_the_quota_then_pace_at_its_rate() {
+        let p = Pacer::new(1000);
+        let start = tokio::time::Instant::now();
+        // 95% of 3,000 go at once; the next 190 take 10 s at 95% of 20 per second.
+        for _ in 0..(2_850 + 190) / 10 {
+            p.acquire_writes(ThrottleFamily::Identity, 10).await;
+        }
+        let took = start.elapsed();
+        assert!(took >= Duration::from_millis(9_900) && took < Duration::from_millis(10_600), "{took:?}");
     }
 
     #[test]

@@ -254,6 +254,24 @@ impl Tenant {
         for (cname, oid, rel) in affected {
             self.unlink(cname, &oid, rel, &target)?;
         }
+        // App role assignments held by the removed principal go with it, on the resource's side too.
+        let mut assignments = Vec::new();
+        for (cname, store) in &self.stores {
+            for (oid, o) in &store.objects {
+                for (rel, children) in &o.children {
+                    for c in children {
+                        if c.get("principalId").and_then(Value::as_str) == Some(id)
+                            && let Some(cid) = c.get("id").and_then(Value::as_str)
+                        {
+                            assignments.push((*cname, oid.clone(), *rel, cid.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+        for (cname, oid, rel, cid) in assignments {
+            self.remove_child(cname, &oid, rel, &cid)?;
+        }
         Ok(obj)
     }
 

@@ -364,7 +364,18 @@ impl Source for GraphSource {
     }
 
     async fn read(&self, cat: &'static Category, out: &mpsc::Sender<Object>, stats: &CategoryStats) -> Result<()> {
-        self.read_full(cat, None, None, Out::Objects(out), stats).await.map(drop)
+        self.read_full(cat, None, None, Out::Objects(out), stats, None).await.map(drop)
+    }
+
+    /// One listing; relationships read through their own endpoints only for `ids`.
+    async fn read_some(
+        &self,
+        cat: &'static Category,
+        ids: &HashSet<String>,
+        out: &mpsc::Sender<Object>,
+        stats: &CategoryStats,
+    ) -> Result<()> {
+        self.read_full(cat, None, None, Out::Objects(out), stats, Some(ids)).await.map(drop)
     }
 
     async fn read_changes(
@@ -377,7 +388,7 @@ impl Source for GraphSource {
         let out = Out::Changes(out);
         // Logs are append-only: read what came after the newest record already held.
         if cat.time_property.is_some() {
-            let newest = self.read_full(cat, Some(prior), prior.cursor.as_deref(), out, stats).await?;
+            let newest = self.read_full(cat, Some(prior), prior.cursor.as_deref(), out, stats, None).await?;
             let mode = if prior.cursor.is_some() { ReadMode::Since } else { ReadMode::Full };
             return Ok(ReadOutcome { mode, cursor: newest.or_else(|| prior.cursor.clone()) });
         }
@@ -399,10 +410,10 @@ impl Source for GraphSource {
             } else {
                 None
             };
-            self.read_full(cat, Some(prior), None, out, stats).await?;
+            self.read_full(cat, Some(prior), None, out, stats, None).await?;
             return Ok(ReadOutcome { mode: ReadMode::Full, cursor });
         }
-        self.read_full(cat, Some(prior), None, out, stats).await?;
+        self.read_full(cat, Some(prior), None, out, stats, None).await?;
         Ok(ReadOutcome { mode: ReadMode::Full, cursor: None })
     }
 
@@ -412,7 +423,8 @@ impl Source for GraphSource {
 }
 
 impl GraphSource {
-    /// List a category in full and send every object whole. Returns the newest value of the
+    /// List a category in full and send every object whole (with `only`, only those objects
+    /// get the relationships read through their own endpoints). Returns the newest value of the
     /// category's time property (logs), for the next read's cursor.
     async fn read_full(
         &self,
@@ -421,6 +433,7 @@ impl GraphSource {
         since: Option<&str>,
         out: Out<'_>,
         stats: &CategoryStats,
+        only: Option<&HashSet<String>>,
     ) -> Result<Option<String>> {
         let (first, select, expand, top) = self.list_url(cat, since);
         let mut newest: Option<String> = None;
@@ -451,6 +464,10 @@ impl GraphSource {
                 let links = flatten_expanded(cat, &mut m);
                 stats.relationships.fetch_add(links, Ordering::Relaxed);
                 objects.push(m);
+            }
+            if let Some(only) = only {
+                let id_of = |m: &Map<String, Value>| m.get("id").and_then(Value::as_str).map(String::from);
+                objects.retain(|m| id_of(m).is_some_and(|id| only.contains(&id)));
             }
             self.complete(cat, &mut objects, stats, prior, &[])
                 .await

@@ -8,6 +8,7 @@
 //! the last backup left off (a [`Prior`] cursor: a delta link, or the newest log record's time) it
 //! sends [`Change`]s, and says how it read ([`ReadOutcome`]).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -149,6 +150,31 @@ pub trait Source: Send + Sync {
         read?;
         forwarded?;
         Ok(ReadOutcome { mode: ReadMode::Full, cursor: None })
+    }
+
+    /// Read `category` for a second look at a few objects (those a restore just brought back):
+    /// every object in `ids` is sent whole; others may be sent too, with or without their
+    /// relationships, and callers ignore them. The default reads everything and keeps `ids`.
+    async fn read_some(
+        &self,
+        category: &'static Category,
+        ids: &HashSet<String>,
+        out: &mpsc::Sender<Object>,
+        stats: &CategoryStats,
+    ) -> Result<()> {
+        let (tx, mut rx) = mpsc::channel::<Object>(64);
+        let forward = async {
+            while let Some(o) = rx.recv().await {
+                if ids.contains(&o.id) && out.send(o).await.is_err() {
+                    return Err(crate::Error::new(crate::ErrorKind::Cancelled, "the reader stopped taking objects"));
+                }
+            }
+            Ok(())
+        };
+        let read = async move { self.read(category, &tx, stats).await };
+        let (read, forwarded) = tokio::join!(read, forward);
+        read?;
+        forwarded
     }
 
     /// The tenant's id, when the source knows it.

@@ -157,6 +157,32 @@ enum Command {
         #[command(flatten)]
         connection: ConnectionArgs,
     },
+    /// Restore a snapshot, or part of it, into the live tenant: recycle-bin restore, recreate
+    /// (ids remapped everywhere), patch, relink. --dry-run prints the plan and writes nothing.
+    Restore {
+        #[command(flatten)]
+        repo: RepoArgs,
+        snapshot: String,
+        /// Comma-separated category names (default: every category of the snapshot).
+        #[arg(long, value_delimiter = ',')]
+        category: Vec<String>,
+        /// Only these objects (snapshot ids), comma-separated or repeated.
+        #[arg(long, value_delimiter = ',')]
+        id: Vec<String>,
+        /// Only these attributes or relationships, comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        attributes: Vec<String>,
+        /// Also remove links the tenant has and the snapshot does not.
+        #[arg(long)]
+        overwrite_relationships: bool,
+        /// Print the plan, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
     /// Verify a repository: its structure, and with --read-data a share of its data.
     Check {
         #[command(flatten)]
@@ -415,6 +441,28 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Diff { repo, snapshot, other, live, category, id, json, connection } => {
             let live = live.then_some(&connection);
             repo_cmds::diff(&repo, &snapshot, other.as_deref(), live, &category, id.as_deref(), json).await
+        }
+        Command::Restore {
+            repo,
+            snapshot,
+            category,
+            id,
+            attributes,
+            overwrite_relationships,
+            dry_run,
+            json,
+            connection,
+        } => {
+            let args = repo_cmds::RestoreArgs {
+                snapshot: &snapshot,
+                categories: &category,
+                ids: &id,
+                attributes: &attributes,
+                overwrite_relationships,
+                dry_run,
+                json,
+            };
+            repo_cmds::restore(&repo, &connection, args).await
         }
         Command::Check { repo, read_data, json } => repo_cmds::check_cmd(&repo, read_data, json).await,
         Command::Forget {

@@ -487,7 +487,8 @@ pub async fn diff(
                 DiffKind::Removed => "-",
                 DiffKind::Changed => "~",
             };
-            out!("{mark} {:<28} {:<38} {}", d.category, d.id, d.display_name.as_deref().unwrap_or_default());
+            let mapped = d.new_id.as_ref().map(|n| format!(" (now {n})")).unwrap_or_default();
+            out!("{mark} {:<28} {:<38} {}{mapped}", d.category, d.id, d.display_name.as_deref().unwrap_or_default());
             for a in &d.attributes {
                 if a.added.is_empty() && a.removed.is_empty() {
                     let show = |v: &Option<Value>| v.as_ref().map_or("(none)".to_string(), |v| v.to_string());
@@ -513,7 +514,11 @@ pub async fn diff(
             }
             (None, Some(connection)) => {
                 let source = connection.source(SourceOptions::default()).map_err(entra_backup::Error::invalid_input)?;
-                diff_live(&before, &source, &cats, id, &tx).await
+                // Objects an earlier restore recreated are compared under their new ids.
+                let tenant = entra_backup::source::Source::tenant_id(&source)
+                    .unwrap_or_else(|| before.snapshot().tenant.id.clone());
+                let map = entra_backup::restore::IdMap::load(before.repository(), before.id(), &tenant).await?;
+                diff_live(&before, &source, &cats, id, &map, &tx).await
             }
             (None, None) => Err(entra_backup::Error::invalid_input("give a second snapshot, or --live")),
         }
@@ -533,4 +538,114 @@ pub async fn diff(
         );
     }
     Ok(())
+}
+
+/// What `restore` was asked.
+pub struct RestoreArgs<'a> {
+    pub snapshot: &'a str,
+    pub categories: &'a [String],
+    pub ids: &'a [String],
+    pub attributes: &'a [String],
+    pub overwrite_relationships: bool,
+    pub dry_run: bool,
+    pub json: bool,
+}
+
+pub async fn restore(repo: &RepoArgs, connection: &ConnectionArgs, args: RestoreArgs<'_>) -> Result<(), String> {
+    use entra_backup::restore::{GraphRestorer, RestoreOptions, restore};
+    use entra_backup::source::Source;
+    let repository = repo.open().await?;
+    let snapshot = SnapshotSource::open(repository, args.snapshot, false).await.map_err(e)?;
+    let categories = if args.categories.is_empty() { Vec::new() } else { resolve(args.categories)? };
+    let source = connection.source(SourceOptions::default())?;
+    let restorer = GraphRestorer::new(source.client().clone());
+    let options = RestoreOptions {
+        categories,
+        ids: args.ids.to_vec(),
+        attributes: args.attributes.to_vec(),
+        overwrite_relationships: args.overwrite_relationships,
+        dry_run: args.dry_run,
+    };
+    let tenant = source.tenant_id().unwrap_or_default();
+    let report = restore(&snapshot, &source, &restorer, &options).await.map_err(e)?;
+    if args.json {
+        out!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+    } else {
+        print_restore(&report, &tenant);
+    }
+    if report.failed() {
+        return Err(format!("{} objects failed to restore (see the report above)", report.summary.failed));
+    }
+    Ok(())
+}
+
+/// The report for people: one line per object, then what could not be done and why.
+pub fn print_restore(report: &entra_backup::restore::RestoreReport, tenant: &str) {
+    use entra_backup::restore::Outcome;
+    let short = |s: &str| s.chars().take(12).collect::<String>();
+    if report.dry_run {
+        out!("Plan to restore snapshot {} into tenant {tenant} (dry run: nothing is written)", short(&report.snapshot));
+    } else {
+        out!("Restore of snapshot {} into tenant {tenant}", short(&report.snapshot));
+    }
+    for o in &report.objects {
+        let what = match (o.outcome, o.action) {
+            (Outcome::Planned, Some(a)) => format!("{a:?}").to_lowercase(),
+            (outcome, _) => format!("{outcome:?}").to_lowercase(),
+        };
+        let name = o.display_name.as_deref().unwrap_or_default();
+        let id = match &o.new_id {
+            Some(n) => format!("{} -> {n}", o.id),
+            None => o.id.clone(),
+        };
+        out!("  {what:<15} {:<28} {id}  {name}", o.category);
+        if !o.attributes.is_empty() {
+            out!("      attributes: {}", o.attributes.join(", "));
+        }
+        let links: Vec<String> = o
+            .links_added
+            .iter()
+            .map(|l| format!("+{l}"))
+            .chain(o.links_removed.iter().map(|l| format!("-{l}")))
+            .collect();
+        if !links.is_empty() {
+            let more = if links.len() > 6 { format!(" … ({} in all)", links.len()) } else { String::new() };
+            out!("      links: {}{more}", links[..links.len().min(6)].join(" "));
+        }
+        for n in &o.not_restorable {
+            out!(
+                "      not restorable{}: {}",
+                n.attribute.as_ref().map(|a| format!(" ({a})")).unwrap_or_default(),
+                n.reason
+            );
+        }
+        for err in &o.errors {
+            out!("      failed: {err}");
+        }
+    }
+    for c in &report.categories {
+        out!("  not restorable  {:<28} {} objects: {}", c.category, c.objects, c.reason);
+    }
+    let s = &report.summary;
+    out!(
+        "{} restored from the recycle bin, {} recreated, {} patched, {} relinked, {} unchanged, {} not restorable, {} failed{}; \
+         {} writes in {} requests; {:.1} s",
+        s.restored,
+        s.recreated,
+        s.patched,
+        s.relinked,
+        s.unchanged,
+        s.not_restorable,
+        s.failed,
+        if report.dry_run { format!(", {} planned", s.planned) } else { String::new() },
+        s.writes,
+        s.requests,
+        s.duration_ms as f64 / 1000.0
+    );
+    if !report.passwords.is_empty() {
+        out!("\nPasswords of recreated users (shown only now; each must be changed at next sign-in):");
+        for p in &report.passwords {
+            out!("  {:<40} {}", p.user_principal_name, p.password);
+        }
+    }
 }
