@@ -338,3 +338,102 @@ async fn disaster_drill_restores_the_whole_tenant() {
     assert_eq!(now["department"], before.json["department"]);
     assert_eq!(now["jobTitle"], "Again", "only department was restored");
 }
+
+/// A restorer whose first batch of creates is carried out but whose answers are lost, as when the
+/// connection drops or the process is killed right after sending.
+struct LoseFirstCreates {
+    inner: GraphRestorer,
+    armed: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl entra_backup::restore::Restorer for LoseFirstCreates {
+    async fn deleted(
+        &self,
+        category: &'static Category,
+    ) -> entra_backup::Result<HashMap<String, serde_json::Map<String, Value>>> {
+        self.inner.deleted(category).await
+    }
+
+    async fn write(
+        &self,
+        category: &'static Category,
+        writes: Vec<entra_backup::restore::Write>,
+    ) -> Vec<entra_backup::Result<Value>> {
+        let creates = writes.iter().all(|w| w.method == "POST" && w.url == category.path);
+        let answers = self.inner.write(category, writes).await;
+        if creates && self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return answers
+                .into_iter()
+                .map(|_| Err(entra_backup::Error::new(entra_backup::ErrorKind::Network, "connection reset")))
+                .collect();
+        }
+        answers
+    }
+
+    fn object_url(&self, path: &str) -> String {
+        self.inner.object_url(path)
+    }
+
+    fn counts(&self) -> (u64, u64) {
+        self.inner.counts()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_restore_resumes_without_creating_anything_twice() {
+    let sim = SimServer::start(SimConfig { seed: 8, users: 120, groups: 40, throttle: false, ..SimConfig::default() })
+        .await
+        .unwrap();
+    let (repo, snapshot) = snapshot_of(&sim).await;
+    let c = Client::new(&sim).await;
+    let plain = ids(&sim, "groups", |g| {
+        g["securityEnabled"] == true
+            && g["mailEnabled"] == false
+            && g["groupTypes"].as_array().is_some_and(|t| t.is_empty())
+            && g["onPremisesSyncEnabled"] != true
+    });
+    let gone: Vec<String> = plain.into_iter().take(3).collect();
+    let names: Vec<String> = gone
+        .iter()
+        .map(|g| sim.tenant().get("groups", g).unwrap().json["displayName"].as_str().unwrap().to_string())
+        .collect();
+    for g in &gone {
+        assert_eq!(c.delete(&format!("/v1.0/groups/{g}")).await.0, 204);
+    }
+    let groups = catalog::get("groups").unwrap();
+    let only_groups = || RestoreOptions { categories: vec![groups], ..RestoreOptions::default() };
+
+    // The first run's creates are carried out, but their answers never arrive.
+    let snap = SnapshotSource::open(repo.clone(), &snapshot, false).await.unwrap();
+    let live: GraphSource = source(&sim, "any", SourceOptions::default());
+    let lossy = LoseFirstCreates { inner: GraphRestorer::new(live.client().clone()), armed: true.into() };
+    let first = restore(&snap, &live, &lossy, &only_groups()).await.unwrap();
+    assert!(first.failed());
+    assert_eq!(first.summary.failed, 3, "{:#?}", first.objects);
+    let pending = IdMap::load(&repo, &snapshot, &sim.tenant_id()).await.unwrap();
+    assert_eq!(pending.pending.len(), 3, "the creates in flight are on record");
+
+    // The next run finds them by their names instead of creating them again, and finishes them.
+    let second = run_restore(&sim, &repo, &snapshot, only_groups()).await;
+    assert!(!second.failed(), "{:#?}", second.objects);
+    assert_eq!(second.summary.recreated, 0, "nothing is created twice");
+    for name in &names {
+        let copies = sim.tenant().objects("groups").filter(|g| g.json["displayName"] == name.as_str()).count();
+        assert_eq!(copies, 1, "{name}");
+    }
+    let map = IdMap::load(&repo, &snapshot, &sim.tenant_id()).await.unwrap();
+    assert!(map.pending.is_empty());
+    for g in &gone {
+        let new = &map.ids[g];
+        let want = sim.tenant().get("groups", new).map(|_| ()).is_some();
+        assert!(want, "{g} -> {new}");
+    }
+    let third = run_restore(&sim, &repo, &snapshot, only_groups()).await;
+    assert_eq!(third.summary.writes, 0);
+    assert!(diff_now(&sim, &repo, &snapshot).await.iter().all(|d| !gone.contains(&d.id)
+        || d.kind == DiffKind::Changed
+            && d.attributes.iter().all(|a| a.attribute == "createdDateTime"
+                || a.attribute == "securityIdentifier"
+                || a.attribute == "renewedDateTime")));
+}

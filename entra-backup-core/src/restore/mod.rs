@@ -736,7 +736,11 @@ impl Run<'_> {
                     }
                 }
                 Err(e) => {
-                    self.map.pending.remove(old);
+                    // Graph answered no: nothing was created. Without an answer it may have been,
+                    // so the pending entry stays for the next run to find.
+                    if e.status().is_some() {
+                        self.map.pending.remove(old);
+                    }
                     self.lost.insert(old.clone());
                     self.report.objects[*i].fail(e.to_string());
                 }
