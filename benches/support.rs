@@ -30,11 +30,17 @@ impl Drop for Sim {
 
 /// A simulated tenant of `users` users, `users / 5` groups and ten memberships a user, with
 /// Graph's throttling on and 20 ms of latency, and the share `faults` of requests failing.
+#[allow(dead_code)]
 pub fn start_sim(users: usize, faults: f64) -> Sim {
+    start_sim_with(users, users / 5, users * 10, faults)
+}
+
+/// A simulated tenant of this shape, with Graph's throttling on and 20 ms of latency.
+pub fn start_sim_with(users: usize, groups: usize, memberships: usize, faults: f64) -> Sim {
     let mut child = Command::new(env!("CARGO_BIN_EXE_entra-backup"))
         .args(["sim", "serve", "--addr", "127.0.0.1:0", "--seed", "42", "--latency-ms", "20", "--throttle", "on"])
-        .args(["--users", &users.to_string(), "--groups", &(users / 5).to_string()])
-        .args(["--memberships", &(users * 10).to_string(), "--faults", &faults.to_string()])
+        .args(["--users", &users.to_string(), "--groups", &groups.to_string()])
+        .args(["--memberships", &memberships.to_string(), "--faults", &faults.to_string()])
         .stdout(Stdio::piped())
         .spawn()
         .expect("start the simulated tenant");

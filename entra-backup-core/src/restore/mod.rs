@@ -333,10 +333,22 @@ impl Run<'_> {
                 }
             }
             if !back.is_empty() {
-                let reports: HashMap<String, usize> = from_bin.iter().map(|(id, i)| (id.clone(), *i)).collect();
+                let mut reports: HashMap<String, usize> = from_bin.iter().map(|(id, i)| (id.clone(), *i)).collect();
+                // Live objects that were to link to what just came back get a second look too:
+                // the recycle bin brings back the links others held to a restored object.
+                let (recheck, keep): (Vec<LiveWork>, Vec<LiveWork>) = std::mem::take(&mut work)
+                    .into_iter()
+                    .partition(|w| w.changes.links.iter().any(|(_, t, add)| *add && back.contains(t)));
+                work = keep;
+                let mut ids = back.clone();
+                for w in recheck {
+                    ids.insert(w.live.clone());
+                    reports.insert(w.old.clone(), w.report);
+                }
+                let olds: HashSet<&String> = reports.keys().collect();
                 let restored: Entries =
-                    entries.iter().filter(|(id, _)| back.contains(*id)).map(|(k, v)| (k.clone(), v.clone())).collect();
-                let (_, again) = self.live_pass(cat, &restored, Some((&back, &reports))).await?;
+                    entries.iter().filter(|(id, _)| olds.contains(id)).map(|(k, v)| (k.clone(), v.clone())).collect();
+                let (_, again) = self.live_pass(cat, &restored, Some((&ids, &reports))).await?;
                 work.extend(again);
             }
         }
@@ -608,7 +620,10 @@ impl Run<'_> {
         }
         let mut rest = Vec::new();
         let mut bound = 0;
-        for (rel, target) in link_targets(cat, object) {
+        // Owners first: members can be added twenty to a request later, owners only one at a time.
+        let mut targets = link_targets(cat, object);
+        targets.sort_by_key(|(rel, _)| rel.name == "members");
+        for (rel, target) in targets {
             if rel.name == "members" && dynamic(object) {
                 continue;
             }

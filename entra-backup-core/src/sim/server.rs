@@ -168,6 +168,7 @@ async fn handle(
         }
         ["common", "discovery", "instance"] => GraphResponse::ok(auth::instance_discovery(&state, &base)),
         ["_sim", "churn"] => churn_route(&state, &method, query),
+        ["_sim", "delete"] => delete_route(&state, &method, query),
         ["_sim", rest @ ..] => ground_truth(&state, rest),
         [version @ ("v1.0" | "beta"), ..] => {
             let graph_path = &path[version.len() + 1..];
@@ -236,6 +237,56 @@ fn churn_route(state: &SimState, method: &Method, query: &str) -> GraphResponse 
         Ok(v) => GraphResponse::ok(v),
         Err(e) => GraphResponse::error(500, "generalException", format!("Could not write the churn report: {e}")),
     }
+}
+
+/// `POST /_sim/delete?category=users&count=10000&hard=false`: delete up to `count` objects that a
+/// restore can bring back (cloud-only; for groups, neither dynamic nor mail-enabled security groups
+/// or distribution lists), in id order, without spending the write quota: into the recycle bin, or
+/// for good with `hard=true`. Answers `{"deleted": [ids]}`. For benchmarks of restore.
+fn delete_route(state: &SimState, method: &Method, query: &str) -> GraphResponse {
+    if *method != Method::POST {
+        return GraphResponse::error(405, "BadRequest", "/_sim/delete takes POST.");
+    }
+    let (mut category, mut count, mut hard) = (None, None, false);
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        match k.as_ref() {
+            "category" if v == "users" || v == "groups" => category = Some(v.into_owned()),
+            "count" => count = v.parse::<usize>().ok(),
+            "hard" => hard = v == "true",
+            _ => {
+                return GraphResponse::bad_request(
+                    "BadRequest",
+                    format!("Bad parameter '{k}={v}': /_sim/delete takes category (users or groups), count and hard."),
+                );
+            }
+        }
+    }
+    let (Some(category), Some(count)) = (category, count) else {
+        return GraphResponse::bad_request("BadRequest", "/_sim/delete needs category and count.");
+    };
+    let now = state.clock.now();
+    let mut t = state.tenant_mut();
+    let restorable = |o: &serde_json::Map<String, serde_json::Value>| {
+        let flag = |k: &str| o.get(k).and_then(serde_json::Value::as_bool).unwrap_or(false);
+        let types: Vec<&str> =
+            o.get("groupTypes").and_then(|v| v.as_array()).into_iter().flatten().filter_map(|v| v.as_str()).collect();
+        !flag("onPremisesSyncEnabled")
+            && !types.contains(&"DynamicMembership")
+            && (!flag("mailEnabled") || types.contains(&"Unified"))
+    };
+    let ids: Vec<String> =
+        t.objects(&category).filter(|o| restorable(&o.json)).take(count).map(|o| o.id().to_string()).collect();
+    for id in &ids {
+        let done = if hard {
+            t.remove(&category, id, super::tenant::Removal::Deleted).map(drop)
+        } else {
+            t.soft_delete(&category, id, now)
+        };
+        if let Err(e) = done {
+            return GraphResponse::error(500, "generalException", format!("Could not delete {id}: {e}"));
+        }
+    }
+    GraphResponse::ok(serde_json::json!({ "deleted": ids }))
 }
 
 /// `/_sim/...`: the ground truth, for tests in other processes (not part of Graph).
