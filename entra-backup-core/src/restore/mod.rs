@@ -1027,6 +1027,13 @@ fn recreate_losses(cat: &Category, object: &Map<String, Value>) -> Vec<NotRestor
             reason: "set by Graph when the object is created".into(),
         })
         .collect();
+    for rel in cat.relationships {
+        if let RelationshipWrite::NotWritable { reason } = rel.write
+            && has(rel.name)
+        {
+            out.push(NotRestorable { attribute: Some(rel.name.to_string()), reason: reason.to_string() });
+        }
+    }
     out.extend(
         cat.secret_properties
             .iter()
