@@ -142,7 +142,7 @@ impl Cli {
         if let Some(p) = &self.secrets_password {
             cmd.env("ENTRA_BACKUP_SECRETS_PASSWORD", p);
         }
-        if matches!(args.first(), Some(&"backup")) {
+        if matches!(args.first(), Some(&"backup" | &"restore")) || args.contains(&"--live") {
             cmd.args(["--graph-url", &self.graph_url, "--authority-url", &self.graph_url]);
         }
         cmd
@@ -662,4 +662,62 @@ fn a_plaintext_repository_is_created_on_request_and_opened_only_on_request() {
         assert!(line.contains("--plaintext"), "{args:?}: {line}");
         assert_unchanged(root, &before, &format!("{args:?}"));
     }
+}
+
+#[test]
+fn restore_plans_with_dry_run_restores_one_attribute_or_everything_and_refuses_bad_input() {
+    let (tenant, _dir, repo) = small_repository(61);
+    let sim = tenant.sim();
+    let cli = Cli::new(sim);
+    let (gone, changed) = {
+        let t = sim.tenant();
+        let mut cloud =
+            t.objects("users").filter(|u| u.json["onPremisesSyncEnabled"] != true).map(|u| u.id().to_string());
+        (cloud.next().unwrap(), cloud.next().unwrap())
+    };
+    let now = sim.state().clock.now();
+    sim.tenant_mut().soft_delete("users", &gone, now).unwrap();
+    let damage = json!({"department": "Wrecked", "jobTitle": "Intern"});
+    sim.tenant_mut().patch("users", &changed, damage.as_object().unwrap()).unwrap();
+
+    // The dry run plans both and writes nothing.
+    let plan = cli
+        .run(&["restore", "--repo", &repo, "latest", "--category", "users", "--dry-run", "--json"])
+        .ok("dry run")
+        .json();
+    assert_eq!(plan["summary"]["writes"], 0, "{plan}");
+    let planned: Vec<(&str, &str)> = plan["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["id"].as_str().unwrap(), o["action"].as_str().unwrap_or_default()))
+        .collect();
+    assert!(planned.contains(&(gone.as_str(), "recycleBin")), "{planned:?}");
+    assert!(planned.contains(&(changed.as_str(), "patch")), "{planned:?}");
+    assert!(sim.tenant().get("users", &gone).is_none(), "a dry run wrote");
+
+    // One attribute of one user.
+    let out = cli
+        .run(&["restore", "--repo", &repo, "latest", "--id", &changed, "--attributes", "department"])
+        .ok("one attribute");
+    assert!(out.stdout.contains("attributes: department"), "{}", out.stdout);
+    let now_user = sim.tenant().get("users", &changed).unwrap().json.clone();
+    assert_ne!(now_user["department"], "Wrecked");
+    assert_eq!(now_user["jobTitle"], "Intern", "only department");
+
+    // Everything; then nothing differs in users and a second run writes nothing.
+    let out = cli.run(&["restore", "--repo", &repo, "latest", "--json"]).ok("restore").json();
+    assert_eq!(out["summary"]["failed"], 0, "{out}");
+    assert!(sim.tenant().get("users", &gone).is_some(), "the user is back");
+    let diff =
+        cli.run(&["diff", "--repo", &repo, "latest", "--live", "--category", "users", "--json"]).ok("diff").json();
+    assert_eq!(diff["differences"], json!([]), "{diff}");
+    let again = cli.run(&["restore", "--repo", &repo, "latest", "--json"]).ok("again").json();
+    assert_eq!(again["summary"]["writes"], 0, "{again}");
+
+    // Bad input: one line, non-zero.
+    let err = cli.run(&["restore", "--repo", &repo, "ffffffff"]);
+    assert!(err.refused("unknown snapshot").contains("no snapshot"), "{err:?}");
+    let err = cli.run(&["restore", "--repo", &repo, "latest", "--category", "nosuch"]);
+    assert!(err.refused("unknown category").contains("unknown category 'nosuch'"), "{err:?}");
 }
