@@ -14,18 +14,16 @@
 
 #[path = "support.rs"]
 mod support;
-use support::{peak_rss_mb, start_sim};
+use support::{Tenant, peak_rss_mb, start_sim, temp_repository, tenant_of};
 
 use std::time::Instant;
 
 use entra_backup::catalog;
-use entra_backup::graph::auth::{ClientAuth, Credentials, Secret};
+use entra_backup::graph::auth::Secret;
 use entra_backup::pipeline::{self, Progress};
-use entra_backup::repo::backend;
-use entra_backup::repo::crypto::KdfParams;
-use entra_backup::repo::{Access, Repository};
+use entra_backup::repo::Access;
 use entra_backup::sink::BackupOptions;
-use entra_backup::source::{Endpoints, GraphSource, SnapshotSource, SourceOptions};
+use entra_backup::source::{GraphSource, SnapshotSource, SourceOptions};
 use serde_json::Value;
 
 fn dir_size(path: &std::path::Path) -> (u64, usize) {
@@ -81,25 +79,8 @@ async fn run(a: Args) {
     entra_backup::init_crypto();
     let sim = start_sim(a.users, 0.0);
     let http = reqwest::Client::new();
-    let summary: Value = http.get(format!("{}/_sim/summary", sim.url)).send().await.unwrap().json().await.unwrap();
-    let tenant = summary["tenantId"].as_str().unwrap().to_string();
-    let creds = Credentials {
-        tenant_id: tenant.clone(),
-        client_id: "bench".into(),
-        auth: ClientAuth::Secret(Secret::new("bench")),
-        authority_host: None,
-    };
-    let endpoints = Endpoints { graph_url: Some(sim.url.clone()), authority_url: Some(sim.url.clone()) };
-    let repo_dir = tempfile::tempdir().unwrap();
-    let pass = |p: &str| Access::Passphrase(Secret::new(p));
-    let repo = Repository::init(
-        backend::open(repo_dir.path().to_str().unwrap()).unwrap(),
-        &pass("bench"),
-        Some(&pass("bench secrets")),
-        KdfParams::fast_for_tests(),
-    )
-    .await
-    .unwrap();
+    let Tenant { id: tenant, credentials: creds, endpoints } = tenant_of(&sim).await;
+    let (repo_dir, repo) = temp_repository().await;
     let cats: Vec<_> = catalog::all().iter().collect();
     println!(
         "== {} users, {} days, {:.1}% churn a day; throttling on, 20 ms latency; repository in a local folder",
@@ -183,7 +164,7 @@ async fn run(a: Args) {
     // The plain JSON export of the first snapshot, for the size comparison.
     let export_dir = tempfile::tempdir().unwrap();
     let mut unlocked = repo.clone();
-    unlocked.unlock_secrets(&pass("bench secrets")).await.unwrap();
+    unlocked.unlock_secrets(&Access::Passphrase(Secret::new("bench secrets"))).await.unwrap();
     let src = SnapshotSource::open(unlocked, &first_snapshot, true).await.unwrap();
     pipeline::export(&src, export_dir.path(), &Progress::new(&src.categories())).await.unwrap();
     let (export_bytes, export_files) = dir_size(export_dir.path());

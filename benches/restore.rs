@@ -13,19 +13,15 @@
 
 #[path = "support.rs"]
 mod support;
-use support::{peak_rss_mb, start_sim_with};
+use support::{Tenant, peak_rss_mb, start_sim_with, temp_repository, tenant_of};
 
 use std::time::Instant;
 
 use entra_backup::catalog;
-use entra_backup::graph::auth::{ClientAuth, Credentials, Secret};
 use entra_backup::pipeline::{self, Progress};
-use entra_backup::repo::backend;
-use entra_backup::repo::crypto::KdfParams;
-use entra_backup::repo::{Access, Repository};
 use entra_backup::restore::{GraphRestorer, Outcome, RestoreOptions, restore};
 use entra_backup::sink::BackupOptions;
-use entra_backup::source::{Endpoints, GraphSource, SnapshotSource, SourceOptions};
+use entra_backup::source::{GraphSource, SnapshotSource, SourceOptions};
 use serde_json::Value;
 
 struct Args {
@@ -56,25 +52,8 @@ async fn run(a: Args) {
     let (users, groups) = (a.users * 13 / 10, a.groups * 16 / 10);
     let sim = start_sim_with(users, groups, a.memberships * 16 / 10, 0.0);
     let http = reqwest::Client::new();
-    let summary: Value = http.get(format!("{}/_sim/summary", sim.url)).send().await.unwrap().json().await.unwrap();
-    let tenant = summary["tenantId"].as_str().unwrap().to_string();
-    let creds = Credentials {
-        tenant_id: tenant.clone(),
-        client_id: "bench".into(),
-        auth: ClientAuth::Secret(Secret::new("bench")),
-        authority_host: None,
-    };
-    let endpoints = Endpoints { graph_url: Some(sim.url.clone()), authority_url: Some(sim.url.clone()) };
-    let repo_dir = tempfile::tempdir().unwrap();
-    let pass = |p: &str| Access::Passphrase(Secret::new(p));
-    let repo = Repository::init(
-        backend::open(repo_dir.path().to_str().unwrap()).unwrap(),
-        &pass("bench"),
-        Some(&pass("bench secrets")),
-        KdfParams::fast_for_tests(),
-    )
-    .await
-    .unwrap();
+    let Tenant { id: tenant, credentials: creds, endpoints } = tenant_of(&sim).await;
+    let (_repo_dir, repo) = temp_repository().await;
     let scope = vec![catalog::get("users").unwrap(), catalog::get("groups").unwrap()];
     println!(
         "== restore {} soft-deleted users and {} hard-deleted groups; tenant of {users} users and {groups} groups; \

@@ -1,6 +1,9 @@
 //! What the benchmarks share: the simulated tenant in a process of its own (so that the peak RSS
 //! measured is the benchmark's alone), and that peak RSS.
 
+// Each benchmark uses a part of this module.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
@@ -30,7 +33,6 @@ impl Drop for Sim {
 
 /// A simulated tenant of `users` users, `users / 5` groups and ten memberships a user, with
 /// Graph's throttling on and 20 ms of latency, and the share `faults` of requests failing.
-#[allow(dead_code)]
 pub fn start_sim(users: usize, faults: f64) -> Sim {
     start_sim_with(users, users / 5, users * 10, faults)
 }
@@ -48,4 +50,45 @@ pub fn start_sim_with(users: usize, groups: usize, memberships: usize, faults: f
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let url = line.trim().strip_prefix("listening on ").expect("the simulator's first line").to_string();
     Sim { child, url }
+}
+
+/// The simulated tenant as an app sees it: its id, credentials for it, and where it is.
+pub struct Tenant {
+    pub id: String,
+    pub credentials: entra_backup::graph::auth::Credentials,
+    pub endpoints: entra_backup::source::Endpoints,
+}
+
+/// Ask the simulator which tenant it serves.
+pub async fn tenant_of(sim: &Sim) -> Tenant {
+    use entra_backup::graph::auth::{ClientAuth, Credentials, Secret};
+    let summary: serde_json::Value =
+        reqwest::get(format!("{}/_sim/summary", sim.url)).await.unwrap().json().await.unwrap();
+    let id = summary["tenantId"].as_str().unwrap().to_string();
+    let credentials = Credentials {
+        tenant_id: id.clone(),
+        client_id: "bench".into(),
+        auth: ClientAuth::Secret(Secret::new("bench")),
+        authority_host: None,
+    };
+    let endpoints =
+        entra_backup::source::Endpoints { graph_url: Some(sim.url.clone()), authority_url: Some(sim.url.clone()) };
+    Tenant { id, credentials, endpoints }
+}
+
+/// An encrypted repository in a temporary folder (a quick key derivation: the figures are not about it).
+pub async fn temp_repository() -> (tempfile::TempDir, entra_backup::repo::Repository) {
+    use entra_backup::graph::auth::Secret;
+    use entra_backup::repo::{Access, Repository, backend, crypto::KdfParams};
+    let dir = tempfile::tempdir().unwrap();
+    let pass = |p: &str| Access::Passphrase(Secret::new(p));
+    let repo = Repository::init(
+        backend::open(dir.path().to_str().unwrap()).unwrap(),
+        &pass("bench"),
+        Some(&pass("bench secrets")),
+        KdfParams::fast_for_tests(),
+    )
+    .await
+    .unwrap();
+    (dir, repo)
 }
