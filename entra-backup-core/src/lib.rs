@@ -6,10 +6,16 @@
 //! The data flows through a few seams, each a module:
 //!
 //! ```text
-//! Graph (or the simulated tenant, feature `sim`)
-//!   -> catalog   what a tenant holds and how each category is read, written and restored
-//!   -> model     typed views (generated from Microsoft's CSDL) over lossless Graph JSON
-//!   -> sim       a Graph-compatible simulated tenant for tests, benchmarks and demos
+//! catalog    what a tenant holds and how each category is read, written and restored
+//! model      typed views (generated from Microsoft's CSDL) over lossless Graph JSON
+//! graph      the paced, retrying Graph client and credentials
+//!
+//! source  -> sink -> repo          a backup: GraphSource reads, RepositorySink stores snapshots
+//! repo    -> source::SnapshotSource   a snapshot read back as the same object stream
+//! diff                             snapshot against snapshot, or against the live tenant
+//! restore                          plan per category, then GraphRestorer writes (recycle bin,
+//!                                  recreate with ids remapped, patch, relink) and reports
+//! sim                              a Graph-compatible simulated tenant (feature `sim`)
 //! ```
 //!
 //! Start with [`catalog`]: every category of a tenant, as data.
