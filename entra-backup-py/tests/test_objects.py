@@ -104,3 +104,19 @@ def test_key_file_plaintext_and_memory_repositories(creds: eb.Credentials, tmp_p
     mem.backup(creds, categories=["users"], secrets=False)
     assert mem.location.startswith("memory://")
     assert sum(1 for _ in mem.snapshot().objects("users")) == 60
+
+
+def test_access_from_the_environment_or_a_file(
+    backed_up: str, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENTRA_BACKUP_PASSWORD", PASSPHRASE)
+    monkeypatch.setenv("ENTRA_BACKUP_SECRETS_PASSWORD", SECRETS_PASSPHRASE)
+    repo = eb.Repository.open(backed_up, eb.Access.from_env(), eb.Access.secrets_from_env())
+    assert repo.secrets_unlocked and repr(eb.Access.from_env()) == "Access(env=ENTRA_BACKUP_PASSWORD)"
+    with pytest.raises(eb.InvalidInputError, match="both"):
+        eb.Access.from_env(tmp_path / "pw")  # the variable and a file: ambiguous
+    monkeypatch.delenv("ENTRA_BACKUP_PASSWORD")
+    (tmp_path / "pw").write_text(PASSPHRASE + "\n")
+    assert eb.Repository.open(backed_up, eb.Access.from_env(tmp_path / "pw")).encrypted
+    with pytest.raises(eb.InvalidInputError, match="ENTRA_BACKUP_PASSWORD"):
+        eb.Access.from_env()
