@@ -126,6 +126,8 @@ struct LiveWork {
     live: String,
     changes: Changes,
     report: usize,
+    /// Graph refuses these writes (reported): kept only for a second look, never written.
+    blocked: bool,
 }
 
 /// Restore `options`' scope of `snapshot` into the tenant `live` reads and `restorer` writes.
@@ -170,6 +172,19 @@ pub async fn restore(
     }
     run.relink().await?;
     let (writes, requests) = run.restorer.counts();
+    // Objects that turned out to need nothing (a second look, links already there) are counted,
+    // not listed.
+    let before = run.report.objects.len();
+    let idle = |o: &ObjectReport| {
+        matches!(o.outcome, Outcome::Unchanged | Outcome::Patched | Outcome::Relinked)
+            && o.attributes.is_empty()
+            && o.links_added.is_empty()
+            && o.links_removed.is_empty()
+            && o.not_restorable.is_empty()
+            && o.errors.is_empty()
+    };
+    run.report.objects.retain(|o| !idle(o));
+    run.report.summary.unchanged += (before - run.report.objects.len()) as u64;
     run.report.id_map = run.map.ids.clone();
     run.report.summary.writes = writes;
     run.report.summary.requests = requests + run.reads;
@@ -199,10 +214,6 @@ impl Run<'_> {
     fn entry(&mut self, cat: &'static Category, id: &str, object: &Map<String, Value>, outcome: Outcome) -> usize {
         self.report.objects.push(ObjectReport::new(cat.name, id, display_name(object), outcome));
         self.report.objects.len() - 1
-    }
-
-    fn pending(&self) -> Outcome {
-        if self.options.dry_run { Outcome::Planned } else { Outcome::Patched }
     }
 
     async fn save_map(&self) -> Result<()> {
@@ -306,8 +317,8 @@ impl Run<'_> {
                 self.report.objects[*i].attributes = attributes;
                 self.report.objects[*i].links_added = links;
             }
-            for w in work {
-                self.describe(cat, &w);
+            for w in work.iter().filter(|w| !w.blocked) {
+                self.describe(cat, w);
             }
             return Ok(());
         }
@@ -344,6 +355,11 @@ impl Run<'_> {
                 for w in recheck {
                     ids.insert(w.live.clone());
                     reports.insert(w.old.clone(), w.report);
+                    // Looked at afresh: what the first look said no longer holds.
+                    let r = &mut self.report.objects[w.report];
+                    r.outcome = Outcome::Unchanged;
+                    r.action = None;
+                    r.not_restorable.clear();
                 }
                 let olds: HashSet<&String> = reports.keys().collect();
                 let restored: Entries =
@@ -443,24 +459,31 @@ impl Run<'_> {
                 });
                 let report = match second {
                     Some((_, reports)) => reports[old],
-                    None => {
-                        let outcome =
-                            if changes.patch.is_empty() && changes.contained.is_empty() && !changes.links.is_empty() {
-                                if self.options.dry_run { Outcome::Planned } else { Outcome::Relinked }
-                            } else {
-                                self.pending()
-                            };
-                        let i = self.entry(cat, old, s, outcome);
-                        self.report.objects[i].action = Some(if cat.shape == Shape::Singleton {
+                    None => self.entry(cat, old, s, Outcome::Unchanged),
+                };
+                {
+                    // A live object seen for the first time, or again after the recycle bin
+                    // brought back what it links to, is patched or relinked; one restored from the
+                    // bin stays restored.
+                    let dry = self.options.dry_run;
+                    let r = &mut self.report.objects[report];
+                    if r.outcome == Outcome::Unchanged {
+                        let relink = changes.patch.is_empty() && changes.contained.is_empty();
+                        r.outcome = match (dry, relink) {
+                            (true, _) => Outcome::Planned,
+                            (false, true) => Outcome::Relinked,
+                            (false, false) => Outcome::Patched,
+                        };
+                        r.action = Some(if cat.shape == Shape::Singleton {
                             Strategy::SingletonPatch
-                        } else if changes.patch.is_empty() && changes.contained.is_empty() {
+                        } else if relink {
                             Strategy::Relink
                         } else {
                             Strategy::Patch
                         });
-                        i
                     }
-                };
+                }
+                let restored = self.report.objects[report].outcome == Outcome::Restored;
                 if let Some(limit) = limit {
                     // Graph refuses these writes: say so for each attribute, write nothing.
                     let mut nr: Vec<NotRestorable> = changes
@@ -476,24 +499,27 @@ impl Run<'_> {
                     nr.append(&mut changes.not_restorable);
                     let r = &mut self.report.objects[report];
                     r.not_restorable.extend(nr);
-                    if second.is_none() {
+                    if !restored {
                         r.outcome = Outcome::NotRestorable;
                         r.action = None;
+                    }
+                    if !changes.links.is_empty() {
+                        let links = std::mem::take(&mut changes.links);
+                        let changes = Changes { links, ..Changes::default() };
+                        work.push(LiveWork { old: old.clone(), live: o.id.clone(), changes, report, blocked: true });
                     }
                     continue;
                 }
                 let r = &mut self.report.objects[report];
                 r.not_restorable.append(&mut changes.not_restorable);
-                if changes.patch.is_empty()
-                    && changes.contained.is_empty()
-                    && changes.links.is_empty()
-                    && second.is_none()
-                {
-                    r.outcome = Outcome::NotRestorable;
-                    r.action = None;
+                if changes.patch.is_empty() && changes.contained.is_empty() && changes.links.is_empty() {
+                    if !restored {
+                        r.outcome = Outcome::NotRestorable;
+                        r.action = None;
+                    }
                     continue;
                 }
-                work.push(LiveWork { old: old.clone(), live: o.id.clone(), changes, report });
+                work.push(LiveWork { old: old.clone(), live: o.id.clone(), changes, report, blocked: false });
             }
         }
         Ok((seen, work))
@@ -732,6 +758,7 @@ impl Run<'_> {
                             live: new.clone(),
                             changes: Changes { patch: fix, ..Changes::default() },
                             report: *i,
+                            blocked: false,
                         });
                     }
                     for rel in cat.relationships.iter().filter(|r| r.kind == RelationshipKind::Contained) {
@@ -746,6 +773,7 @@ impl Run<'_> {
                                     ..Changes::default()
                                 },
                                 report: *i,
+                                blocked: false,
                             });
                         }
                     }
@@ -770,7 +798,7 @@ impl Run<'_> {
     async fn patch(&mut self, cat: &'static Category, work: Vec<LiveWork>) {
         let mut writes = Vec::new();
         let mut owners = Vec::new();
-        for mut w in work {
+        for mut w in work.into_iter().filter(|w| !w.blocked) {
             // Ids recreated since this object was compared (in its own category) are mapped now.
             self.map.apply_map(&mut w.changes.patch);
             for (_, want, _) in &mut w.changes.contained {

@@ -24,6 +24,8 @@ pub enum Outcome {
     Failed,
     /// In a dry run: what would be done.
     Planned,
+    /// Nothing to do after all (such objects are counted in the summary, not listed).
+    Unchanged,
 }
 
 /// A part of an object that cannot be restored, and why.
@@ -176,6 +178,7 @@ impl RestoreReport {
                 Outcome::NotRestorable => s.not_restorable += 1,
                 Outcome::Failed => s.failed += 1,
                 Outcome::Planned => s.planned += 1,
+                Outcome::Unchanged => s.unchanged += 1,
             }
         }
         self.summary = s;
