@@ -24,6 +24,17 @@ def slow() -> Iterator[eb.SimServer]:
         yield server
 
 
+@pytest.fixture
+def ctrl_c() -> Iterator[None]:
+    """Python's own SIGINT handler (raise KeyboardInterrupt), as in an interactive run; a shell that
+    starts the tests in the background has them ignore SIGINT, and Python then leaves it ignored."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 def assert_consistent_and_usable(repo: eb.Repository, creds: eb.Credentials, snapshots_before: int) -> None:
     assert len(repo.snapshots()) == snapshots_before
     report = repo.check(read_data_percent=100)
@@ -33,6 +44,7 @@ def assert_consistent_and_usable(repo: eb.Repository, creds: eb.Credentials, sna
     assert repo.check(read_data_percent=100)["ok"]
 
 
+@pytest.mark.usefixtures("ctrl_c")
 def test_ctrl_c_stops_a_backup_cleanly(slow: eb.SimServer, tmp_path: pathlib.Path) -> None:
     repo = new_repo(tmp_path / "r")
     creds = slow.credentials()
@@ -73,6 +85,7 @@ def test_an_exception_from_the_progress_callback_stops_the_backup(
     assert_consistent_and_usable(repo, creds, 1)
 
 
+@pytest.mark.usefixtures("ctrl_c")
 def test_ctrl_c_while_an_iterator_waits(slow: eb.SimServer, tmp_path: pathlib.Path) -> None:
     repo = new_repo(tmp_path / "r")
     creds = slow.credentials()
