@@ -241,6 +241,44 @@ fn snapshot_list(py: Python<'_>, list: Vec<(String, core_repo::snapshot::Snapsho
     Ok(out)
 }
 
+impl Repository {
+    /// The restore future for `restore` and `restore_async`: options checked here, in Python's
+    /// thread, so bad input raises before anything runs.
+    #[allow(clippy::too_many_arguments)]
+    fn restore_job(
+        &self,
+        py: Python<'_>,
+        snapshot: String,
+        live: &Credentials,
+        categories: Option<Vec<String>>,
+        ids: Option<Vec<String>>,
+        attributes: Option<Vec<String>>,
+        overwrite_relationships: bool,
+        dry_run: bool,
+    ) -> PyResult<impl FnOnce() -> RestoreFuture + Send + 'static> {
+        let categories = match categories {
+            None => Vec::new(),
+            some => resolve(py, some)?,
+        };
+        let options = entra_backup::restore::RestoreOptions {
+            categories,
+            ids: ids.unwrap_or_default(),
+            attributes: attributes.unwrap_or_default(),
+            overwrite_relationships,
+            dry_run,
+        };
+        let source = live.source(SourceOptions::default()).py_err(py)?;
+        let repo = self.get();
+        Ok(move || -> RestoreFuture {
+            Box::pin(async move { entra_backup::restore::restore_snapshot(repo, &snapshot, &source, &options).await })
+        })
+    }
+}
+
+type RestoreFuture = std::pin::Pin<
+    Box<dyn std::future::Future<Output = entra_backup::Result<entra_backup::restore::RestoreReport>> + Send>,
+>;
+
 fn diff_categories(py: Python<'_>, categories: Option<Vec<String>>) -> PyResult<Vec<&'static Category>> {
     match categories {
         None => Ok(catalog::all().iter().filter(|c| c.time_property.is_none()).collect()),
@@ -623,9 +661,80 @@ impl Repository {
         )
     }
 
-    // Restore (`plan_restore`, `restore` and their `*_async` twins) is added here once the core's
-    // restore module (entra-backup-core/src/restore/) is public: a plan from a snapshot against
-    // the live tenant, shown as a dry run first, then applied.
+    /// Restore snapshot `snapshot` (or part of it) into the tenant `live` reaches: recycle-bin
+    /// restore, recreate with ids remapped everywhere, patch, relink (see docs/restore.md).
+    /// `categories`, `ids` (snapshot ids) and `attributes` narrow the scope. Returns the report
+    /// (`objects`, `categories`, `idMap`, `passwords` shown once, `summary`); `report["summary"]
+    /// ["failed"]` counts refused writes. Running it again writes nothing.
+    #[pyo3(signature = (snapshot, live, *, categories=None, ids=None, attributes=None, overwrite_relationships=false, dry_run=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn restore<'py>(
+        &self,
+        py: Python<'py>,
+        snapshot: String,
+        live: &Credentials,
+        categories: Option<Vec<String>>,
+        ids: Option<Vec<String>>,
+        attributes: Option<Vec<String>>,
+        overwrite_relationships: bool,
+        dry_run: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let job =
+            self.restore_job(py, snapshot, live, categories, ids, attributes, overwrite_relationships, dry_run)?;
+        let report = runtime::run(py, job)?;
+        convert::serialized(py, &report)
+    }
+
+    /// `restore`, awaitable.
+    #[pyo3(signature = (snapshot, live, *, categories=None, ids=None, attributes=None, overwrite_relationships=false, dry_run=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn restore_async<'py>(
+        &self,
+        py: Python<'py>,
+        snapshot: String,
+        live: &Credentials,
+        categories: Option<Vec<String>>,
+        ids: Option<Vec<String>>,
+        attributes: Option<Vec<String>>,
+        overwrite_relationships: bool,
+        dry_run: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let job =
+            self.restore_job(py, snapshot, live, categories, ids, attributes, overwrite_relationships, dry_run)?;
+        runtime::future_job(py, job, |py, report| convert::serialized(py, &report))
+    }
+
+    /// What `restore` would do, written nothing: `restore(..., dry_run=True)`.
+    #[pyo3(signature = (snapshot, live, *, categories=None, ids=None, attributes=None, overwrite_relationships=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn plan_restore<'py>(
+        &self,
+        py: Python<'py>,
+        snapshot: String,
+        live: &Credentials,
+        categories: Option<Vec<String>>,
+        ids: Option<Vec<String>>,
+        attributes: Option<Vec<String>>,
+        overwrite_relationships: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.restore(py, snapshot, live, categories, ids, attributes, overwrite_relationships, true)
+    }
+
+    /// `plan_restore`, awaitable.
+    #[pyo3(signature = (snapshot, live, *, categories=None, ids=None, attributes=None, overwrite_relationships=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn plan_restore_async<'py>(
+        &self,
+        py: Python<'py>,
+        snapshot: String,
+        live: &Credentials,
+        categories: Option<Vec<String>>,
+        ids: Option<Vec<String>>,
+        attributes: Option<Vec<String>>,
+        overwrite_relationships: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.restore_async(py, snapshot, live, categories, ids, attributes, overwrite_relationships, true)
+    }
 }
 
 fn check_dict<'py>(py: Python<'py>, report: &check::CheckReport) -> PyResult<Bound<'py, PyAny>> {

@@ -130,6 +130,20 @@ struct LiveWork {
     blocked: bool,
 }
 
+/// Restore the snapshot named `snapshot` (an id, a prefix, or `latest`) of `repo` into the tenant
+/// `live` reads, writing through a [`GraphRestorer`] that shares `live`'s client (and its pacing).
+/// What the command-line tool and the Python module call.
+pub async fn restore_snapshot(
+    repo: crate::repo::Repository,
+    snapshot: &str,
+    live: &crate::source::GraphSource,
+    options: &RestoreOptions,
+) -> Result<RestoreReport> {
+    let snapshot = SnapshotSource::open(repo, snapshot, false).await?;
+    let restorer = GraphRestorer::new(live.client().clone());
+    restore(&snapshot, live, &restorer, options).await
+}
+
 /// Restore `options`' scope of `snapshot` into the tenant `live` reads and `restorer` writes.
 pub async fn restore(
     snapshot: &SnapshotSource,

@@ -230,6 +230,48 @@ class Repository:
         categories: Sequence[str] | None = None,
         id: str | None = None,
     ) -> DiffIterator: ...
+    def restore(
+        self,
+        snapshot: str,
+        live: Credentials,
+        *,
+        categories: Sequence[str] | None = None,
+        ids: Sequence[str] | None = None,
+        attributes: Sequence[str] | None = None,
+        overwrite_relationships: bool = False,
+        dry_run: bool = False,
+    ) -> _Json: ...
+    def restore_async(
+        self,
+        snapshot: str,
+        live: Credentials,
+        *,
+        categories: Sequence[str] | None = None,
+        ids: Sequence[str] | None = None,
+        attributes: Sequence[str] | None = None,
+        overwrite_relationships: bool = False,
+        dry_run: bool = False,
+    ) -> Awaitable[_Json]: ...
+    def plan_restore(
+        self,
+        snapshot: str,
+        live: Credentials,
+        *,
+        categories: Sequence[str] | None = None,
+        ids: Sequence[str] | None = None,
+        attributes: Sequence[str] | None = None,
+        overwrite_relationships: bool = False,
+    ) -> _Json: ...
+    def plan_restore_async(
+        self,
+        snapshot: str,
+        live: Credentials,
+        *,
+        categories: Sequence[str] | None = None,
+        ids: Sequence[str] | None = None,
+        attributes: Sequence[str] | None = None,
+        overwrite_relationships: bool = False,
+    ) -> Awaitable[_Json]: ...
     def check(self, read_data_percent: float = 0.0) -> _Json: ...
     def check_async(self, read_data_percent: float = 0.0) -> Awaitable[_Json]: ...
     def forget(

@@ -552,13 +552,11 @@ pub struct RestoreArgs<'a> {
 }
 
 pub async fn restore(repo: &RepoArgs, connection: &ConnectionArgs, args: RestoreArgs<'_>) -> Result<(), String> {
-    use entra_backup::restore::{GraphRestorer, RestoreOptions, restore};
+    use entra_backup::restore::{RestoreOptions, restore_snapshot};
     use entra_backup::source::Source;
     let repository = repo.open().await?;
-    let snapshot = SnapshotSource::open(repository, args.snapshot, false).await.map_err(e)?;
     let categories = if args.categories.is_empty() { Vec::new() } else { resolve(args.categories)? };
     let source = connection.source(SourceOptions::default())?;
-    let restorer = GraphRestorer::new(source.client().clone());
     let options = RestoreOptions {
         categories,
         ids: args.ids.to_vec(),
@@ -567,7 +565,7 @@ pub async fn restore(repo: &RepoArgs, connection: &ConnectionArgs, args: Restore
         dry_run: args.dry_run,
     };
     let tenant = source.tenant_id().unwrap_or_default();
-    let report = restore(&snapshot, &source, &restorer, &options).await.map_err(e)?;
+    let report = restore_snapshot(repository, args.snapshot, &source, &options).await.map_err(e)?;
     if args.json {
         out!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
     } else {
