@@ -35,18 +35,8 @@ pub fn connect_with_token(
         return Err(Error::invalid_input("the token is empty"));
     }
     let graph_url = graph_url.unwrap_or(DEFAULT_GRAPH_URL);
-    match url::Url::parse(graph_url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
-        _ => return Err(Error::invalid_input(format!("the Graph URL '{graph_url}' is not an http(s) URL"))),
-    }
-    crate::init_crypto();
-    let http = reqwest::Client::builder()
-        .user_agent(concat!("entra-backup/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(std::time::Duration::from_secs(20))
-        .timeout(std::time::Duration::from_secs(120))
-        .pool_max_idle_per_host(64)
-        .build()
-        .map_err(|e| Error::new(ErrorKind::Network, format!("cannot build the HTTP client: {e}")))?;
+    crate::source::graph::check_url("the Graph URL", graph_url)?;
+    let http = crate::source::graph::http_client()?;
     let client = GraphClient::new(http, graph_url, Arc::new(StaticToken::new(token)), Pacer::new(0));
     Ok(GraphSource::new(Arc::new(client), options).with_tenant_id(tenant_id))
 }

@@ -19,7 +19,7 @@ use crate::catalog::Category;
 use crate::error::Result;
 use crate::graph::RequestStats;
 
-mod graph;
+pub(crate) mod graph;
 mod snapshot;
 
 pub use graph::{Endpoints, GraphSource, SourceOptions};
