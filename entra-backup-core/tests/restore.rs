@@ -348,10 +348,7 @@ struct LoseFirstCreates {
 
 #[async_trait::async_trait]
 impl entra_backup::restore::Restorer for LoseFirstCreates {
-    async fn deleted(
-        &self,
-        category: &'static Category,
-    ) -> entra_backup::Result<HashMap<String, serde_json::Map<String, Value>>> {
+    async fn deleted(&self, category: &'static Category) -> entra_backup::Result<HashSet<String>> {
         self.inner.deleted(category).await
     }
 

@@ -52,8 +52,8 @@ impl Write {
 /// The write side of a restore.
 #[async_trait::async_trait]
 pub trait Restorer: Send + Sync {
-    /// The objects of `category`'s type in the directory's recycle bin, by id.
-    async fn deleted(&self, category: &'static Category) -> Result<HashMap<String, Map<String, Value>>>;
+    /// The ids of the objects of `category`'s type in the directory's recycle bin.
+    async fn deleted(&self, category: &'static Category) -> Result<HashSet<String>>;
     /// Send `writes` (independent of each other) and return each answer or error, in order.
     async fn write(&self, category: &'static Category, writes: Vec<Write>) -> Vec<Result<Value>>;
     /// The absolute URL of a path, for `@odata.id` and `@odata.bind`.
@@ -268,7 +268,7 @@ impl Run<'_> {
             let bin = if cat.restore.strategies.contains(&Strategy::RecycleBin) {
                 self.restorer.deleted(cat).await?
             } else {
-                HashMap::new()
+                HashSet::new()
             };
             let objects: Vec<(String, Map<String, Value>)> =
                 self.snapshot.repository().objects(index, &missing, false, BATCH).try_collect().await?;
@@ -283,7 +283,7 @@ impl Run<'_> {
                         .not_restorable
                         .push(NotRestorable { attribute: None, reason: limit.reason.to_string() });
                     self.lost.insert(old);
-                } else if bin.contains_key(&old) {
+                } else if bin.contains(&old) {
                     let outcome = if self.options.dry_run { Outcome::Planned } else { Outcome::Restored };
                     let i = self.entry(cat, &old, &object, outcome);
                     self.report.objects[i].action = Some(Strategy::RecycleBin);
