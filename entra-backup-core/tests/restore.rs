@@ -225,6 +225,16 @@ async fn disaster_drill_restores_the_whole_tenant() {
         );
     }
 
+    // A tenant-wide policy loosened.
+    ok(
+        c.patch(
+            "/v1.0/policies/authorizationPolicy",
+            &json!({"allowInvitesFrom": "everyone", "blockMsolPowerShell": false}),
+        )
+        .await,
+        "loosen the authorization policy",
+    );
+
     let damage = diff_now(&sim, &repo, &snapshot).await;
     assert!(damage.len() > 60, "the damage shows: {}", damage.len());
 
@@ -280,6 +290,16 @@ async fn disaster_drill_restores_the_whole_tenant() {
         sim.tenant()
             .objects("conditionalAccessPolicies")
             .any(|p| serde_json::to_string(&p.json).unwrap().contains(new_location.as_str()))
+    );
+    // The singleton policy is as it was.
+    let policy = sim.tenant().objects("authorizationPolicy").next().unwrap().json.clone();
+    assert_eq!(
+        (&policy["allowInvitesFrom"], &policy["blockMsolPowerShell"]),
+        (&json!("adminsAndGuestInviters"), &json!(true))
+    );
+    assert!(
+        report.objects.iter().any(|o| o.category == "authorizationPolicy"
+            && o.action == Some(entra_backup::catalog::Strategy::SingletonPatch))
     );
     // The recreated user is back in its groups, and its reports' manager again.
     let new_user = &report.id_map[&hard_user];
