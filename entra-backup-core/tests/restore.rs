@@ -141,6 +141,37 @@ async fn disaster_drill_restores_the_whole_tenant() {
     for a in &other_assignments {
         ok(c.delete(&format!("/v1.0/roleManagement/directory/roleAssignments/{a}")).await, "delete assignment");
     }
+    // PIM: three eligible assignments removed, one shortened (through schedule requests, as Graph
+    // allows no other write), by principals the damage above leaves alone.
+    let gone: HashSet<&String> = soft_users.iter().chain([&hard_user]).collect();
+    let eligible: Vec<serde_json::Map<String, Value>> = sim
+        .tenant()
+        .objects("roleEligibilitySchedules")
+        .filter(|s| s.json["memberType"] == "Direct" && s.json["roleDefinitionId"] != role.as_str())
+        .filter(|s| s.json["principalId"].as_str().is_some_and(|p| !gone.contains(&p.to_string())))
+        .take(4)
+        .map(|s| s.json.clone())
+        .collect();
+    assert_eq!(eligible.len(), 4, "the tenant has eligible assignments");
+    let request = |s: &serde_json::Map<String, Value>, action: &str| {
+        let mut body = json!({"action": action, "principalId": s["principalId"], "roleDefinitionId": s["roleDefinitionId"],
+            "directoryScopeId": s["directoryScopeId"], "justification": "drill"});
+        if action == "adminUpdate" {
+            body["scheduleInfo"] = json!({"startDateTime": "2026-01-01T00:00:00Z",
+                "expiration": {"type": "afterDateTime", "endDateTime": "2099-01-01T00:00:00Z"}});
+        }
+        body
+    };
+    for s in &eligible[..3] {
+        let r =
+            c.post("/v1.0/roleManagement/directory/roleEligibilityScheduleRequests", &request(s, "adminRemove")).await;
+        ok(r, "remove eligibility");
+    }
+    let lengthened = eligible[3]["id"].as_str().unwrap().to_string();
+    let r = c
+        .post("/v1.0/roleManagement/directory/roleEligibilityScheduleRequests", &request(&eligible[3], "adminUpdate"))
+        .await;
+    ok(r, "lengthen eligibility");
     // A named location and a security group that Conditional Access policies use.
     let policies: Vec<serde_json::Map<String, Value>> =
         sim.tenant().objects("conditionalAccessPolicies").map(|p| p.json.clone()).collect();
@@ -275,6 +306,28 @@ async fn disaster_drill_restores_the_whole_tenant() {
         );
         assert!(report.id_map.contains_key(*id), "{id} has a new id");
     }
+    // The eligible assignments are requested again (new schedule ids), with the snapshot's end.
+    for s in &eligible[..3] {
+        let old = s["id"].as_str().unwrap();
+        let o = report.objects.iter().find(|o| o.id == old).expect("a removed eligibility is reported");
+        assert_eq!(
+            (o.outcome, o.action),
+            (Outcome::Recreated, Some(entra_backup::catalog::Strategy::Request)),
+            "{o:?}"
+        );
+        let new = &report.id_map[old];
+        let live = sim.tenant().get("roleEligibilitySchedules", new).expect("the new schedule exists").json.clone();
+        assert_eq!(live["principalId"], s["principalId"]);
+        assert_eq!(live["roleDefinitionId"], s["roleDefinitionId"]);
+        let want = &s["scheduleInfo"]["expiration"];
+        let have = &live["scheduleInfo"]["expiration"];
+        assert_eq!(have["endDateTime"], want["endDateTime"], "ends when the snapshot's did");
+    }
+    let shortened = sim.tenant().get("roleEligibilitySchedules", &lengthened).unwrap().json.clone();
+    assert_eq!(
+        shortened["scheduleInfo"]["expiration"]["endDateTime"],
+        eligible[3]["scheduleInfo"]["expiration"]["endDateTime"]
+    );
     assert_eq!(report.passwords.len(), 1, "the recreated user got a password");
     assert!(!format!("{report:?}").contains(&report.passwords[0].password), "the password never reaches Debug");
 

@@ -113,9 +113,23 @@ impl IdMap {
 }
 
 /// A natural key of an object: what identifies it to people when its id changed (used to find
-/// the result of a create whose answer was lost).
+/// the result of a create whose answer was lost). Taken from the object with its ids mapped; an
+/// assignment is known by who holds which role where. Empty when the object has none of these,
+/// and then nothing is found by it.
 pub fn natural_key(object: &Map<String, Value>) -> String {
-    let keys = ["displayName", "userPrincipalName", "mailNickname", "name", "uniqueName", "tenantId"];
+    let keys = [
+        "displayName",
+        "userPrincipalName",
+        "mailNickname",
+        "name",
+        "uniqueName",
+        "tenantId",
+        "principalId",
+        "roleDefinitionId",
+        "directoryScopeId",
+        "resourceId",
+        "appRoleId",
+    ];
     let parts: Vec<String> =
         keys.iter().filter_map(|k| object.get(*k).and_then(Value::as_str).map(|v| format!("{k}={v}"))).collect();
     parts.join("\u{1f}")

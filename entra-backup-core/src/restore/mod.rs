@@ -18,6 +18,7 @@
 mod graph;
 mod idmap;
 mod report;
+mod schedule;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -257,7 +258,7 @@ impl Run<'_> {
         tracing::info!(category = cat.name, objects = entries.len(), "planning");
 
         // What is live, and how it differs.
-        let (seen, mut work) = self.live_pass(cat, &entries, None).await?;
+        let (seen, mut work, strays) = self.live_pass(cat, &entries, None).await?;
         let missing: Entries =
             entries.iter().filter(|(id, _)| !seen.contains(*id)).map(|(k, v)| (k.clone(), v.clone())).collect();
 
@@ -272,6 +273,8 @@ impl Run<'_> {
             };
             let objects: Vec<(String, Map<String, Value>)> =
                 self.snapshot.repository().objects(index, &missing, false, BATCH).try_collect().await?;
+            let now = jiff::Timestamp::now();
+            let mut adopted = false;
             for (old, object) in objects {
                 let limit = cat.restore.limits.iter().find(|l| {
                     !matches!(l.when, Condition::HardDeleted | Condition::SecretProperties)
@@ -293,6 +296,28 @@ impl Run<'_> {
                     let i = self.entry(cat, &old, &object, outcome);
                     self.report.objects[i].action = Some(Strategy::Recreate);
                     to_create.push((old, object, i));
+                } else if cat.restore.strategies.contains(&Strategy::Request) {
+                    let mut mapped = object.clone();
+                    self.map.apply_map(&mut mapped);
+                    let principal = object.get("principalId").and_then(Value::as_str).unwrap_or_default();
+                    if let Some(live) = strays.get(&schedule::key(&mapped)) {
+                        // The same assignment under another id: made by the role assignment
+                        // restored before it, or by a request whose answer an earlier run lost.
+                        self.map.insert(&old, live);
+                        adopted = true;
+                        self.report.summary.unchanged += 1;
+                    } else if let Some(reason) = schedule::refusal(cat, &object, now)
+                        .or_else(|| self.lost.contains(principal).then(|| schedule::PRINCIPAL_LOST.to_string()))
+                    {
+                        let i = self.entry(cat, &old, &object, Outcome::NotRestorable);
+                        self.report.objects[i].not_restorable.push(NotRestorable { attribute: None, reason });
+                        self.lost.insert(old);
+                    } else {
+                        let outcome = if self.options.dry_run { Outcome::Planned } else { Outcome::Recreated };
+                        let i = self.entry(cat, &old, &object, outcome);
+                        self.report.objects[i].action = Some(Strategy::Request);
+                        to_create.push((old, object, i));
+                    }
                 } else {
                     let reason = cat
                         .restore
@@ -300,17 +325,7 @@ impl Run<'_> {
                         .iter()
                         .find(|l| matches!(l.when, Condition::HardDeleted | Condition::Always))
                         .map_or_else(
-                            || {
-                                if cat.restore.strategies.contains(&Strategy::Request) {
-                                    format!(
-                                        "{} are written through schedule requests, which this version does not send \
-                                         (a recreated role assignment gets a new schedule from Entra ID)",
-                                        cat.name
-                                    )
-                                } else {
-                                    format!("deleted for good, and Graph offers no way to create {}", cat.name)
-                                }
-                            },
+                            || format!("deleted for good, and Graph offers no way to create {}", cat.name),
                             |l| l.reason.to_string(),
                         );
                     let i = self.entry(cat, &old, &object, Outcome::NotRestorable);
@@ -318,13 +333,21 @@ impl Run<'_> {
                     self.lost.insert(old);
                 }
             }
+            if adopted && !self.options.dry_run {
+                self.save_map().await?;
+            }
         }
 
         if self.options.dry_run {
             for (_, object, i) in &to_create {
                 let mut mapped = object.clone();
                 self.map.apply_map(&mut mapped);
-                let (body, _) = self.create_body(cat, &mapped);
+                let body = if cat.restore.strategies.contains(&Strategy::Request) {
+                    let w = schedule::request(cat, &mapped, "adminAssign", self.snapshot.id(), jiff::Timestamp::now());
+                    w.body.and_then(|b| b.as_object().cloned()).unwrap_or_default()
+                } else {
+                    self.create_body(cat, &mapped).0
+                };
                 let attributes: Vec<String> = body.keys().filter(|k| !k.starts_with('@')).cloned().collect();
                 let links: Vec<String> =
                     link_targets(cat, &mapped).into_iter().map(|(r, t)| format!("{}:{t}", r.name)).collect();
@@ -378,7 +401,7 @@ impl Run<'_> {
                 let olds: HashSet<&String> = reports.keys().collect();
                 let restored: Entries =
                     entries.iter().filter(|(id, _)| olds.contains(id)).map(|(k, v)| (k.clone(), v.clone())).collect();
-                let (_, again) = self.live_pass(cat, &restored, Some((&ids, &reports))).await?;
+                let (_, again, _) = self.live_pass(cat, &restored, Some((&ids, &reports))).await?;
                 work.extend(again);
             }
         }
@@ -401,7 +424,7 @@ impl Run<'_> {
         cat: &'static Category,
         entries: &Entries,
         second: Option<(&HashSet<String>, &HashMap<String, usize>)>,
-    ) -> Result<(HashSet<String>, Vec<LiveWork>)> {
+    ) -> Result<(HashSet<String>, Vec<LiveWork>, HashMap<String, String>)> {
         let index = self.snapshot.index().await?;
         let stats = CategoryStats::default();
         let (tx, mut rx) = mpsc::channel::<Object>(BATCH);
@@ -415,6 +438,9 @@ impl Run<'_> {
             r
         };
         // Creates in flight when an earlier run stopped, by natural key.
+        // Schedules are made by requests, under new ids: live ones the snapshot does not name are
+        // kept by who holds which role where, to be matched with the missing ones.
+        let requested = cat.restore.strategies.contains(&Strategy::Request);
         let pending: HashMap<String, String> = self
             .map
             .pending
@@ -427,21 +453,26 @@ impl Run<'_> {
             let mut found: Vec<(String, Object)> = Vec::new();
             let mut adopted: Vec<(String, String)> = Vec::new();
             let mut live_ids = Vec::new();
+            let mut strays = HashMap::new();
             while let Some(o) = rx.recv().await {
                 live_ids.push(o.id.clone());
                 let old = self.map.old_of(&o.id).to_string();
                 if entries.contains_key(&old) {
                     seen.insert(old.clone());
                     found.push((old, o));
-                } else if let Some(old) = pending.get(&natural_key(&o.json)) {
+                } else if requested {
+                    strays.insert(schedule::key(&o.json), o.id.clone());
+                } else if let Some(old) =
+                    Some(natural_key(&o.json)).filter(|k| !k.is_empty()).and_then(|k| pending.get(&k))
+                {
                     adopted.push((old.clone(), o.id.clone()));
                     seen.insert(old.clone());
                     found.push((old.clone(), o));
                 }
             }
-            (seen, found, adopted, live_ids)
+            (seen, found, adopted, live_ids, strays)
         };
-        let (read, (seen, found, adopted, live_ids)) = tokio::join!(reader, compare);
+        let (read, (seen, found, adopted, live_ids, strays)) = tokio::join!(reader, compare);
         self.reads += stats.requests.requests.load(std::sync::atomic::Ordering::Relaxed);
         read?;
         self.present.extend(live_ids);
@@ -461,6 +492,14 @@ impl Run<'_> {
                 let mut mapped = s.clone();
                 self.map.apply_map(&mut mapped);
                 let mut changes = self.changes(cat, &mapped, &o.json);
+                if requested && !changes.patch.is_empty() {
+                    // An `adminUpdate` names the schedule by who holds which role where.
+                    for k in schedule::IDENTITY {
+                        if let Some(v) = mapped.get(k) {
+                            changes.patch.insert(k.to_string(), v.clone());
+                        }
+                    }
+                }
                 if changes.is_empty() {
                     if second.is_none() {
                         self.report.summary.unchanged += 1;
@@ -536,7 +575,7 @@ impl Run<'_> {
                 work.push(LiveWork { old: old.clone(), live: o.id.clone(), changes, report, blocked: false });
             }
         }
-        Ok((seen, work))
+        Ok((seen, work, strays))
     }
 
     /// How live object `live` differs from the snapshot's `snap` (ids already mapped), within
@@ -596,6 +635,16 @@ impl Run<'_> {
                         reason: "Graph offers no way to write it".into(),
                     }),
                 }
+            } else if name == "scheduleInfo" && cat.restore.strategies.contains(&Strategy::Request) {
+                // A schedule put back by request starts when it is put back: only its end is restored.
+                if schedule::end(snap) == schedule::end(live) {
+                    c.not_restorable.push(NotRestorable {
+                        attribute: Some(d.attribute.clone()),
+                        reason: schedule::STARTS_AGAIN.into(),
+                    });
+                } else {
+                    c.patch.insert(d.attribute.clone(), snap.get(name).cloned().unwrap_or(Value::Null));
+                }
             } else if cat.restore.read_only.contains(&name) {
                 c.not_restorable.push(NotRestorable { attribute: Some(d.attribute.clone()), reason: READ_ONLY.into() });
             } else if cat.secret_properties.contains(&name) {
@@ -605,7 +654,8 @@ impl Run<'_> {
                 c.patch.insert(d.attribute.clone(), snap.get(name).cloned().unwrap_or(Value::Null));
             }
         }
-        let patchable = cat.restore.strategies.iter().any(|s| matches!(s, Strategy::Patch | Strategy::SingletonPatch));
+        let patchable = cat.restore.strategies.iter().any(|s| matches!(s, Strategy::Patch | Strategy::SingletonPatch))
+            || (cat.restore.strategies.contains(&Strategy::Request) && c.patch.keys().all(|k| k == "scheduleInfo"));
         if !patchable && !c.patch.is_empty() {
             let reason = cat
                 .restore
@@ -688,9 +738,21 @@ impl Run<'_> {
         let mut rests = Vec::new();
         let mut passwords = Vec::new();
         let mut bodies: Vec<Map<String, Value>> = Vec::new();
+        let requested = cat.restore.strategies.contains(&Strategy::Request);
+        let now = jiff::Timestamp::now();
         for (old, object, _) in chunk {
             let mut mapped = object.clone();
             self.map.apply_map(&mut mapped);
+            if requested {
+                let w = schedule::request(cat, &mapped, "adminAssign", self.snapshot.id(), now);
+                bodies.push(Map::new());
+                writes.push(w);
+                rests.push(Vec::new());
+                passwords.push(None);
+                let key = schedule::key(&mapped);
+                self.map.pending.insert(old.clone(), Pending { category: cat.name.to_string(), key });
+                continue;
+            }
             let (mut body, rest) = self.create_body(cat, &mapped);
             if cat.name == "users" {
                 let password = strong_password();
@@ -706,7 +768,7 @@ impl Run<'_> {
             bodies.push(body.clone());
             writes.push(Write::new("POST", path, Some(Value::Object(body))));
             rests.push(rest);
-            self.map.pending.insert(old.clone(), Pending { category: cat.name.to_string(), key: natural_key(object) });
+            self.map.pending.insert(old.clone(), Pending { category: cat.name.to_string(), key: natural_key(&mapped) });
         }
         // Recorded before sending: a create whose answer is lost is found again by its key.
         self.save_map().await?;
@@ -718,7 +780,9 @@ impl Run<'_> {
             match answer {
                 Ok(created) => {
                     let new = created
-                        .get("id")
+                        .get("targetScheduleId")
+                        .filter(|_| requested)
+                        .or_else(|| created.get("id"))
                         .or_else(|| created.get("tenantId"))
                         .and_then(Value::as_str)
                         .unwrap_or(old)
@@ -734,6 +798,14 @@ impl Run<'_> {
                     let r = &mut self.report.objects[*i];
                     r.new_id = Some(new.clone());
                     r.not_restorable.extend(recreate_losses(cat, object));
+                    if requested {
+                        r.attributes.push("scheduleInfo".into());
+                        r.not_restorable.push(NotRestorable {
+                            attribute: Some("scheduleInfo".into()),
+                            reason: schedule::STARTS_AGAIN.into(),
+                        });
+                        continue;
+                    }
                     if let Some(password) = password {
                         self.report.passwords.push(NewPassword {
                             id: new.clone(),
@@ -812,6 +884,7 @@ impl Run<'_> {
     async fn patch(&mut self, cat: &'static Category, work: Vec<LiveWork>) {
         let mut writes = Vec::new();
         let mut owners = Vec::new();
+        let now = jiff::Timestamp::now();
         for mut w in work.into_iter().filter(|w| !w.blocked) {
             // Ids recreated since this object was compared (in its own category) are mapped now.
             self.map.apply_map(&mut w.changes.patch);
@@ -820,7 +893,11 @@ impl Run<'_> {
             }
             let base =
                 if cat.shape == Shape::Singleton { cat.path.to_string() } else { format!("{}/{}", cat.path, w.live) };
-            if !w.changes.patch.is_empty() {
+            if !w.changes.patch.is_empty() && cat.restore.strategies.contains(&Strategy::Request) {
+                let update = schedule::request(cat, &w.changes.patch, "adminUpdate", self.snapshot.id(), now);
+                writes.push(update);
+                owners.push((w.report, vec!["scheduleInfo".to_string()]));
+            } else if !w.changes.patch.is_empty() {
                 writes.push(Write::new("PATCH", base.clone(), Some(Value::Object(w.changes.patch.clone()))));
                 owners.push((
                     w.report,

@@ -1370,7 +1370,8 @@ fn action(
 
 /// `POST /roleManagement/directory/role{Eligibility,Assignment}ScheduleRequests`: `adminAssign`
 /// makes a schedule (and for active assignments the role assignment, with the same id),
-/// `adminRemove` takes it away. Answers the request object, provisioned at once.
+/// `adminUpdate` (and `adminExtend`, `adminRenew`) replaces its `scheduleInfo`, `adminRemove`
+/// takes it away. Answers the request object, provisioned at once.
 fn schedule_request(state: &SimState, req: &GraphRequest, cat: &'static Category) -> GraphResponse {
     let body = match body_object(req) {
         Ok(b) => b,
@@ -1451,6 +1452,21 @@ fn schedule_request(state: &SimState, req: &GraphRequest, cat: &'static Category
             }
             Value::String(id)
         }
+        "adminUpdate" | "adminExtend" | "adminRenew" => {
+            let Some(id) = existing else {
+                return GraphResponse::not_found(principal);
+            };
+            let Some(info) = body.get("scheduleInfo").filter(|v| v.is_object()).cloned() else {
+                return required("scheduleInfo", &resource);
+            };
+            let mut changes = Map::new();
+            changes.insert("scheduleInfo".into(), info);
+            changes.insert("modifiedDateTime".into(), json!(now));
+            if let Err(e) = tenant.patch(cat.name, &id, &changes) {
+                return tenant_error(e);
+            }
+            Value::String(id)
+        }
         "adminRemove" => {
             let Some(id) = existing else {
                 return GraphResponse::not_found(principal);
@@ -1465,7 +1481,7 @@ fn schedule_request(state: &SimState, req: &GraphRequest, cat: &'static Category
             return GraphResponse::bad_request(
                 "Request_BadRequest",
                 format!(
-                    "The action '{other}' is not supported by the simulated tenant: use adminAssign or adminRemove."
+                    "The action '{other}' is not supported by the simulated tenant: use adminAssign, adminUpdate, adminExtend, adminRenew or adminRemove."
                 ),
             );
         }

@@ -233,7 +233,8 @@ impl Gen<'_> {
             let role = eligible_roles[rng.below(eligible_roles.len())];
             let created = self.past(&mut rng, 0, 600);
             let permanent = rng.chance(0.6);
-            let end = created + jiff::SignedDuration::from_hours(24 * 365);
+            // Three years: Graph lists no expired schedules, and the anchor is fixed while the clock runs.
+            let end = created + jiff::SignedDuration::from_hours(24 * 365 * 3);
             let json = obj! {
                 "id": rng.guid(),
                 "appScopeId": NULL,
