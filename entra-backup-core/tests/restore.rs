@@ -507,3 +507,60 @@ async fn an_interrupted_restore_resumes_without_creating_anything_twice() {
                 || a.attribute == "securityIdentifier"
                 || a.attribute == "renewedDateTime")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overwrite_relationships_removes_what_the_snapshot_lacks() {
+    let sim = SimServer::start(SimConfig { seed: 11, users: 60, groups: 12, throttle: false, ..SimConfig::default() })
+        .await
+        .unwrap();
+    let (repo, snapshot) = snapshot_of(&sim).await;
+    let c = Client::new(&sim).await;
+    let ok = |r: (u16, reqwest::header::HeaderMap, Value), what: &str| {
+        assert!((200..300).contains(&r.0), "{what}: {} {}", r.0, r.2);
+    };
+    // An extra federated credential on an application, and an extra member in an assigned group.
+    let app = sim.tenant().objects("applications").next().unwrap().id().to_string();
+    let credential = json!({"name": "extra", "issuer": "https://token.actions.githubusercontent.com",
+        "subject": "repo:contoso/extra:ref:refs/heads/main", "audiences": ["api://AzureADTokenExchange"]});
+    ok(c.post(&format!("/v1.0/applications/{app}/federatedIdentityCredentials"), &credential).await, "add credential");
+    let group = ids(&sim, "groups", |g| {
+        g["securityEnabled"] == true
+            && g["mailEnabled"] == false
+            && g["groupTypes"].as_array().is_some_and(|t| t.is_empty())
+            && g["onPremisesSyncEnabled"] != true
+    })[0]
+        .clone();
+    let members: HashSet<String> =
+        sim.tenant().links("groups", &group, "members").iter().map(|r| r.id.clone()).collect();
+    let outsider =
+        ids(&sim, "users", |u| u["onPremisesSyncEnabled"] != true).into_iter().find(|u| !members.contains(u)).unwrap();
+    let member = json!({"@odata.id": format!("{}/v1.0/directoryObjects/{outsider}", sim.url())});
+    ok(c.post(&format!("/v1.0/groups/{group}/members/$ref"), &member).await, "add member");
+    let credentials =
+        |sim: &SimServer| sim.tenant().children("applications", &app, "federatedIdentityCredentials").len();
+    let has_outsider =
+        |sim: &SimServer| sim.tenant().links("groups", &group, "members").iter().any(|r| r.id == outsider);
+    let before = credentials(&sim);
+
+    // A restore brings back; it does not take away.
+    let scope = |overwrite| RestoreOptions {
+        categories: vec![catalog::get("applications").unwrap(), catalog::get("groups").unwrap()],
+        ids: vec![app.clone(), group.clone()],
+        overwrite_relationships: overwrite,
+        ..RestoreOptions::default()
+    };
+    let merge = run_restore(&sim, &repo, &snapshot, scope(false)).await;
+    assert_eq!(merge.summary.writes, 0, "{:#?}", merge.objects);
+    assert_eq!(credentials(&sim), before);
+    assert!(has_outsider(&sim));
+
+    // Exact: the credential and the member the snapshot lacks are removed, and nothing else.
+    let exact = run_restore(&sim, &repo, &snapshot, scope(true)).await;
+    assert_eq!(exact.summary.failed, 0, "{:#?}", exact.objects);
+    assert_eq!(exact.summary.writes, 2, "{:#?}", exact.objects);
+    assert_eq!(credentials(&sim), before - 1);
+    assert!(!has_outsider(&sim));
+    assert_eq!(sim.tenant().links("groups", &group, "members").len(), members.len());
+    let again = run_restore(&sim, &repo, &snapshot, scope(true)).await;
+    assert_eq!(again.summary.writes, 0, "{:#?}", again.objects);
+}

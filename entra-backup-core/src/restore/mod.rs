@@ -72,7 +72,8 @@ pub struct RestoreOptions {
     pub ids: Vec<String>,
     /// Attributes (and relationships) to restore; empty: all of them.
     pub attributes: Vec<String>,
-    /// Also remove links the tenant has and the snapshot does not (exact membership).
+    /// Also remove links and contained children the tenant has and the snapshot does not (exact
+    /// membership).
     pub overwrite_relationships: bool,
     /// Plan and report, write nothing.
     pub dry_run: bool,
@@ -905,7 +906,7 @@ impl Run<'_> {
                 ));
             }
             for (rel, want, have) in &w.changes.contained {
-                for write in contained_writes(rel, &w.live, want, have) {
+                for write in contained_writes(rel, &w.live, want, have, self.options.overwrite_relationships) {
                     writes.push(write);
                     owners.push((w.report, vec![rel.name.to_string()]));
                 }
@@ -1097,8 +1098,15 @@ fn strip_ids(v: Option<&Value>) -> Value {
 }
 
 /// The writes that put contained children back: an action that replaces the set (Intune
-/// `assign`), or the missing children created one by one.
-fn contained_writes(rel: &'static catalog::Relationship, parent: &str, want: &Value, have: &Value) -> Vec<Write> {
+/// `assign`), or the missing children created one by one, and with `exact` those the snapshot
+/// lacks deleted.
+fn contained_writes(
+    rel: &'static catalog::Relationship,
+    parent: &str,
+    want: &Value,
+    have: &Value,
+    exact: bool,
+) -> Vec<Write> {
     let clean = |v: &Value| {
         let mut v = v.clone();
         if let Value::Object(m) = &mut v {
@@ -1112,14 +1120,26 @@ fn contained_writes(rel: &'static catalog::Relationship, parent: &str, want: &Va
             vec![Write::new("POST", path.replace("{id}", parent), Some(json!({ *body_property: items })))]
         }
         RelationshipWrite::Children => {
-            let have: Vec<Value> = have.as_array().into_iter().flatten().map(clean).collect();
-            want.as_array()
-                .into_iter()
-                .flatten()
-                .map(clean)
-                .filter(|c| !have.contains(c))
-                .map(|c| Write::new("POST", rel.path.replace("{id}", parent), Some(c)))
-                .collect()
+            let path = rel.path.replace("{id}", parent);
+            let want: Vec<Value> = want.as_array().into_iter().flatten().map(clean).collect();
+            let have_clean: Vec<Value> = have.as_array().into_iter().flatten().map(clean).collect();
+            let mut writes: Vec<Write> = want
+                .iter()
+                .filter(|c| !have_clean.contains(c))
+                .map(|c| Write::new("POST", path.clone(), Some(c.clone())))
+                .collect();
+            // Children the snapshot lacks go, by their id. Allowed values of a custom security
+            // attribute cannot be deleted (only deactivated), so they stay.
+            if exact && rel.name != "allowedValues" {
+                for (child, c) in have.as_array().into_iter().flatten().zip(&have_clean) {
+                    if let Some(id) = child.get("id").and_then(Value::as_str)
+                        && !want.contains(c)
+                    {
+                        writes.push(Write::new("DELETE", format!("{path}/{id}"), None));
+                    }
+                }
+            }
+            writes
         }
         _ => Vec::new(),
     }

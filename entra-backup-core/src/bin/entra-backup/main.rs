@@ -172,7 +172,7 @@ enum Command {
         /// Only these attributes or relationships, comma-separated.
         #[arg(long, value_delimiter = ',')]
         attributes: Vec<String>,
-        /// Also remove links the tenant has and the snapshot does not.
+        /// Also remove links and contained children the tenant has and the snapshot does not.
         #[arg(long)]
         overwrite_relationships: bool,
         /// Print the plan, write nothing.
