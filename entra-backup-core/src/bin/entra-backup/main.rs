@@ -731,6 +731,15 @@ async fn demo(args: TenantArgs, keep: Option<std::path::PathBuf>) -> Result<(), 
             o.display_name.as_deref().unwrap_or_default()
         );
     }
+    for o in report.objects.iter().filter(|o| !o.errors.is_empty()) {
+        out!(
+            "  failed {:<27} {}  {}: {}",
+            o.category,
+            o.id,
+            o.display_name.as_deref().unwrap_or_default(),
+            o.errors.join("; ")
+        );
+    }
     for p in &report.passwords {
         out!(
             "  new password for {} (shown once, to be changed at next sign-in): {}",
@@ -858,6 +867,17 @@ fn demo_damage(server: &SimServer) -> String {
         let _ = t.patch("conditionalAccessPolicies", p, &off);
     }
     done.push(format!("disabled {} Conditional Access policies", enabled.len()));
+    let eligible: Vec<String> = t
+        .objects("roleEligibilitySchedules")
+        .filter(|s| s.json["memberType"] == "Direct")
+        .filter(|s| s.json["principalId"].as_str().is_some_and(|p| !soft.iter().any(|u| u.as_str() == p)))
+        .map(|s| s.id().to_string())
+        .take(2)
+        .collect();
+    for s in &eligible {
+        let _ = t.remove("roleEligibilitySchedules", s, entra_backup::sim::Removal::Deleted);
+    }
+    done.push(format!("removed {} PIM eligible role assignments", eligible.len()));
     format!("Damage: {}.", done.join("; "))
 }
 

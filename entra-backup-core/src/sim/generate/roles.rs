@@ -221,6 +221,9 @@ impl Gen<'_> {
         // PIM eligibility: admins may activate more roles.
         let eligible_roles: Vec<&str> = BUILT_IN_ROLES.iter().map(|r| r.0).collect();
         let k = (admins.len() * 2).max(3);
+        // Entra ID keeps one eligibility per principal, role and scope (a second request is refused
+        // with RoleAssignmentExists).
+        let mut held = std::collections::HashSet::new();
         for i in 0..k {
             if admins.is_empty() {
                 break;
@@ -256,7 +259,9 @@ impl Gen<'_> {
                 },
                 "status": "Provisioned",
             };
-            self.put("roleEligibilitySchedules", json, vec![]);
+            if held.insert((principal.id.clone(), role)) {
+                self.put("roleEligibilitySchedules", json, vec![]);
+            }
         }
     }
 
