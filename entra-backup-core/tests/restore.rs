@@ -430,7 +430,8 @@ impl entra_backup::restore::Restorer for LoseFirstCreates {
         category: &'static Category,
         writes: Vec<entra_backup::restore::Write>,
     ) -> Vec<entra_backup::Result<Value>> {
-        let creates = writes.iter().all(|w| w.method == "POST" && w.url == category.path);
+        let path = category.restore.create_path.unwrap_or(category.path);
+        let creates = writes.iter().all(|w| w.method == "POST" && w.url == path);
         let answers = self.inner.write(category, writes).await;
         if creates && self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
             return answers
@@ -563,4 +564,59 @@ async fn overwrite_relationships_removes_what_the_snapshot_lacks() {
     assert_eq!(sim.tenant().links("groups", &group, "members").len(), members.len());
     let again = run_restore(&sim, &repo, &snapshot, scope(true)).await;
     assert_eq!(again.summary.writes, 0, "{:#?}", again.objects);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schedule_request_whose_answer_was_lost_is_not_sent_twice() {
+    let sim = SimServer::start(SimConfig { seed: 9, users: 80, groups: 12, throttle: false, ..SimConfig::default() })
+        .await
+        .unwrap();
+    let (repo, snapshot) = snapshot_of(&sim).await;
+    let eligible: Vec<serde_json::Map<String, Value>> = sim
+        .tenant()
+        .objects("roleEligibilitySchedules")
+        .filter(|s| s.json["memberType"] == "Direct")
+        .take(2)
+        .map(|s| s.json.clone())
+        .collect();
+    assert_eq!(eligible.len(), 2);
+    let c = Client::new(&sim).await;
+    for s in &eligible {
+        let body = json!({"action": "adminRemove", "principalId": s["principalId"],
+            "roleDefinitionId": s["roleDefinitionId"], "directoryScopeId": s["directoryScopeId"]});
+        let r = c.post("/v1.0/roleManagement/directory/roleEligibilityScheduleRequests", &body).await;
+        assert_eq!(r.0, 201, "{}", r.2);
+    }
+    let scope = || RestoreOptions {
+        categories: vec![catalog::get("roleEligibilitySchedules").unwrap()],
+        ..RestoreOptions::default()
+    };
+    let count = |sim: &SimServer, s: &serde_json::Map<String, Value>| {
+        sim.tenant()
+            .objects("roleEligibilitySchedules")
+            .filter(|x| {
+                x.json["principalId"] == s["principalId"] && x.json["roleDefinitionId"] == s["roleDefinitionId"]
+            })
+            .count()
+    };
+
+    // The requests are carried out, but their answers never arrive.
+    let snap = SnapshotSource::open(repo.clone(), &snapshot, false).await.unwrap();
+    let live: GraphSource = source(&sim, "any", SourceOptions::default());
+    let lossy = LoseFirstCreates { inner: GraphRestorer::new(live.client().clone()), armed: true.into() };
+    let first = restore(&snap, &live, &lossy, &scope()).await.unwrap();
+    assert_eq!(first.summary.failed, 2, "{:#?}", first.objects);
+    assert!(eligible.iter().all(|s| count(&sim, s) == 1), "the requests were carried out");
+
+    // The next run finds the schedules by who holds which role where, and sends nothing.
+    let second = run_restore(&sim, &repo, &snapshot, scope()).await;
+    assert!(!second.failed(), "{:#?}", second.objects);
+    assert_eq!(second.summary.writes, 0, "{:#?}", second.objects);
+    assert!(eligible.iter().all(|s| count(&sim, s) == 1), "nothing was requested twice");
+    let map = IdMap::load(&repo, &snapshot, &sim.tenant_id()).await.unwrap();
+    assert!(map.pending.is_empty());
+    for s in &eligible {
+        let new = &map.ids[s["id"].as_str().unwrap()];
+        assert_eq!(sim.tenant().get("roleEligibilitySchedules", new).unwrap().json["principalId"], s["principalId"]);
+    }
 }
