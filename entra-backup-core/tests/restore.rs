@@ -141,6 +141,19 @@ async fn disaster_drill_restores_the_whole_tenant() {
     for a in &other_assignments {
         ok(c.delete(&format!("/v1.0/roleManagement/directory/roleAssignments/{a}")).await, "delete assignment");
     }
+    // A time-bound active PIM assignment (its schedule goes with it).
+    let timebound: serde_json::Map<String, Value> = sim
+        .tenant()
+        .objects("roleAssignmentSchedules")
+        .filter(|s| s.json["scheduleInfo"]["expiration"]["type"] == "afterDateTime")
+        .find(|s| {
+            !other_assignments.contains(&s.id().to_string()) && sim.tenant().get("roleAssignments", s.id()).is_some()
+        })
+        .expect("the tenant has a time-bound active assignment")
+        .json
+        .clone();
+    let timebound_id = timebound["id"].as_str().unwrap().to_string();
+    ok(c.delete(&format!("/v1.0/roleManagement/directory/roleAssignments/{timebound_id}")).await, "delete assignment");
     // PIM: three eligible assignments removed, one shortened (through schedule requests, as Graph
     // allows no other write), by principals the damage above leaves alone.
     let gone: HashSet<&String> = soft_users.iter().chain([&hard_user]).collect();
@@ -306,6 +319,25 @@ async fn disaster_drill_restores_the_whole_tenant() {
         );
         assert!(report.id_map.contains_key(*id), "{id} has a new id");
     }
+    // The time-bound assignment comes back through a schedule request, with its end, not as a
+    // permanent assignment.
+    assert_eq!(outcome.get(timebound_id.as_str()), Some(&Outcome::Recreated));
+    let new = &report.id_map[&timebound_id];
+    let schedules: Vec<serde_json::Map<String, Value>> = sim
+        .tenant()
+        .objects("roleAssignmentSchedules")
+        .filter(|s| {
+            s.json["principalId"] == timebound["principalId"]
+                && s.json["roleDefinitionId"] == timebound["roleDefinitionId"]
+        })
+        .map(|s| s.json.clone())
+        .collect();
+    assert_eq!(schedules.len(), 1, "{schedules:#?}");
+    assert_eq!(
+        schedules[0]["scheduleInfo"]["expiration"]["endDateTime"],
+        timebound["scheduleInfo"]["expiration"]["endDateTime"]
+    );
+    assert!(sim.tenant().get("roleAssignments", new).is_some());
     // The eligible assignments are requested again (new schedule ids), with the snapshot's end.
     for s in &eligible[..3] {
         let old = s["id"].as_str().unwrap();

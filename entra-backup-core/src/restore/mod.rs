@@ -182,10 +182,12 @@ pub async fn restore(
             ..RestoreReport::default()
         },
         reads: 0,
+        deferred: HashMap::new(),
     };
     for cat in cats {
         run.category(cat).await.map_err(|e| e.context(format!("restoring {}", cat.name)))?;
     }
+    run.settle_deferred().await?;
     run.relink().await?;
     let (writes, requests) = run.restorer.counts();
     // Objects that turned out to need nothing (a second look, links already there) are counted,
@@ -224,12 +226,70 @@ struct Run<'a> {
     report: RestoreReport,
     /// HTTP requests of the live reads.
     reads: u64,
+    /// Time-bound PIM role assignments left to their schedule's request, by who holds which
+    /// role where: (snapshot id, report entry).
+    deferred: HashMap<String, (String, usize)>,
 }
 
 impl Run<'_> {
     fn entry(&mut self, cat: &'static Category, id: &str, object: &Map<String, Value>, outcome: Outcome) -> usize {
         self.report.objects.push(ObjectReport::new(cat.name, id, display_name(object), outcome));
         self.report.objects.len() - 1
+    }
+
+    /// How the snapshot's active PIM schedules that are not permanent assignments are held, by
+    /// who holds which role where (ids mapped).
+    async fn pim_assignments(&self, now: jiff::Timestamp) -> Result<HashMap<String, schedule::Pim>> {
+        let mut out = HashMap::new();
+        let Some(cat) = catalog::get("roleAssignmentSchedules") else { return Ok(out) };
+        let Some(held) = self.snapshot.snapshot().categories.get(cat.name) else { return Ok(out) };
+        let index = self.snapshot.index().await?;
+        let entries = self.snapshot.repository().read_tree(index, &held.tree).await?;
+        let objects: Vec<(String, Map<String, Value>)> =
+            self.snapshot.repository().objects(index, &entries, false, BATCH).try_collect().await?;
+        for (_, mut s) in objects {
+            self.map.apply_map(&mut s);
+            if let Some(kind) = schedule::pim_kind(&s, now) {
+                out.insert(schedule::key(&s), kind);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Role assignments left to their schedules: the requests made them, under new ids.
+    async fn settle_deferred(&mut self) -> Result<()> {
+        if self.deferred.is_empty() || self.options.dry_run {
+            return Ok(());
+        }
+        let Some(cat) = catalog::get("roleAssignments") else { return Ok(()) };
+        let stats = CategoryStats::default();
+        let (tx, mut rx) = mpsc::channel::<Object>(BATCH);
+        let live = self.live;
+        let reader = async {
+            let r = live.read(cat, &tx, &stats).await;
+            drop(tx);
+            r
+        };
+        let collect = async {
+            let mut keys = HashMap::new();
+            while let Some(o) = rx.recv().await {
+                keys.insert(schedule::key(&o.json), o.id);
+            }
+            keys
+        };
+        let (read, keys) = tokio::join!(reader, collect);
+        self.reads += stats.requests.requests.load(std::sync::atomic::Ordering::Relaxed);
+        read?;
+        for (key, (old, i)) in std::mem::take(&mut self.deferred) {
+            if let Some(new) = keys.get(&key) {
+                self.map.insert(&old, new);
+                let r = &mut self.report.objects[i];
+                r.outcome = Outcome::Recreated;
+                r.not_restorable.clear();
+                r.new_id = (*new != old).then(|| new.clone());
+            }
+        }
+        self.save_map().await
     }
 
     async fn save_map(&self) -> Result<()> {
@@ -276,7 +336,40 @@ impl Run<'_> {
                 self.snapshot.repository().objects(index, &missing, false, BATCH).try_collect().await?;
             let now = jiff::Timestamp::now();
             let mut adopted = false;
+            let pim = if cat.name == "roleAssignments" { self.pim_assignments(now).await? } else { HashMap::new() };
             for (old, object) in objects {
+                if !pim.is_empty() {
+                    // An assignment PIM made for a while, or an activation, is not made permanent.
+                    let mut mapped = object.clone();
+                    self.map.apply_map(&mut mapped);
+                    let key = schedule::key(&mapped);
+                    match pim.get(&key) {
+                        Some(kind @ (schedule::Pim::Activation | schedule::Pim::Expired)) => {
+                            let i = self.entry(cat, &old, &object, Outcome::NotRestorable);
+                            let reason = if *kind == schedule::Pim::Activation {
+                                schedule::ACTIVATION.to_string()
+                            } else {
+                                "a time-bound PIM assignment that expired after the snapshot was taken".to_string()
+                            };
+                            self.report.objects[i].not_restorable.push(NotRestorable { attribute: None, reason });
+                            self.lost.insert(old);
+                            continue;
+                        }
+                        Some(schedule::Pim::TimeBound) => {
+                            let outcome = if self.options.dry_run { Outcome::Planned } else { Outcome::NotRestorable };
+                            let i = self.entry(cat, &old, &object, outcome);
+                            let r = &mut self.report.objects[i];
+                            r.action = Some(Strategy::Request);
+                            if !self.options.dry_run {
+                                let reason = schedule::THROUGH_SCHEDULE.to_string();
+                                r.not_restorable.push(NotRestorable { attribute: None, reason });
+                            }
+                            self.deferred.insert(key, (old, i));
+                            continue;
+                        }
+                        None => {}
+                    }
+                }
                 let limit = cat.restore.limits.iter().find(|l| {
                     !matches!(l.when, Condition::HardDeleted | Condition::SecretProperties)
                         && l.when.matches(&Value::Object(object.clone()))

@@ -14,6 +14,24 @@ pub(super) const STARTS_AGAIN: &str =
     "a schedule put back by request starts when it is put back; it ends when the snapshot's did";
 /// Why a schedule whose principal is gone is not requested.
 pub(super) const PRINCIPAL_LOST: &str = "its principal was deleted and could not be brought back";
+/// Why an activation is not restored.
+pub(super) const ACTIVATION: &str =
+    "an activation of an eligible assignment: only its holder can activate it again (the eligibility is restored)";
+/// Why a time-bound role assignment waits for its schedule.
+pub(super) const THROUGH_SCHEDULE: &str = "a time-bound PIM assignment: it is restored through its schedule \
+     (roleAssignmentSchedules) with its end, never as a permanent assignment";
+
+/// How an active assignment that is not permanent came to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Pim {
+    /// Assigned by an administrator until a date.
+    TimeBound,
+    /// Activated by its holder from an eligibility.
+    Activation,
+    /// Assigned until a date now past.
+    Expired,
+}
+
 /// What names a schedule in a request.
 pub(super) const IDENTITY: [&str; 4] = ["principalId", "roleDefinitionId", "directoryScopeId", "appScopeId"];
 
@@ -27,15 +45,23 @@ pub(super) fn refusal(cat: &Category, schedule: &Map<String, Value>, now: Timest
         );
     }
     if cat.name == "roleAssignmentSchedules" && text("assignmentType").eq_ignore_ascii_case("activated") {
-        return Some(
-            "an activation of an eligible assignment: only its holder can activate it again (the eligibility is \
-             restored)"
-                .into(),
-        );
+        return Some(ACTIVATION.into());
     }
     match end(schedule) {
         Some(end) if end <= now => Some(format!("expired at {end}, after the snapshot was taken")),
         _ => None,
+    }
+}
+
+/// An active schedule's kind, when it is not a permanent assignment (and has not expired).
+pub(super) fn pim_kind(schedule: &Map<String, Value>, now: Timestamp) -> Option<Pim> {
+    let activated =
+        schedule.get("assignmentType").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("activated"));
+    match end(schedule) {
+        _ if activated => Some(Pim::Activation),
+        Some(end) if end > now => Some(Pim::TimeBound),
+        Some(_) => Some(Pim::Expired),
+        None => None,
     }
 }
 
@@ -129,6 +155,17 @@ mod tests {
         let forever = json!({"scheduleInfo": {"startDateTime": "2020-01-01T00:00:00Z",
             "expiration": {"type": "noExpiration"}}});
         assert_eq!(refusal(active, &schedule(forever), after), None);
+    }
+
+    #[test]
+    fn active_assignments_that_are_not_permanent() {
+        let now: Timestamp = "2025-01-05T00:00:00Z".parse().unwrap();
+        assert_eq!(pim_kind(&schedule(json!({"assignmentType": "Assigned"})), now), Some(Pim::TimeBound));
+        assert_eq!(pim_kind(&schedule(json!({"assignmentType": "Activated"})), now), Some(Pim::Activation));
+        let later: Timestamp = "2025-03-01T00:00:00Z".parse().unwrap();
+        assert_eq!(pim_kind(&schedule(json!({"assignmentType": "Assigned"})), later), Some(Pim::Expired));
+        let forever = json!({"assignmentType": "Assigned", "scheduleInfo": {"expiration": {"type": "noExpiration"}}});
+        assert_eq!(pim_kind(&schedule(forever), now), None);
     }
 
     #[test]

@@ -1027,6 +1027,7 @@ impl Gen<'_> {
                     &user.id,
                     &format!("/administrativeUnits/{id}"),
                     created,
+                    None,
                 );
             }
             self.put(

@@ -215,7 +215,7 @@ impl Gen<'_> {
         // Role assignments and their schedules (every active assignment has one).
         for h in &holders {
             let id = format!("{}{}-1", b64url(&guid_bytes(&h.role)), b64url(&guid_bytes(&h.principal.id)));
-            self.role_assignment(&id, &h.role, &h.principal.id, &h.scope, anchor_created);
+            self.role_assignment(&id, &h.role, &h.principal.id, &h.scope, anchor_created, None);
         }
 
         // PIM eligibility: admins may activate more roles.
@@ -263,9 +263,27 @@ impl Gen<'_> {
                 self.put("roleEligibilitySchedules", json, vec![]);
             }
         }
+
+        // PIM time-bound active assignments: an assignment while it lasts, and a schedule that
+        // ends (a random stream of their own, so the rest of the tenant is as before).
+        // NOTE: their holders are not added to the activated directoryRoles' members.
+        let mut rng = self.rng("pim-active");
+        let mut taken: std::collections::HashSet<(String, String)> =
+            holders.iter().map(|h| (h.principal.id.clone(), h.role.clone())).collect();
+        for _ in 0..admins.len().div_ceil(2) {
+            let principal = user(self, admins[rng.below(admins.len())]);
+            let role = eligible_roles[rng.below(eligible_roles.len())];
+            let id = rng.guid();
+            let created = self.past(&mut rng, 0, 300);
+            if taken.insert((principal.id.clone(), role.to_string())) {
+                let end = created + jiff::SignedDuration::from_hours(24 * 365 * 3);
+                self.role_assignment(&id, role, &principal.id, "/", created, Some(end));
+            }
+        }
     }
 
-    /// An active role assignment and the schedule PIM keeps for it (same id).
+    /// An active role assignment and the schedule PIM keeps for it (same id), permanent or until
+    /// `end`.
     pub(super) fn role_assignment(
         &mut self,
         id: &str,
@@ -273,6 +291,7 @@ impl Gen<'_> {
         principal: &str,
         scope: &str,
         created: jiff::Timestamp,
+        end: Option<jiff::Timestamp>,
     ) {
         let json = obj! {
             "id": id,
@@ -297,7 +316,10 @@ impl Gen<'_> {
             "scheduleInfo": obj!{
                 "startDateTime": ts(created),
                 "recurrence": NULL,
-                "expiration": obj!{ "duration": NULL, "endDateTime": NULL, "type": "noExpiration" },
+                "expiration": match end {
+                    Some(end) => obj!{ "duration": NULL, "endDateTime": ts(end), "type": "afterDateTime" },
+                    None => obj!{ "duration": NULL, "endDateTime": NULL, "type": "noExpiration" },
+                },
             },
             "status": "Provisioned",
         };
