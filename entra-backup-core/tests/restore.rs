@@ -75,6 +75,19 @@ fn ids(sim: &SimServer, cat: &str, keep: impl Fn(&serde_json::Map<String, Value>
     sim.tenant().objects(cat).filter(|o| keep(&o.json)).map(|o| o.id().to_string()).collect()
 }
 
+/// A cloud security group with assigned members, neither mail-enabled nor Microsoft 365.
+fn plain_security(g: &serde_json::Map<String, Value>) -> bool {
+    g["securityEnabled"] == true
+        && g["mailEnabled"] == false
+        && g["groupTypes"].as_array().is_some_and(|t| t.is_empty())
+        && g["onPremisesSyncEnabled"] != true
+}
+
+/// Graph answered with success.
+fn ok(r: (u16, reqwest::header::HeaderMap, Value), what: &str) {
+    assert!((200..300).contains(&r.0), "{what}: {} {}", r.0, r.2);
+}
+
 fn unified(g: &serde_json::Map<String, Value>) -> bool {
     g["groupTypes"].as_array().is_some_and(|t| t.iter().any(|x| x == "Unified"))
 }
@@ -86,9 +99,6 @@ async fn disaster_drill_restores_the_whole_tenant() {
         .unwrap();
     let (repo, snapshot) = snapshot_of(&sim).await;
     let c = Client::new(&sim).await;
-    let ok = |r: (u16, reqwest::header::HeaderMap, Value), what: &str| {
-        assert!((200..300).contains(&r.0), "{what}: {} {}", r.0, r.2);
-    };
 
     // --- The damage.
     let cloud = |u: &serde_json::Map<String, Value>| u["onPremisesSyncEnabled"] != true;
@@ -199,14 +209,7 @@ async fn disaster_drill_restores_the_whole_tenant() {
         .find(|v| v.len() == 36)
         .expect("a policy uses a named location");
     ok(c.delete(&format!("/v1.0/identity/conditionalAccess/namedLocations/{location}")).await, "delete location");
-    let security: HashSet<String> = ids(&sim, "groups", |g| {
-        g["securityEnabled"] == true
-            && g["mailEnabled"] == false
-            && g["groupTypes"].as_array().is_some_and(|t| t.is_empty())
-            && g["onPremisesSyncEnabled"] != true
-    })
-    .into_iter()
-    .collect();
+    let security: HashSet<String> = ids(&sim, "groups", plain_security).into_iter().collect();
     let ca_group = policies
         .iter()
         .flat_map(|p| {
@@ -490,12 +493,7 @@ async fn an_interrupted_restore_resumes_without_creating_anything_twice() {
         .unwrap();
     let (repo, snapshot) = snapshot_of(&sim).await;
     let c = Client::new(&sim).await;
-    let plain = ids(&sim, "groups", |g| {
-        g["securityEnabled"] == true
-            && g["mailEnabled"] == false
-            && g["groupTypes"].as_array().is_some_and(|t| t.is_empty())
-            && g["onPremisesSyncEnabled"] != true
-    });
+    let plain = ids(&sim, "groups", plain_security);
     let gone: Vec<String> = plain.into_iter().take(3).collect();
     let names: Vec<String> = gone
         .iter()
@@ -548,21 +546,12 @@ async fn overwrite_relationships_removes_what_the_snapshot_lacks() {
         .unwrap();
     let (repo, snapshot) = snapshot_of(&sim).await;
     let c = Client::new(&sim).await;
-    let ok = |r: (u16, reqwest::header::HeaderMap, Value), what: &str| {
-        assert!((200..300).contains(&r.0), "{what}: {} {}", r.0, r.2);
-    };
     // An extra federated credential on an application, and an extra member in an assigned group.
     let app = sim.tenant().objects("applications").next().unwrap().id().to_string();
     let credential = json!({"name": "extra", "issuer": "https://token.actions.githubusercontent.com",
         "subject": "repo:contoso/extra:ref:refs/heads/main", "audiences": ["api://AzureADTokenExchange"]});
     ok(c.post(&format!("/v1.0/applications/{app}/federatedIdentityCredentials"), &credential).await, "add credential");
-    let group = ids(&sim, "groups", |g| {
-        g["securityEnabled"] == true
-            && g["mailEnabled"] == false
-            && g["groupTypes"].as_array().is_some_and(|t| t.is_empty())
-            && g["onPremisesSyncEnabled"] != true
-    })[0]
-        .clone();
+    let group = ids(&sim, "groups", plain_security)[0].clone();
     let members: HashSet<String> =
         sim.tenant().links("groups", &group, "members").iter().map(|r| r.id.clone()).collect();
     let outsider =
