@@ -641,3 +641,26 @@ async fn a_schedule_request_whose_answer_was_lost_is_not_sent_twice() {
         assert_eq!(sim.tenant().get("roleEligibilitySchedules", new).unwrap().json["principalId"], s["principalId"]);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_whose_name_was_given_away_fails_with_what_to_do() {
+    let sim = SimServer::start(SimConfig { seed: 12, users: 40, groups: 8, throttle: false, ..SimConfig::default() })
+        .await
+        .unwrap();
+    let (repo, snapshot) = snapshot_of(&sim).await;
+    let c = Client::new(&sim).await;
+    let user = ids(&sim, "users", |u| u["onPremisesSyncEnabled"] != true)[0].clone();
+    let upn = sim.tenant().get("users", &user).unwrap().json["userPrincipalName"].clone();
+    ok(c.delete(&format!("/v1.0/users/{user}")).await, "delete user");
+    let body = json!({"accountEnabled": true, "displayName": "Newcomer", "mailNickname": "newcomer",
+        "userPrincipalName": upn, "passwordProfile": {"password": "Str0ng!Passw0rd#2026"}});
+    ok(c.post("/v1.0/users", &body).await, "give the name to another user");
+
+    let scope = RestoreOptions { ids: vec![user.clone()], ..RestoreOptions::default() };
+    let report = run_restore(&sim, &repo, &snapshot, scope).await;
+    assert!(report.failed());
+    let o = report.objects.iter().find(|o| o.id == user).unwrap();
+    assert_eq!(o.outcome, Outcome::Failed);
+    assert!(o.errors[0].contains("rename or delete that user"), "{:?}", o.errors);
+    assert!(sim.tenant().deleted_item(&user).is_some(), "it waits in the recycle bin");
+}

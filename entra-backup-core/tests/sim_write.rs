@@ -469,13 +469,20 @@ async fn the_recycle_bin_restores_with_the_same_id_and_forgets_after_30_days() {
     let (status, _, one) = c.get(&format!("/v1.0/directory/deletedItems/{id}")).await;
     assert_eq!(status, 200);
     assert_eq!(one["@odata.type"], "#microsoft.graph.user");
-    // Its name stays taken while it waits.
-    let (status, _, e) = c.post("/v1.0/users", &new_user("soft.deleted", &domain)).await;
+    assert_eq!(c.get("/v1.0/directory/deletedItems").await.0, 400, "the type cast is required");
+    // Its name may be given to another user; it cannot come back while that one holds it.
+    let (status, _, other) = c.post("/v1.0/users", &new_user("soft.deleted", &domain)).await;
+    assert_eq!(status, 201, "{other}");
+    let (status, _, e) = c.post(&format!("/v1.0/directory/deletedItems/{id}/restore"), &json!({})).await;
     assert_eq!(
         (status, error(&e).1),
         (400, "Another object with the same value for property userPrincipalName already exists.")
     );
-    assert_eq!(c.get("/v1.0/directory/deletedItems").await.0, 400, "the type cast is required");
+    let other = other["id"].as_str().unwrap();
+    assert_eq!(
+        c.patch(&format!("/v1.0/users/{other}"), &json!({"userPrincipalName": format!("renamed@{domain}")})).await.0,
+        204
+    );
 
     // Restore: 200 with the object, the same id, its links back.
     let (status, _, back) = c.post(&format!("/v1.0/directory/deletedItems/{id}/restore"), &json!({})).await;

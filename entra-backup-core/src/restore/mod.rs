@@ -469,7 +469,15 @@ impl Run<'_> {
                         back.insert(id.clone());
                     }
                     Err(e) => {
-                        self.report.objects[*i].fail(e.to_string());
+                        let mut why = e.to_string();
+                        if e.status() == Some(400) && e.message().contains("userPrincipalName") {
+                            // Graph v1.0 restores a user only under its own name.
+                            why.push_str(
+                                " (another user now has its userPrincipalName: rename or delete that user, then run \
+                                 the restore again)",
+                            );
+                        }
+                        self.report.objects[*i].fail(why);
                         self.lost.insert(id.clone());
                     }
                 }

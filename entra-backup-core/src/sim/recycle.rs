@@ -12,7 +12,7 @@ use super::errors::GraphResponse;
 use super::handler::{GraphRequest, project, throttled};
 use super::query::{Filter, ODataQuery, PageState};
 use super::throttle::identity_cost;
-use super::write::{denied, may_write, method_not_allowed};
+use super::write::{conflict, denied, may_write, method_not_allowed};
 use crate::catalog::{self, Category};
 
 /// How long a soft-deleted object stays restorable.
@@ -238,6 +238,16 @@ fn restore(state: &SimState, req: &GraphRequest, id: &str) -> GraphResponse {
                      name {app_id} is already in use."
                 ),
             );
+        }
+    }
+    // A user comes back only while no other holds its sign-in name (v1.0 takes no new one).
+    if cat.name == "users" {
+        let upn = d.object.json.get("userPrincipalName").and_then(Value::as_str).map(str::to_ascii_lowercase);
+        let taken = |u: &super::StoredObject| {
+            u.json.get("userPrincipalName").and_then(Value::as_str).map(str::to_ascii_lowercase) == upn
+        };
+        if upn.is_some() && tenant.objects("users").any(taken) {
+            return conflict("userPrincipalName");
         }
     }
     let obj = match tenant.restore_deleted(id) {

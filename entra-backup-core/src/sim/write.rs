@@ -236,7 +236,7 @@ fn required(property: &str, resource: &str) -> GraphResponse {
     )
 }
 
-fn conflict(property: &str) -> GraphResponse {
+pub(super) fn conflict(property: &str) -> GraphResponse {
     GraphResponse::bad_request(
         "Request_BadRequest",
         format!("Another object with the same value for property {property} already exists."),
@@ -701,7 +701,8 @@ fn create_rules(tenant: &Tenant, cat: &Category, ty: &str, body: &Map<String, Va
     Ok(())
 }
 
-/// A user principal name must be in a verified domain and unique (soft-deleted users keep theirs).
+/// A user principal name must be in a verified domain and unique among live users. A soft-deleted
+/// user's name may be given to another; restoring it then fails until one of them is renamed.
 fn check_upn(tenant: &Tenant, upn: &str, except: Option<&str>) -> Result<(), GraphResponse> {
     let domain = upn.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());
     if domain.is_none_or(|d| !verified_domains(tenant).contains(&d)) {
@@ -715,9 +716,7 @@ fn check_upn(tenant: &Tenant, upn: &str, except: Option<&str>) -> Result<(), Gra
         str_of(json, "userPrincipalName").is_some_and(|u| u.eq_ignore_ascii_case(upn))
             && Some(json.get("id").and_then(Value::as_str).unwrap_or_default()) != except
     };
-    if tenant.objects("users").any(|u| same(&u.json))
-        || tenant.deleted_items().any(|d| d.category == "users" && same(&d.object.json))
-    {
+    if tenant.objects("users").any(|u| same(&u.json)) {
         return Err(conflict("userPrincipalName"));
     }
     Ok(())
