@@ -469,15 +469,7 @@ impl Run<'_> {
                         back.insert(id.clone());
                     }
                     Err(e) => {
-                        let mut why = e.to_string();
-                        if e.status() == Some(400) && e.message().contains("userPrincipalName") {
-                            // Graph v1.0 restores a user only under its own name.
-                            why.push_str(
-                                " (another user now has its userPrincipalName: rename or delete that user, then run \
-                                 the restore again)",
-                            );
-                        }
-                        self.report.objects[*i].fail(why);
+                        self.report.objects[*i].fail(explain(&e));
                         self.lost.insert(id.clone());
                     }
                 }
@@ -973,7 +965,7 @@ impl Run<'_> {
                         self.map.pending.remove(old);
                     }
                     self.lost.insert(old.clone());
-                    self.report.objects[*i].fail(e.to_string());
+                    self.report.objects[*i].fail(explain(&e));
                 }
             }
         }
@@ -1157,6 +1149,18 @@ impl Run<'_> {
         let s = format!("{}:{target}", op.relationship.name);
         if op.add { r.links_added.push(s) } else { r.links_removed.push(s) }
     }
+}
+
+/// Graph's error, with what the operator can do when Graph v1.0 offers no way around it.
+fn explain(e: &Error) -> String {
+    let mut why = e.to_string();
+    if e.status() == Some(400) && e.message().contains("same value for property userPrincipalName") {
+        // A user is restored (or recreated) only under its own name.
+        why.push_str(
+            " (another user now has its userPrincipalName: rename or delete that user, then run the restore again)",
+        );
+    }
+    why
 }
 
 /// Whether Graph refused a link write because it was already done.
