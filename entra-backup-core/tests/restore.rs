@@ -664,3 +664,42 @@ async fn a_user_whose_name_was_given_away_fails_with_what_to_do() {
     assert!(o.errors[0].contains("rename or delete that user"), "{:?}", o.errors);
     assert!(sim.tenant().deleted_item(&user).is_some(), "it waits in the recycle bin");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_category_graph_refuses_is_reported_and_the_others_are_restored() {
+    // The snapshot is taken with every permission; the restore runs as an app without Intune's.
+    let config = || SimConfig {
+        seed: 13,
+        users: 40,
+        groups: 8,
+        throttle: false,
+        tenant_id: Some("2b7d1c4e-5f60-4a8b-9c0d-1e2f3a4b5c6d".into()),
+        ..SimConfig::default()
+    };
+    let full = SimServer::start(config()).await.unwrap();
+    let (repo, snapshot) = snapshot_of(&full).await;
+    let all = catalog::permissions::<&str>(&[], true).unwrap();
+    let without_intune: Vec<String> =
+        all.into_iter().filter(|p| !p.starts_with("DeviceManagement")).map(String::from).collect();
+    let sim = SimServer::start(SimConfig { granted_permissions: Some(without_intune), ..config() }).await.unwrap();
+    let c = Client::new(&sim).await;
+    let user = ids(&sim, "users", |u| u["onPremisesSyncEnabled"] != true)[0].clone();
+    ok(c.delete(&format!("/v1.0/users/{user}")).await, "delete user");
+
+    let report = run_restore(&sim, &repo, &snapshot, RestoreOptions::default()).await;
+    assert!(report.failed());
+    let failed: BTreeSet<&str> = report.failed_categories.iter().map(|f| f.category).collect();
+    assert!(failed.contains("deviceConfigurations"), "{failed:?}");
+    assert!(
+        failed.iter().all(|c| catalog::get(c)
+            .unwrap()
+            .permissions
+            .read
+            .iter()
+            .any(|p| p.starts_with("DeviceManagement")))
+    );
+    assert!(report.failed_categories.iter().all(|f| f.error.contains("403")), "{:?}", report.failed_categories);
+    let back = report.objects.iter().find(|o| o.id == user).expect("the user is reported");
+    assert_eq!(back.outcome, Outcome::Restored);
+    assert!(sim.tenant().get("users", &user).is_some());
+}

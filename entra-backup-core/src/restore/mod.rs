@@ -28,7 +28,9 @@ use tokio::sync::mpsc;
 
 pub use graph::GraphRestorer;
 pub use idmap::{IdMap, Pending, natural_key};
-pub use report::{CategoryNote, NewPassword, NotRestorable, ObjectReport, Outcome, RestoreReport, RestoreSummary};
+pub use report::{
+    CategoryFailure, CategoryNote, NewPassword, NotRestorable, ObjectReport, Outcome, RestoreReport, RestoreSummary,
+};
 
 use crate::catalog::{self, Category, Condition, RelationshipKind, RelationshipWrite, Shape, Strategy};
 use crate::diff::{compare_objects, display_name};
@@ -185,7 +187,16 @@ pub async fn restore(
         deferred: HashMap::new(),
     };
     for cat in cats {
-        run.category(cat).await.map_err(|e| e.context(format!("restoring {}", cat.name)))?;
+        match run.category(cat).await {
+            Ok(()) => {}
+            // Graph refused this category (a permission or licence the tenant lacks, an outage past
+            // the retry budget): say so and go on with the others, as a backup does.
+            Err(e) if per_category(&e) => {
+                tracing::warn!(category = cat.name, error = %e, "category not restored");
+                run.report.failed_categories.push(CategoryFailure { category: cat.name, error: e.to_string() });
+            }
+            Err(e) => return Err(e.context(format!("restoring {}", cat.name))),
+        }
     }
     run.settle_deferred().await?;
     run.relink().await?;
@@ -1149,6 +1160,13 @@ impl Run<'_> {
         let s = format!("{}:{target}", op.relationship.name);
         if op.add { r.links_added.push(s) } else { r.links_removed.push(s) }
     }
+}
+
+/// Whether an error stops one category only (Graph's answer about it), not the whole restore
+/// (the repository, the credentials, cancellation).
+fn per_category(e: &Error) -> bool {
+    use crate::error::ErrorKind;
+    matches!(e.kind(), ErrorKind::Permission | ErrorKind::NotFound | ErrorKind::Graph | ErrorKind::ThrottlingExhausted)
 }
 
 /// Graph's error, with what the operator can do when Graph v1.0 offers no way around it.

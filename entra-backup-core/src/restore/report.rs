@@ -104,6 +104,16 @@ pub struct CategoryNote {
     pub reason: String,
 }
 
+/// A category the restore could not get through (Graph refused to list it, or to list its
+/// recycle bin): the others went on.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryFailure {
+    pub category: &'static str,
+    /// Graph's error.
+    pub error: String,
+}
+
 /// A password given to a recreated user: shown once, never logged, never stored.
 #[derive(Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -148,6 +158,9 @@ pub struct RestoreReport {
     pub objects: Vec<ObjectReport>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub categories: Vec<CategoryNote>,
+    /// Categories that could not be restored at all, with Graph's error.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_categories: Vec<CategoryFailure>,
     /// Old id -> new id of every recreated object (of this run and earlier interrupted ones).
     pub id_map: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -156,9 +169,9 @@ pub struct RestoreReport {
 }
 
 impl RestoreReport {
-    /// Whether any write failed (the CLI exits non-zero).
+    /// Whether any write, or any category, failed (the CLI exits non-zero).
     pub fn failed(&self) -> bool {
-        self.summary.failed > 0
+        self.summary.failed > 0 || !self.failed_categories.is_empty()
     }
 
     pub(crate) fn count(&mut self) {

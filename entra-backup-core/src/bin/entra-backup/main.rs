@@ -731,6 +731,9 @@ async fn demo(args: TenantArgs, keep: Option<std::path::PathBuf>) -> Result<(), 
             o.display_name.as_deref().unwrap_or_default()
         );
     }
+    for c in &report.failed_categories {
+        out!("  failed {:<27} the whole category: {}", c.category, c.error);
+    }
     for o in report.objects.iter().filter(|o| !o.errors.is_empty()) {
         out!(
             "  failed {:<27} {}  {}: {}",

@@ -572,7 +572,11 @@ pub async fn restore(repo: &RepoArgs, connection: &ConnectionArgs, args: Restore
         print_restore(&report, &tenant);
     }
     if report.failed() {
-        return Err(format!("{} objects failed to restore (see the report above)", report.summary.failed));
+        let categories = match report.failed_categories.len() {
+            0 => String::new(),
+            n => format!(" and {n} categories"),
+        };
+        return Err(format!("{} objects{categories} failed to restore (see the report above)", report.summary.failed));
     }
     Ok(())
 }
@@ -623,6 +627,9 @@ pub fn print_restore(report: &entra_backup::restore::RestoreReport, tenant: &str
     }
     for c in &report.categories {
         out!("  not restorable  {:<28} {} objects: {}", c.category, c.objects, c.reason);
+    }
+    for c in &report.failed_categories {
+        out!("  failed          {:<28} the whole category: {}", c.category, c.error);
     }
     let s = &report.summary;
     out!(
