@@ -68,6 +68,9 @@ pub struct DiffSummary {
     pub removed: u64,
     pub changed: u64,
     pub unchanged: u64,
+    /// Categories Graph refused to list (against the live tenant): nothing is said of them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_categories: Vec<crate::restore::CategoryFailure>,
 }
 
 impl DiffSummary {
@@ -354,29 +357,39 @@ pub async fn diff_live(
                 summary.count(&d);
                 let _ = out.send(d).await;
             }
-            // What the snapshot held and the tenant no longer does.
-            let gone: Entries = entries
-                .iter()
-                .filter(|(id, _)| !seen.contains(*id) && only_id.is_none_or(|o| o == *id))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            for (id, b) in read_objects(before, &gone).await? {
-                let d = ObjectDiff {
-                    category: cat.name,
-                    display_name: display_name(&b),
-                    id,
-                    kind: DiffKind::Removed,
-                    new_id: None,
-                    attributes: vec![],
-                };
-                summary.count(&d);
-                let _ = out.send(d).await;
-            }
-            Ok::<_, crate::Error>(summary)
+            Ok::<_, crate::Error>((summary, seen))
         };
         let (read, compared) = tokio::join!(reader, compare);
-        read?;
-        let s = compared?;
+        let (mut s, seen) = compared?;
+        match read {
+            Ok(()) => {}
+            // Graph refused this category: what it holds now is unknown, so nothing is "removed".
+            Err(e) if crate::restore::per_category(&e) => {
+                summary
+                    .failed_categories
+                    .push(crate::restore::CategoryFailure { category: cat.name, error: e.to_string() });
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
+        // What the snapshot held and the tenant no longer does (known only once the read ended well).
+        let gone: Entries = entries
+            .iter()
+            .filter(|(id, _)| !seen.contains(*id) && only_id.is_none_or(|o| o == *id))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (id, b) in read_objects(before, &gone).await? {
+            let d = ObjectDiff {
+                category: cat.name,
+                display_name: display_name(&b),
+                id,
+                kind: DiffKind::Removed,
+                new_id: None,
+                attributes: vec![],
+            };
+            s.count(&d);
+            let _ = out.send(d).await;
+        }
         summary.added += s.added;
         summary.removed += s.removed;
         summary.changed += s.changed;

@@ -699,6 +699,20 @@ async fn a_category_graph_refuses_is_reported_and_the_others_are_restored() {
             .any(|p| p.starts_with("DeviceManagement")))
     );
     assert!(report.failed_categories.iter().all(|f| f.error.contains("403")), "{:?}", report.failed_categories);
+    // A comparison with the tenant says which categories it could not read, and does not call
+    // their objects removed.
+    let snap = SnapshotSource::open(repo.clone(), &snapshot, false).await.unwrap();
+    let live = source(&sim, "any", SourceOptions::default());
+    let map = IdMap::load(&repo, &snapshot, &sim.tenant_id()).await.unwrap();
+    let cats: Vec<&'static Category> = catalog::all().iter().filter(|c| c.time_property.is_none()).collect();
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1 << 16);
+    let summary = diff_live(&snap, &live, &cats, None, &map, &tx).await.unwrap();
+    drop(tx);
+    let unread: BTreeSet<&str> = summary.failed_categories.iter().map(|f| f.category).collect();
+    assert!(unread.contains("deviceConfigurations"), "{unread:?}");
+    while let Some(d) = rx.recv().await {
+        assert!(!unread.contains(d.category), "{} {} reported {:?}", d.category, d.id, d.kind);
+    }
     let back = report.objects.iter().find(|o| o.id == user).expect("the user is reported");
     assert_eq!(back.outcome, Outcome::Restored);
     assert!(sim.tenant().get("users", &user).is_some());

@@ -259,7 +259,8 @@ impl DiffIterator {
         self.feed.anext(py, diff_dict)
     }
 
-    /// `{"added", "removed", "changed", "unchanged"}` once every difference was read; None before.
+    /// `{"added", "removed", "changed", "unchanged"}` once every difference was read (and
+    /// `failedCategories`, those the tenant would not let it read); None before.
     #[getter]
     fn summary<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
         let s = self.summary.lock().unwrap_or_else(|p| p.into_inner()).clone();

@@ -1164,7 +1164,7 @@ impl Run<'_> {
 
 /// Whether an error stops one category only (Graph's answer about it), not the whole restore
 /// (the repository, the credentials, cancellation).
-fn per_category(e: &Error) -> bool {
+pub(crate) fn per_category(e: &Error) -> bool {
     use crate::error::ErrorKind;
     matches!(e.kind(), ErrorKind::Permission | ErrorKind::NotFound | ErrorKind::Graph | ErrorKind::ThrottlingExhausted)
 }

@@ -529,6 +529,9 @@ pub async fn diff(
         let doc = serde_json::json!({"differences": all, "summary": summary});
         out!("{}", serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
     } else {
+        for f in &summary.failed_categories {
+            out!("? {:<28} not compared: {}", f.category, f.error);
+        }
         out!(
             "{} added, {} removed, {} changed, {} unchanged",
             summary.added,
@@ -536,6 +539,12 @@ pub async fn diff(
             summary.changed,
             summary.unchanged
         );
+    }
+    if !summary.failed_categories.is_empty() {
+        return Err(format!(
+            "{} categories could not be read from the tenant, so they were not compared (see above)",
+            summary.failed_categories.len()
+        ));
     }
     Ok(())
 }
