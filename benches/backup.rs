@@ -14,7 +14,7 @@
 
 #[path = "support.rs"]
 mod support;
-use support::{Tenant, peak_rss_mb, start_sim, temp_repository, tenant_of};
+use support::{Tenant, flags, peak_rss_mb, start_sim, temp_repository, tenant_of};
 
 use std::time::Instant;
 
@@ -52,10 +52,7 @@ struct Args {
 
 fn args() -> Args {
     let mut a = Args { users: 50_000, days: 30, churn: 0.01 };
-    let argv: Vec<String> = std::env::args().skip(1).filter(|x| x != "--bench").collect();
-    let mut it = argv.iter();
-    while let Some(flag) = it.next() {
-        let value = it.next().map(String::as_str).unwrap_or_default();
+    for (flag, value) in flags("--users N --days N --churn FRACTION") {
         match flag.as_str() {
             "--users" => a.users = value.parse().expect("--users N"),
             "--days" => a.days = value.parse().expect("--days N"),

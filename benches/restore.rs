@@ -13,7 +13,7 @@
 
 #[path = "support.rs"]
 mod support;
-use support::{Tenant, peak_rss_mb, start_sim_with, temp_repository, tenant_of};
+use support::{Tenant, flags, peak_rss_mb, start_sim_with, temp_repository, tenant_of};
 
 use std::time::Instant;
 
@@ -32,10 +32,7 @@ struct Args {
 
 fn args() -> Args {
     let mut a = Args { users: 10_000, groups: 2_000, memberships: 100_000 };
-    let argv: Vec<String> = std::env::args().skip(1).filter(|x| x != "--bench").collect();
-    let mut it = argv.iter();
-    while let Some(flag) = it.next() {
-        let value = it.next().map(String::as_str).unwrap_or_default();
+    for (flag, value) in flags("--users N --groups N --memberships N") {
         match flag.as_str() {
             "--users" => a.users = value.parse().expect("--users N"),
             "--groups" => a.groups = value.parse().expect("--groups N"),

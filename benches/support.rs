@@ -92,3 +92,16 @@ pub async fn temp_repository() -> (tempfile::TempDir, entra_backup::repo::Reposi
     .unwrap();
     (dir, repo)
 }
+
+/// The benchmark's `--flag value` pairs (cargo's own `--bench` left out); `usage` is shown when a
+/// flag has no value.
+pub fn flags(usage: &str) -> Vec<(String, String)> {
+    let argv: Vec<String> = std::env::args().skip(1).filter(|x| x != "--bench").collect();
+    argv.chunks(2)
+        .map(|pair| match pair {
+            [flag, value] => (flag.clone(), value.clone()),
+            [flag] => panic!("{flag} needs a value; use {usage}"),
+            _ => unreachable!("chunks of two"),
+        })
+        .collect()
+}

@@ -261,10 +261,49 @@ impl Run<'_> {
         for (_, mut s) in objects {
             self.map.apply_map(&mut s);
             if let Some(kind) = schedule::pim_kind(&s, now) {
-                out.insert(schedule::key(&s), kind);
+                out.insert(natural_key(&s), kind);
             }
         }
         Ok(out)
+    }
+
+    /// A missing role assignment PIM made for a while, or an activation, is not made permanent:
+    /// it waits for its schedule's request, or is reported. Whether it was handled so.
+    fn held_by_pim(
+        &mut self,
+        cat: &'static Category,
+        old: &str,
+        object: &Map<String, Value>,
+        pim: &HashMap<String, schedule::Pim>,
+    ) -> bool {
+        if pim.is_empty() {
+            return false;
+        }
+        let mut mapped = object.clone();
+        self.map.apply_map(&mut mapped);
+        let key = natural_key(&mapped);
+        let Some(kind) = pim.get(&key) else { return false };
+        let dry = self.options.dry_run;
+        let (outcome, reason) = match kind {
+            schedule::Pim::Activation => (Outcome::NotRestorable, Some(schedule::ACTIVATION)),
+            schedule::Pim::Expired => {
+                (Outcome::NotRestorable, Some("a time-bound PIM assignment that expired after the snapshot was taken"))
+            }
+            schedule::Pim::TimeBound if dry => (Outcome::Planned, None),
+            schedule::Pim::TimeBound => (Outcome::NotRestorable, Some(schedule::THROUGH_SCHEDULE)),
+        };
+        let i = self.entry(cat, old, object, outcome);
+        let r = &mut self.report.objects[i];
+        if let Some(reason) = reason {
+            r.not_restorable.push(NotRestorable { attribute: None, reason: reason.to_string() });
+        }
+        if *kind == schedule::Pim::TimeBound {
+            r.action = Some(Strategy::Request);
+            self.deferred.insert(key, (old.to_string(), i));
+        } else {
+            self.lost.insert(old.to_string());
+        }
+        true
     }
 
     /// Role assignments left to their schedules: the requests made them, under new ids.
@@ -273,23 +312,12 @@ impl Run<'_> {
             return Ok(());
         }
         let Some(cat) = catalog::get("roleAssignments") else { return Ok(()) };
-        let stats = CategoryStats::default();
-        let (tx, mut rx) = mpsc::channel::<Object>(BATCH);
-        let live = self.live;
-        let reader = async {
-            let r = live.read(cat, &tx, &stats).await;
-            drop(tx);
-            r
-        };
-        let collect = async {
-            let mut keys = HashMap::new();
-            while let Some(o) = rx.recv().await {
-                keys.insert(schedule::key(&o.json), o.id);
-            }
-            keys
-        };
-        let (read, keys) = tokio::join!(reader, collect);
-        self.reads += stats.requests.requests.load(std::sync::atomic::Ordering::Relaxed);
+        let mut keys = HashMap::new();
+        let (read, requests) = read_live(self.live, cat, None, |o| {
+            keys.insert(natural_key(&o.json), o.id);
+        })
+        .await;
+        self.reads += requests;
         read?;
         for (key, (old, i)) in std::mem::take(&mut self.deferred) {
             if let Some(new) = keys.get(&key) {
@@ -349,37 +377,8 @@ impl Run<'_> {
             let mut adopted = false;
             let pim = if cat.name == "roleAssignments" { self.pim_assignments(now).await? } else { HashMap::new() };
             for (old, object) in objects {
-                if !pim.is_empty() {
-                    // An assignment PIM made for a while, or an activation, is not made permanent.
-                    let mut mapped = object.clone();
-                    self.map.apply_map(&mut mapped);
-                    let key = schedule::key(&mapped);
-                    match pim.get(&key) {
-                        Some(kind @ (schedule::Pim::Activation | schedule::Pim::Expired)) => {
-                            let i = self.entry(cat, &old, &object, Outcome::NotRestorable);
-                            let reason = if *kind == schedule::Pim::Activation {
-                                schedule::ACTIVATION.to_string()
-                            } else {
-                                "a time-bound PIM assignment that expired after the snapshot was taken".to_string()
-                            };
-                            self.report.objects[i].not_restorable.push(NotRestorable { attribute: None, reason });
-                            self.lost.insert(old);
-                            continue;
-                        }
-                        Some(schedule::Pim::TimeBound) => {
-                            let outcome = if self.options.dry_run { Outcome::Planned } else { Outcome::NotRestorable };
-                            let i = self.entry(cat, &old, &object, outcome);
-                            let r = &mut self.report.objects[i];
-                            r.action = Some(Strategy::Request);
-                            if !self.options.dry_run {
-                                let reason = schedule::THROUGH_SCHEDULE.to_string();
-                                r.not_restorable.push(NotRestorable { attribute: None, reason });
-                            }
-                            self.deferred.insert(key, (old, i));
-                            continue;
-                        }
-                        None => {}
-                    }
+                if self.held_by_pim(cat, &old, &object, &pim) {
+                    continue;
                 }
                 let limit = cat.restore.limits.iter().find(|l| {
                     !matches!(l.when, Condition::HardDeleted | Condition::SecretProperties)
@@ -405,7 +404,7 @@ impl Run<'_> {
                     let mut mapped = object.clone();
                     self.map.apply_map(&mut mapped);
                     let principal = object.get("principalId").and_then(Value::as_str).unwrap_or_default();
-                    if let Some(live) = strays.get(&schedule::key(&mapped)) {
+                    if let Some(live) = strays.get(&natural_key(&mapped)) {
                         // The same assignment under another id: made by the role assignment
                         // restored before it, or by a request whose answer an earlier run lost.
                         self.map.insert(&old, live);
@@ -531,17 +530,6 @@ impl Run<'_> {
         second: Option<(&HashSet<String>, &HashMap<String, usize>)>,
     ) -> Result<(HashSet<String>, Vec<LiveWork>, HashMap<String, String>)> {
         let index = self.snapshot.index().await?;
-        let stats = CategoryStats::default();
-        let (tx, mut rx) = mpsc::channel::<Object>(BATCH);
-        let live = self.live;
-        let reader = async {
-            let r = match second {
-                Some((ids, _)) => live.read_some(cat, ids, &tx, &stats).await,
-                None => live.read(cat, &tx, &stats).await,
-            };
-            drop(tx);
-            r
-        };
         // Creates in flight when an earlier run stopped, by natural key.
         // Schedules are made by requests, under new ids: live ones the snapshot does not name are
         // kept by who holds which role where, to be matched with the missing ones.
@@ -553,32 +541,28 @@ impl Run<'_> {
             .filter(|(_, p)| p.category == cat.name)
             .map(|(old, p)| (p.key.clone(), old.clone()))
             .collect();
-        let compare = async {
-            let mut seen = HashSet::new();
-            let mut found: Vec<(String, Object)> = Vec::new();
-            let mut adopted: Vec<(String, String)> = Vec::new();
-            let mut live_ids = Vec::new();
-            let mut strays = HashMap::new();
-            while let Some(o) = rx.recv().await {
-                live_ids.push(o.id.clone());
-                let old = self.map.old_of(&o.id).to_string();
-                if entries.contains_key(&old) {
-                    seen.insert(old.clone());
-                    found.push((old, o));
-                } else if requested {
-                    strays.insert(schedule::key(&o.json), o.id.clone());
-                } else if let Some(old) =
-                    Some(natural_key(&o.json)).filter(|k| !k.is_empty()).and_then(|k| pending.get(&k))
-                {
-                    adopted.push((old.clone(), o.id.clone()));
-                    seen.insert(old.clone());
-                    found.push((old.clone(), o));
-                }
+        let mut seen = HashSet::new();
+        let mut found: Vec<(String, Object)> = Vec::new();
+        let mut adopted: Vec<(String, String)> = Vec::new();
+        let mut live_ids = Vec::new();
+        let mut strays = HashMap::new();
+        let (read, requests) = read_live(self.live, cat, second.map(|(ids, _)| ids), |o| {
+            live_ids.push(o.id.clone());
+            let old = self.map.old_of(&o.id).to_string();
+            if entries.contains_key(&old) {
+                seen.insert(old.clone());
+                found.push((old, o));
+            } else if requested {
+                strays.insert(natural_key(&o.json), o.id.clone());
+            } else if let Some(old) = Some(natural_key(&o.json)).filter(|k| !k.is_empty()).and_then(|k| pending.get(&k))
+            {
+                adopted.push((old.clone(), o.id.clone()));
+                seen.insert(old.clone());
+                found.push((old.clone(), o));
             }
-            (seen, found, adopted, live_ids, strays)
-        };
-        let (read, (seen, found, adopted, live_ids, strays)) = tokio::join!(reader, compare);
-        self.reads += stats.requests.requests.load(std::sync::atomic::Ordering::Relaxed);
+        })
+        .await;
+        self.reads += requests;
         read?;
         self.present.extend(live_ids);
         if !adopted.is_empty() {
@@ -854,8 +838,9 @@ impl Run<'_> {
                 writes.push(w);
                 rests.push(Vec::new());
                 passwords.push(None);
-                let key = schedule::key(&mapped);
-                self.map.pending.insert(old.clone(), Pending { category: cat.name.to_string(), key });
+                self.map
+                    .pending
+                    .insert(old.clone(), Pending { category: cat.name.to_string(), key: natural_key(&mapped) });
                 continue;
             }
             let (mut body, rest) = self.create_body(cat, &mapped);
@@ -1160,6 +1145,33 @@ impl Run<'_> {
         let s = format!("{}:{target}", op.relationship.name);
         if op.add { r.links_added.push(s) } else { r.links_removed.push(s) }
     }
+}
+
+/// Read `cat` live (only `ids`, when given), handing each object to `each` as it comes. Returns
+/// how the read ended, and the HTTP requests it took.
+async fn read_live(
+    live: &dyn Source,
+    cat: &'static Category,
+    ids: Option<&HashSet<String>>,
+    mut each: impl FnMut(Object),
+) -> (Result<()>, u64) {
+    let stats = CategoryStats::default();
+    let (tx, mut rx) = mpsc::channel::<Object>(BATCH);
+    let reader = async {
+        let r = match ids {
+            Some(ids) => live.read_some(cat, ids, &tx, &stats).await,
+            None => live.read(cat, &tx, &stats).await,
+        };
+        drop(tx);
+        r
+    };
+    let consume = async {
+        while let Some(o) = rx.recv().await {
+            each(o);
+        }
+    };
+    let (read, ()) = tokio::join!(reader, consume);
+    (read, stats.requests.requests.load(std::sync::atomic::Ordering::Relaxed))
 }
 
 /// Whether an error stops one category only (Graph's answer about it), not the whole restore

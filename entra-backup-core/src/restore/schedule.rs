@@ -86,12 +86,6 @@ pub(super) fn request(
     Write::new("POST", cat.restore.create_path.unwrap_or(cat.path), Some(Value::Object(body)))
 }
 
-/// What identifies a schedule across its ids: who, which role, where.
-pub(super) fn key(schedule: &Map<String, Value>) -> String {
-    let text = |k: &str| schedule.get(k).and_then(Value::as_str).unwrap_or_default();
-    format!("{}\u{1f}{}\u{1f}{}", text("principalId"), text("roleDefinitionId"), text("directoryScopeId"))
-}
-
 /// The snapshot's schedule as a request states it. A request cannot start in the past (a schedule
 /// put back today starts today), so a past start becomes now, and an expiry after a duration
 /// becomes the date it would have ended, so restoring never lengthens an assignment.
@@ -181,6 +175,10 @@ mod tests {
         assert_eq!(body["scheduleInfo"]["startDateTime"], "2025-01-05T00:00:00Z");
         assert_eq!(body["scheduleInfo"]["expiration"]["endDateTime"], "2025-01-11T00:00:00Z");
         assert!(body["justification"].as_str().unwrap().contains("snap1"));
-        assert_eq!(key(&schedule(json!({}))), "p\u{1f}r\u{1f}/");
+        // A schedule is known across its ids by who holds which role where.
+        assert_eq!(
+            super::super::natural_key(&schedule(json!({}))),
+            "principalId=p\u{1f}roleDefinitionId=r\u{1f}directoryScopeId=/"
+        );
     }
 }
