@@ -506,10 +506,7 @@ impl Endpoint {
         if client_id.is_empty() {
             return Err(Error::invalid_input("the client id (the app registration's application id) is empty"));
         }
-        let graph = url::Url::parse(graph_url.trim())
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-            .ok_or_else(|| Error::invalid_input(format!("bad Graph URL '{graph_url}': expected https://HOST")))?;
+        let graph = crate::net::check_url("the Graph URL", graph_url)?;
         Ok(Endpoint {
             http,
             token_url: format!("{authority}/{tenant_id}/oauth2/v2.0/token"),
@@ -574,7 +571,7 @@ impl Endpoint {
                     }
                 }
                 Err(e) => {
-                    if attempt > self.retries || e.is_builder() {
+                    if attempt > self.retries || e.is_builder() || e.is_redirect() {
                         return Err(redact(self.unreachable(e, attempt), &sent));
                     }
                     Failure { delay: None, why: error_chain(&e) }
@@ -679,7 +676,13 @@ impl Endpoint {
     }
 
     fn unreachable(&self, e: reqwest::Error, attempts: u32) -> Error {
-        let what = if e.is_timeout() { "timed out" } else { "failed" };
+        let what = if e.is_timeout() {
+            "timed out"
+        } else if e.is_redirect() {
+            "was redirected to another origin and stopped (nothing was sent there)"
+        } else {
+            "failed"
+        };
         Error::new(
             ErrorKind::Network,
             format!(
@@ -858,12 +861,14 @@ fn normalize_authority(authority_url: &str) -> Result<String> {
     // AZURE_AUTHORITY_HOST is often a bare host (`login.microsoftonline.us`), as the Azure SDKs allow.
     let with_scheme = if raw.contains("://") { raw.to_string() } else { format!("https://{raw}") };
     let trimmed = with_scheme.trim_end_matches('/').to_string();
-    match url::Url::parse(&trimmed) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() && u.query().is_none() => Ok(trimmed),
-        _ => Err(Error::invalid_input(format!(
-            "bad authority URL '{authority_url}': expected https://HOST, such as {DEFAULT_AUTHORITY}"
-        ))),
+    let parsed = crate::net::check_url("the authority URL", &trimmed)?;
+    if parsed.query().is_some() {
+        return Err(Error::invalid_input(format!(
+            "bad authority URL '{}': expected https://HOST, such as {DEFAULT_AUTHORITY}",
+            parsed.origin().ascii_serialization()
+        )));
     }
+    Ok(trimmed)
 }
 
 /// Exponential backoff from `base`, capped, with jitter so many clients do not retry in step.
@@ -1055,5 +1060,7 @@ mod tests {
         assert_eq!(normalize_authority(" http://127.0.0.1:8080 ").unwrap(), "http://127.0.0.1:8080");
         assert!(normalize_authority("https://").is_err());
         assert!(normalize_authority("https://login.microsoftonline.com/?x=1").is_err());
+        assert!(normalize_authority("http://login.example.invalid").is_err());
+        assert!(normalize_authority("http://localhost:8080/").is_ok());
     }
 }

@@ -38,8 +38,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
-use object_store::azure::MicrosoftAzureBuilder;
-use object_store::gcp::GoogleCloudStorageBuilder;
+use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
@@ -216,6 +216,12 @@ fn open_cloud(url: &str, scheme: &str) -> Result<Store> {
     let (inner, caps): (Arc<dyn ObjectStore>, Capabilities) = match backend {
         Backend::S3 => {
             let builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+            check_endpoints(
+                &location,
+                [AmazonS3ConfigKey::Endpoint, AmazonS3ConfigKey::S3Endpoint, AmazonS3ConfigKey::StsEndpoint]
+                    .iter()
+                    .map(|k| (k.as_ref().to_ascii_uppercase(), builder.get_config_value(k))),
+            )?;
             let conditional = builder
                 .get_config_value(&AmazonS3ConfigKey::ConditionalPut)
                 .is_none_or(|v| !v.eq_ignore_ascii_case("disabled"));
@@ -223,14 +229,39 @@ fn open_cloud(url: &str, scheme: &str) -> Result<Store> {
             (Arc::new(builder.build().map_err(fail)?), caps)
         }
         Backend::Azure => {
-            (Arc::new(MicrosoftAzureBuilder::from_env().with_container_name(bucket).build().map_err(fail)?), CLOUD_CAPS)
+            let builder = MicrosoftAzureBuilder::from_env().with_container_name(bucket);
+            let emulator = builder.get_config_value(&AzureConfigKey::UseEmulator).is_some_and(|v| v == "true");
+            let mut endpoints: Vec<(String, Option<String>)> =
+                [AzureConfigKey::Endpoint, AzureConfigKey::AuthorityHost]
+                    .iter()
+                    .map(|k| (k.as_ref().to_ascii_uppercase(), builder.get_config_value(k)))
+                    .collect();
+            if emulator {
+                // The emulator's well-known key goes wherever this points (loopback by default).
+                endpoints.push(("AZURITE_BLOB_STORAGE_URL".into(), std::env::var("AZURITE_BLOB_STORAGE_URL").ok()));
+            }
+            check_endpoints(&location, endpoints.into_iter())?;
+            (Arc::new(builder.build().map_err(fail)?), CLOUD_CAPS)
         }
-        _ => (
-            Arc::new(GoogleCloudStorageBuilder::from_env().with_bucket_name(bucket).build().map_err(fail)?),
-            CLOUD_CAPS,
-        ),
+        _ => {
+            let builder = GoogleCloudStorageBuilder::from_env().with_bucket_name(bucket);
+            let base = builder.get_config_value(&GoogleConfigKey::BaseUrl);
+            check_endpoints(&location, std::iter::once(("GOOGLE_BASE_URL".to_string(), base)))?;
+            (Arc::new(builder.build().map_err(fail)?), CLOUD_CAPS)
+        }
     };
     Ok(Store::from_parts(inner, prefix, backend, caps, location))
+}
+
+/// Refuse, before anything is sent, an endpoint the storage credentials would reach over plain
+/// http:// off this machine (the URL policy in [`crate::net`]).
+fn check_endpoints(location: &str, endpoints: impl Iterator<Item = (String, Option<String>)>) -> Result<()> {
+    for (name, value) in endpoints {
+        if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
+            crate::net::check_url(&format!("the storage endpoint {name} for {location}"), &v)?;
+        }
+    }
+    Ok(())
 }
 
 /// Parse a URL, refusing credentials and query strings without ever echoing them.

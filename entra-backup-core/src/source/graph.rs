@@ -89,38 +89,18 @@ pub struct Endpoints {
     pub authority_url: Option<String>,
 }
 
-/// The HTTP client every Graph source uses: our user agent, bounded timeouts, a pool wide enough
-/// for concurrent `$batch` envelopes.
-pub(crate) fn http_client() -> Result<reqwest::Client> {
-    crate::init_crypto();
-    reqwest::Client::builder()
-        .user_agent(concat!("entra-backup/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(std::time::Duration::from_secs(20))
-        .timeout(std::time::Duration::from_secs(120))
-        .pool_max_idle_per_host(64)
-        .build()
-        .map_err(|e| Error::new(ErrorKind::Network, format!("cannot build the HTTP client: {e}")))
-}
-
-/// Refuse a URL that is not http(s) with a host.
-pub(crate) fn check_url(what: &str, url: &str) -> Result<()> {
-    match url::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
-        _ => Err(Error::invalid_input(format!("{what} '{url}' is not an http(s) URL"))),
-    }
-}
-
 impl GraphSource {
     /// Connect to a tenant with an app's credentials: a paced, retrying Graph client over HTTPS.
     /// Nothing is sent until the first read.
     pub fn connect(credentials: &Credentials, endpoints: &Endpoints, options: SourceOptions) -> Result<Self> {
+        // Nothing is sent anywhere the URL policy refuses (plain http:// off this machine).
         if let Some(u) = &endpoints.graph_url {
-            check_url("the Graph URL", u)?;
+            crate::net::check_url("the Graph URL", u)?;
         }
         if let Some(u) = &endpoints.authority_url {
-            check_url("the authority URL", u)?;
+            crate::net::check_url("the authority URL", u)?;
         }
-        let http = http_client()?;
+        let http = crate::net::http_client()?;
         let graph_url = endpoints.graph_url.as_deref().unwrap_or(crate::graph::auth::DEFAULT_GRAPH_URL);
         let tokens = credentials.token_source(http.clone(), endpoints.authority_url.as_deref(), Some(graph_url))?;
         // The smallest tenant's quota until prepare() has counted the users.
