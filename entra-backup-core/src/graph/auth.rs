@@ -39,6 +39,7 @@ use ring::signature::{RSA_PSS_SHA256, RsaKeyPair};
 use rustls_pki_types::pem::{self, PemObject, SectionKind};
 use serde::Deserialize;
 use serde_json::json;
+use zeroize::Zeroizing;
 
 use crate::{Error, ErrorKind, Result};
 
@@ -54,6 +55,9 @@ pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 const STILL_USABLE: Duration = Duration::from_secs(30);
 /// Lifetime of a certificate client assertion: the docs ask for 5 to 10 minutes.
 const ASSERTION_LIFETIME_SECS: i64 = 10 * 60;
+/// How long before "now" an assertion becomes valid (`nbf`), so that an identity platform whose
+/// clock is behind ours accepts it: the usual allowance for clock skew.
+const CLOCK_SKEW_SECS: i64 = 5 * 60;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
@@ -235,7 +239,11 @@ impl fmt::Debug for ClientSecretCredential {
 #[async_trait]
 impl TokenSource for ClientSecretCredential {
     async fn token(&self) -> Result<AccessToken> {
-        self.cache.get(|| self.endpoint.request(|| Ok(vec![("client_secret", self.secret.expose().to_string())]))).await
+        self.cache
+            .get(|| {
+                self.endpoint.request(|| Ok(vec![("client_secret", Zeroizing::new(self.secret.expose().to_string()))]))
+            })
+            .await
     }
 
     fn invalidate(&self) {
@@ -270,7 +278,7 @@ impl ClientCertificateCredential {
     ) -> Result<Self> {
         let path = path.as_ref();
         let source = path.display().to_string();
-        let pem = std::fs::read(path).map_err(|e| {
+        let pem = std::fs::read(path).map(Zeroizing::new).map_err(|e| {
             Error::new(ErrorKind::InvalidInput, format!("cannot read the client certificate file {source}: {e}"))
                 .with_source(e)
         })?;
@@ -324,8 +332,9 @@ impl ClientCertificateCredential {
     }
 
     /// A signed client assertion: header `{alg: PS256, typ: JWT, x5t#S256}`, claims `aud` (the
-    /// token endpoint), `iss` = `sub` = client id, a random `jti`, `nbf`/`iat` now, `exp` in 10 min.
-    fn assertion(&self) -> Result<String> {
+    /// token endpoint), `iss` = `sub` = client id, a random `jti`, `iat` now, `nbf` the clock skew
+    /// allowance before, `exp` in 10 min.
+    fn assertion(&self) -> Result<Zeroizing<String>> {
         let now = jiff::Timestamp::now().as_second();
         let header = json!({"alg": "PS256", "typ": "JWT", "x5t#S256": self.x5t_s256});
         let claims = json!({
@@ -333,7 +342,7 @@ impl ClientCertificateCredential {
             "iss": self.endpoint.client_id,
             "sub": self.endpoint.client_id,
             "jti": guid(&self.rng)?,
-            "nbf": now,
+            "nbf": now - CLOCK_SKEW_SECS,
             "iat": now,
             "exp": now + ASSERTION_LIFETIME_SECS,
         });
@@ -343,7 +352,7 @@ impl ClientCertificateCredential {
         self.key.sign(&RSA_PSS_SHA256, &self.rng, signing_input.as_bytes(), &mut signature).map_err(|_| {
             Error::invalid_input(format!("cannot sign a client assertion with the key in {}", self.source))
         })?;
-        Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature)))
+        Ok(Zeroizing::new(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature))))
     }
 }
 
@@ -367,7 +376,7 @@ impl TokenSource for ClientCertificateCredential {
             .get(|| {
                 self.endpoint.request(|| {
                     Ok(vec![
-                        ("client_assertion_type", CLIENT_ASSERTION_TYPE.to_string()),
+                        ("client_assertion_type", Zeroizing::new(CLIENT_ASSERTION_TYPE.to_string())),
                         ("client_assertion", self.assertion()?),
                     ])
                 })
@@ -522,8 +531,9 @@ impl Endpoint {
     }
 
     /// POST the client-credentials grant; `credential` gives the secret or a fresh assertion for
-    /// each attempt (an assertion's `jti` must not be replayed).
-    async fn request(&self, credential: impl Fn() -> Result<Vec<(&'static str, String)>>) -> Result<AccessToken> {
+    /// each attempt (an assertion's `jti` must not be replayed). Our copies of them are wiped when
+    /// dropped (the request body reqwest builds is its own).
+    async fn request(&self, credential: impl Fn() -> Result<Sent>) -> Result<AccessToken> {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
@@ -742,8 +752,11 @@ impl AadError {
     }
 }
 
+/// The credential fields of a token request, wiped when dropped.
+type Sent = Vec<(&'static str, Zeroizing<String>)>;
+
 /// Scrub what was sent from an error message, should a server echo the request back.
-fn redact(error: Error, sent: &[(&'static str, String)]) -> Error {
+fn redact(error: Error, sent: &[(&'static str, Zeroizing<String>)]) -> Error {
     let leaked = |m: &str| sent.iter().any(|(_, v)| v.len() >= 4 && m.contains(v.as_str()));
     if !leaked(error.message()) {
         return error;
@@ -933,7 +946,7 @@ fn read_pem(pem: &[u8], source: &str) -> Result<(RsaKeyPair, Vec<u8>)> {
     let mut key = None;
     let mut other_key = false;
     for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(pem) {
-        let (kind, der) = section.map_err(|e| {
+        let (kind, der) = section.map(|(k, d)| (k, Zeroizing::new(d))).map_err(|e| {
             bad(match e {
                 pem::Error::MissingSectionEnd { .. } => "a PEM section has no END line".into(),
                 pem::Error::IllegalSectionStart { .. } => "a malformed PEM BEGIN line".into(),
@@ -943,7 +956,7 @@ fn read_pem(pem: &[u8], source: &str) -> Result<(RsaKeyPair, Vec<u8>)> {
             })
         })?;
         match kind {
-            SectionKind::Certificate => certs.push(der),
+            SectionKind::Certificate => certs.push(der.to_vec()),
             SectionKind::PrivateKey | SectionKind::RsaPrivateKey if key.is_none() => {
                 let parsed = if kind == SectionKind::PrivateKey {
                     RsaKeyPair::from_pkcs8(&der)
