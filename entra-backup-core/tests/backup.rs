@@ -191,3 +191,51 @@ async fn diff_shows_only_what_changed_against_the_live_tenant_and_between_snapsh
     let only = diff_snapshots(&snap, &snap2, &cats, Some(&user), &tx).await.unwrap();
     assert_eq!(only.changed, 1);
 }
+
+/// Back up only `cats`.
+async fn backup_of(
+    sim: &SimServer,
+    repo: &Repository,
+    cats: &[&'static Category],
+    full: bool,
+) -> pipeline::BackupReport {
+    let src = source(sim, "any", SourceOptions::default());
+    let mut options = BackupOptions::new(sim.tenant_id());
+    options.full = full;
+    pipeline::backup(&src, repo, options, &Progress::new(cats)).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delta_links_of_another_graph_root_are_replaced_by_a_full_read() {
+    let config = SimConfig { seed: 14, users: 40, groups: 8, throttle: false, ..SimConfig::default() };
+    let cats: Vec<&'static Category> = catalog::all().iter().filter(|c| c.time_property.is_none()).collect();
+    let repo = new_repo(Store::memory()).await;
+    let first_sim = SimServer::start(config.clone()).await.unwrap();
+    let first = backup_of(&first_sim, &repo, &cats, false).await;
+    assert!(first.summary.ok(), "{:#?}", first.summary);
+    let old_root = first_sim.url().to_string();
+    drop(first_sim);
+    // The same tenant, served again on another port: every stored delta link points at the old one.
+    let sim = SimServer::start(config).await.unwrap();
+    assert_eq!(sim.tenant_id(), first.snapshot.tenant.id);
+    assert_ne!(sim.url(), old_root);
+    let second = backup_of(&sim, &repo, &cats, false).await;
+    assert!(second.summary.ok() && second.snapshot.failed.is_empty(), "{:#?}", second.snapshot.failed);
+    for (name, c) in &second.snapshot.categories {
+        let has_delta = catalog::get(name).unwrap().delta.is_some();
+        assert_eq!(c.read, ReadMode::Full, "{name}");
+        if has_delta {
+            let cursor = c.cursor.as_deref().unwrap_or_default();
+            assert!(cursor.starts_with(sim.url()), "{name}: a fresh delta link from the new root: {cursor}");
+        }
+    }
+    // Complete: a --full backup finds the same objects.
+    let full = backup_of(&sim, &repo, &cats, true).await;
+    for (name, c) in &full.snapshot.categories {
+        assert_eq!(c.tree, second.snapshot.categories[name].tree, "{name}: same objects, same tree");
+    }
+    // From then on, changes are read through the new root's links.
+    let next = backup_of(&sim, &repo, &cats, false).await;
+    assert!(next.summary.ok(), "{:#?}", next.summary);
+    assert_eq!(next.snapshot.categories["users"].read, ReadMode::Delta);
+}

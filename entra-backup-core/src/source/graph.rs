@@ -71,6 +71,15 @@ fn delta_expired(e: &Error) -> bool {
         || e.status() == Some(410)
 }
 
+/// Whether a failed delta link is the link's fault (gone, refused, unreachable, not understood),
+/// so that a full read is worth trying; not when the app, its token or the run is the cause.
+fn cursor_failed(e: &Error) -> bool {
+    !matches!(
+        e.kind(),
+        ErrorKind::Cancelled | ErrorKind::Authentication | ErrorKind::Permission | ErrorKind::ThrottlingExhausted
+    )
+}
+
 /// Graph requests in one `$batch`.
 const BATCH: usize = 20;
 
@@ -381,13 +390,33 @@ impl Source for GraphSource {
         }
         if cat.delta.is_some() {
             if let Some(link) = &prior.cursor {
-                match self.read_delta(cat, link, prior, out, stats).await {
-                    Ok(next) => return Ok(ReadOutcome { mode: ReadMode::Delta, cursor: Some(next) }),
-                    // Expired (Graph keeps delta state for 7 days): read everything again.
-                    Err(e) if delta_expired(&e) => {
-                        tracing::info!(category = cat.name, "delta link expired; reading the category in full");
+                if !self.client.owns(link) {
+                    // Issued by another Graph root (a moved simulator, another cloud): never sent
+                    // this tenant's token, and says nothing about this root's state.
+                    tracing::warn!(
+                        category = cat.name,
+                        "the stored delta link belongs to another Graph root than {}; reading the category in full",
+                        self.client.graph_url()
+                    );
+                } else {
+                    let mut sent = false;
+                    match self.read_delta(cat, link, prior, out, stats, &mut sent).await {
+                        Ok(next) => return Ok(ReadOutcome { mode: ReadMode::Delta, cursor: Some(next) }),
+                        // Expired (Graph keeps delta state for 7 days): read everything again.
+                        Err(e) if delta_expired(&e) && !sent => {
+                            tracing::info!(category = cat.name, "delta link expired; reading the category in full");
+                        }
+                        // A link that no longer answers (gone, refused, failing) is not carried
+                        // from backup to backup: a full read sets up a fresh one. Once changes
+                        // of the round went to the sink, a full read would mix with them: fail.
+                        Err(e) if !sent && cursor_failed(&e) => {
+                            tracing::warn!(
+                                category = cat.name,
+                                "the stored delta link failed ({e}); reading the category in full"
+                            );
+                        }
+                        Err(e) => return Err(e.context(format!("reading changes of {}", cat.name))),
                     }
-                    Err(e) => return Err(e.context(format!("reading changes of {}", cat.name))),
                 }
             }
             // The link is taken before the listing, so that nothing changed during it is missed
@@ -515,6 +544,7 @@ impl GraphSource {
         prior: &Prior,
         out: Out<'_>,
         stats: &CategoryStats,
+        sent: &mut bool,
     ) -> Result<String> {
         let tracked = cat.delta.as_ref().map_or(&[][..], |d| d.tracked_relationships);
         let meta = self.meta(cat, cat.cost, true, false, None, stats);
@@ -530,6 +560,7 @@ impl GraphSource {
                     let id = m.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
                     let reason =
                         m.get("@removed").and_then(|r| r.get("reason")).and_then(Value::as_str).map(String::from);
+                    *sent = true;
                     if let Out::Changes(tx) = out
                         && tx.send(Change::Removed { category: cat, id, reason }).await.is_err()
                     {
@@ -541,6 +572,7 @@ impl GraphSource {
             }
             self.complete(cat, &mut changed, stats, Some(prior), tracked).await?;
             for m in changed {
+                *sent = true;
                 stats.objects.fetch_add(1, Ordering::Relaxed);
                 out.send(Object::new(cat, m), true).await?;
             }
