@@ -92,16 +92,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     for ((name, ..), cls) in CLASSES.iter().zip(subs) {
         m.add(*name, cls.bind(py))?;
     }
+    // `report` is set on each instance (see `incomplete`).
     let incomplete = INCOMPLETE.get_or_try_init(py, || {
-        let cls = make_class(
-            py,
-            "IncompleteBackupError",
-            PyTuple::new(py, [base.bind(py).clone()])?,
-            Some("incomplete"),
-            INCOMPLETE_DOC,
-        )?;
-        cls.bind(py).setattr("report", py.None())?;
-        Ok::<_, PyErr>(cls)
+        let bases = PyTuple::new(py, [base.bind(py).clone()])?;
+        make_class(py, "IncompleteBackupError", bases, Some("incomplete"), INCOMPLETE_DOC)
     })?;
     m.add("IncompleteBackupError", incomplete.bind(py))?;
     Ok(())

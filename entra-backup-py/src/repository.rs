@@ -211,11 +211,10 @@ fn backup_result<'py>(
     }
     let names: Vec<&str> = failed.keys().map(String::as_str).collect();
     let message = format!(
-        "the backup wrote snapshot {}, but {} {} could not be read and {} the parent's data: {} (see .report)",
+        "the backup wrote snapshot {}, but {} could not be read: {} (the snapshot keeps what its parent held \
+         of them; see .report['snapshot']['failed'])",
         report.snapshot_id,
-        names.len(),
-        if names.len() == 1 { "category" } else { "categories" },
-        if names.len() == 1 { "keeps" } else { "keep" },
+        if names.len() == 1 { "1 category" } else { "these categories" },
         names.join(", ")
     );
     Err(crate::errors::incomplete(py, message, dict))
