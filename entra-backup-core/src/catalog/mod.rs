@@ -339,9 +339,14 @@ pub fn resolve<S: AsRef<str>>(names: &[S]) -> Result<Vec<&'static Category>, Unk
         .collect()
 }
 
-/// A category name the catalog does not know.
+/// A category name the catalog does not know. Its message quotes the name (escaped: it may hold
+/// anything) and names the close matches.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("unknown category '{0}' (run `entra-backup categories` to list them)")]
+#[error(
+    "unknown category {}{} (run `entra-backup categories` to list them)",
+    crate::text::quote(.0),
+    crate::text::did_you_mean(&crate::text::close_matches(.0, CATEGORIES.iter().map(|c| c.name)))
+)]
 pub struct UnknownCategory(pub String);
 
 /// The least-privilege application permissions needed to back up (and with `restore`, to restore)
