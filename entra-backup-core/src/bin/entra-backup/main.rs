@@ -239,9 +239,13 @@ enum Command {
     /// Credentials come from AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or
     /// AZURE_CLIENT_CERTIFICATE_PATH (a PEM with the certificate and its key).
     Export {
-        /// The folder to write into (created if missing).
+        /// The folder to write into: created, or empty. The export is written beside it and
+        /// renamed into place when done, so a failed export leaves it as it was.
         #[arg(long)]
         out: std::path::PathBuf,
+        /// Replace --out even if it holds files (replaced whole, never merged with).
+        #[arg(long)]
+        force: bool,
         /// Export this snapshot of --repo (an id, a prefix, or `latest`) instead of reading Graph.
         #[arg(requires = "repo")]
         snapshot: Option<String>,
@@ -498,12 +502,13 @@ async fn run(cli: Cli) -> Result<(), String> {
             plaintext,
             secrets_key,
             json,
+            force,
             ..
         } => {
             let repo = RepoArgs { repo, password_file, key_file, plaintext };
-            repo_cmds::export(&repo, &secrets_key, &snapshot, &out, json).await
+            repo_cmds::export(&repo, &secrets_key, &snapshot, &out, force, json).await
         }
-        Command::Export { out, categories, json, secrets, logs_days, connection, .. } => {
+        Command::Export { out, force, categories, json, secrets, logs_days, connection, .. } => {
             let cats = if categories.is_empty() {
                 catalog::all().iter().collect()
             } else {
@@ -514,7 +519,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             let source = connection.source(SourceOptions { secrets, logs_since, ..SourceOptions::default() })?;
             let progress = Progress::new(&cats);
             let display = (!json && std::io::stderr().is_terminal()).then(|| progress::start(progress.clone()));
-            let result = pipeline::export(&source, &out, &progress).await;
+            let result =
+                pipeline::export_with(&source, &out, &progress, pipeline::ExportOptions { replace: force, whole: false }).await;
             if let Some(d) = display {
                 d.stop().await;
             }

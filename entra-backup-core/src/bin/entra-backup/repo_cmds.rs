@@ -287,13 +287,11 @@ pub async fn show(
 ) -> Result<(), String> {
     let mut repository = repo.open().await?;
     let unlocked = secrets.unlock(&mut repository).await?;
-    let cat = catalog::get(category).ok_or_else(|| format!("unknown category `{category}`"))?;
+    let cat = catalog::resolve(&[category]).map_err(|e| e.to_string())?[0];
     let source = SnapshotSource::open(repository, snapshot, unlocked).await.map_err(e)?;
-    let object = source
-        .object(cat, id)
-        .await
-        .map_err(e)?
-        .ok_or_else(|| format!("snapshot {} holds no {category} object {id}", &source.id()[..12]))?;
+    let object = source.object(cat, id).await.map_err(e)?.ok_or_else(|| {
+        format!("snapshot {} holds no {} object {}", &source.id()[..12], cat.name, entra_backup::text::quote(id))
+    })?;
     out!("{}", serde_json::to_string_pretty(&object.json).map_err(|e| e.to_string())?);
     if !unlocked && !cat.secret_properties.is_empty() {
         eprintln!(
@@ -309,13 +307,15 @@ pub async fn export(
     secrets: &SecretsArgs,
     snapshot: &str,
     out_dir: &std::path::Path,
+    force: bool,
     json: bool,
 ) -> Result<(), String> {
     let mut repository = repo.open().await?;
     let unlocked = secrets.unlock(&mut repository).await?;
     let source = SnapshotSource::open(repository, snapshot, unlocked).await.map_err(e)?;
     let progress = Progress::new(&source.categories());
-    let summary = pipeline::export(&source, out_dir, &progress).await.map_err(e)?;
+    let options = pipeline::ExportOptions { replace: force, whole: true };
+    let summary = pipeline::export_with(&source, out_dir, &progress, options).await.map_err(e)?;
     if !summary.ok() {
         let failed: Vec<String> = summary
             .categories
@@ -323,9 +323,10 @@ pub async fn export(
             .filter_map(|c| c.error.as_ref().map(|why| format!("{}: {why}", c.category)))
             .collect();
         return Err(format!(
-            "snapshot {} could not be exported whole ({}); run check",
+            "snapshot {} could not be exported whole ({}); {} was left as it was; run check",
             &source.id()[..12],
-            failed.join("; ")
+            failed.join("; "),
+            out_dir.display()
         ));
     }
     if json {
