@@ -131,7 +131,9 @@ impl Staging {
     }
 
     /// Put the finished export in place of the target. A target that holds files (allowed by
-    /// `replace`) is moved aside, the export renamed in its place, and the old one removed.
+    /// `replace`) is swapped with the export in one step where the system can (Linux), so the
+    /// target is never missing, or else moved aside before the export is renamed in its place;
+    /// then the old one is removed.
     pub fn commit(mut self) -> Result<()> {
         check_target(&self.target, self.replace)?;
         let rename = |from: &Path, to: &Path| {
@@ -147,6 +149,11 @@ impl Staging {
                     .map_err(|e| Error::io(format!("cannot replace {}", self.target.display()), e))?;
                 rename(&self.path, &self.target)?;
             }
+        } else if exchange(&self.path, &self.target).is_ok() {
+            // The staging folder now holds the old export.
+            self.done = true;
+            std::fs::remove_dir_all(&self.path)
+                .map_err(|e| Error::io(format!("cannot remove {}", self.path.display()), e))?;
         } else {
             let (parent, name) = parent_and_name(&self.target)?;
             let old = parent.join(format!(".{name}.replaced-{}", nonce()));
@@ -170,6 +177,19 @@ impl Drop for Staging {
             let _ = std::fs::remove_dir_all(&self.path);
         }
     }
+}
+
+/// Swap two folders in one step (`renameat2` with `RENAME_EXCHANGE`).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(std::io::Error::from)
+}
+
+/// Elsewhere (or on a file system without it) the caller falls back to two renames.
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
 }
 
 fn check_target(target: &Path, replace: bool) -> Result<()> {
