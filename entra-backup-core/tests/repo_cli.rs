@@ -720,4 +720,11 @@ fn restore_plans_with_dry_run_restores_one_attribute_or_everything_and_refuses_b
     assert!(err.refused("unknown snapshot").contains("no snapshot"), "{err:?}");
     let err = cli.run(&["restore", "--repo", &repo, "latest", "--category", "nosuch"]);
     assert!(err.refused("unknown category").contains("unknown category 'nosuch'"), "{err:?}");
+    let err = cli.run(&["restore", "--repo", &repo, "latest", "--id", &changed, "--attributes", "jobtitle"]);
+    assert!(err.refused("attribute typo").contains("did you mean 'jobTitle'"), "{err:?}");
+    // A line break in an id stays escaped: one line, nothing forged.
+    let err = cli.run(&["restore", "--repo", &repo, "latest", "--id", "x\nerror: forged"]);
+    assert!(err.refused("id with a line break").contains(r"'x\nerror: forged'"), "{err:?}");
+    let err = cli.run(&["show", "--repo", &repo, "latest", "users", "x\nerror: forged"]);
+    assert!(err.refused("show: id with a line break").contains(r"'x\nerror: forged'"), "{err:?}");
 }
