@@ -60,7 +60,8 @@ async fn a_scope_the_snapshot_does_not_hold_is_an_error_naming_close_matches() {
         .await
         .unwrap();
     let (repo, snapshot) = snapshot_of(&sim).await;
-    let user = sim.tenant().objects("users").find(|u| u.json["onPremisesSyncEnabled"] != true).unwrap().id().to_string();
+    let user =
+        sim.tenant().objects("users").find(|u| u.json["onPremisesSyncEnabled"] != true).unwrap().id().to_string();
     let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let fails = |what: &str, options: RestoreOptions, expect: &[&str]| {
         let (sim, repo, snapshot) = (&sim, &repo, &snapshot);
@@ -81,7 +82,8 @@ async fn a_scope_the_snapshot_does_not_hold_is_an_error_naming_close_matches() {
     // A typo of an attribute's case: nothing would be patched.
     let typo = RestoreOptions { ids: ids(&[&user]), attributes: ids(&["jobtitle"]), ..RestoreOptions::default() };
     fails("attribute typo", typo, &["'jobtitle'", "did you mean 'jobTitle'"]).await;
-    let unknown = RestoreOptions { categories: vec![cat("groups")], attributes: ids(&["colour"]), ..Default::default() };
+    let unknown =
+        RestoreOptions { categories: vec![cat("groups")], attributes: ids(&["colour"]), ..Default::default() };
     fails("unknown attribute", unknown, &["'colour'"]).await;
     // An id the snapshot does not hold, and one off by a character.
     fails("missing id", RestoreOptions { ids: ids(&["not-an-id"]), ..Default::default() }, &["'not-an-id'"]).await;
@@ -150,7 +152,8 @@ async fn a_recreated_users_pim_eligibility_is_requested_again_for_its_new_id() {
     let o = report.objects.iter().find(|o| o.id == old_schedule).expect("the eligibility is reported");
     assert_eq!(o.outcome, Outcome::Recreated, "{o:#?}");
     let new_schedule = o.new_id.as_deref().expect("a new schedule id");
-    let live = sim.tenant().get("roleEligibilitySchedules", new_schedule).expect("the new schedule exists").json.clone();
+    let live =
+        sim.tenant().get("roleEligibilitySchedules", new_schedule).expect("the new schedule exists").json.clone();
     assert_eq!(live["principalId"], Value::String(new_user.clone()), "requested for the new id");
     assert_eq!(live["roleDefinitionId"], eligibility["roleDefinitionId"]);
     assert_eq!(live["directoryScopeId"], eligibility["directoryScopeId"]);

@@ -57,7 +57,9 @@ async fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut file = match open().await {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             // Removing unlinks the entry itself, never what a link points at.
-            tokio::fs::remove_file(path).await.map_err(|e| Error::io(format!("cannot replace {}", path.display()), e))?;
+            tokio::fs::remove_file(path)
+                .await
+                .map_err(|e| Error::io(format!("cannot replace {}", path.display()), e))?;
             open().await
         }
         other => other,

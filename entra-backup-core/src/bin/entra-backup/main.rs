@@ -519,8 +519,13 @@ async fn run(cli: Cli) -> Result<(), String> {
             let source = connection.source(SourceOptions { secrets, logs_since, ..SourceOptions::default() })?;
             let progress = Progress::new(&cats);
             let display = (!json && std::io::stderr().is_terminal()).then(|| progress::start(progress.clone()));
-            let result =
-                pipeline::export_with(&source, &out, &progress, pipeline::ExportOptions { replace: force, whole: false }).await;
+            let result = pipeline::export_with(
+                &source,
+                &out,
+                &progress,
+                pipeline::ExportOptions { replace: force, whole: false },
+            )
+            .await;
             if let Some(d) = display {
                 d.stop().await;
             }
