@@ -375,3 +375,14 @@ pub fn permissions<S: AsRef<str>>(names: &[S], restore: bool) -> Result<Vec<&'st
     let keep: Vec<&'static str> = out.iter().copied().filter(|p| !covered(p)).collect();
     Ok(keep)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_unknown_category_is_quoted_with_its_close_matches() {
+        let e = super::resolve(&["user"]).unwrap_err().to_string();
+        assert!(e.starts_with("unknown category 'user' (did you mean 'users'?)"), "{e}");
+        let e = super::resolve(&["x\nerror: forged"]).unwrap_err().to_string();
+        assert!(!e.contains('\n') && e.contains(r"'x\nerror: forged'"), "{e}");
+    }
+}
