@@ -57,20 +57,18 @@ async fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut file = match open().await {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             // Removing unlinks the entry itself, never what a link points at.
-            tokio::fs::remove_file(path)
-                .await
-                .map_err(|e| Error::io(format!("cannot replace {}", path.display()), e))?;
+            tokio::fs::remove_file(path).await.map_err(|e| Error::io(format!("cannot replace {}", shown(path)), e))?;
             open().await
         }
         other => other,
     }
-    .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))?;
+    .map_err(|e| Error::io(format!("cannot write {}", shown(path)), e))?;
     // Flushed: tokio writes in the background, and the folder may be renamed right after.
     let written = async {
         file.write_all(bytes).await?;
         file.flush().await
     };
-    written.await.map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+    written.await.map_err(|e| Error::io(format!("cannot write {}", shown(path)), e))
 }
 
 #[async_trait::async_trait]
@@ -83,7 +81,7 @@ impl Sink for JsonDirSink {
             let mut made = self.made.lock().unwrap_or_else(|p| p.into_inner());
             if !made.contains(category) {
                 let dir = self.root.join(category);
-                std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+                std::fs::create_dir_all(&dir).map_err(|e| Error::io(format!("cannot create {}", shown(&dir)), e))?;
                 made.insert(category);
             }
         }
@@ -95,7 +93,7 @@ impl Sink for JsonDirSink {
     async fn finish(&self, summary: &Summary) -> Result<()> {
         tokio::fs::create_dir_all(&self.root)
             .await
-            .map_err(|e| Error::io(format!("cannot create {}", self.root.display()), e))?;
+            .map_err(|e| Error::io(format!("cannot create {}", shown(&self.root)), e))?;
         let bytes = serde_json::to_vec_pretty(summary).map_err(|e| Error::invalid_input(e.to_string()))?;
         write_new(&self.root.join("summary.json"), &bytes).await
     }
@@ -118,12 +116,12 @@ impl Staging {
     pub fn begin(target: &Path, replace: bool) -> Result<Staging> {
         check_target(target, replace)?;
         let (parent, name) = parent_and_name(target)?;
-        std::fs::create_dir_all(&parent).map_err(|e| Error::io(format!("cannot create {}", parent.display()), e))?;
+        std::fs::create_dir_all(&parent).map_err(|e| Error::io(format!("cannot create {}", shown(&parent)), e))?;
         let path = parent.join(format!(".{name}.export-{}", nonce()));
         let mut builder = std::fs::DirBuilder::new();
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(&path).map_err(|e| Error::io(format!("cannot create {}", path.display()), e))?;
+        builder.create(&path).map_err(|e| Error::io(format!("cannot create {}", shown(&path)), e))?;
         Ok(Staging { target: target.to_path_buf(), path, replace, done: false })
     }
 
@@ -139,8 +137,7 @@ impl Staging {
     pub fn commit(mut self) -> Result<()> {
         check_target(&self.target, self.replace)?;
         let rename = |from: &Path, to: &Path| {
-            std::fs::rename(from, to)
-                .map_err(|e| Error::io(format!("cannot move {} to {}", from.display(), to.display()), e))
+            std::fs::rename(from, to).map_err(|e| Error::io(format!("cannot move {} to {}", shown(from), shown(to)), e))
         };
         if std::fs::symlink_metadata(&self.target).is_err() {
             rename(&self.path, &self.target)?;
@@ -148,14 +145,14 @@ impl Staging {
             // An empty folder is replaced in one rename where the system allows it.
             if std::fs::rename(&self.path, &self.target).is_err() {
                 std::fs::remove_dir(&self.target)
-                    .map_err(|e| Error::io(format!("cannot replace {}", self.target.display()), e))?;
+                    .map_err(|e| Error::io(format!("cannot replace {}", shown(&self.target)), e))?;
                 rename(&self.path, &self.target)?;
             }
         } else if exchange(&self.path, &self.target).is_ok() {
             // The staging folder now holds the old export.
             self.done = true;
             std::fs::remove_dir_all(&self.path)
-                .map_err(|e| Error::io(format!("cannot remove {}", self.path.display()), e))?;
+                .map_err(|e| Error::io(format!("cannot remove {}", shown(&self.path)), e))?;
         } else {
             let (parent, name) = parent_and_name(&self.target)?;
             let old = parent.join(format!(".{name}.replaced-{}", nonce()));
@@ -166,7 +163,7 @@ impl Staging {
                 return Err(e);
             }
             // `remove_dir_all` removes links, never what they point at.
-            std::fs::remove_dir_all(&old).map_err(|e| Error::io(format!("cannot remove {}", old.display()), e))?;
+            std::fs::remove_dir_all(&old).map_err(|e| Error::io(format!("cannot remove {}", shown(&old)), e))?;
         }
         self.done = true;
         Ok(())
@@ -198,43 +195,46 @@ fn check_target(target: &Path, replace: bool) -> Result<()> {
     let meta = match std::fs::symlink_metadata(target) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::io(format!("cannot read {}", target.display()), e)),
+        Err(e) => return Err(Error::io(format!("cannot read {}", shown(target)), e)),
     };
-    let shown = crate::text::quote(&target.display().to_string());
+    let name = shown(target);
     if meta.file_type().is_symlink() {
         return Err(Error::invalid_input(format!(
-            "{shown} is a symbolic link: an export is written only into a real folder, never through a link"
+            "{name} is a symbolic link: an export is written only into a real folder, never through a link"
         )));
     }
     if !meta.is_dir() {
-        return Err(Error::invalid_input(format!("{shown} exists and is not a folder")));
+        return Err(Error::invalid_input(format!("{name} exists and is not a folder")));
     }
     if !replace && !is_empty_dir(target)? {
         return Err(Error::invalid_input(format!(
-            "{shown} is not empty: export into a new or empty folder, or --force to replace it whole"
+            "{name} is not empty: export into a new or empty folder, or --force to replace it whole"
         )));
     }
     Ok(())
 }
 
 fn is_empty_dir(dir: &Path) -> Result<bool> {
-    let mut entries = std::fs::read_dir(dir).map_err(|e| Error::io(format!("cannot read {}", dir.display()), e))?;
+    let mut entries = std::fs::read_dir(dir).map_err(|e| Error::io(format!("cannot read {}", shown(dir)), e))?;
     Ok(entries.next().is_none())
 }
 
 /// The folder holding `target` and `target`'s own name.
 fn parent_and_name(target: &Path) -> Result<(PathBuf, String)> {
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).ok_or_else(|| {
-        Error::invalid_input(format!(
-            "{} names no folder to export into",
-            crate::text::quote(&target.display().to_string())
-        ))
-    })?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| Error::invalid_input(format!("{} names no folder to export into", shown(target))))?;
     let parent = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     Ok((parent, name))
+}
+
+/// A path as a message shows it: quoted, escaped (it comes from the user, and may hold anything).
+fn shown(path: &Path) -> String {
+    crate::text::quote(&path.display().to_string())
 }
 
 /// Sixteen random hex digits, so that staging names never collide.
