@@ -111,6 +111,31 @@ mod target {
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
         assert!(err.to_string().contains("symbolic link"), "{err}");
     }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_export_that_must_be_whole_is_not_put_in_place_when_a_category_failed() {
+        let granted = vec!["User.Read.All".to_string()];
+        let config = SimConfig {
+            users: 20,
+            groups: 2,
+            throttle: false,
+            granted_permissions: Some(granted),
+            ..SimConfig::default()
+        };
+        let sim = SimServer::start(config).await.unwrap();
+        let base = tempfile::tempdir().unwrap();
+        let out = base.path().join("out");
+        std::fs::create_dir(&out).unwrap();
+        std::fs::write(out.join("kept.json"), "{}").unwrap();
+        let before = tree(&out);
+        let src = source(&sim, "any", SourceOptions::default());
+        let cats = catalog::resolve(&["users", "conditionalAccessPolicies"]).unwrap();
+        let options = ExportOptions { replace: true, whole: true };
+        let summary = pipeline::export_with(&src, &out, &Progress::new(&cats), options).await.unwrap();
+        assert_eq!(summary.failed_categories, 1, "{summary:#?}");
+        assert_eq!(tree(&out), before, "a partial export never replaces a folder");
+        assert_eq!(std::fs::read_dir(base.path()).unwrap().count(), 1, "no staging folder left");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
