@@ -6,7 +6,6 @@
 //! snapshot either reads exactly as before or fails); and what was not damaged stays readable.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use bytes::Bytes;
 use entra_backup::ErrorKind;
@@ -15,10 +14,9 @@ use entra_backup::repo::check::{self, CheckOptions};
 use entra_backup::repo::prune;
 use entra_backup::restore::IdMap;
 use futures::TryStreamExt;
-use object_store::memory::InMemory;
 
 use crate::figure;
-use crate::world::{self, State};
+use crate::world::{self, Disk, State};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -75,7 +73,7 @@ const KNOWN: &[(Kind, Damage, &str)] = &[
 
 /// The repository every case starts from: two snapshots, an id map, and a prune lease left behind.
 struct Base {
-    disk: Arc<InMemory>,
+    disk: Disk,
     state: State,
     /// The snapshot ids, oldest first.
     snapshots: Vec<String>,
@@ -85,7 +83,7 @@ struct Base {
 
 async fn base() -> Base {
     let sim = world::start_sim(41).await;
-    let disk = Arc::new(InMemory::new());
+    let disk = Disk::memory();
     let repo = world::init(&disk).await;
     world::backup(&sim, &repo, false).await.unwrap();
     sim.churn(0.2, 5);
@@ -123,8 +121,8 @@ async fn base() -> Base {
     Base { disk, state, snapshots, files }
 }
 
-async fn damage(disk: &Arc<InMemory>, path: &str, how: Damage) {
-    let store = world::store(disk);
+async fn damage(disk: &Disk, path: &str, how: Damage) {
+    let store = disk.store();
     let bytes = store.get(path).await.unwrap().unwrap_or_else(|| panic!("{path} is missing"));
     let damaged = match how {
         Damage::FlipByte(eighths) => {
@@ -153,9 +151,9 @@ struct Found {
     readable: BTreeSet<String>,
 }
 
-async fn examine(base: &Base, disk: &Arc<InMemory>, kind: Kind, path: &str, case: &str) -> Found {
+async fn examine(base: &Base, disk: &Disk, kind: Kind, path: &str, case: &str) -> Found {
     let (mut messages, mut silent, mut readable) = (Vec::new(), Vec::new(), BTreeSet::new());
-    let repo = match world::open(world::store(disk)).await {
+    let repo = match world::open(disk.store()).await {
         Ok(repo) => repo,
         Err(e) => {
             messages.push(format!("open: {e}"));
@@ -247,7 +245,7 @@ async fn every_kind_of_file_damaged_every_way_is_detected_and_nothing_else_is_lo
         let path = &base.files.iter().find(|(k, _)| *k == kind).unwrap().1;
         for how in damages() {
             let case = format!("{kind:?} ({path}) {how:?}");
-            let disk = world::fork(&base.disk);
+            let disk = base.disk.fork();
             damage(&disk, path, how).await;
             let found = examine(&base, &disk, kind, path, &case).await;
             cases += 1;

@@ -1,5 +1,5 @@
 //! The crash matrix: backup (first and incremental), forget and prune killed at every storage
-//! write (a sample under the short budget), with [`FaultyStore`] standing in for SIGKILL.
+//! write (a sample under the short budget), with `repo::testing::FaultyStore` standing in for SIGKILL.
 //!
 //! Each operation first runs once to count its writes W. Then for each chosen k in 1..=W and each
 //! [`Kill`] variant, on a fresh copy of the same repository: kill at write k; the killed operation
@@ -8,17 +8,14 @@
 //! again succeeds, and after `prune --grace 0` nothing is left that is not referenced.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use entra_backup::repo::Repository;
-use entra_backup::repo::backend::Backend;
 use entra_backup::repo::prune::{self, KeepPolicy, PruneOptions};
-use entra_backup::repo::testing::{FaultyStore, Kill};
+use entra_backup::repo::testing::Kill;
 use entra_backup::sim::SimServer;
 use entra_backup::{Error, ErrorKind};
-use object_store::memory::InMemory;
 
-use crate::world::{self, CAPS, State};
+use crate::world::{self, Disk, State};
 use crate::{Budget, figure};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,14 +65,15 @@ async fn run(op: Op, sim: &SimServer, repo: &Repository) -> entra_backup::Result
 }
 
 /// The repository each case of `op` starts from.
-async fn base(op: Op, sim: &SimServer) -> Arc<InMemory> {
-    let disk = Arc::new(InMemory::new());
+async fn base(op: Op, sim: &SimServer, disk: Disk) -> Disk {
     let repo = world::init(&disk).await;
+    // Prune's base changes most of the tenant between backups, so that whole packs fall unused.
+    let churn = if op == Op::Prune { 0.8 } else { 0.1 };
     let backup = |seed: u64| {
         let repo = repo.clone();
         async move {
             if seed > 0 {
-                sim.churn(0.1, seed);
+                sim.churn(churn, seed);
             }
             world::backup(sim, &repo, false).await.unwrap();
         }
@@ -115,6 +113,22 @@ fn must_keep(
     }
 }
 
+/// How the process dies at the chosen write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Death {
+    /// The write never reaches storage.
+    Before,
+    /// The write lands; the process dies before it hears so.
+    After,
+    /// The write is cut off halfway: on a local disk its staging file stays behind.
+    Torn,
+}
+
+/// Cases that fail because of a bug another change of issue 12 fixes: reported, not failed.
+/// Remove a line when its fix is merged (the test then says it no longer fails).
+const KNOWN: &[(Death, &str)] =
+    &[(Death::Torn, "B, item 6: a killed write's staging file is neither reported by check nor removed by prune")];
+
 /// The writes to kill at: all of them, or under the short budget the first two, the last two and
 /// three between.
 fn sample(writes: u64, budget: Budget) -> Vec<u64> {
@@ -129,76 +143,120 @@ fn sample(writes: u64, budget: Budget) -> Vec<u64> {
     ks
 }
 
-async fn matrix(op: Op, seed: u64) {
+async fn matrix(op: Op, seed: u64, disk: Disk, deaths: &[Death]) {
     let budget = crate::budget();
     let sim = world::start_sim(seed).await;
-    let base = base(op, &sim).await;
-    let base_repo = world::open(world::store(&base)).await.unwrap();
+    let where_ = if matches!(disk, Disk::Local(_)) { "local disk" } else { "memory" };
+    let base = base(op, &sim, disk).await;
+    let base_repo = world::open(base.store()).await.unwrap();
     let before = world::state(&base_repo).await;
     let keep = must_keep(op, &before, &base_repo.snapshots().await.unwrap());
 
     // Count the writes of one undisturbed run.
-    let counting = FaultyStore::new(world::fork(&base));
-    run(op, &sim, &world::open(counting.store(Backend::Memory, CAPS)).await.unwrap()).await.unwrap();
+    let counted = base.fork();
+    let (counting, store) = counted.faulty(0, Kill::Before);
+    run(op, &sim, &world::open(store).await.unwrap()).await.unwrap();
     let writes = counting.writes();
     assert!(writes > 0, "{}: wrote nothing", op.name());
+    let mut ops: Vec<String> =
+        counting.log().into_iter().map(|w| format!("{} {}", w.op, w.path.split('/').next().unwrap_or(""))).collect();
+    ops.dedup();
 
-    let (mut cases, mut killed) = (0u64, 0u64);
+    let (mut cases, mut killed, mut survived, mut known) = (0u64, 0u64, 0u64, Vec::new());
     for k in sample(writes, budget) {
-        for kill in [Kill::Before, Kill::After] {
-            let case = format!("{} killed {kill:?} write {k} of {writes}", op.name());
-            let disk = world::fork(&base);
-            let faulty = FaultyStore::new(disk.clone()).kill_at(k, kill);
-            let repo = world::open(faulty.store(Backend::Memory, CAPS)).await.unwrap();
+        for &death in deaths {
+            let case = format!("{} on {where_} killed {death:?} write {k} of {writes}", op.name());
+            let disk = base.fork();
+            let (faulty, store) = disk.faulty(k, if death == Death::After { Kill::After } else { Kill::Before });
+            let repo = world::open(store).await.unwrap();
             let result = run(op, &sim, &repo).await;
             cases += 1;
+            let mut torn = None;
             if faulty.is_dead() {
                 killed += 1;
-                let at = faulty.log().into_iter().find(|w| w.number == k);
+                let at = faulty.log().into_iter().find(|w| w.number == k).expect("the killing write is logged");
                 assert!(result.is_err(), "{case} ({at:?}): reported success");
+                if death == Death::Torn && at.op != "delete" {
+                    torn = disk.tear(&at.path);
+                }
             } else {
                 // This run wrote less than the counting one (concurrent packs cut differently).
                 result.unwrap_or_else(|e| panic!("{case}: not killed, yet failed: {e}"));
             }
-            survive(op, &sim, &disk, &before, &keep, &case).await;
+            match survive(op, &sim, &disk, &before, &keep, torn.as_deref()).await {
+                Ok(()) => survived += 1,
+                Err(e) => match KNOWN.iter().find(|(d, _)| *d == death) {
+                    Some((_, owner)) => known.push(format!("{case} ({owner}): {e}")),
+                    None => panic!("{case}: {e}"),
+                },
+            }
         }
     }
-    figure(&format!("crash matrix, {}: {writes} writes, {cases} cases, {killed} kills, {cases} survived", op.name()));
+    for k in &known {
+        figure(&format!("crash KNOWN FAILURE {k}"));
+    }
+    figure(&format!(
+        "crash matrix, {} on {where_}: {writes} writes ({}), {cases} cases, {killed} kills, {survived} survived, {} known failures",
+        op.name(),
+        ops.join(", "),
+        known.len()
+    ));
 }
 
 /// What the next process finds after the kill, and what it can do.
-async fn survive(op: Op, sim: &SimServer, disk: &Arc<InMemory>, before: &State, keep: &BTreeSet<String>, case: &str) {
-    let store = world::store(disk);
+async fn survive(
+    op: Op,
+    sim: &SimServer,
+    disk: &Disk,
+    before: &State,
+    keep: &BTreeSet<String>,
+    torn: Option<&str>,
+) -> world::Outcome {
+    let store = disk.store();
     world::lease_of_a_dead_process(&store).await;
-    let repo = world::open(store).await.unwrap_or_else(|e| panic!("{case}: the repository does not open: {e}"));
-    world::assert_check_clean(&repo, case).await;
-    world::assert_intact(before, &world::state(&repo).await, keep, case);
+    let repo = world::open(store).await.map_err(|e| format!("the repository does not open: {e}"))?;
+    let warnings = world::check_clean(&repo).await?;
+    if let Some(staged) = torn
+        && !warnings.iter().any(|w| w.contains(staged))
+    {
+        return Err(format!("check does not report the staging file {staged} (warnings: {warnings:?})"));
+    }
+    world::intact(before, &world::state(&repo).await, keep)?;
 
-    run(op, sim, &repo).await.unwrap_or_else(|e| panic!("{case}: the next run failed: {e}"));
-    world::assert_check_clean(&repo, &format!("{case}, after the next run")).await;
+    run(op, sim, &repo).await.map_err(|e| format!("the next run failed: {e}"))?;
+    world::check_clean(&repo).await.map_err(|e| format!("after the next run: {e}"))?;
 
-    world::prune_until_quiet(&repo, case).await;
-    world::assert_nothing_unreferenced(&repo, case).await;
-    world::assert_check_clean(&repo, &format!("{case}, after prune")).await;
-    world::assert_intact(before, &world::state(&repo).await, keep, &format!("{case}, after prune"));
+    world::prune_until_quiet(&repo).await?;
+    world::nothing_unreferenced(&repo, disk).await?;
+    world::check_clean(&repo).await.map_err(|e| format!("after prune: {e}"))?;
+    world::intact(before, &world::state(&repo).await, keep).map_err(|e| format!("after prune: {e}"))
 }
+
+const MEMORY: &[Death] = &[Death::Before, Death::After];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_first_backup_killed_at_any_write_loses_nothing() {
-    matrix(Op::FirstBackup, 31).await;
+    matrix(Op::FirstBackup, 31, Disk::memory(), MEMORY).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_incremental_backup_killed_at_any_write_loses_nothing() {
-    matrix(Op::IncrementalBackup, 32).await;
+    matrix(Op::IncrementalBackup, 32, Disk::memory(), MEMORY).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forget_killed_at_any_write_keeps_what_it_keeps() {
-    matrix(Op::Forget, 33).await;
+    matrix(Op::Forget, 33, Disk::memory(), MEMORY).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prune_killed_at_any_write_loses_nothing() {
-    matrix(Op::Prune, 34).await;
+    matrix(Op::Prune, 34, Disk::memory(), MEMORY).await;
+}
+
+/// On a local disk a write killed halfway leaves `object_store`'s staging file: check must report
+/// it and prune remove it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_torn_at_any_write_on_a_local_disk_leaves_nothing_behind() {
+    matrix(Op::FirstBackup, 35, Disk::local(), &[Death::Torn]).await;
 }
