@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorKind, Result};
 use crate::repo::Repository;
 use crate::repo::crypto::Cipher;
-use crate::repo::index::{Index, IndexFile, Marked};
+use crate::repo::index::{Index, IndexFile, Marked, list_index_ids};
 use crate::repo::pack::{BlobEntry, BlobKind, PackInfo, PackWriter, is_id, pack_path};
 use crate::repo::snapshot::{Snapshot, snapshot_path};
 
@@ -228,10 +228,17 @@ async fn load_packs(repo: &Repository) -> Result<(Index, BTreeMap<String, Vec<Bl
 pub async fn plan(repo: &Repository, options: &PruneOptions) -> Result<PrunePlan> {
     let store = repo.store();
     let now = jiff::Timestamp::now();
+    // Listed before loading, so every one of them is read: in use, or superseded by one in use but
+    // not deleted yet (a prune killed after writing its index). The new index supersedes them all;
+    // superseding only those in use would let the leftovers come back once it deletes their
+    // superseder, naming packs already deleted.
+    let listed = list_index_ids(store).await?;
     let (index, packs) = load_packs(repo).await?;
     let snapshots = repo.snapshots().await?;
     let live = reachable(repo, &index, &snapshots).await?;
-    let mut plan = PrunePlan { replace_indexes: index.files().to_vec(), ..PrunePlan::default() };
+    let replace_indexes =
+        listed.into_iter().filter(|id| index.files().contains(id) || index.is_superseded(id)).collect();
+    let mut plan = PrunePlan { replace_indexes, ..PrunePlan::default() };
 
     let mut sizes: HashMap<String, (u64, jiff::Timestamp)> = HashMap::new();
     for meta in store.list("data").await? {
