@@ -151,11 +151,7 @@ impl FaultyStore {
             return Verdict::Fail;
         }
         let number = self.state.writes.fetch_add(1, Ordering::SeqCst) + 1;
-        self.state.log.lock().unwrap_or_else(|p| p.into_inner()).push(Write {
-            number,
-            op,
-            path: path.to_string(),
-        });
+        self.state.log.lock().unwrap_or_else(|p| p.into_inner()).push(Write { number, op, path: path.to_string() });
         if number != self.state.kill_at.load(Ordering::SeqCst) {
             return Verdict::Go;
         }
@@ -200,11 +196,7 @@ impl ObjectStore for FaultyStore {
         self.counted("put", location, self.inner.put_opts(location, payload, opts)).await
     }
 
-    async fn put_multipart_opts(
-        &self,
-        location: &Path,
-        opts: PutMultipartOptions,
-    ) -> Result<Box<dyn MultipartUpload>> {
+    async fn put_multipart_opts(&self, location: &Path, opts: PutMultipartOptions) -> Result<Box<dyn MultipartUpload>> {
         self.alive()?;
         let upload = self.inner.put_multipart_opts(location, opts).await?;
         Ok(Box::new(FaultyUpload { store: self.clone(), location: location.clone(), upload }))
