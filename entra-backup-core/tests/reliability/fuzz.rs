@@ -275,7 +275,7 @@ fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
-fn memory() -> Store {
+pub fn memory() -> Store {
     Store::from_object_store(Arc::new(InMemory::new()), "", Backend::Memory, CAPS).unwrap()
 }
 

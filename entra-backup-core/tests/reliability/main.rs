@@ -13,6 +13,7 @@ mod alloc;
 mod corruption;
 mod crash;
 mod fuzz;
+mod trees;
 mod world;
 
 /// How much of each matrix to run.
