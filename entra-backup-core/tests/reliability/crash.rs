@@ -97,6 +97,9 @@ async fn base(op: Op, sim: &SimServer, disk: Disk) -> Disk {
             prune::prune(&repo, &grace_zero()).await.unwrap(); // marks what the first snapshot alone held
             backup(2).await;
             entra_backup::api::forget(&repo, &keep_last_one(), false).await.unwrap();
+            // A prune killed earlier left its lease: this one takes it over.
+            let _left_by_a_killed_prune = prune::acquire_lease(&repo).await.unwrap();
+            world::lease_of_a_dead_process(repo.store()).await;
         }
     }
     disk
@@ -253,6 +256,12 @@ async fn forget_killed_at_any_write_keeps_what_it_keeps() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn prune_killed_at_any_write_loses_nothing() {
     matrix(Op::Prune, 34, Disk::memory(), MEMORY).await;
+}
+
+/// A local disk has no compare-and-swap: prune takes a stale lease over through a marker file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prune_killed_at_any_write_on_a_local_disk_loses_nothing() {
+    matrix(Op::Prune, 36, Disk::local(), MEMORY).await;
 }
 
 /// On a local disk a write killed halfway leaves `object_store`'s staging file: check must report

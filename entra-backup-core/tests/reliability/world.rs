@@ -232,16 +232,22 @@ pub fn intact(before: &State, after: &State, keep: &BTreeSet<String>) -> Outcome
     Ok(())
 }
 
-/// A SIGKILLed process is gone; in this process the killed operation's prune lease names our own
-/// pid. Give it the pid of a process that has exited, as a lease left by a killed process has.
+/// A SIGKILLed process is gone; in this process the killed operation's prune lease (and any
+/// take-over marker, which holds a lease too) names our own pid. Give them the pid of a process that
+/// has exited, as the files a killed process leaves have.
 pub async fn lease_of_a_dead_process(store: &Store) {
-    let Some(bytes) = store.get(prune::LEASE_PATH).await.unwrap() else { return };
-    let Ok(mut lease) = serde_json::from_slice::<serde_json::Value>(&bytes) else { return };
     let mut child = std::process::Command::new("true").spawn().expect("spawn true");
     let pid = child.id();
     child.wait().unwrap();
-    lease["pid"] = pid.into();
-    store.put(prune::LEASE_PATH, serde_json::to_vec(&lease).unwrap().into()).await.unwrap();
+    for meta in store.list("locks").await.unwrap() {
+        let path = meta.location.to_string();
+        let Some(bytes) = store.get(&path).await.unwrap() else { continue };
+        let Ok(mut lease) = serde_json::from_slice::<serde_json::Value>(&bytes) else { continue };
+        if lease.get("pid").is_some() {
+            lease["pid"] = pid.into();
+            store.put(&path, serde_json::to_vec(&lease).unwrap().into()).await.unwrap();
+        }
+    }
 }
 
 /// Prune with a grace of 0 until it has nothing left to do (marked packs go on the next run).
