@@ -31,6 +31,7 @@ mod demo;
 mod exit;
 mod logging;
 mod repo_cmds;
+mod values;
 use exit::CliError;
 use repo_cmds::{RepoArgs, SecretsArgs};
 
@@ -101,8 +102,8 @@ enum Command {
         /// Read every category in full instead of the changes since the last snapshot.
         #[arg(long)]
         full: bool,
-        /// A tag for the snapshot (repeatable).
-        #[arg(long = "tag")]
+        /// A tag for the snapshot (repeatable; one printable line).
+        #[arg(long = "tag", value_parser = values::tag)]
         tags: Vec<String>,
         /// Do not read secret values (BitLocker keys); by default they are read once each, sealed
         /// under the secrets key.
@@ -359,8 +360,8 @@ enum SimCommand {
         addr: SocketAddr,
         #[command(flatten)]
         tenant: TenantArgs,
-        /// Latency added to every response, in milliseconds.
-        #[arg(long, default_value_t = 0)]
+        /// Latency added to every response, in milliseconds (at most a minute).
+        #[arg(long, default_value_t = 0, value_parser = values::latency_ms)]
         latency_ms: u64,
         /// Enforce Microsoft's published throttling limits.
         #[arg(long, value_enum, default_value_t = OnOff::On)]
@@ -376,14 +377,14 @@ struct TenantArgs {
     /// Seed of the generated tenant.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Users in the tenant.
-    #[arg(long, default_value_t = 200)]
+    /// Users in the tenant (at most 1,000,000).
+    #[arg(long, default_value_t = 200, value_parser = values::tenant_objects)]
     users: usize,
-    /// Groups in the tenant.
-    #[arg(long, default_value_t = 40)]
+    /// Groups in the tenant (at most 1,000,000).
+    #[arg(long, default_value_t = 40, value_parser = values::tenant_objects)]
     groups: usize,
-    /// Group memberships in all (default: about ten per user).
-    #[arg(long)]
+    /// Group memberships in all (default: about ten per user; at most 10,000,000).
+    #[arg(long, value_parser = values::memberships)]
     memberships: Option<usize>,
 }
 
