@@ -428,8 +428,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// clap's help and version go out as clap prints them; its errors become one line (the first of
-/// clap's text, which names the problem) and exit code 2.
+/// clap's help and version go out as clap prints them; its errors become one line (clap's text up
+/// to its first blank line, which names the problem and may quote a value holding a newline) and
+/// exit code 2.
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind as K;
     if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand) {
@@ -441,9 +442,12 @@ fn usage_error(e: clap::Error) -> ExitCode {
         };
     }
     let text = e.render().to_string();
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("error: bad command line");
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    eprintln!("error: {} (see --help)", exit::one_line(first));
+    let problem: Vec<&str> =
+        text.trim_start().split("\n\n").next().unwrap_or_default().lines().map(str::trim).collect();
+    let problem = problem.join(" ");
+    let problem = problem.strip_prefix("error: ").unwrap_or(&problem);
+    let problem = if problem.is_empty() { "bad command line" } else { problem };
+    eprintln!("error: {} (see --help)", exit::one_line(problem));
     ExitCode::from(exit::Code::Usage.status())
 }
 
