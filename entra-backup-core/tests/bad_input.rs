@@ -68,9 +68,11 @@ pub struct Case {
     pub stdout_allowed: bool,
     /// More strings no output may contain (a wrong passphrase, a password in a URL).
     pub secrets: Vec<String>,
-    /// Prepares the scratch folder (the repository copy is in `repo/`) before it is fingerprinted.
-    pub setup: Option<Box<dyn Fn(&Path)>>,
+    pub setup: Option<Setup>,
 }
+
+/// Prepares a case's scratch folder (the repository copy is in `repo/`) before it is fingerprinted.
+pub type Setup = Box<dyn Fn(&Path)>;
 
 /// A case of `args` (placeholders allowed) that must exit with `exit`.
 pub fn case(name: &str, exit: Exit, args: &[&str]) -> Case {
