@@ -84,6 +84,70 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
     all.extend(graph_commands(fx));
     all.extend(maintenance());
     all.extend(export());
+    all.extend(every_repository_command(fx));
+    all
+}
+
+/// The same mistakes made with each command that opens a repository, as text and as `--json`.
+fn every_repository_command(fx: &Fixture) -> Vec<Case> {
+    const WRONG: &str = "Wrong-Passphrase-Sienna-4471";
+    // Two snapshot files sharing their first 4 hex digits, for an ambiguous prefix.
+    let first = fx.snapshots[0].clone();
+    let prefix = first[..4].to_string();
+    let twin = format!("{prefix}{}", if first[4..].starts_with('0') { "f" } else { "0" }.repeat(60));
+    let mut all = Vec::new();
+    for (command, args) in [
+        ("snapshots", &["snapshots"][..]),
+        ("ls", &["ls", "{snap}"]),
+        ("show", &["show", "{snap}", "users", fx.user.as_str()]),
+        ("diff", &["diff", "{snap}", "latest"]),
+        ("restore", &["restore", "{snap}", "--dry-run"]),
+        ("check", &["check"]),
+        ("forget", &["forget", "--keep-last", "1"]),
+        ("prune", &["prune"]),
+        ("export", &["export", "--out", "{dir}/out", "{snap}"]),
+        ("backup", &["backup"]),
+    ] {
+        let at = |repo: &str, snap: &str| -> Vec<String> {
+            let mut a: Vec<String> = args.iter().map(|a| a.replace("{snap}", snap)).collect();
+            a.splice(1..1, ["--repo".to_string(), repo.to_string()]);
+            if matches!(command, "backup" | "restore") {
+                a.extend(["--graph-url", "{graph}", "--authority-url", "{graph}"].map(String::from));
+            }
+            a
+        };
+        let case_of =
+            |name: String, exit, a: Vec<String>| case(&name, exit, &a.iter().map(String::as_str).collect::<Vec<_>>());
+        let json = command != "show";
+        for as_json in [false, true].into_iter().filter(|j| !j || json) {
+            let (suffix, more) = if as_json { ("-json", vec!["--json".to_string()]) } else { ("", vec![]) };
+            let with = |mut a: Vec<String>| {
+                a.extend(more.clone());
+                a
+            };
+            all.push(
+                case_of(format!("{command}/wrong-passphrase{suffix}"), RepositoryKey, with(at("{repo}", "latest")))
+                    .env("ENTRA_BACKUP_PASSWORD", WRONG)
+                    .secret(WRONG)
+                    .says("wrong passphrase"),
+            );
+            all.push(
+                case_of(format!("{command}/missing-repository{suffix}"), Repository, with(at("{dir}/nope", "latest")))
+                    .says("there is no repository"),
+            );
+        }
+        if args.contains(&"{snap}") {
+            let (first, twin) = (first.clone(), twin.clone());
+            all.push(
+                case_of(format!("{command}/ambiguous-snapshot-prefix"), Usage, at("{repo}", &prefix))
+                    .setup(move |d| {
+                        let snapshots = d.join("repo/snapshots");
+                        std::fs::copy(snapshots.join(&first), snapshots.join(&twin)).unwrap();
+                    })
+                    .says("matches 2 snapshots"),
+            );
+        }
+    }
     all
 }
 
@@ -216,7 +280,6 @@ fn opening() -> Vec<Case> {
     let snapshots = |name: &str, exit, repo: &str| case(name, exit, &["snapshots", "--repo", repo]);
     let raw_key = "c2l4dHktdHdvIGJ5dGVzIG9mIGEgd3Jvbmcga2V5ISE=";
     vec![
-        snapshots("snapshots/missing-repository", Repository, "{dir}/nope").says("there is no repository"),
         snapshots("snapshots/relative-missing-repository", Repository, "nope/repo").says("there is no repository"),
         snapshots("snapshots/path-is-a-file", Repository, "{dir}/file").setup(|d| write(d, "file", "x")),
         snapshots("snapshots/symlink-loop", Repository, "{dir}/loop").setup(|d| symlink(d, "loop", "loop")),
@@ -232,10 +295,6 @@ fn opening() -> Vec<Case> {
         case("snapshots/location-from-variable", Usage, &["snapshots"])
             .env("ENTRA_BACKUP_REPOSITORY", "ftp://user:url-secret-Zr18@host/")
             .secret("url-secret-Zr18"),
-        case("snapshots/wrong-passphrase", RepositoryKey, &["snapshots", "--repo", "{repo}"])
-            .env("ENTRA_BACKUP_PASSWORD", "Wrong-Passphrase-Sienna-4471")
-            .secret("Wrong-Passphrase-Sienna-4471")
-            .says("wrong passphrase"),
         case(
             "snapshots/wrong-passphrase-from-file",
             RepositoryKey,
@@ -281,20 +340,13 @@ fn opening() -> Vec<Case> {
 
 /// Snapshot names, categories, object ids and attributes that are not there, or are hostile.
 fn snapshot_names(fx: &Fixture) -> Vec<Case> {
-    let [first, second] = [fx.snapshots[0].clone(), fx.snapshots[1].clone()];
-    // A second snapshot file whose name shares the first's 4-digit prefix.
-    let prefix = first[..4].to_string();
-    let twin = format!("{prefix}{}", if first[4..].starts_with('0') { "f" } else { "0" }.repeat(60));
-    let plant_twin = move |d: &Path| {
-        std::fs::copy(d.join(format!("repo/snapshots/{first}")), d.join(format!("repo/snapshots/{twin}"))).unwrap();
-    };
+    let second = fx.snapshots[1].clone();
     let ls = |name: &str, exit, snapshot: &str| case(name, exit, &["ls", "--repo", "{repo}", snapshot]);
     let show =
         |name: &str, category: &str, id: &str| case(name, Usage, &["show", "--repo", "{repo}", "latest", category, id]);
     let user = fx.user.as_str();
     vec![
         ls("ls/unknown-snapshot", Repository, "ffffffff").says("no snapshot"),
-        ls("ls/ambiguous-prefix", Usage, &prefix).setup(plant_twin).says("matches 2 snapshots"),
         ls("ls/prefix-too-short", Usage, "abc").says("4 hex digits"),
         ls("ls/not-hex", Usage, "zzzzzzzz").says("not a snapshot"),
         ls("ls/empty-name", Usage, "").says("not a snapshot"),
@@ -401,11 +453,6 @@ fn graph_commands(_fx: &Fixture) -> Vec<Case> {
             .env("AZURE_CLIENT_CERTIFICATE_PATH", "{dir}/app.pem")
             .setup(|d| write(d, "app.pem", "-----BEGIN NONSENSE-----\n")),
         backup("backup/tenant-id-with-newline", Usage, &["--tenant-id", "tenant\nforged line"]).live(),
-        backup("backup/wrong-passphrase", RepositoryKey, &[])
-            .live()
-            .env("ENTRA_BACKUP_PASSWORD", "Wrong-Passphrase-Olive-2264")
-            .secret("Wrong-Passphrase-Olive-2264")
-            .says("wrong passphrase"),
     ];
     // Endpoints: a bad scheme, no URL at all, credentials in the URL, and plain HTTP to a host that
     // is not this machine (the secret and the token would cross the network in the clear).
@@ -462,18 +509,12 @@ fn maintenance() -> Vec<Case> {
         check("check/read-data-infinite", "inf"),
         check("check/read-data-not-a-number", "all"),
         case("check/json-read-data-above-100", Usage, &["check", "--repo", "{repo}", "--json", "--read-data", "1e9"]),
-        case("check/wrong-passphrase", RepositoryKey, &["check", "--repo", "{repo}"])
-            .env("ENTRA_BACKUP_PASSWORD", "Wrong-Passphrase-Azure-9013")
-            .secret("Wrong-Passphrase-Azure-9013"),
         forget("forget/no-policy", &[]).says("--keep"),
         forget("forget/keep-last-negative", &["--keep-last=-1"]),
         forget("forget/keep-last-overflow", &["--keep-last", "99999999999999999999999"]),
         forget("forget/keep-daily-not-a-number", &["--keep-daily", "seven"]),
         forget("forget/grace-negative", &["--keep-last", "1", "--prune", "--grace=-1h"]).says("negative"),
         forget("forget/grace-huge", &["--keep-last", "1", "--prune", "--grace", "999999999999h"]),
-        case("forget/wrong-passphrase", RepositoryKey, &["forget", "--repo", "{repo}", "--keep-last", "1"])
-            .env("ENTRA_BACKUP_PASSWORD", "Wrong-Passphrase-Coral-7740")
-            .secret("Wrong-Passphrase-Coral-7740"),
         prune("prune/grace-negative", "-24h").says("negative"),
         prune("prune/grace-not-a-duration", "soon").says("not a duration"),
         prune("prune/grace-huge", "9999999999999h"),
