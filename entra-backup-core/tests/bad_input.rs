@@ -418,6 +418,16 @@ fn every_command_refuses_bad_input_with_one_line_and_changes_nothing() {
         .collect();
     assert!(uncovered.is_empty(), "commands without a bad-input case: {}", uncovered.join(", "));
 
+    // A control for diff/id-in-neither-snapshot: an object both snapshots hold is no error, and
+    // only it is counted.
+    let args: Vec<OsString> = ["diff", "--repo", fx.repo.to_str().unwrap(), "latest", "latest", "--id", &fx.user]
+        .iter()
+        .map(OsString::from)
+        .collect();
+    let out = run(&args, &[], fx.repo.parent().unwrap(), &[], &fx.tenant.sim().tenant_id());
+    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.stdout.lines().last(), Some("0 added, 0 removed, 0 changed, 1 unchanged"), "{out:?}");
+
     let mut failures = Vec::new();
     let mut fixed = Vec::new();
     let (mut run, mut skipped) = (0, 0);

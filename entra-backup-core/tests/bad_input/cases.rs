@@ -54,8 +54,6 @@ pub const KNOWN_OPEN: &[(&str, &str)] = &[
     ("export/out-is-the-repository", "D item 7"),
     ("export/out-is-a-symlink-to-the-repository", "D item 7"),
     ("export/out-holds-other-files", "D item 7"),
-    // Unowned (found here): `diff --id` of an object in neither side reports no difference, exit 0.
-    ("diff/id-in-neither-snapshot", "unowned"),
 ];
 
 /// A file in the scratch folder.
@@ -387,7 +385,8 @@ fn snapshot_names(fx: &Fixture) -> Vec<Case> {
             .says("unknown category"),
         case("diff/id-in-neither-snapshot", Usage, &["diff", "--repo", "{repo}", "latest", "latest"])
             .arg("--id")
-            .arg("00000000-0000-0000-0000-000000000000"),
+            .arg("11111111-2222-3333-4444-555555555555")
+            .says("neither side holds an object 11111111-2222-3333-4444-555555555555"),
         case("restore/unknown-snapshot", Repository, &["restore", "--repo", "{repo}", "ffffffff", "--dry-run"])
             .live()
             .says("no snapshot"),

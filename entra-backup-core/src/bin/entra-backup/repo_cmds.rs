@@ -543,6 +543,13 @@ pub async fn diff(
     };
     let (summary, all) = tokio::join!(compare, printer);
     let summary = summary.map_err(e)?;
+    let compared = summary.added + summary.removed + summary.changed + summary.unchanged;
+    if let Some(id) = id
+        && compared == 0
+        && summary.failed_categories.is_empty()
+    {
+        return Err(CliError::usage(format!("neither side holds an object {id} (in the categories compared)")));
+    }
     if json {
         let doc = serde_json::json!({"differences": all, "summary": summary});
         crate::print_json(&doc)?;
