@@ -54,6 +54,22 @@ pub const KNOWN_OPEN: &[(&str, &str)] = &[
     ("export/out-is-the-repository", "D item 7"),
     ("export/out-is-a-symlink-to-the-repository", "D item 7"),
     ("export/out-holds-other-files", "D item 7"),
+    // B and C: commands not merged yet (see commands_on_other_branches).
+    ("forget/unknown-snapshot-id", "B: forget SNAPSHOT"),
+    ("forget/snapshot-id-and-policy", "B: forget SNAPSHOT"),
+    ("repair-snapshots/wrong-passphrase", "B: repair"),
+    ("repair-snapshots/json-missing-repository", "B: repair"),
+    ("repair-index/missing-repository", "B: repair"),
+    ("repair-index/wrong-passphrase", "B: repair"),
+    ("key-list/missing-repository", "C: key"),
+    ("key-list/json-missing-repository", "C: key"),
+    ("key-add/wrong-passphrase", "C: key"),
+    ("key-add/no-new-passphrase", "C: key"),
+    ("key-add/kdf-iterations-zero", "C: key"),
+    ("key-add/new-password-file-missing", "C: key"),
+    ("key-passwd/wrong-passphrase", "C: key"),
+    ("key-remove/unknown-id", "C: key"),
+    ("key-remove/id-with-newline", "C: key"),
 ];
 
 /// A file in the scratch folder.
@@ -83,7 +99,65 @@ pub fn cases(fx: &Fixture) -> Vec<Case> {
     all.extend(maintenance());
     all.extend(export());
     all.extend(every_repository_command(fx));
+    all.extend(commands_on_other_branches(fx));
     all
+}
+
+/// Cases for the commands B (`forget SNAPSHOT...`, `repair`) and C (`key`) add on their branches:
+/// in KNOWN_OPEN until those merge, so that the matrix covers them the day they do.
+fn commands_on_other_branches(fx: &Fixture) -> Vec<Case> {
+    const WRONG: &str = "Wrong-Passphrase-Ivory-5127";
+    const NEW: &str = "New-Passphrase-Jade-8804";
+    let first = fx.snapshots[0].as_str();
+    let key = |name: &str, exit, args: &[&str]| {
+        let args: Vec<&str> = ["key"].iter().chain(args).copied().collect();
+        case(name, exit, &args).env("ENTRA_BACKUP_NEW_PASSWORD", NEW).secret(NEW)
+    };
+    let fast = ["--kdf-memory-mib", "8", "--kdf-iterations", "1"];
+    let add: Vec<&str> = ["add", "--repo", "{repo}"].iter().chain(&fast).copied().collect();
+    let passwd: Vec<&str> = ["passwd", "--repo", "{repo}"].iter().chain(&fast).copied().collect();
+    vec![
+        case("forget/unknown-snapshot-id", Repository, &["forget", "--repo", "{repo}", "ffffffff"]).says("no snapshot"),
+        case("forget/snapshot-id-and-policy", Usage, &["forget", "--repo", "{repo}", first, "--keep-last", "1"])
+            .says("not both"),
+        case("repair-snapshots/wrong-passphrase", RepositoryKey, &["repair", "snapshots", "--repo", "{repo}"])
+            .env("ENTRA_BACKUP_PASSWORD", WRONG)
+            .secret(WRONG)
+            .says("wrong passphrase"),
+        case("repair-snapshots/json-missing-repository", Repository, &["repair", "snapshots", "--repo", "{dir}/x"])
+            .arg("--json")
+            .says("there is no repository"),
+        case("repair-index/missing-repository", Repository, &["repair", "index", "--repo", "{dir}/nope"])
+            .says("there is no repository"),
+        case("repair-index/wrong-passphrase", RepositoryKey, &["repair", "index", "--repo", "{repo}", "--dry-run"])
+            .env("ENTRA_BACKUP_PASSWORD", WRONG)
+            .secret(WRONG)
+            .says("wrong passphrase"),
+        key("key-list/missing-repository", Repository, &["list", "--repo", "{dir}/nope"])
+            .says("there is no repository"),
+        key("key-list/json-missing-repository", Repository, &["list", "--repo", "{dir}/nope", "--json"])
+            .says("there is no repository"),
+        key("key-add/wrong-passphrase", RepositoryKey, &add)
+            .env("ENTRA_BACKUP_PASSWORD", WRONG)
+            .secret(WRONG)
+            .says("wrong passphrase"),
+        key("key-add/no-new-passphrase", Usage, &add)
+            .unset("ENTRA_BACKUP_NEW_PASSWORD")
+            .says("ENTRA_BACKUP_NEW_PASSWORD"),
+        key("key-add/kdf-iterations-zero", Usage, &["add", "--repo", "{repo}", "--kdf-iterations", "0"])
+            .says("iterations"),
+        key("key-add/new-password-file-missing", Repository, &["add", "--repo", "{repo}"])
+            .arg("--new-password-file")
+            .arg("{dir}/nope")
+            .unset("ENTRA_BACKUP_NEW_PASSWORD")
+            .says("password file"),
+        key("key-passwd/wrong-passphrase", RepositoryKey, &passwd)
+            .env("ENTRA_BACKUP_PASSWORD", WRONG)
+            .secret(WRONG)
+            .says("wrong passphrase"),
+        key("key-remove/unknown-id", Repository, &["remove", "--repo", "{repo}", "ffffffff"]).says("ffffffff"),
+        key("key-remove/id-with-newline", Usage, &["remove", "--repo", "{repo}", "abcd\nforged line"]).says("abcd"),
+    ]
 }
 
 /// The same mistakes made with each command that opens a repository, as text and as `--json`.
