@@ -146,7 +146,7 @@ const MAX_MESSAGE_CHARS: usize = 1000;
 
 /// One line, with control characters shown escaped: a value from the command line or a file
 /// (an id with a newline in it) must not forge extra lines of output. Cut to
-/// [`MAX_MESSAGE_CHARS`].
+/// [`MAX_MESSAGE_CHARS`], keeping its start and its end.
 pub fn one_line(s: &str) -> String {
     let s = s.trim_end_matches(['\n', '\r']);
     let line: String = if s.chars().any(char::is_control) {
@@ -154,10 +154,15 @@ pub fn one_line(s: &str) -> String {
     } else {
         s.to_string()
     };
-    match line.char_indices().nth(MAX_MESSAGE_CHARS) {
-        Some((cut, _)) => format!("{}… ({} characters cut)", &line[..cut], line[cut..].chars().count()),
-        None => line,
+    // Cut from the middle: a message's end often says what to do (a suggestion, a hint).
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= MAX_MESSAGE_CHARS {
+        return line;
     }
+    let (head, tail) = (MAX_MESSAGE_CHARS * 3 / 4, MAX_MESSAGE_CHARS / 4);
+    let cut = chars.len() - head - tail;
+    let (start, end): (String, String) = (chars[..head].iter().collect(), chars[chars.len() - tail..].iter().collect());
+    format!("{start} … ({cut} characters cut) … {end}")
 }
 
 /// A panic is a bug, but it must still end in one line and a documented code, and never print
@@ -191,9 +196,11 @@ mod tests {
         let e = CliError::usage("no object a\nb\r\u{1b}[31m");
         assert_eq!(e.to_string(), "no object a\\nb\\r\\u{1b}[31m");
         assert_eq!(e.to_json()["error"]["exitCode"], 2);
-        let long = CliError::usage(format!("unknown category '{}'", "x".repeat(5000))).to_string();
-        let cut = "… (4019 characters cut)";
-        assert!(long.starts_with("unknown category 'xxx") && long.ends_with(cut), "{long}");
+        let long =
+            CliError::usage(format!("unknown category '{}' (did you mean users?)", "x".repeat(5000))).to_string();
+        let cut = " … (4041 characters cut) … ";
+        assert!(long.starts_with("unknown category 'xxx") && long.contains(cut), "{long}");
+        assert!(long.ends_with("xxx' (did you mean users?)"), "the end survives: {long}");
         assert_eq!(long.chars().count(), MAX_MESSAGE_CHARS + cut.chars().count());
     }
 }
