@@ -456,13 +456,22 @@ pub async fn prune_cmd(
     Ok(())
 }
 
+/// Longest grace period: 100 years. Any longer overflows the timestamps it is added to.
+const MAX_GRACE: jiff::SignedDuration = jiff::SignedDuration::from_hours(100 * 365 * 24);
+
 pub fn parse_grace(s: &str) -> Result<jiff::SignedDuration, String> {
     let d: jiff::SignedDuration = if s.trim() == "0" {
         jiff::SignedDuration::ZERO
     } else {
         s.parse().map_err(|_| format!("`{s}` is not a duration (like 24h, 30m or 0)"))?
     };
-    if d.is_negative() { Err("a grace period cannot be negative".into()) } else { Ok(d) }
+    if d.is_negative() {
+        Err("a grace period cannot be negative".into())
+    } else if d > MAX_GRACE {
+        Err(format!("a grace period is at most {}h (100 years)", MAX_GRACE.as_hours()))
+    } else {
+        Ok(d)
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -539,6 +548,13 @@ pub async fn diff(
     };
     let (summary, all) = tokio::join!(compare, printer);
     let summary = summary.map_err(e)?;
+    let compared = summary.added + summary.removed + summary.changed + summary.unchanged;
+    if let Some(id) = id
+        && compared == 0
+        && summary.failed_categories.is_empty()
+    {
+        return Err(CliError::usage(format!("neither side holds an object {id} (in the categories compared)")));
+    }
     if json {
         let doc = serde_json::json!({"differences": all, "summary": summary});
         crate::print_json(&doc)?;
