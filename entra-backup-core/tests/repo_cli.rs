@@ -8,8 +8,8 @@
 //! `error:` line and a non-zero exit, print no secret and change nothing already stored.
 #![cfg(feature = "cli")]
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeSet;
+use std::path::Path;
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 
 mod common;
 use common::emulator_url;
+use common::files::{assert_unchanged, fingerprint};
+use common::sim_tenant::ServedTenant as Tenant;
 use common::sim_tenant::assert_equal_to_ground_truth;
 
 const PASSWORD: &str = "data-pass-Correct-Horse-7741";
@@ -55,17 +57,19 @@ impl Out {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
     }
 
-    /// A refusal: non-zero exit, nothing on stdout, exactly one `error:` line on stderr. Returns the line.
-    fn refused(&self, what: &str) -> &str {
-        self.failed(what);
+    /// A refusal: the documented exit `code`, nothing on stdout, exactly one `error:` line on stderr.
+    /// Returns the line.
+    fn refused(&self, what: &str, code: i32) -> &str {
+        self.failed(what, code);
         assert!(self.stdout.is_empty(), "{what}: nothing on stdout, got:\n{}", self.stdout);
         self.stderr.trim_end()
     }
 
     /// A failure that may have reported on stdout first (check lists what it found).
-    fn failed(&self, what: &str) {
+    /// The exit codes are documented in docs/reliability.md (and `src/bin/entra-backup/exit.rs`).
+    fn failed(&self, what: &str, code: i32) {
         assert_ne!(self.code, 0, "{what}: must fail\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
-        assert_eq!(self.code, 1, "{what}: exit code 1 (not a crash): {self:?}");
+        assert_eq!(self.code, code, "{what}: exit code {code}: {self:?}");
         let lines: Vec<&str> = self.stderr.lines().collect();
         assert_eq!(lines.len(), 1, "{what}: exactly one line on stderr, got:\n{}", self.stderr);
         assert!(lines[0].starts_with("error: "), "{what}: {}", self.stderr);
@@ -179,72 +183,22 @@ impl Cli {
     }
 }
 
-/// A simulated tenant served on a runtime of its own; the test thread runs the binary.
-struct Tenant {
-    rt: tokio::runtime::Runtime,
-    sim: Option<SimServer>,
-}
-
-impl Tenant {
-    fn start(seed: u64, users: usize, groups: usize) -> Tenant {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let config = SimConfig {
-            seed,
-            users,
-            groups,
-            throttle: false,
-            credentials: Some((CLIENT_ID.into(), CLIENT_SECRET.into())),
-            ..SimConfig::default()
-        };
-        let sim = rt.block_on(SimServer::start(config)).unwrap();
-        Tenant { rt, sim: Some(sim) }
-    }
-
-    fn sim(&self) -> &SimServer {
-        self.sim.as_ref().unwrap()
-    }
-}
-
-impl Drop for Tenant {
-    fn drop(&mut self) {
-        if let Some(sim) = self.sim.take() {
-            self.rt.block_on(sim.shutdown());
-        }
-    }
+/// A simulated tenant served to the binary, with the credentials the CLI is given.
+fn start_tenant(seed: u64, users: usize, groups: usize) -> Tenant {
+    Tenant::start(SimConfig {
+        seed,
+        users,
+        groups,
+        throttle: false,
+        credentials: Some((CLIENT_ID.into(), CLIENT_SECRET.into())),
+        ..SimConfig::default()
+    })
 }
 
 /// A name no other run (or earlier run against the same emulator) uses.
 fn unique(name: &str) -> String {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
     format!("repo-cli-{name}-{}-{nanos}", std::process::id())
-}
-
-/// Every file and folder under `dir` with its bytes (folders: empty), relative to `dir`.
-fn fingerprint(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
-    fn walk(root: &Path, dir: &Path, into: &mut BTreeMap<PathBuf, Option<Vec<u8>>>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let rel = path.strip_prefix(root).unwrap().to_path_buf();
-            if path.is_dir() {
-                into.insert(rel, None);
-                walk(root, &path, into);
-            } else {
-                into.insert(rel, Some(std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    let mut all = BTreeMap::new();
-    walk(dir, dir, &mut all);
-    all
-}
-
-fn assert_unchanged(dir: &Path, before: &BTreeMap<PathBuf, Option<Vec<u8>>>, what: &str) {
-    let after = fingerprint(dir);
-    let names = |m: &BTreeMap<PathBuf, Option<Vec<u8>>>| m.keys().cloned().collect::<BTreeSet<_>>();
-    assert_eq!(names(&after), names(before), "{what}: the repository's files changed");
-    for (path, bytes) in before {
-        assert!(after[path] == *bytes, "{what}: {} changed", path.display());
-    }
 }
 
 fn ids(sim: &SimServer, category: &str) -> BTreeSet<String> {
@@ -255,7 +209,7 @@ fn ids(sim: &SimServer, category: &str) -> BTreeSet<String> {
 /// repository; the commands take them in turn, so every spelling is exercised.
 fn scenario(urls: &[String], seed: u64) {
     let t0 = std::time::Instant::now();
-    let tenant = Tenant::start(seed, 120, 20);
+    let tenant = start_tenant(seed, 120, 20);
     let sim = tenant.sim();
     let cli = Cli::new(sim);
     assert!(!cli.bitlocker_keys.is_empty(), "the simulated tenant holds BitLocker keys");
@@ -378,7 +332,7 @@ fn scenario(urls: &[String], seed: u64) {
     let out = cli.run(&["check", "--repo", &url(), "--read-data", "100"]).ok("check after prune");
     assert!(!out.stdout.contains("error"), "{at}: {}", out.stdout);
     let err = cli.run(&["ls", "--repo", &url(), &first_id, "--category", "users"]);
-    assert!(err.refused("ls of a forgotten snapshot").contains(&format!("no snapshot {first_id}")), "{err:?}");
+    assert!(err.refused("ls of a forgotten snapshot", 3).contains(&format!("no snapshot {first_id}")), "{err:?}");
     let out_dir = tempfile::tempdir().unwrap();
     cli.run(&["export", "--repo", &url(), &second_id, "--out", out_dir.path().to_str().unwrap()]).ok("export after");
     assert_equal_to_ground_truth(sim, out_dir.path(), true);
@@ -397,7 +351,7 @@ fn local_folder_as_a_path_and_as_a_file_url() {
     for top in ["config", "keys", "secrets-keys", "data", "index", "snapshots"] {
         assert!(files.contains_key(Path::new(top)), "{top} missing: {:?}", files.keys().collect::<Vec<_>>());
     }
-    let config: Value = serde_json::from_slice(files[Path::new("config")].as_ref().unwrap()).unwrap();
+    let config: Value = serde_json::from_slice(files[Path::new("config")].bytes().unwrap()).unwrap();
     assert_eq!(config["version"], 1);
     assert_eq!(files.keys().filter(|p| p.starts_with("snapshots") && p != &Path::new("snapshots")).count(), 1);
 }
@@ -424,7 +378,7 @@ fn s3_on_moto() {
 
 /// A local repository with one snapshot of a small tenant.
 fn small_repository(seed: u64) -> (Tenant, tempfile::TempDir, String) {
-    let tenant = Tenant::start(seed, 30, 6);
+    let tenant = start_tenant(seed, 30, 6);
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("repo").to_str().unwrap().to_string();
     let cli = Cli::new(tenant.sim());
@@ -453,7 +407,7 @@ fn a_wrong_passphrase_is_refused_by_every_command_and_changes_nothing() {
         &["forget", "--repo", &repo, "--keep-last", "0", "--prune", "--grace", "0"],
         &["prune", "--repo", &repo, "--grace", "0"],
     ] {
-        let line = wrong.run(args).refused(&format!("{args:?}")).to_string();
+        let line = wrong.run(args).refused(&format!("{args:?}"), 4).to_string();
         assert!(line.starts_with("error: wrong passphrase or key for the repository at file:///"), "{args:?}: {line}");
         assert_unchanged(Path::new(&repo), &before, &format!("{args:?}"));
     }
@@ -462,11 +416,11 @@ fn a_wrong_passphrase_is_refused_by_every_command_and_changes_nothing() {
     // A wrong secrets passphrase: show refuses rather than hiding the key.
     let wrong_secrets = cli.with_password(Some(PASSWORD), Some("Wrong-Secrets-Passphrase-8830"));
     let args = ["show", "--repo", &repo, "latest", "bitlockerRecoveryKeys", &key_id];
-    let line = wrong_secrets.run(&args).refused("wrong secrets passphrase").to_string();
+    let line = wrong_secrets.run(&args).refused("wrong secrets passphrase", 4).to_string();
     assert!(line.contains("wrong") && line.contains("secrets"), "{line}");
     // No passphrase at all: says how to give one.
     let none = cli.with_password(None, None);
-    let line = none.run(&["snapshots", "--repo", &repo]).refused("no passphrase").to_string();
+    let line = none.run(&["snapshots", "--repo", &repo]).refused("no passphrase", 2).to_string();
     assert!(line.contains("ENTRA_BACKUP_PASSWORD"), "{line}");
     assert_unchanged(Path::new(&repo), &before, "secrets passphrase");
     // And the right one still opens it.
@@ -478,13 +432,13 @@ fn a_wrong_passphrase_is_refused_by_every_command_and_changes_nothing() {
 fn a_missing_repository_and_an_unknown_scheme_are_clear_errors_that_create_nothing() {
     let cli = Cli::offline().with_password(Some(PASSWORD), Some(SECRETS_PASSWORD));
     for url in ["ftp://x", "ftp://host/backups"] {
-        let line = cli.run(&["snapshots", "--repo", url]).refused(url).to_string();
+        let line = cli.run(&["snapshots", "--repo", url]).refused(url, 2).to_string();
         assert!(line.starts_with("error: unknown repository URL scheme `ftp://`"), "{line}");
         for scheme in ["file://", "s3://", "az://"] {
             assert!(line.contains(scheme), "the message lists {scheme}: {line}");
         }
     }
-    let line = cli.run(&["init", "--repo", "ftp://x"]).refused("init ftp").to_string();
+    let line = cli.run(&["init", "--repo", "ftp://x"]).refused("init ftp", 2).to_string();
     assert!(line.contains("unknown repository URL scheme"), "{line}");
 
     // A mistyped path: one clear line from every command, and no folder left behind.
@@ -503,7 +457,7 @@ fn a_missing_repository_and_an_unknown_scheme_are_clear_errors_that_create_nothi
             "forget" => vec!["forget", "--repo", &repo, "--keep-last", "1"],
             _ => vec![command, "--repo", &repo],
         };
-        let line = cli.run(&args).refused(&format!("{args:?}")).to_string();
+        let line = cli.run(&args).refused(&format!("{args:?}"), 3).to_string();
         assert!(line.starts_with("error: there is no repository at file:///"), "{args:?}: {line}");
         assert!(line.contains("create one with `entra-backup init`"), "{line}");
         if top.exists() {
@@ -528,7 +482,7 @@ fn a_newer_format_and_init_over_an_existing_repository_are_refused_and_change_no
     ] {
         let line = who
             .run(&["init", "--repo", &repo, "--kdf-memory-mib", "8", "--kdf-iterations", "1"])
-            .refused("re-init")
+            .refused("re-init", 2)
             .to_string();
         assert!(line.contains("already holds a repository"), "{line}");
         assert_unchanged(root, &before, "init over a repository");
@@ -536,7 +490,7 @@ fn a_newer_format_and_init_over_an_existing_repository_are_refused_and_change_no
     let line = cli
         .with_password(None, None)
         .run(&["init", "--repo", &repo, "--plaintext"])
-        .refused("re-init plaintext")
+        .refused("re-init plaintext", 2)
         .to_string();
     assert!(line.contains("already holds a repository"), "{line}");
     assert_unchanged(root, &before, "init --plaintext over a repository");
@@ -560,11 +514,11 @@ fn a_newer_format_and_init_over_an_existing_repository_are_refused_and_change_no
         &["forget", "--repo", &repo, "--keep-last", "0", "--prune", "--grace", "0"],
         &["prune", "--repo", &repo, "--grace", "0"],
     ] {
-        let line = cli.run(args).refused(&format!("{args:?}")).to_string();
+        let line = cli.run(args).refused(&format!("{args:?}"), 2).to_string();
         assert!(line.contains("format version 2") && line.contains("upgrade entra-backup"), "{args:?}: {line}");
         assert_unchanged(root, &before, &format!("{args:?}"));
     }
-    let line = cli.run(&["init", "--repo", &repo]).refused("init over a newer format").to_string();
+    let line = cli.run(&["init", "--repo", &repo]).refused("init over a newer format", 2).to_string();
     assert!(line.contains("already holds a repository"), "{line}");
     assert_unchanged(root, &before, "init over a newer format");
 
@@ -584,8 +538,8 @@ fn a_truncated_pack_is_named_by_check_and_fails_export_cleanly() {
     let files = fingerprint(root);
     let (pack, original) = files
         .iter()
-        .filter(|(p, b)| p.starts_with("data") && b.is_some())
-        .map(|(p, b)| (p.clone(), b.clone().unwrap()))
+        .filter(|(p, _)| p.starts_with("data"))
+        .filter_map(|(p, b)| Some((p.clone(), b.bytes()?.to_vec())))
         .max_by_key(|(_, bytes)| bytes.len())
         .expect("a pack");
     let pack_name = pack.to_str().unwrap().to_string();
@@ -603,11 +557,11 @@ fn a_truncated_pack_is_named_by_check_and_fails_export_cleanly() {
         let before = fingerprint(root);
 
         let out = cli.run(&["check", "--repo", &repo, "--read-data", "100"]);
-        out.failed(&format!("check: {what}"));
+        out.failed(&format!("check: {what}"), 1);
         assert!(out.stdout.contains(&format!("error: {pack_name}: ")), "{what}: check names the pack: {out:?}");
         assert!(out.stderr.contains("damaged"), "{what}: {out:?}");
         let report = cli.run(&["check", "--repo", &repo, "--read-data", "100", "--json"]);
-        report.failed(&format!("check --json: {what}"));
+        report.failed(&format!("check --json: {what}"), 1);
         let errors = report.json()["errors"].as_array().unwrap().clone();
         assert_eq!(errors.len(), 1, "{what}: one damaged pack, one error: {errors:?}");
         assert!(errors[0].as_str().unwrap().starts_with(&format!("{pack_name}: ")), "{what}: {errors:?}");
@@ -618,7 +572,7 @@ fn a_truncated_pack_is_named_by_check_and_fails_export_cleanly() {
         let out_dir = tempfile::tempdir().unwrap();
         let out = cli.run(&["export", "--repo", &repo, "latest", "--out", out_dir.path().to_str().unwrap()]);
         if cut_to < blobs_end || out.code != 0 {
-            let line = out.refused(&format!("export: {what}"));
+            let line = out.refused(&format!("export: {what}"), 3);
             assert!(line.contains(&pack_id), "{what}: the message names the pack: {line}");
         } else {
             assert_equal_to_ground_truth(tenant.sim(), out_dir.path(), true);
@@ -637,7 +591,7 @@ fn a_plaintext_repository_is_created_on_request_and_opened_only_on_request() {
     let line = base
         .with_password(Some(PASSWORD), None)
         .run(&["init", "--repo", &repo, "--plaintext"])
-        .refused("plaintext with a passphrase")
+        .refused("plaintext with a passphrase", 2)
         .to_string();
     assert!(line.contains("--plaintext and a passphrase"), "{line}");
     assert!(fingerprint(root).is_empty(), "{:?}", fingerprint(root).keys().collect::<Vec<_>>());
@@ -646,7 +600,7 @@ fn a_plaintext_repository_is_created_on_request_and_opened_only_on_request() {
     assert!(out.stdout.starts_with("created PLAINTEXT (unencrypted) repository"), "{}", out.stdout);
     let files = fingerprint(root);
     assert!(files.keys().all(|p| p == Path::new("config")), "only a config: {:?}", files.keys().collect::<Vec<_>>());
-    let config: Value = serde_json::from_slice(files[Path::new("config")].as_ref().unwrap()).unwrap();
+    let config: Value = serde_json::from_slice(files[Path::new("config")].bytes().unwrap()).unwrap();
     assert_eq!(config["encryption"], "none", "{config}");
     let list = base.run(&["snapshots", "--repo", &repo, "--plaintext", "--json"]).ok("snapshots --plaintext").json();
     assert_eq!(list, json!([]));
@@ -656,9 +610,9 @@ fn a_plaintext_repository_is_created_on_request_and_opened_only_on_request() {
     let before = fingerprint(root);
     let with_pw = base.with_password(Some(PASSWORD), Some(SECRETS_PASSWORD));
     for args in [&["snapshots", "--repo", &repo][..], &["check", "--repo", &repo], &["ls", "--repo", &repo, "latest"]] {
-        let line = with_pw.run(args).refused(&format!("{args:?}")).to_string();
+        let line = with_pw.run(args).refused(&format!("{args:?}"), 2).to_string();
         assert!(line.contains("is a plaintext repository") && line.contains("--plaintext"), "{args:?}: {line}");
-        let line = base.run(args).refused(&format!("{args:?}")).to_string();
+        let line = base.run(args).refused(&format!("{args:?}"), 2).to_string();
         assert!(line.contains("--plaintext"), "{args:?}: {line}");
         assert_unchanged(root, &before, &format!("{args:?}"));
     }
@@ -717,7 +671,70 @@ fn restore_plans_with_dry_run_restores_one_attribute_or_everything_and_refuses_b
 
     // Bad input: one line, non-zero.
     let err = cli.run(&["restore", "--repo", &repo, "ffffffff"]);
-    assert!(err.refused("unknown snapshot").contains("no snapshot"), "{err:?}");
+    assert!(err.refused("unknown snapshot", 3).contains("no snapshot"), "{err:?}");
     let err = cli.run(&["restore", "--repo", &repo, "latest", "--category", "nosuch"]);
-    assert!(err.refused("unknown category").contains("unknown category 'nosuch'"), "{err:?}");
+    assert!(err.refused("unknown category", 2).contains("unknown category 'nosuch'"), "{err:?}");
+    let err = cli.run(&["restore", "--repo", &repo, "latest", "--id", &changed, "--attributes", "jobtitle"]);
+    assert!(err.refused("attribute typo", 2).contains("did you mean 'jobTitle'"), "{err:?}");
+    // A line break in an id stays escaped: one line, nothing forged.
+    let err = cli.run(&["restore", "--repo", &repo, "latest", "--id", "x\nerror: forged"]);
+    assert!(err.refused("id with a line break", 2).contains(r"'x\nerror: forged'"), "{err:?}");
+    let err = cli.run(&["show", "--repo", &repo, "latest", "users", "x\nerror: forged"]);
+    assert!(err.refused("show: id with a line break", 2).contains(r"'x\nerror: forged'"), "{err:?}");
+}
+
+#[test]
+fn trace_logs_show_the_work_and_never_a_secret() {
+    let (tenant, _dir, repo) = small_repository(41);
+    let cli = Cli::new(tenant.sim());
+    // RUST_LOG at trace for every crate (HTTP, TLS, storage too) and -vvv: the noisiest run there is.
+    for (how, args, rust_log) in [
+        ("RUST_LOG=trace", vec!["backup", "--repo", repo.as_str(), "--full"], Some("trace")),
+        ("-vvv", vec!["backup", "--repo", repo.as_str(), "-vvv"], None),
+        ("trace show", vec!["show", "--repo", repo.as_str(), "latest", "organization", "x"], Some("trace")),
+    ] {
+        let mut cmd = cli.command(&args);
+        if let Some(level) = rust_log {
+            cmd.env("RUST_LOG", level);
+        }
+        let out = cmd.output().unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        if args[0] == "backup" {
+            assert!(stderr.lines().count() > 20, "{how}: logs on stderr, got:\n{stderr}");
+        }
+        for secret in cli.secrets.iter().chain(&cli.bitlocker_keys) {
+            assert!(!stderr.contains(secret.as_str()) && !stdout.contains(secret.as_str()), "{how} logged {secret}");
+        }
+        // Tokens: the simulator's are JWTs (`eyJ...`), sent as `Bearer ...`.
+        for marker in ["Bearer ", "eyJ", "client_secret", "access_token\":\""] {
+            assert!(!stderr.contains(marker), "{how}: `{marker}` in the logs:\n{}", excerpt(&stderr, marker));
+        }
+    }
+    // Without -v or RUST_LOG only warnings and errors reach stderr.
+    let quiet = cli.run(&["snapshots", "--repo", &repo]).ok("quiet snapshots");
+    assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
+}
+
+fn excerpt(text: &str, marker: &str) -> String {
+    let at = text.find(marker).unwrap_or(0);
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    text[start..].lines().next().unwrap_or_default().chars().take(300).collect()
+}
+
+#[test]
+fn json_commands_report_errors_as_json_with_the_exit_code() {
+    let (_tenant, _dir, repo) = small_repository(43);
+    let cli = Cli::offline().with_password(Some(PASSWORD), Some(SECRETS_PASSWORD));
+    let out = cli.run(&["ls", "--repo", &repo, "ffffffff", "--json"]);
+    assert_eq!(out.code, 3, "{out:?}");
+    let doc = out.json();
+    assert_eq!(doc["error"]["exitCode"], 3, "{doc}");
+    assert_eq!(doc["error"]["kind"], "repository", "{doc}");
+    assert!(doc["error"]["message"].as_str().unwrap().contains("no snapshot ffffffff"), "{doc}");
+    assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
+    // clap's own errors: one line, code 2.
+    let out = cli.run(&["ls", "--repo", &repo, "--no-such-flag"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
+    assert!(out.stderr.starts_with("error: "), "{out:?}");
 }
