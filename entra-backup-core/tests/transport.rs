@@ -84,7 +84,7 @@ fn plain_http_off_this_machine_is_refused_before_anything_is_sent() {
         ("--graph-url", "http://graph.example.invalid", "the Graph URL 'http://graph.example.invalid/'"),
     ] {
         let (code, stderr) = cli(&proxy, &["export", "--out", out, "--categories", "organization", flag, url], &[]);
-        assert_ne!(code, 0, "{flag}: {stderr}");
+        assert_eq!(code, 2, "bad input exits 2: {flag}: {stderr}");
         assert!(stderr.contains(named) && stderr.contains("https://"), "{flag}: {stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "one clear message: {stderr}");
     }
@@ -100,7 +100,7 @@ fn plain_http_off_this_machine_is_refused_before_anything_is_sent() {
             ("AWS_REGION", "us-east-1"),
         ]);
         let (code, stderr) = cli(&proxy, &["snapshots", "--repo", "s3://bucket/prefix"], &env);
-        assert_ne!(code, 0, "{env:?}: {stderr}");
+        assert_eq!(code, 2, "bad input exits 2: {env:?}: {stderr}");
         assert!(stderr.contains("s3.example.invalid") && stderr.contains("https://"), "{env:?}: {stderr}");
     }
     let azure = [
@@ -110,7 +110,7 @@ fn plain_http_off_this_machine_is_refused_before_anything_is_sent() {
         ("AZURE_ALLOW_HTTP", "true"),
     ];
     let (code, stderr) = cli(&proxy, &["snapshots", "--repo", "az://container"], &azure);
-    assert_ne!(code, 0, "{stderr}");
+    assert_eq!(code, 2, "bad input exits 2: {stderr}");
     assert!(stderr.contains("blob.example.invalid") && stderr.contains("https://"), "{stderr}");
     assert_eq!(proxy.seen(), Vec::<String>::new(), "something was sent through the proxy");
 }
