@@ -13,7 +13,8 @@
 //! - [`tree`]: a category's object ids mapped to blob ids, as a hash trie that changes little
 //!   when a few objects change.
 //! - [`snapshot`]: the commit point of a backup.
-//! - [`Repository`]: the handle that opens all of it; [`check`] and [`prune`] work on it.
+//! - [`Repository`]: the handle that opens all of it; [`check`], [`prune`] and [`repair`] work on
+//!   it; [`staging`] finds what interrupted writes leave in a local folder.
 
 pub mod backend;
 pub mod canonical;
@@ -22,8 +23,10 @@ pub mod crypto;
 pub mod index;
 pub mod pack;
 pub mod prune;
+pub mod repair;
 mod repository;
 pub mod snapshot;
+pub mod staging;
 pub mod tree;
 
 pub use repository::{Access, CHUNKS_KEY, Config, FORMAT_VERSION, Repository};

@@ -27,6 +27,7 @@ macro_rules! out {
     }};
 }
 
+mod repair_cmds;
 mod repo_cmds;
 use repo_cmds::{RepoArgs, SecretsArgs};
 
@@ -79,6 +80,10 @@ enum Command {
         /// Argon2id passes.
         #[arg(long, default_value_t = 3)]
         kdf_iterations: u32,
+        /// Create the repository in a location that holds other files (never over a repository's
+        /// own files).
+        #[arg(long)]
+        force: bool,
     },
     /// Back up a tenant into a repository as a new snapshot, incrementally from the last one.
     ///
@@ -193,10 +198,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Remove snapshots a retention policy does not keep (then --prune frees their data).
+    /// Remove the snapshots named (ids or unique prefixes; damaged ones too), or those a retention
+    /// policy does not keep (then --prune frees their data).
     Forget {
         #[command(flatten)]
         repo: RepoArgs,
+        /// Snapshots to remove, instead of a --keep-* policy.
+        snapshots: Vec<String>,
         #[arg(long, default_value_t = 0)]
         keep_last: usize,
         #[arg(long, default_value_t = 0)]
@@ -232,6 +240,12 @@ enum Command {
         dry_run: bool,
         #[arg(long)]
         json: bool,
+    },
+    /// Repair a damaged repository: set aside unreadable snapshot files, or rebuild the index from
+    /// the packs; says what is rebuilt and what is lost.
+    Repair {
+        #[command(subcommand)]
+        what: repair_cmds::RepairCommand,
     },
     /// Read a tenant through Graph into DIR/<category>/<id>.json, every property and relationship;
     /// or, with --repo, write a snapshot out in the same layout.
@@ -425,8 +439,8 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Demo { tenant, repo } => demo(tenant, repo).await,
-        Command::Init { repo, secrets, kdf_memory_mib, kdf_iterations } => {
-            repo_cmds::init(&repo, &secrets, kdf_memory_mib, kdf_iterations).await
+        Command::Init { repo, secrets, kdf_memory_mib, kdf_iterations, force } => {
+            repo_cmds::init(&repo, &secrets, kdf_memory_mib, kdf_iterations, force).await
         }
         Command::Backup { repo, categories, full, tags, no_secrets, json, connection } => {
             repo_cmds::backup(&repo, &connection, &categories, full, tags, no_secrets, json).await
@@ -467,6 +481,31 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Check { repo, read_data, json } => repo_cmds::check_cmd(&repo, read_data, json).await,
         Command::Forget {
             repo,
+            snapshots,
+            keep_last: 0,
+            keep_hourly: 0,
+            keep_daily: 0,
+            keep_weekly: 0,
+            keep_monthly: 0,
+            keep_yearly: 0,
+            prune,
+            dry_run,
+            grace,
+            json,
+        } if !snapshots.is_empty() => {
+            repair_cmds::forget_ids(&repo, &snapshots, dry_run, json).await?;
+            if prune {
+                repo_cmds::prune_cmd(&repo, grace, dry_run, json).await?;
+            }
+            Ok(())
+        }
+        Command::Forget { snapshots, .. } if !snapshots.is_empty() => {
+            Err("give snapshots to forget or --keep-* rules, not both".into())
+        }
+        Command::Repair { what } => repair_cmds::repair(what).await,
+        Command::Forget {
+            repo,
+            snapshots: _,
             keep_last,
             keep_hourly,
             keep_daily,

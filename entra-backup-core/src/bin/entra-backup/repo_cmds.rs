@@ -93,19 +93,64 @@ impl SecretsArgs {
     }
 }
 
-pub async fn init(repo: &RepoArgs, secrets: &SecretsArgs, memory_mib: u32, iterations: u32) -> Result<(), String> {
-    let store = backend::open(&repo.repo).map_err(e)?;
-    let access = repo.access()?;
-    let secrets_access = if matches!(access, Access::Plaintext) { None } else { secrets.access()? };
-    let kdf = KdfParams { memory_kib: memory_mib.saturating_mul(1024), iterations, parallelism: 1 };
-    let created = Repository::init(store, &access, secrets_access.as_ref(), kdf).await.map_err(e)?;
+pub async fn init(
+    repo: &RepoArgs,
+    secrets: &SecretsArgs,
+    memory_mib: u32,
+    iterations: u32,
+    force: bool,
+) -> Result<(), String> {
+    let max_mib = KdfParams::MAX_MEMORY_KIB / 1024;
+    let memory_kib = memory_mib
+        .checked_mul(1024)
+        .filter(|kib| *kib <= KdfParams::MAX_MEMORY_KIB)
+        .ok_or_else(|| format!("--kdf-memory-mib {memory_mib} is too large: at most {max_mib} MiB"))?;
+    let kdf = KdfParams { memory_kib, iterations, parallelism: 1 };
+    // A local folder init creates is removed again if init fails: a failed init leaves nothing.
+    let created = backend::local_path(&repo.repo).map_err(e)?.and_then(|dir| first_missing(&dir));
+    let result = async {
+        let store = backend::open(&repo.repo).map_err(e)?;
+        let access = repo.access()?;
+        let secrets_access = if matches!(access, Access::Plaintext) { None } else { secrets.access()? };
+        Repository::init_with(store, &access, secrets_access.as_ref(), kdf, force).await.map_err(e)
+    }
+    .await;
+    let created_repo = match result {
+        Ok(r) => r,
+        Err(err) => {
+            if let Some((top, leaf)) = created {
+                remove_empty_dirs(&top, &leaf);
+            }
+            return Err(err);
+        }
+    };
     out!(
         "created {} repository {} at {}",
-        if created.is_encrypted() { "encrypted" } else { "PLAINTEXT (unencrypted)" },
-        &created.config().id[..12],
-        created.store().location()
+        if created_repo.is_encrypted() { "encrypted" } else { "PLAINTEXT (unencrypted)" },
+        &created_repo.config().id[..12],
+        created_repo.store().location()
     );
     Ok(())
+}
+
+/// For a folder that does not exist yet: the outermost of its missing ancestors (the first folder
+/// creating it makes), and the folder itself, made absolute.
+fn first_missing(dir: &std::path::Path) -> Option<(PathBuf, PathBuf)> {
+    let dir = std::env::current_dir().ok()?.join(dir);
+    if dir.exists() {
+        return None;
+    }
+    let top = dir.ancestors().take_while(|a| !a.exists()).last()?.to_path_buf();
+    Some((top, dir))
+}
+
+/// Remove `leaf` and its parents up to `top`, each only while empty.
+fn remove_empty_dirs(top: &std::path::Path, leaf: &std::path::Path) {
+    for dir in leaf.ancestors() {
+        if std::fs::remove_dir(dir).is_err() || dir == top {
+            break;
+        }
+    }
 }
 
 fn resolve(categories: &[String]) -> Result<Vec<&'static Category>, String> {
@@ -141,6 +186,9 @@ pub async fn backup(
         d.stop().await;
     }
     let report = result.map_err(e)?;
+    for bad in &report.skipped_snapshots {
+        eprintln!("{}", crate::repair_cmds::skipped_line(bad));
+    }
     if json {
         out!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
     } else {
@@ -195,7 +243,11 @@ pub async fn backup(
 
 pub async fn snapshots(repo: &RepoArgs, json: bool) -> Result<(), String> {
     let repository = repo.open().await?;
-    let list = repository.snapshots().await.map_err(e)?;
+    let listing = repository.snapshot_list().await.map_err(e)?;
+    for bad in &listing.unreadable {
+        eprintln!("{}", crate::repair_cmds::unreadable_line(bad));
+    }
+    let list = listing.snapshots;
     if json {
         let items: Vec<Value> = list
             .iter()
@@ -389,6 +441,7 @@ pub async fn forget(
     let decisions = prune::forget(&repository, &policy, dry_run).await;
     lease.release(&repository).await.map_err(e)?;
     let decisions = decisions.map_err(e)?;
+    crate::repair_cmds::note_undecided(&repository, &decisions).await?;
     if json {
         out!("{}", serde_json::to_string_pretty(&decisions).map_err(|e| e.to_string())?);
     } else {
