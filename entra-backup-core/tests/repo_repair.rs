@@ -442,3 +442,31 @@ async fn check_reports_a_pack_whose_header_disagrees_with_the_index() {
     assert!(named[0].contains("header disagrees with the index"), "{named:?}");
     assert_eq!(report.errors.len(), 1, "only the header is wrong: {:#?}", report.errors);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn index_files_a_killed_prune_left_superseded_never_count_again() {
+    let sim = sim(207).await;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let ids = history(&sim, root, 3).await;
+    let repo = open_repo(root).await;
+    prune::forget_snapshots(&repo, &ids[..2], false).await.unwrap();
+    // A prune killed after writing its index, before deleting the index files it supersedes.
+    let old: Vec<(String, Vec<u8>)> =
+        files_under(root, "index").into_iter().map(|f| (f.clone(), std::fs::read(root.join(&f)).unwrap())).collect();
+    let zero = PruneOptions { grace: jiff::SignedDuration::ZERO, ..PruneOptions::default() };
+    let plan = prune::prune(&repo, &zero).await.unwrap();
+    assert!(!plan.mark.is_empty(), "the forgotten snapshots leave packs to mark: {plan:#?}");
+    for (file, bytes) in &old {
+        std::fs::write(root.join(file), bytes).unwrap();
+    }
+    let report = check_all(&repo).await;
+    assert!(report.ok(), "{:#?}", report.errors);
+    // The next prunes delete the marked packs; the old index files must not come back naming them.
+    for _ in 0..2 {
+        prune::prune(&repo, &zero).await.unwrap();
+        let report = check_all(&repo).await;
+        assert!(report.ok(), "{:#?}", report.errors);
+    }
+    assert_eq!(files_under(root, "index").len(), 1);
+}

@@ -234,7 +234,10 @@ pub async fn plan(repo: &Repository, options: &PruneOptions) -> Result<PrunePlan
     let (index, packs) = load_packs(repo).await?;
     let snapshots = repo.snapshots().await?;
     let live = reachable(repo, &index, &snapshots).await?;
-    let mut plan = PrunePlan { replace_indexes: index.files().to_vec(), ..PrunePlan::default() };
+    // Every index file read goes, the superseded ones left by a killed prune too: were they to
+    // outlive the file that supersedes them, they would name packs this prune deletes.
+    let replace_indexes = index.files().iter().chain(index.superseded_files()).cloned().collect();
+    let mut plan = PrunePlan { replace_indexes, ..PrunePlan::default() };
 
     let mut sizes: HashMap<String, (u64, jiff::Timestamp)> = HashMap::new();
     for meta in store.list("data").await? {
