@@ -82,8 +82,9 @@ pub struct RepairIndexReport {
 impl RepairIndexReport {
     /// Whether anything was (or would be) rebuilt.
     pub fn changed(&self) -> bool {
-        !(self.unreadable_indexes.is_empty() && self.packs_reindexed.is_empty())
-            || !(self.packs_lost.is_empty() && self.packs_missing.is_empty())
+        [&self.unreadable_indexes, &self.packs_reindexed, &self.packs_lost, &self.packs_missing]
+            .iter()
+            .any(|list| !list.is_empty())
     }
 }
 
