@@ -6,6 +6,7 @@ use entra_backup::repo::prune::{self, ForgetDecision};
 use entra_backup::repo::repair::{self, QUARANTINE};
 use entra_backup::repo::snapshot::{UnreadableSnapshot, list_snapshot_ids};
 
+use crate::exit::CliError;
 use crate::repo_cmds::RepoArgs;
 
 /// `repair snapshots` or `repair index`.
@@ -33,8 +34,17 @@ pub enum RepairCommand {
     },
 }
 
-fn e(err: entra_backup::Error) -> String {
-    err.to_string()
+impl RepairCommand {
+    /// Whether JSON was asked for (errors are then printed as JSON too).
+    pub fn json(&self) -> bool {
+        match self {
+            RepairCommand::Snapshots { json, .. } | RepairCommand::Index { json, .. } => *json,
+        }
+    }
+}
+
+fn e(err: entra_backup::Error) -> CliError {
+    err.into()
 }
 
 fn short(id: &str) -> &str {
@@ -63,7 +73,7 @@ pub fn skipped_line(bad: &UnreadableSnapshot) -> String {
 
 /// After a policy forget: name the snapshot files the policy could not decide on (they cannot be
 /// read, so their time is unknown) and that were kept.
-pub async fn note_undecided(repo: &Repository, decisions: &[ForgetDecision]) -> Result<(), String> {
+pub async fn note_undecided(repo: &Repository, decisions: &[ForgetDecision]) -> Result<(), CliError> {
     for id in list_snapshot_ids(repo.store()).await.map_err(e)? {
         if !decisions.iter().any(|d| d.id == id) {
             eprintln!(
@@ -77,12 +87,12 @@ pub async fn note_undecided(repo: &Repository, decisions: &[ForgetDecision]) -> 
 }
 
 /// `forget SNAPSHOT...`: remove those snapshots, readable or not.
-pub async fn forget_ids(repo: &RepoArgs, names: &[String], dry_run: bool, json: bool) -> Result<(), String> {
+pub async fn forget_ids(repo: &RepoArgs, names: &[String], dry_run: bool, json: bool) -> Result<(), CliError> {
     let repository = repo.open().await?;
     let ids = prune::forget_snapshots(&repository, names, dry_run).await.map_err(e)?;
     if json {
         let doc = serde_json::json!({"dryRun": dry_run, "removed": ids});
-        out!("{}", serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
+        crate::print_json(&doc)?;
     } else {
         for id in &ids {
             out!("{} {id}", if dry_run { "would remove" } else { "removed" });
@@ -93,13 +103,13 @@ pub async fn forget_ids(repo: &RepoArgs, names: &[String], dry_run: bool, json: 
 }
 
 /// `repair snapshots` and `repair index`.
-pub async fn repair(what: RepairCommand) -> Result<(), String> {
+pub async fn repair(what: RepairCommand) -> Result<(), CliError> {
     match what {
         RepairCommand::Snapshots { repo, dry_run, json } => {
             let repository = repo.open().await?;
             let report = repair::repair_snapshots(&repository, dry_run).await.map_err(e)?;
             if json {
-                out!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+                crate::print_json(&report)?;
                 return Ok(());
             }
             let verb = if dry_run { "would set aside" } else { "set aside" };
@@ -115,7 +125,7 @@ pub async fn repair(what: RepairCommand) -> Result<(), String> {
             let repository = repo.open().await?;
             let report = repair::repair_index(&repository, dry_run).await.map_err(e)?;
             if json {
-                out!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+                crate::print_json(&report)?;
                 return Ok(());
             }
             let would = if dry_run { "would be " } else { "" };

@@ -15,6 +15,7 @@ use entra_backup::source::{SnapshotSource, SourceOptions};
 use serde_json::Value;
 
 use crate::ConnectionArgs;
+use crate::exit::CliError;
 
 /// Where the repository is and how to open it.
 #[derive(clap::Args, Clone)]
@@ -45,12 +46,12 @@ pub struct SecretsArgs {
     pub secrets_key_file: Option<PathBuf>,
 }
 
-fn e(err: entra_backup::Error) -> String {
-    err.to_string()
+fn e(err: entra_backup::Error) -> CliError {
+    err.into()
 }
 
 impl RepoArgs {
-    fn access(&self) -> Result<Access, String> {
+    fn access(&self) -> Result<Access, CliError> {
         if let Some(path) = &self.key_file {
             return Ok(Access::Key(RawKey::read_file(path).map_err(e)?));
         }
@@ -61,21 +62,21 @@ impl RepoArgs {
             }
             Some(p) => Ok(Access::Passphrase(p)),
             None if self.plaintext => Ok(Access::Plaintext),
-            None => Err(format!(
+            None => Err(CliError::usage(format!(
                 "the repository passphrase is needed: set {PASSWORD_ENV}, or give --password-file or --key-file \
                  (or --plaintext for a repository without encryption)"
-            )),
+            ))),
         }
     }
 
-    pub async fn open(&self) -> Result<Repository, String> {
+    pub async fn open(&self) -> Result<Repository, CliError> {
         let store = backend::open_existing(&self.repo).map_err(e)?;
         Repository::open(store, &self.access()?).await.map_err(e)
     }
 }
 
 impl SecretsArgs {
-    fn access(&self) -> Result<Option<Access>, String> {
+    fn access(&self) -> Result<Option<Access>, CliError> {
         if let Some(path) = &self.secrets_key_file {
             return Ok(Some(Access::Key(RawKey::read_file(path).map_err(e)?)));
         }
@@ -85,7 +86,7 @@ impl SecretsArgs {
     }
 
     /// Unlock the secrets key if one is given; `Ok(false)` if none is.
-    async fn unlock(&self, repo: &mut Repository) -> Result<bool, String> {
+    async fn unlock(&self, repo: &mut Repository) -> Result<bool, CliError> {
         match self.access()? {
             Some(access) => repo.unlock_secrets(&access).await.map(|()| true).map_err(e),
             None => Ok(repo.secrets_unlocked()),
@@ -99,12 +100,12 @@ pub async fn init(
     memory_mib: u32,
     iterations: u32,
     force: bool,
-) -> Result<(), String> {
+) -> Result<(), CliError> {
     let max_mib = KdfParams::MAX_MEMORY_KIB / 1024;
     let memory_kib = memory_mib
         .checked_mul(1024)
         .filter(|kib| *kib <= KdfParams::MAX_MEMORY_KIB)
-        .ok_or_else(|| format!("--kdf-memory-mib {memory_mib} is too large: at most {max_mib} MiB"))?;
+        .ok_or_else(|| CliError::usage(format!("--kdf-memory-mib {memory_mib} is too large: at most {max_mib} MiB")))?;
     let kdf = KdfParams { memory_kib, iterations, parallelism: 1 };
     // A local folder init creates is removed again if init fails: a failed init leaves nothing.
     let created = backend::local_path(&repo.repo).map_err(e)?.and_then(|dir| first_missing(&dir));
@@ -153,11 +154,11 @@ fn remove_empty_dirs(top: &std::path::Path, leaf: &std::path::Path) {
     }
 }
 
-fn resolve(categories: &[String]) -> Result<Vec<&'static Category>, String> {
+fn resolve(categories: &[String]) -> Result<Vec<&'static Category>, CliError> {
     if categories.is_empty() {
         Ok(catalog::all().iter().collect())
     } else {
-        catalog::resolve(categories).map_err(|e| e.to_string())
+        Ok(catalog::resolve(categories).map_err(entra_backup::Error::from)?)
     }
 }
 
@@ -170,7 +171,7 @@ pub async fn backup(
     tags: Vec<String>,
     no_secrets: bool,
     json: bool,
-) -> Result<(), String> {
+) -> Result<(), CliError> {
     let cats = resolve(categories)?;
     let repository = repo.open().await?;
     let source = connection.source(SourceOptions { secrets: !no_secrets, ..SourceOptions::default() })?;
@@ -190,7 +191,7 @@ pub async fn backup(
         eprintln!("{}", crate::repair_cmds::skipped_line(bad));
     }
     if json {
-        out!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+        crate::print_json(&report)?;
     } else {
         let s = &report.snapshot;
         out!(
@@ -234,14 +235,14 @@ pub async fn backup(
     if report.snapshot.failed.is_empty() {
         Ok(())
     } else {
-        Err(format!(
+        Err(CliError::failures(format!(
             "{} categories could not be read; the snapshot keeps their previous data where it had any",
             report.snapshot.failed.len()
-        ))
+        )))
     }
 }
 
-pub async fn snapshots(repo: &RepoArgs, json: bool) -> Result<(), String> {
+pub async fn snapshots(repo: &RepoArgs, json: bool) -> Result<(), CliError> {
     let repository = repo.open().await?;
     let listing = repository.snapshot_list().await.map_err(e)?;
     for bad in &listing.unreadable {
@@ -257,7 +258,7 @@ pub async fn snapshots(repo: &RepoArgs, json: bool) -> Result<(), String> {
                 v
             })
             .collect();
-        out!("{}", serde_json::to_string_pretty(&items).map_err(|e| e.to_string())?);
+        crate::print_json(&items)?;
         return Ok(());
     }
     out!("{:<12}  {:<20}  {:<36}  {:>10}  {:>4}  {:<11}  TAGS", "ID", "TIME", "TENANT", "OBJECTS", "CATS", "KIND");
@@ -277,13 +278,13 @@ pub async fn snapshots(repo: &RepoArgs, json: bool) -> Result<(), String> {
     Ok(())
 }
 
-pub async fn ls(repo: &RepoArgs, snapshot: &str, category: Option<&str>, json: bool) -> Result<(), String> {
+pub async fn ls(repo: &RepoArgs, snapshot: &str, category: Option<&str>, json: bool) -> Result<(), CliError> {
     let repository = repo.open().await?;
     let source = SnapshotSource::open(repository.clone(), snapshot, false).await.map_err(e)?;
     let snap = source.snapshot();
     let Some(name) = category else {
         if json {
-            out!("{}", serde_json::to_string_pretty(&snap.categories).map_err(|e| e.to_string())?);
+            crate::print_json(&snap.categories)?;
         } else {
             out!("snapshot {} of {} at {}", &source.id()[..12], snap.tenant.id, snap.time);
             out!("{:<40} {:>9} {:<8} READ AT", "CATEGORY", "OBJECTS", "READ");
@@ -300,7 +301,7 @@ pub async fn ls(repo: &RepoArgs, snapshot: &str, category: Option<&str>, json: b
     let cat =
         catalog::get(name).ok_or_else(|| catalog::resolve(&[name]).err().map(|e| e.to_string()).unwrap_or_default())?;
     if !snap.categories.contains_key(cat.name) {
-        return Err(format!("snapshot {} holds no {}", &source.id()[..12], cat.name));
+        return Err(CliError::usage(format!("snapshot {} holds no {}", &source.id()[..12], cat.name)));
     }
     let (tx, mut rx) = tokio::sync::mpsc::channel(256);
     let stats = entra_backup::source::CategoryStats::default();
@@ -325,7 +326,7 @@ pub async fn ls(repo: &RepoArgs, snapshot: &str, category: Option<&str>, json: b
     let (read, rows) = tokio::join!(reader, printer);
     read.map_err(e)?;
     if json {
-        out!("{}", serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?);
+        crate::print_json(&rows)?;
     }
     Ok(())
 }
@@ -336,7 +337,7 @@ pub async fn show(
     snapshot: &str,
     category: &str,
     id: &str,
-) -> Result<(), String> {
+) -> Result<(), CliError> {
     let mut repository = repo.open().await?;
     let unlocked = secrets.unlock(&mut repository).await?;
     let cat = catalog::get(category).ok_or_else(|| format!("unknown category `{category}`"))?;
@@ -346,7 +347,7 @@ pub async fn show(
         .await
         .map_err(e)?
         .ok_or_else(|| format!("snapshot {} holds no {category} object {id}", &source.id()[..12]))?;
-    out!("{}", serde_json::to_string_pretty(&object.json).map_err(|e| e.to_string())?);
+    crate::print_json(&object.json)?;
     if !unlocked && !cat.secret_properties.is_empty() {
         eprintln!(
             "note: {} hidden; give the secrets key ({SECRETS_PASSWORD_ENV}, --secrets-password-file or --secrets-key-file) to show it",
@@ -362,7 +363,7 @@ pub async fn export(
     snapshot: &str,
     out_dir: &std::path::Path,
     json: bool,
-) -> Result<(), String> {
+) -> Result<(), CliError> {
     let mut repository = repo.open().await?;
     let unlocked = secrets.unlock(&mut repository).await?;
     let source = SnapshotSource::open(repository, snapshot, unlocked).await.map_err(e)?;
@@ -374,14 +375,13 @@ pub async fn export(
             .iter()
             .filter_map(|c| c.error.as_ref().map(|why| format!("{}: {why}", c.category)))
             .collect();
-        return Err(format!(
-            "snapshot {} could not be exported whole ({}); run check",
-            &source.id()[..12],
-            failed.join("; ")
+        return Err(CliError::new(
+            crate::exit::Code::Repository,
+            format!("snapshot {} could not be exported whole ({}); run check", &source.id()[..12], failed.join("; ")),
         ));
     }
     if json {
-        out!("{}", serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?);
+        crate::print_json(&summary)?;
     } else {
         out!(
             "snapshot {} exported to {}: {} objects in {} categories{}",
@@ -395,14 +395,14 @@ pub async fn export(
     Ok(())
 }
 
-pub async fn check_cmd(repo: &RepoArgs, read_data: f64, json: bool) -> Result<(), String> {
+pub async fn check_cmd(repo: &RepoArgs, read_data: f64, json: bool) -> Result<(), CliError> {
     if !(0.0..=100.0).contains(&read_data) {
-        return Err(format!("--read-data takes a percentage from 0 to 100, not {read_data}"));
+        return Err(CliError::usage(format!("--read-data takes a percentage from 0 to 100, not {read_data}")));
     }
     let repository = repo.open().await?;
     let report = check(&repository, &CheckOptions { read_data_percent: read_data }).await.map_err(e)?;
     if json {
-        out!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+        crate::print_json(&report)?;
     } else {
         for w in &report.warnings {
             out!("warning: {w}");
@@ -423,7 +423,7 @@ pub async fn check_cmd(repo: &RepoArgs, read_data: f64, json: bool) -> Result<()
     if report.ok() {
         Ok(())
     } else {
-        Err(format!("the repository is damaged: {} errors (listed above)", report.errors.len()))
+        Err(CliError::failures(format!("the repository is damaged: {} errors (listed above)", report.errors.len())))
     }
 }
 
@@ -434,7 +434,7 @@ pub async fn forget(
     dry_run: bool,
     grace: jiff::SignedDuration,
     json: bool,
-) -> Result<(), String> {
+) -> Result<(), CliError> {
     let repository = repo.open().await?;
     // Forget under the prune lease too, so that it never races a prune's view of the snapshots.
     let lease = prune::acquire_lease(&repository).await.map_err(e)?;
@@ -443,7 +443,7 @@ pub async fn forget(
     let decisions = decisions.map_err(e)?;
     crate::repair_cmds::note_undecided(&repository, &decisions).await?;
     if json {
-        out!("{}", serde_json::to_string_pretty(&decisions).map_err(|e| e.to_string())?);
+        crate::print_json(&decisions)?;
     } else {
         for d in &decisions {
             out!(
@@ -473,12 +473,17 @@ pub async fn forget(
     Ok(())
 }
 
-pub async fn prune_cmd(repo: &RepoArgs, grace: jiff::SignedDuration, dry_run: bool, json: bool) -> Result<(), String> {
+pub async fn prune_cmd(
+    repo: &RepoArgs,
+    grace: jiff::SignedDuration,
+    dry_run: bool,
+    json: bool,
+) -> Result<(), CliError> {
     let repository = repo.open().await?;
     let options = PruneOptions { grace, dry_run, ..PruneOptions::default() };
     let plan = prune::prune(&repository, &options).await.map_err(e)?;
     if json {
-        out!("{}", serde_json::to_string_pretty(&plan).map_err(|e| e.to_string())?);
+        crate::print_json(&plan)?;
     } else {
         out!(
             "{}{} packs kept, {} repacked, {} newly marked unused, {} waiting out the grace period, {} deleted ({} bytes freed){}",
@@ -517,7 +522,7 @@ pub async fn diff(
     categories: &[String],
     id: Option<&str>,
     json: bool,
-) -> Result<(), String> {
+) -> Result<(), CliError> {
     use entra_backup::diff::{DiffKind, diff_live, diff_snapshots};
     let repository = repo.open().await?;
     let before = SnapshotSource::open(repository.clone(), snapshot, false).await.map_err(e)?;
@@ -559,14 +564,18 @@ pub async fn diff(
         }
         all
     };
+    // Credentials are checked before anything is compared.
+    let live_source = match (other, live) {
+        (None, Some(connection)) => Some(connection.source(SourceOptions::default())?),
+        _ => None,
+    };
     let compare = async move {
-        match (other, live) {
+        match (other, live_source) {
             (Some(o), _) => {
                 let after = SnapshotSource::open(repository, o, false).await?;
                 diff_snapshots(&before, &after, &cats, id, &tx).await
             }
-            (None, Some(connection)) => {
-                let source = connection.source(SourceOptions::default()).map_err(entra_backup::Error::invalid_input)?;
+            (None, Some(source)) => {
                 // Objects an earlier restore recreated are compared under their new ids.
                 let tenant = entra_backup::source::Source::tenant_id(&source)
                     .unwrap_or_else(|| before.snapshot().tenant.id.clone());
@@ -580,7 +589,7 @@ pub async fn diff(
     let summary = summary.map_err(e)?;
     if json {
         let doc = serde_json::json!({"differences": all, "summary": summary});
-        out!("{}", serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
+        crate::print_json(&doc)?;
     } else {
         for f in &summary.failed_categories {
             out!("? {:<28} not compared: {}", f.category, f.error);
@@ -594,10 +603,10 @@ pub async fn diff(
         );
     }
     if !summary.failed_categories.is_empty() {
-        return Err(format!(
+        return Err(CliError::failures(format!(
             "{} categories could not be read from the tenant, so they were not compared (see above)",
             summary.failed_categories.len()
-        ));
+        )));
     }
     Ok(())
 }
@@ -613,7 +622,7 @@ pub struct RestoreArgs<'a> {
     pub json: bool,
 }
 
-pub async fn restore(repo: &RepoArgs, connection: &ConnectionArgs, args: RestoreArgs<'_>) -> Result<(), String> {
+pub async fn restore(repo: &RepoArgs, connection: &ConnectionArgs, args: RestoreArgs<'_>) -> Result<(), CliError> {
     use entra_backup::restore::{RestoreOptions, restore_snapshot};
     use entra_backup::source::Source;
     let repository = repo.open().await?;
@@ -629,7 +638,7 @@ pub async fn restore(repo: &RepoArgs, connection: &ConnectionArgs, args: Restore
     let tenant = source.tenant_id().unwrap_or_default();
     let report = restore_snapshot(repository, args.snapshot, &source, &options).await.map_err(e)?;
     if args.json {
-        out!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+        crate::print_json(&report)?;
     } else {
         print_restore(&report, &tenant);
     }
@@ -638,7 +647,10 @@ pub async fn restore(repo: &RepoArgs, connection: &ConnectionArgs, args: Restore
             0 => String::new(),
             n => format!(" and {n} categories"),
         };
-        return Err(format!("{} objects{categories} failed to restore (see the report above)", report.summary.failed));
+        return Err(CliError::failures(format!(
+            "{} objects{categories} failed to restore (see the report above)",
+            report.summary.failed
+        )));
     }
     Ok(())
 }
