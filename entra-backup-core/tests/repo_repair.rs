@@ -312,6 +312,35 @@ async fn forget_and_repair_commands_work_on_a_damaged_repository() {
     assert!(stdout.contains(&ids[0][..12]) && stdout.contains("1 snapshots"), "{stdout}");
     assert!(stderr.contains(&ids[1]) && stderr.contains("empty"), "{stderr}");
 
+    // A backup runs, from the readable snapshot, and says which one it passed over.
+    let url = sim.url().to_string();
+    let tenant = sim.tenant_id();
+    let args: Vec<String> =
+        ["backup", "--repo", repo, "--categories", "users", "--graph-url", &url, "--authority-url", &url]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_entra-backup"))
+            .env_remove("ENTRA_BACKUP_REPOSITORY")
+            .env("ENTRA_BACKUP_PASSWORD", PASSWORD)
+            .env("AZURE_TENANT_ID", tenant)
+            .env("AZURE_CLIENT_ID", "repo-repair-test")
+            .env("AZURE_CLIENT_SECRET", "any")
+            .args(args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let warning: Vec<&str> = stderr.lines().filter(|l| l.contains(&ids[1])).collect();
+    assert_eq!(warning.len(), 1, "{stderr}");
+    assert!(warning[0].starts_with("warning: ") && warning[0].contains("not considered as the parent"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&format!("incremental from {}", &ids[0][..12])), "{stdout}");
+
     let (code, stdout, stderr) = cli(&["repair", "snapshots", "--repo", repo, "--dry-run"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains(&ids[1]) && stdout.contains("would set aside"), "{stdout}");

@@ -138,9 +138,6 @@ impl RepositorySink {
                 (parent, list.unreadable)
             }
         };
-        for bad in &skipped {
-            tracing::warn!(snapshot = %bad.id, reason = %bad.reason, "a snapshot file cannot be read; it is not a parent candidate");
-        }
         // The parent's trees, several categories at once: a tree under layers is a chain of reads.
         let mut base = HashMap::new();
         if let Some((_, snap)) = &parent {
