@@ -29,6 +29,7 @@ macro_rules! out {
 
 mod demo;
 mod exit;
+mod init_cmd;
 mod logging;
 mod repair_cmds;
 mod repo_cmds;
@@ -511,7 +512,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Demo { tenant, repo } => demo::demo(tenant, repo).await,
         Command::Init { repo, secrets, kdf_memory_mib, kdf_iterations, force } => {
-            repo_cmds::init(&repo, &secrets, kdf_memory_mib, kdf_iterations, force).await
+            init_cmd::init(&repo, &secrets, kdf_memory_mib, kdf_iterations, force).await
         }
         Command::Backup { repo, categories, full, tags, no_secrets, json, connection } => {
             repo_cmds::backup(&repo, &connection, &categories, full, tags, no_secrets, json).await

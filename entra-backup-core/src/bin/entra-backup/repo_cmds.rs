@@ -1,4 +1,4 @@
-//! The repository commands: init, backup, snapshots, ls, show, export from a snapshot, check,
+//! The repository commands: backup, snapshots, ls, show, export from a snapshot, check,
 //! forget and prune. Each opens the repository from the flags and calls the library.
 
 use std::path::PathBuf;
@@ -7,7 +7,7 @@ use entra_backup::catalog::{self, Category};
 use entra_backup::pipeline::{self, Progress};
 use entra_backup::repo::backend;
 use entra_backup::repo::check::{CheckOptions, check};
-use entra_backup::repo::crypto::{KdfParams, PASSWORD_ENV, RawKey, SECRETS_PASSWORD_ENV, passphrase_from_env_or_file};
+use entra_backup::repo::crypto::{PASSWORD_ENV, RawKey, SECRETS_PASSWORD_ENV, passphrase_from_env_or_file};
 use entra_backup::repo::prune::{self, KeepPolicy, PruneOptions};
 use entra_backup::repo::{Access, Repository};
 use entra_backup::sink::BackupOptions;
@@ -51,7 +51,7 @@ fn e(err: entra_backup::Error) -> CliError {
 }
 
 impl RepoArgs {
-    fn access(&self) -> Result<Access, CliError> {
+    pub(crate) fn access(&self) -> Result<Access, CliError> {
         if let Some(path) = &self.key_file {
             return Ok(Access::Key(RawKey::read_file(path).map_err(e)?));
         }
@@ -76,7 +76,7 @@ impl RepoArgs {
 }
 
 impl SecretsArgs {
-    fn access(&self) -> Result<Option<Access>, CliError> {
+    pub(crate) fn access(&self) -> Result<Option<Access>, CliError> {
         if let Some(path) = &self.secrets_key_file {
             return Ok(Some(Access::Key(RawKey::read_file(path).map_err(e)?)));
         }
@@ -90,66 +90,6 @@ impl SecretsArgs {
         match self.access()? {
             Some(access) => repo.unlock_secrets(&access).await.map(|()| true).map_err(e),
             None => Ok(repo.secrets_unlocked()),
-        }
-    }
-}
-
-pub async fn init(
-    repo: &RepoArgs,
-    secrets: &SecretsArgs,
-    memory_mib: u32,
-    iterations: u32,
-    force: bool,
-) -> Result<(), CliError> {
-    let max_mib = KdfParams::MAX_MEMORY_KIB / 1024;
-    let memory_kib = memory_mib
-        .checked_mul(1024)
-        .filter(|kib| *kib <= KdfParams::MAX_MEMORY_KIB)
-        .ok_or_else(|| CliError::usage(format!("--kdf-memory-mib {memory_mib} is too large: at most {max_mib} MiB")))?;
-    let kdf = KdfParams { memory_kib, iterations, parallelism: 1 };
-    // A local folder init creates is removed again if init fails: a failed init leaves nothing.
-    let created = backend::local_path(&repo.repo).map_err(e)?.and_then(|dir| first_missing(&dir));
-    let result = async {
-        let store = backend::open(&repo.repo).map_err(e)?;
-        let access = repo.access()?;
-        let secrets_access = if matches!(access, Access::Plaintext) { None } else { secrets.access()? };
-        Repository::init_with(store, &access, secrets_access.as_ref(), kdf, force).await.map_err(e)
-    }
-    .await;
-    let created_repo = match result {
-        Ok(r) => r,
-        Err(err) => {
-            if let Some((top, leaf)) = created {
-                remove_empty_dirs(&top, &leaf);
-            }
-            return Err(err);
-        }
-    };
-    out!(
-        "created {} repository {} at {}",
-        if created_repo.is_encrypted() { "encrypted" } else { "PLAINTEXT (unencrypted)" },
-        &created_repo.config().id[..12],
-        created_repo.store().location()
-    );
-    Ok(())
-}
-
-/// For a folder that does not exist yet: the outermost of its missing ancestors (the first folder
-/// creating it makes), and the folder itself, made absolute.
-fn first_missing(dir: &std::path::Path) -> Option<(PathBuf, PathBuf)> {
-    let dir = std::env::current_dir().ok()?.join(dir);
-    if dir.exists() {
-        return None;
-    }
-    let top = dir.ancestors().take_while(|a| !a.exists()).last()?.to_path_buf();
-    Some((top, dir))
-}
-
-/// Remove `leaf` and its parents up to `top`, each only while empty.
-fn remove_empty_dirs(top: &std::path::Path, leaf: &std::path::Path) {
-    for dir in leaf.ancestors() {
-        if std::fs::remove_dir(dir).is_err() || dir == top {
-            break;
         }
     }
 }
