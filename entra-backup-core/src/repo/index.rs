@@ -116,8 +116,6 @@ pub struct Index {
     files: Vec<String>,
     /// Index files superseded by the loaded ones.
     superseded: HashSet<String>,
-    /// Index files read but superseded (left by a writer that was stopped before deleting them).
-    superseded_files: Vec<String>,
     /// Packs marked for deletion, with the earliest mark.
     marked: HashMap<String, jiff::Timestamp>,
 }
@@ -145,7 +143,6 @@ impl Index {
         let mut index = Index { superseded, ..Index::default() };
         for (id, file) in files {
             if index.superseded.contains(&id) {
-                index.superseded_files.push(id);
                 continue;
             }
             for pack in &file.packs {
@@ -227,13 +224,6 @@ impl Index {
     /// Every blob: (pack id, entry).
     pub fn blobs(&self) -> impl Iterator<Item = (&str, &BlobEntry)> {
         self.blobs.values().map(|(p, e)| (self.packs[*p].as_str(), e))
-    }
-
-    /// Index files that were read but are superseded by others. Whoever replaces the index must
-    /// supersede (and delete) these too: once the file superseding them is gone, they would
-    /// count again.
-    pub fn superseded_files(&self) -> &[String] {
-        &self.superseded_files
     }
 
     /// Whether a loaded index file supersedes the index file `id`.

@@ -15,6 +15,7 @@
 //! - [`snapshot`]: the commit point of a backup.
 //! - [`Repository`]: the handle that opens all of it; [`check`], [`prune`] and [`repair`] work on
 //!   it; [`staging`] finds what interrupted writes leave in a local folder.
+//! - [`testing`]: a fault-injecting store wrapper that kills a process at a chosen write.
 
 pub mod backend;
 pub mod canonical;
@@ -27,6 +28,7 @@ pub mod repair;
 mod repository;
 pub mod snapshot;
 pub mod staging;
+pub mod testing;
 pub mod tree;
 
 pub use repository::{Access, CHUNKS_KEY, Config, FORMAT_VERSION, Repository};
