@@ -352,6 +352,14 @@ impl Store {
         &self.prefix
     }
 
+    /// The same store, told that its object store is the local folder `dir` (for a store made with
+    /// [`Store::from_object_store`] over a wrapped `LocalFileSystem`), so that staging files left
+    /// by interrupted writes are found there.
+    pub fn with_local_root(mut self, dir: &std::path::Path) -> Store {
+        self.local_root = Some(Arc::from(dir));
+        self
+    }
+
     /// The folder of a local store (with [`Store::child`]'s prefix), `None` for other backends.
     pub fn local_root(&self) -> Option<&std::path::Path> {
         self.local_root.as_deref()
