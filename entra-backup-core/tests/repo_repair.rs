@@ -243,6 +243,10 @@ async fn init_never_writes_a_second_key_set_and_refuses_a_folder_with_files_unle
     init_repo(&root).await;
     std::fs::remove_file(root.join("config")).unwrap();
     let before = fingerprint(&root);
+    // Opening names the missing file instead of "no repository here, create one".
+    let err = Repository::open(store(&root), &pass(PASSWORD)).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Protocol);
+    assert!(err.to_string().contains("config file is missing"), "{err}");
     let fast = KdfParams::fast_for_tests();
     for force in [false, true] {
         let err = Repository::init_with(store(&root), &pass("x"), Some(&pass("y")), fast, force).await.unwrap_err();

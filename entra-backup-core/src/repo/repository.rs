@@ -184,16 +184,12 @@ impl Repository {
         if store.head("config").await?.is_some() {
             return Err(Error::invalid_input(format!("{} already holds a repository", store.location())));
         }
-        for dir in REPOSITORY_DIRS {
-            if let Some(found) = store.list_stream(dir)?.next().await {
-                let found = found?;
-                return Err(Error::invalid_input(format!(
-                    "{} already holds a repository's files ({}) but no config: it may be a damaged repository; \
-                     init never writes new keys beside old data (restore the config file, or choose another location)",
-                    store.location(),
-                    found.location
-                )));
-            }
+        if let Some(found) = Self::first_repository_file(store).await? {
+            return Err(Error::invalid_input(format!(
+                "{} already holds a repository's files ({found}) but no config: it may be a damaged repository; \
+                 init never writes new keys beside old data (restore the config file, or choose another location)",
+                store.location()
+            )));
         }
         if !allow_other_files && let Some(found) = store.list_stream("")?.next().await {
             let found = found?;
@@ -205,6 +201,16 @@ impl Repository {
             )));
         }
         Ok(())
+    }
+
+    /// A file in one of the repository's folders, if there is any.
+    async fn first_repository_file(store: &Store) -> Result<Option<String>> {
+        for dir in REPOSITORY_DIRS {
+            if let Some(found) = store.list_stream(dir)?.next().await {
+                return Ok(Some(found?.location.to_string()));
+            }
+        }
+        Ok(None)
     }
 
     /// Open the repository in `store`. A missing repository is [`ErrorKind::NotFound`]; a wrong
@@ -294,6 +300,16 @@ impl Repository {
 
     async fn read_config(store: &Store) -> Result<Config> {
         let Some(json) = store.get("config").await? else {
+            if let Some(found) = Self::first_repository_file(store).await? {
+                return Err(Error::new(
+                    ErrorKind::Protocol,
+                    format!(
+                        "{}: the config file is missing, yet the repository's files are there ({found}): the \
+                         repository is damaged; put config back from a copy",
+                        store.location()
+                    ),
+                ));
+            }
             return Err(Error::new(
                 ErrorKind::NotFound,
                 format!("there is no repository at {} (create one with `entra-backup init`)", store.location()),
