@@ -32,6 +32,10 @@ pub struct IdMap {
     reverse: HashMap<String, String>,
 }
 
+/// The largest id map a reader downloads (about two million recreated objects); a larger file is
+/// refused before it is read into memory.
+pub const MAX_ID_MAP_FILE: u64 = 256 * 1024 * 1024;
+
 impl IdMap {
     /// Where the map of `snapshot` restored into `tenant` is kept.
     pub fn path(snapshot: &str, tenant: &str) -> String {
@@ -41,7 +45,7 @@ impl IdMap {
     /// The map kept in the repository, or an empty one.
     pub async fn load(repo: &Repository, snapshot: &str, tenant: &str) -> Result<IdMap> {
         let path = Self::path(snapshot, tenant);
-        let Some(sealed) = repo.store().get(&path).await? else { return Ok(IdMap::default()) };
+        let Some(sealed) = repo.store().get_bounded(&path, MAX_ID_MAP_FILE).await? else { return Ok(IdMap::default()) };
         let plain = repo
             .cipher()
             .open(&sealed)

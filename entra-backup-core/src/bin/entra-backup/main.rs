@@ -29,7 +29,9 @@ macro_rules! out {
 
 mod demo;
 mod exit;
+mod init_cmd;
 mod logging;
+mod repair_cmds;
 mod repo_cmds;
 mod values;
 use exit::CliError;
@@ -88,6 +90,10 @@ enum Command {
         /// Argon2id passes.
         #[arg(long, default_value_t = 3)]
         kdf_iterations: u32,
+        /// Create the repository in a location that holds other files (never over a repository's
+        /// own files).
+        #[arg(long)]
+        force: bool,
     },
     /// Back up a tenant into a repository as a new snapshot, incrementally from the last one.
     ///
@@ -202,10 +208,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Remove snapshots a retention policy does not keep (then --prune frees their data).
+    /// Remove the snapshots named (ids or unique prefixes; damaged ones too), or those a retention
+    /// policy does not keep (then --prune frees their data).
     Forget {
         #[command(flatten)]
         repo: RepoArgs,
+        /// Snapshots to remove, instead of a --keep-* policy.
+        snapshots: Vec<String>,
         #[arg(long, default_value_t = 0)]
         keep_last: usize,
         #[arg(long, default_value_t = 0)]
@@ -241,6 +250,12 @@ enum Command {
         dry_run: bool,
         #[arg(long)]
         json: bool,
+    },
+    /// Repair a damaged repository: set aside unreadable snapshot files, or rebuild the index from
+    /// the packs; says what is rebuilt and what is lost.
+    Repair {
+        #[command(subcommand)]
+        what: repair_cmds::RepairCommand,
     },
     /// Read a tenant through Graph into DIR/<category>/<id>.json, every property and relationship;
     /// or, with --repo, write a snapshot out in the same layout.
@@ -309,6 +324,7 @@ impl Command {
             | Command::Forget { json, .. }
             | Command::Prune { json, .. }
             | Command::Export { json, .. } => *json,
+            Command::Repair { what } => what.json(),
             Command::Permissions { .. } | Command::Sim { .. } | Command::Init { .. } | Command::Show { .. } => false,
             Command::Demo { .. } => false,
         }
@@ -504,8 +520,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Demo { tenant, repo } => demo::demo(tenant, repo).await,
-        Command::Init { repo, secrets, kdf_memory_mib, kdf_iterations } => {
-            repo_cmds::init(&repo, &secrets, kdf_memory_mib, kdf_iterations).await
+        Command::Init { repo, secrets, kdf_memory_mib, kdf_iterations, force } => {
+            init_cmd::init(&repo, &secrets, kdf_memory_mib, kdf_iterations, force).await
         }
         Command::Backup { repo, categories, full, tags, no_secrets, json, connection } => {
             repo_cmds::backup(&repo, &connection, &categories, full, tags, no_secrets, json).await
@@ -546,6 +562,31 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Check { repo, read_data, json } => repo_cmds::check_cmd(&repo, read_data, json).await,
         Command::Forget {
             repo,
+            snapshots,
+            keep_last: 0,
+            keep_hourly: 0,
+            keep_daily: 0,
+            keep_weekly: 0,
+            keep_monthly: 0,
+            keep_yearly: 0,
+            prune,
+            dry_run,
+            grace,
+            json,
+        } if !snapshots.is_empty() => {
+            repair_cmds::forget_ids(&repo, &snapshots, dry_run, json).await?;
+            if prune {
+                repo_cmds::prune_cmd(&repo, grace, dry_run, json).await?;
+            }
+            Ok(())
+        }
+        Command::Forget { snapshots, .. } if !snapshots.is_empty() => {
+            Err(CliError::usage("give snapshots to forget or --keep-* rules, not both"))
+        }
+        Command::Repair { what } => repair_cmds::repair(what).await,
+        Command::Forget {
+            repo,
+            snapshots: _,
             keep_last,
             keep_hourly,
             keep_daily,

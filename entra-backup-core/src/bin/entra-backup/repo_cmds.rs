@@ -1,4 +1,4 @@
-//! The repository commands: init, backup, snapshots, ls, show, export from a snapshot, check,
+//! The repository commands: backup, snapshots, ls, show, export from a snapshot, check,
 //! forget and prune. Each opens the repository from the flags and calls the library.
 
 use std::path::PathBuf;
@@ -7,7 +7,7 @@ use entra_backup::catalog::{self, Category};
 use entra_backup::pipeline::{self, Progress};
 use entra_backup::repo::backend;
 use entra_backup::repo::check::{CheckOptions, check};
-use entra_backup::repo::crypto::{KdfParams, PASSWORD_ENV, RawKey, SECRETS_PASSWORD_ENV, passphrase_from_env_or_file};
+use entra_backup::repo::crypto::{PASSWORD_ENV, RawKey, SECRETS_PASSWORD_ENV, passphrase_from_env_or_file};
 use entra_backup::repo::prune::{self, KeepPolicy, PruneOptions};
 use entra_backup::repo::{Access, Repository};
 use entra_backup::sink::BackupOptions;
@@ -51,7 +51,7 @@ fn e(err: entra_backup::Error) -> CliError {
 }
 
 impl RepoArgs {
-    fn access(&self) -> Result<Access, CliError> {
+    pub(crate) fn access(&self) -> Result<Access, CliError> {
         if let Some(path) = &self.key_file {
             return Ok(Access::Key(RawKey::read_file(path).map_err(e)?));
         }
@@ -76,7 +76,7 @@ impl RepoArgs {
 }
 
 impl SecretsArgs {
-    fn access(&self) -> Result<Option<Access>, CliError> {
+    pub(crate) fn access(&self) -> Result<Option<Access>, CliError> {
         if let Some(path) = &self.secrets_key_file {
             return Ok(Some(Access::Key(RawKey::read_file(path).map_err(e)?)));
         }
@@ -92,21 +92,6 @@ impl SecretsArgs {
             None => Ok(repo.secrets_unlocked()),
         }
     }
-}
-
-pub async fn init(repo: &RepoArgs, secrets: &SecretsArgs, memory_mib: u32, iterations: u32) -> Result<(), CliError> {
-    let store = backend::open(&repo.repo).map_err(e)?;
-    let access = repo.access()?;
-    let secrets_access = if matches!(access, Access::Plaintext) { None } else { secrets.access()? };
-    let kdf = KdfParams { memory_kib: memory_mib.saturating_mul(1024), iterations, parallelism: 1 };
-    let created = Repository::init(store, &access, secrets_access.as_ref(), kdf).await.map_err(e)?;
-    out!(
-        "created {} repository {} at {}",
-        if created.is_encrypted() { "encrypted" } else { "PLAINTEXT (unencrypted)" },
-        &created.config().id[..12],
-        created.store().location()
-    );
-    Ok(())
 }
 
 fn resolve(categories: &[String]) -> Result<Vec<&'static Category>, CliError> {
@@ -142,6 +127,9 @@ pub async fn backup(
         d.stop().await;
     }
     let report = result.map_err(e)?;
+    for bad in &report.skipped_snapshots {
+        eprintln!("{}", crate::repair_cmds::skipped_line(bad));
+    }
     if json {
         crate::print_json(&report)?;
     } else {
@@ -196,7 +184,11 @@ pub async fn backup(
 
 pub async fn snapshots(repo: &RepoArgs, json: bool) -> Result<(), CliError> {
     let repository = repo.open().await?;
-    let list = repository.snapshots().await.map_err(e)?;
+    let listing = repository.snapshot_list().await.map_err(e)?;
+    for bad in &listing.unreadable {
+        eprintln!("{}", crate::repair_cmds::unreadable_line(bad));
+    }
+    let list = listing.snapshots;
     if json {
         let items: Vec<Value> = list
             .iter()
@@ -394,6 +386,7 @@ pub async fn forget(
     let decisions = prune::forget(&repository, &policy, dry_run).await;
     lease.release(&repository).await.map_err(e)?;
     let decisions = decisions.map_err(e)?;
+    crate::repair_cmds::note_undecided(&repository, &decisions).await?;
     if json {
         crate::print_json(&decisions)?;
     } else {
