@@ -22,10 +22,10 @@ pub async fn init(
     force: bool,
 ) -> Result<(), CliError> {
     let max_mib = KdfParams::MAX_MEMORY_KIB / 1024;
-    let memory_kib = memory_mib
-        .checked_mul(1024)
-        .filter(|kib| *kib <= KdfParams::MAX_MEMORY_KIB)
-        .ok_or_else(|| CliError::usage(format!("--kdf-memory-mib {memory_mib} is too large: at most {max_mib} MiB")))?;
+    let memory_kib =
+        memory_mib.checked_mul(1024).filter(|kib| (1024..=KdfParams::MAX_MEMORY_KIB).contains(kib)).ok_or_else(
+            || CliError::usage(format!("--kdf-memory-mib {memory_mib} is out of range: from 1 to {max_mib} MiB")),
+        )?;
     let kdf = KdfParams { memory_kib, iterations, parallelism: 1 };
     // A local folder init creates is removed again if init fails: a failed init leaves nothing.
     let created = backend::local_path(&repo.repo).map_err(e)?.and_then(|dir| first_missing(&dir));
