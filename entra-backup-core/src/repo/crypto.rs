@@ -21,20 +21,29 @@
 //! key material; no error message carries a secret; secrets are compared in constant time.
 
 mod input;
+mod kdf;
 mod key_file;
+pub mod keyring;
+mod raw_key;
+pub mod trust;
 
 use std::fmt;
 
 use chacha20poly1305::aead::rand_core::RngCore;
-use chacha20poly1305::aead::{Aead, KeyInit, OsRng};
+use chacha20poly1305::aead::{Aead, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::{Error, ErrorKind, Result};
 
-pub use input::{PASSWORD_ENV, SECRETS_PASSWORD_ENV, passphrase_from_env_or_file};
-pub use key_file::{KdfParams, KeyFile, RawKey, SecretsKeyFile};
+pub use input::{
+    PASSWORD_ENV, SAME_PASSPHRASE_WARNING, SECRETS_PASSWORD_ENV, passphrase_from_env_or_file, readable_by_others,
+    same_passphrase,
+};
+pub use kdf::KdfParams;
+pub use key_file::{KeyFile, SecretsKeyFile};
+pub use raw_key::RawKey;
 
 /// Length of every symmetric key and of a content id, in bytes.
 pub const KEY_LEN: usize = 32;
@@ -46,6 +55,9 @@ pub const TAG_LEN: usize = 16;
 pub const SEAL_OVERHEAD: usize = NONCE_LEN + TAG_LEN;
 /// Bytes [`seal_secret`] adds to a plaintext (ephemeral public key and tag).
 pub const SECRET_SEAL_OVERHEAD: usize = KEY_LEN + TAG_LEN;
+
+/// BLAKE3 `derive_key` context of [`Cipher::fingerprint`].
+const FINGERPRINT_CONTEXT: &str = "entra-backup 2026-12 repository key fingerprint v1";
 
 /// The message for any ciphertext that fails authentication. It says nothing about the key.
 const AUTH_FAILED: &str = "authentication failed: the data was changed or damaged";
@@ -262,8 +274,8 @@ impl fmt::Debug for SecretsKey {
 
 /// Seal a secret (a BitLocker recovery key, a credential) to the secrets public key: an anonymous
 /// sealed box (X25519 + XSalsa20-Poly1305, libsodium's `crypto_box_seal`). Anyone with the public
-/// key can seal; only the [`SecretsKey`] opens. Output is `ephemeral public key (32) || ciphertext
-/// || tag (16)`.
+/// key can seal; only the [`SecretsKey`] opens. Output is libsodium's layout: `ephemeral public
+/// key (32) || tag (16) || ciphertext`.
 ///
 /// A sealed box does not say who sealed it, so store it inside data sealed with [`Cipher::seal`]
 /// (which authenticates it under the data key).
@@ -316,11 +328,20 @@ impl Cipher {
 
     /// Encrypt and authenticate `plaintext` under a fresh random nonce.
     pub fn seal(&self, plaintext: &[u8]) -> Vec<u8> {
+        self.seal_with(plaintext, b"")
+    }
+
+    /// [`Cipher::seal`] with associated data: `aad` is authenticated (not stored), so the blob
+    /// opens only with the same `aad` ([`Cipher::open_with`]). Binds a mutable file to its path,
+    /// kind and generation. In plaintext, the identity (nothing is authenticated).
+    pub fn seal_with(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
         match &self.inner {
             Inner::Encrypted { aead, .. } => {
                 let mut nonce = XNonce::default();
                 OsRng.fill_bytes(&mut nonce);
-                let sealed = aead.encrypt(&nonce, plaintext).expect("sealing cannot fail below 256 GiB of plaintext");
+                let sealed = aead
+                    .encrypt(&nonce, Payload { msg: plaintext, aad })
+                    .expect("sealing cannot fail below 256 GiB of plaintext");
                 let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
                 out.extend_from_slice(&nonce);
                 out.extend_from_slice(&sealed);
@@ -333,15 +354,41 @@ impl Cipher {
     /// Check and decrypt what [`Cipher::seal`] made. Any change to the bytes is a
     /// [`ErrorKind::Protocol`] error ("authentication failed: the data was changed or damaged").
     pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>> {
+        self.open_with(sealed, b"")
+    }
+
+    /// Open what [`Cipher::seal_with`] sealed with the same `aad`.
+    pub fn open_with(&self, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
         match &self.inner {
             Inner::Encrypted { aead, .. } => {
                 if sealed.len() < SEAL_OVERHEAD {
                     return Err(auth_failed());
                 }
-                let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-                aead.decrypt(XNonce::from_slice(nonce), ciphertext).map_err(|_| auth_failed())
+                let (nonce, msg) = sealed.split_at(NONCE_LEN);
+                aead.decrypt(XNonce::from_slice(nonce), Payload { msg, aad }).map_err(|_| auth_failed())
             }
             Inner::Plaintext => Ok(sealed.to_vec()),
+        }
+    }
+
+    /// The public key [`Cipher::seal_secret`] seals to (`None` in plaintext).
+    pub fn secrets_public_key(&self) -> Option<&SecretsPublicKey> {
+        match &self.inner {
+            Inner::Encrypted { secrets_public, .. } => Some(secrets_public),
+            Inner::Plaintext => None,
+        }
+    }
+
+    /// A name for the repository's keys that reveals nothing about them: BLAKE3 `derive_key` of
+    /// the id key, 64 hex digits (`None` in plaintext). Unlike the repository id in the
+    /// unauthenticated `config`, nobody can give another repository the same fingerprint, nor
+    /// change this one's without making every content id wrong. Trust pins are kept under it.
+    pub fn fingerprint(&self) -> Option<String> {
+        match &self.inner {
+            Inner::Encrypted { id_key, .. } => {
+                Some(to_hex(&blake3::derive_key(FINGERPRINT_CONTEXT, id_key.as_bytes())))
+            }
+            Inner::Plaintext => None,
         }
     }
 
@@ -471,6 +518,33 @@ mod tests {
         let mut longer = sealed.clone();
         longer.push(0);
         assert_eq!(cipher.open(&longer).unwrap_err().kind(), ErrorKind::Protocol);
+    }
+
+    #[test]
+    fn associated_data_must_match() {
+        let (keys, _) = keys();
+        let cipher = keys.cipher();
+        let sealed = cipher.seal_with(b"id map", b"restores/a/t\0gen 2");
+        assert_eq!(cipher.open_with(&sealed, b"restores/a/t\0gen 2").unwrap(), b"id map");
+        for other in [&b"restores/b/t\0gen 2"[..], b"restores/a/t\0gen 1", b""] {
+            assert_eq!(cipher.open_with(&sealed, other).unwrap_err().kind(), ErrorKind::Protocol);
+        }
+        assert_eq!(cipher.open(&sealed).unwrap_err().kind(), ErrorKind::Protocol);
+        assert_eq!(cipher.open_with(&cipher.seal(b"x"), b"").unwrap(), b"x");
+    }
+
+    #[test]
+    fn fingerprints_name_the_keys_without_showing_them() {
+        let (a, _) = keys();
+        let (b, _) = keys();
+        let fa = a.cipher().fingerprint().unwrap();
+        assert_eq!(fa.len(), 64);
+        assert_eq!(Some(fa.clone()), a.clone().cipher().fingerprint());
+        assert_ne!(Some(fa.clone()), b.cipher().fingerprint());
+        assert_hides(&fa, a.id.as_bytes());
+        assert_hides(&fa, a.data.as_bytes());
+        assert_eq!(Cipher::plaintext().fingerprint(), None);
+        assert_eq!(a.cipher().secrets_public_key(), Some(a.secrets_public_key()));
     }
 
     #[test]

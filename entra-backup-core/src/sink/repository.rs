@@ -37,6 +37,9 @@ pub struct BackupOptions {
     pub tenant_id: String,
     /// Start from this snapshot instead of the tenant's latest.
     pub parent: Option<String>,
+    /// Which secrets public key the backup may seal to (by default the one this machine pinned
+    /// on first use): a repository whose key file now seals elsewhere is refused.
+    pub secrets_recipient: crate::repo::crypto::trust::SecretsRecipient,
 }
 
 impl BackupOptions {
@@ -47,6 +50,7 @@ impl BackupOptions {
             pack_size: DEFAULT_TARGET_SIZE,
             tenant_id: tenant_id.into(),
             parent: None,
+            secrets_recipient: Default::default(),
         }
     }
 }
@@ -123,6 +127,7 @@ impl RepositorySink {
     /// Prepare a backup of `categories`: load the index, find the parent snapshot (the tenant's
     /// latest, unless `options` names one) and its trees of those categories.
     pub async fn new(repo: Repository, options: BackupOptions, categories: &[&'static Category]) -> Result<Self> {
+        options.secrets_recipient.verify(&repo).await?;
         let index = repo.load_index().await?;
         let parent = match &options.parent {
             Some(name) => Some(repo.find_snapshot(name).await?),
@@ -224,8 +229,9 @@ impl RepositorySink {
             self.base_entry(cat.name, &object.id).and_then(|e| e.secret)
         } else {
             let plaintext = zeroize::Zeroizing::new(canonical::map_to_vec(&secret_map));
-            let id = self.repo.secret_id(&plaintext);
-            sealed_secret = Some((id.clone(), cipher.seal_secret(&plaintext)));
+            let sealed = cipher.seal_secret(&plaintext);
+            let id = self.repo.sealed_secret_id(&sealed);
+            sealed_secret = Some((id.clone(), sealed));
             Some(id)
         };
         let mut full = Vec::new();
