@@ -27,6 +27,7 @@ macro_rules! out {
     }};
 }
 
+mod key_cmds;
 mod repo_cmds;
 use repo_cmds::{RepoArgs, SecretsArgs};
 
@@ -79,6 +80,11 @@ enum Command {
         /// Argon2id passes.
         #[arg(long, default_value_t = 3)]
         kdf_iterations: u32,
+    },
+    /// Manage the key files: list, add, remove, change a passphrase (passwd).
+    Key {
+        #[command(subcommand)]
+        command: key_cmds::KeyCommand,
     },
     /// Back up a tenant into a repository as a new snapshot, incrementally from the last one.
     ///
@@ -428,6 +434,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Init { repo, secrets, kdf_memory_mib, kdf_iterations } => {
             repo_cmds::init(&repo, &secrets, kdf_memory_mib, kdf_iterations).await
         }
+        Command::Key { command } => key_cmds::run(command).await,
         Command::Backup { repo, categories, full, tags, no_secrets, json, connection } => {
             repo_cmds::backup(&repo, &connection, &categories, full, tags, no_secrets, json).await
         }

@@ -50,7 +50,7 @@ fn e(err: entra_backup::Error) -> String {
 }
 
 impl RepoArgs {
-    fn access(&self) -> Result<Access, String> {
+    pub(crate) fn access(&self) -> Result<Access, String> {
         if let Some(path) = &self.key_file {
             return Ok(Access::Key(RawKey::read_file(path).map_err(e)?));
         }
@@ -75,7 +75,7 @@ impl RepoArgs {
 }
 
 impl SecretsArgs {
-    fn access(&self) -> Result<Option<Access>, String> {
+    pub(crate) fn access(&self) -> Result<Option<Access>, String> {
         if let Some(path) = &self.secrets_key_file {
             return Ok(Some(Access::Key(RawKey::read_file(path).map_err(e)?)));
         }
