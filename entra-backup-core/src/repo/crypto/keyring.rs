@@ -118,7 +118,11 @@ impl Attempts {
                 (0, _) => Error::invalid_input(format!(
                     "{location}: no {what} file of the repository is opened with a {means}; use the other way in"
                 )),
-                _ => Error::new(ErrorKind::Authentication, format!("wrong {means} for the {what} of {location}")),
+                _ if what == "key" => Error::new(
+                    ErrorKind::Authentication,
+                    format!("wrong passphrase or key for the repository at {location}"),
+                ),
+                _ => Error::new(ErrorKind::Authentication, "wrong passphrase or key for the repository's secrets key"),
             };
         }
         let mut message = format!("no {what} file of {location} opens: {}", self.problems.join("; "));
