@@ -494,3 +494,22 @@ async fn id_maps_cannot_be_swapped_rolled_back_or_deleted_unnoticed() {
     // Honest limit: a machine that never saw the map cannot tell.
     assert!(IdMap::load_in(&repo, &a, tenant, None).await.unwrap().is_empty());
 }
+
+/// `init` trusts the new secrets key on the machine that created it, so the window in which a
+/// re-wrapped key file could be trusted on first use starts only on other machines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_pins_the_secrets_key_it_created() {
+    let work = tempfile::tempdir().unwrap();
+    let (dir, trust) = (work.path().join("repo"), work.path().join("trust"));
+    let mut init = cli(&trust);
+    init.env("ENTRA_BACKUP_SECRETS_PASSWORD", SECRETS_PASSWORD)
+        .args(["init", "--kdf-memory-mib", "1", "--kdf-iterations", "1", "--repo"])
+        .arg(&dir);
+    let out = run(init).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let repo = open_repo(&dir).await;
+    let public = repo.cipher().secrets_public_key().unwrap().to_base64();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&public), "{}", text(&out));
+    let [pin] = files(&trust, ".").try_into().unwrap();
+    assert!(std::fs::read_to_string(trust.join(pin)).unwrap().contains(&public));
+}

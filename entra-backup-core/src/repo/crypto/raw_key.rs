@@ -44,8 +44,12 @@ impl RawKey {
         }
     }
 
-    /// Read a key file. Errors name the path, never the contents.
+    /// Read a key file (with a warning if other users can read it). Errors name the path, never
+    /// the contents.
     pub fn read_file(path: &Path) -> Result<Self> {
+        if let Some(warning) = super::readable_by_others(path) {
+            tracing::warn!("{warning}");
+        }
         let bytes = Zeroizing::new(
             std::fs::read(path).map_err(|e| Error::io(format!("reading the key file {}", path.display()), e))?,
         );
