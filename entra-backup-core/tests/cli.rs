@@ -128,9 +128,13 @@ fn bad_input_gets_one_line_and_a_non_zero_exit() {
         &["sim", "serve", "--addr", "nonsense"],
         &["sim", "serve", "--faults", "2"],
         &["sim", "serve", "--throttle", "maybe"],
+        // Once a panic deep in the time library (a timestamp 4294967295 days back).
+        &["export", "--out", "unused", "--logs-days", "4294967295"],
+        &["export", "--out", "unused", "--logs-days", "0"],
     ] {
         let (code, out, err) = run(args);
-        assert_ne!(code, 0, "{args:?}");
+        assert_eq!(code, 2, "{args:?}: usage errors exit 2: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
         assert!(out.is_empty(), "{args:?}: {out}");
         assert!(err.starts_with("error: "), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");

@@ -55,17 +55,19 @@ impl Out {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", self.stdout))
     }
 
-    /// A refusal: non-zero exit, nothing on stdout, exactly one `error:` line on stderr. Returns the line.
-    fn refused(&self, what: &str) -> &str {
-        self.failed(what);
+    /// A refusal: the documented exit `code`, nothing on stdout, exactly one `error:` line on stderr.
+    /// Returns the line.
+    fn refused(&self, what: &str, code: i32) -> &str {
+        self.failed(what, code);
         assert!(self.stdout.is_empty(), "{what}: nothing on stdout, got:\n{}", self.stdout);
         self.stderr.trim_end()
     }
 
     /// A failure that may have reported on stdout first (check lists what it found).
-    fn failed(&self, what: &str) {
+    /// The exit codes are documented in docs/reliability.md (and `src/bin/entra-backup/exit.rs`).
+    fn failed(&self, what: &str, code: i32) {
         assert_ne!(self.code, 0, "{what}: must fail\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
-        assert_eq!(self.code, 1, "{what}: exit code 1 (not a crash): {self:?}");
+        assert_eq!(self.code, code, "{what}: exit code {code}: {self:?}");
         let lines: Vec<&str> = self.stderr.lines().collect();
         assert_eq!(lines.len(), 1, "{what}: exactly one line on stderr, got:\n{}", self.stderr);
         assert!(lines[0].starts_with("error: "), "{what}: {}", self.stderr);
@@ -378,7 +380,7 @@ fn scenario(urls: &[String], seed: u64) {
     let out = cli.run(&["check", "--repo", &url(), "--read-data", "100"]).ok("check after prune");
     assert!(!out.stdout.contains("error"), "{at}: {}", out.stdout);
     let err = cli.run(&["ls", "--repo", &url(), &first_id, "--category", "users"]);
-    assert!(err.refused("ls of a forgotten snapshot").contains(&format!("no snapshot {first_id}")), "{err:?}");
+    assert!(err.refused("ls of a forgotten snapshot", 3).contains(&format!("no snapshot {first_id}")), "{err:?}");
     let out_dir = tempfile::tempdir().unwrap();
     cli.run(&["export", "--repo", &url(), &second_id, "--out", out_dir.path().to_str().unwrap()]).ok("export after");
     assert_equal_to_ground_truth(sim, out_dir.path(), true);
@@ -453,7 +455,7 @@ fn a_wrong_passphrase_is_refused_by_every_command_and_changes_nothing() {
         &["forget", "--repo", &repo, "--keep-last", "0", "--prune", "--grace", "0"],
         &["prune", "--repo", &repo, "--grace", "0"],
     ] {
-        let line = wrong.run(args).refused(&format!("{args:?}")).to_string();
+        let line = wrong.run(args).refused(&format!("{args:?}"), 4).to_string();
         assert!(line.starts_with("error: wrong passphrase or key for the repository at file:///"), "{args:?}: {line}");
         assert_unchanged(Path::new(&repo), &before, &format!("{args:?}"));
     }
@@ -462,11 +464,11 @@ fn a_wrong_passphrase_is_refused_by_every_command_and_changes_nothing() {
     // A wrong secrets passphrase: show refuses rather than hiding the key.
     let wrong_secrets = cli.with_password(Some(PASSWORD), Some("Wrong-Secrets-Passphrase-8830"));
     let args = ["show", "--repo", &repo, "latest", "bitlockerRecoveryKeys", &key_id];
-    let line = wrong_secrets.run(&args).refused("wrong secrets passphrase").to_string();
+    let line = wrong_secrets.run(&args).refused("wrong secrets passphrase", 4).to_string();
     assert!(line.contains("wrong") && line.contains("secrets"), "{line}");
     // No passphrase at all: says how to give one.
     let none = cli.with_password(None, None);
-    let line = none.run(&["snapshots", "--repo", &repo]).refused("no passphrase").to_string();
+    let line = none.run(&["snapshots", "--repo", &repo]).refused("no passphrase", 2).to_string();
     assert!(line.contains("ENTRA_BACKUP_PASSWORD"), "{line}");
     assert_unchanged(Path::new(&repo), &before, "secrets passphrase");
     // And the right one still opens it.
@@ -478,13 +480,13 @@ fn a_wrong_passphrase_is_refused_by_every_command_and_changes_nothing() {
 fn a_missing_repository_and_an_unknown_scheme_are_clear_errors_that_create_nothing() {
     let cli = Cli::offline().with_password(Some(PASSWORD), Some(SECRETS_PASSWORD));
     for url in ["ftp://x", "ftp://host/backups"] {
-        let line = cli.run(&["snapshots", "--repo", url]).refused(url).to_string();
+        let line = cli.run(&["snapshots", "--repo", url]).refused(url, 2).to_string();
         assert!(line.starts_with("error: unknown repository URL scheme `ftp://`"), "{line}");
         for scheme in ["file://", "s3://", "az://"] {
             assert!(line.contains(scheme), "the message lists {scheme}: {line}");
         }
     }
-    let line = cli.run(&["init", "--repo", "ftp://x"]).refused("init ftp").to_string();
+    let line = cli.run(&["init", "--repo", "ftp://x"]).refused("init ftp", 2).to_string();
     assert!(line.contains("unknown repository URL scheme"), "{line}");
 
     // A mistyped path: one clear line from every command, and no folder left behind.
@@ -503,7 +505,7 @@ fn a_missing_repository_and_an_unknown_scheme_are_clear_errors_that_create_nothi
             "forget" => vec!["forget", "--repo", &repo, "--keep-last", "1"],
             _ => vec![command, "--repo", &repo],
         };
-        let line = cli.run(&args).refused(&format!("{args:?}")).to_string();
+        let line = cli.run(&args).refused(&format!("{args:?}"), 3).to_string();
         assert!(line.starts_with("error: there is no repository at file:///"), "{args:?}: {line}");
         assert!(line.contains("create one with `entra-backup init`"), "{line}");
         if top.exists() {
@@ -528,7 +530,7 @@ fn a_newer_format_and_init_over_an_existing_repository_are_refused_and_change_no
     ] {
         let line = who
             .run(&["init", "--repo", &repo, "--kdf-memory-mib", "8", "--kdf-iterations", "1"])
-            .refused("re-init")
+            .refused("re-init", 2)
             .to_string();
         assert!(line.contains("already holds a repository"), "{line}");
         assert_unchanged(root, &before, "init over a repository");
@@ -536,7 +538,7 @@ fn a_newer_format_and_init_over_an_existing_repository_are_refused_and_change_no
     let line = cli
         .with_password(None, None)
         .run(&["init", "--repo", &repo, "--plaintext"])
-        .refused("re-init plaintext")
+        .refused("re-init plaintext", 2)
         .to_string();
     assert!(line.contains("already holds a repository"), "{line}");
     assert_unchanged(root, &before, "init --plaintext over a repository");
@@ -560,11 +562,11 @@ fn a_newer_format_and_init_over_an_existing_repository_are_refused_and_change_no
         &["forget", "--repo", &repo, "--keep-last", "0", "--prune", "--grace", "0"],
         &["prune", "--repo", &repo, "--grace", "0"],
     ] {
-        let line = cli.run(args).refused(&format!("{args:?}")).to_string();
+        let line = cli.run(args).refused(&format!("{args:?}"), 2).to_string();
         assert!(line.contains("format version 2") && line.contains("upgrade entra-backup"), "{args:?}: {line}");
         assert_unchanged(root, &before, &format!("{args:?}"));
     }
-    let line = cli.run(&["init", "--repo", &repo]).refused("init over a newer format").to_string();
+    let line = cli.run(&["init", "--repo", &repo]).refused("init over a newer format", 2).to_string();
     assert!(line.contains("already holds a repository"), "{line}");
     assert_unchanged(root, &before, "init over a newer format");
 
@@ -603,11 +605,11 @@ fn a_truncated_pack_is_named_by_check_and_fails_export_cleanly() {
         let before = fingerprint(root);
 
         let out = cli.run(&["check", "--repo", &repo, "--read-data", "100"]);
-        out.failed(&format!("check: {what}"));
+        out.failed(&format!("check: {what}"), 1);
         assert!(out.stdout.contains(&format!("error: {pack_name}: ")), "{what}: check names the pack: {out:?}");
         assert!(out.stderr.contains("damaged"), "{what}: {out:?}");
         let report = cli.run(&["check", "--repo", &repo, "--read-data", "100", "--json"]);
-        report.failed(&format!("check --json: {what}"));
+        report.failed(&format!("check --json: {what}"), 1);
         let errors = report.json()["errors"].as_array().unwrap().clone();
         assert_eq!(errors.len(), 1, "{what}: one damaged pack, one error: {errors:?}");
         assert!(errors[0].as_str().unwrap().starts_with(&format!("{pack_name}: ")), "{what}: {errors:?}");
@@ -618,7 +620,7 @@ fn a_truncated_pack_is_named_by_check_and_fails_export_cleanly() {
         let out_dir = tempfile::tempdir().unwrap();
         let out = cli.run(&["export", "--repo", &repo, "latest", "--out", out_dir.path().to_str().unwrap()]);
         if cut_to < blobs_end || out.code != 0 {
-            let line = out.refused(&format!("export: {what}"));
+            let line = out.refused(&format!("export: {what}"), 3);
             assert!(line.contains(&pack_id), "{what}: the message names the pack: {line}");
         } else {
             assert_equal_to_ground_truth(tenant.sim(), out_dir.path(), true);
@@ -637,7 +639,7 @@ fn a_plaintext_repository_is_created_on_request_and_opened_only_on_request() {
     let line = base
         .with_password(Some(PASSWORD), None)
         .run(&["init", "--repo", &repo, "--plaintext"])
-        .refused("plaintext with a passphrase")
+        .refused("plaintext with a passphrase", 2)
         .to_string();
     assert!(line.contains("--plaintext and a passphrase"), "{line}");
     assert!(fingerprint(root).is_empty(), "{:?}", fingerprint(root).keys().collect::<Vec<_>>());
@@ -656,9 +658,9 @@ fn a_plaintext_repository_is_created_on_request_and_opened_only_on_request() {
     let before = fingerprint(root);
     let with_pw = base.with_password(Some(PASSWORD), Some(SECRETS_PASSWORD));
     for args in [&["snapshots", "--repo", &repo][..], &["check", "--repo", &repo], &["ls", "--repo", &repo, "latest"]] {
-        let line = with_pw.run(args).refused(&format!("{args:?}")).to_string();
+        let line = with_pw.run(args).refused(&format!("{args:?}"), 2).to_string();
         assert!(line.contains("is a plaintext repository") && line.contains("--plaintext"), "{args:?}: {line}");
-        let line = base.run(args).refused(&format!("{args:?}")).to_string();
+        let line = base.run(args).refused(&format!("{args:?}"), 2).to_string();
         assert!(line.contains("--plaintext"), "{args:?}: {line}");
         assert_unchanged(root, &before, &format!("{args:?}"));
     }
@@ -717,7 +719,63 @@ fn restore_plans_with_dry_run_restores_one_attribute_or_everything_and_refuses_b
 
     // Bad input: one line, non-zero.
     let err = cli.run(&["restore", "--repo", &repo, "ffffffff"]);
-    assert!(err.refused("unknown snapshot").contains("no snapshot"), "{err:?}");
+    assert!(err.refused("unknown snapshot", 3).contains("no snapshot"), "{err:?}");
     let err = cli.run(&["restore", "--repo", &repo, "latest", "--category", "nosuch"]);
-    assert!(err.refused("unknown category").contains("unknown category 'nosuch'"), "{err:?}");
+    assert!(err.refused("unknown category", 2).contains("unknown category 'nosuch'"), "{err:?}");
+}
+
+#[test]
+fn trace_logs_show_the_work_and_never_a_secret() {
+    let (tenant, _dir, repo) = small_repository(41);
+    let cli = Cli::new(tenant.sim());
+    // RUST_LOG at trace for every crate (HTTP, TLS, storage too) and -vvv: the noisiest run there is.
+    for (how, args, rust_log) in [
+        ("RUST_LOG=trace", vec!["backup", "--repo", repo.as_str(), "--full"], Some("trace")),
+        ("-vvv", vec!["backup", "--repo", repo.as_str(), "-vvv"], None),
+        ("trace show", vec!["show", "--repo", repo.as_str(), "latest", "organization", "x"], Some("trace")),
+    ] {
+        let mut cmd = cli.command(&args);
+        if let Some(level) = rust_log {
+            cmd.env("RUST_LOG", level);
+        }
+        let out = cmd.output().unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        if args[0] == "backup" {
+            assert!(stderr.lines().count() > 20, "{how}: logs on stderr, got:\n{stderr}");
+        }
+        for secret in cli.secrets.iter().chain(&cli.bitlocker_keys) {
+            assert!(!stderr.contains(secret.as_str()) && !stdout.contains(secret.as_str()), "{how} logged {secret}");
+        }
+        // Tokens: the simulator's are JWTs (`eyJ...`), sent as `Bearer ...`.
+        for marker in ["Bearer ", "eyJ", "client_secret", "access_token\":\""] {
+            assert!(!stderr.contains(marker), "{how}: `{marker}` in the logs:\n{}", excerpt(&stderr, marker));
+        }
+    }
+    // Without -v or RUST_LOG only warnings and errors reach stderr.
+    let quiet = cli.run(&["snapshots", "--repo", &repo]).ok("quiet snapshots");
+    assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
+}
+
+fn excerpt(text: &str, marker: &str) -> String {
+    let at = text.find(marker).unwrap_or(0);
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    text[start..].lines().next().unwrap_or_default().chars().take(300).collect()
+}
+
+#[test]
+fn json_commands_report_errors_as_json_with_the_exit_code() {
+    let (_tenant, _dir, repo) = small_repository(43);
+    let cli = Cli::offline().with_password(Some(PASSWORD), Some(SECRETS_PASSWORD));
+    let out = cli.run(&["ls", "--repo", &repo, "ffffffff", "--json"]);
+    assert_eq!(out.code, 3, "{out:?}");
+    let doc = out.json();
+    assert_eq!(doc["error"]["exitCode"], 3, "{doc}");
+    assert_eq!(doc["error"]["kind"], "repository", "{doc}");
+    assert!(doc["error"]["message"].as_str().unwrap().contains("no snapshot ffffffff"), "{doc}");
+    assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
+    // clap's own errors: one line, code 2.
+    let out = cli.run(&["ls", "--repo", &repo, "--no-such-flag"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
+    assert!(out.stderr.starts_with("error: "), "{out:?}");
 }

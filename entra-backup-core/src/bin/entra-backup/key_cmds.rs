@@ -8,6 +8,7 @@ use entra_backup::repo::Access;
 use entra_backup::repo::crypto::keyring::{self, KeyKind};
 use entra_backup::repo::crypto::{KdfParams, RawKey, passphrase_from_env_or_file};
 
+use crate::exit::CliError;
 use crate::repo_cmds::{RepoArgs, SecretsArgs};
 
 /// The new passphrase of `key add` and `key passwd` (or `--new-password-file`).
@@ -77,8 +78,8 @@ pub struct NewKeyArgs {
     kdf_iterations: u32,
 }
 
-fn e(err: entra_backup::Error) -> String {
-    err.to_string()
+fn e(err: entra_backup::Error) -> CliError {
+    err.into()
 }
 
 impl NewKeyArgs {
@@ -86,10 +87,13 @@ impl NewKeyArgs {
         if self.secrets_key { KeyKind::Secrets } else { KeyKind::Master }
     }
 
-    fn kdf(&self) -> Result<KdfParams, String> {
+    fn kdf(&self) -> Result<KdfParams, CliError> {
         let max_mib = KdfParams::MAX_MEMORY_KIB / 1024;
         if self.kdf_memory_mib > max_mib {
-            return Err(format!("--kdf-memory-mib {} is above the cap of {max_mib} MiB", self.kdf_memory_mib));
+            return Err(CliError::usage(format!(
+                "--kdf-memory-mib {} is above the cap of {max_mib} MiB",
+                self.kdf_memory_mib
+            )));
         }
         let memory_kib = self.kdf_memory_mib * 1024;
         let kdf = KdfParams { memory_kib, iterations: self.kdf_iterations, parallelism: 1 };
@@ -98,18 +102,21 @@ impl NewKeyArgs {
     }
 
     /// The new way in. A new raw key file is created only once the rest has been checked.
-    fn access(&self) -> Result<NewAccess, String> {
+    fn access(&self) -> Result<NewAccess, CliError> {
         if let Some(path) = &self.new_key_file {
             if path.exists() {
-                return Err(format!("{} exists; --new-key-file creates a new key file", path.display()));
+                return Err(CliError::usage(format!(
+                    "{} exists; --new-key-file creates a new key file",
+                    path.display()
+                )));
             }
             return Ok(NewAccess { access: Access::Key(RawKey::generate()), file: Some(path.clone()) });
         }
         match passphrase_from_env_or_file(NEW_PASSWORD_ENV, self.new_password_file.as_deref()).map_err(e)? {
             Some(p) => Ok(NewAccess { access: Access::Passphrase(p), file: None }),
-            None => Err(format!(
+            None => Err(CliError::usage(format!(
                 "the new passphrase is needed: set {NEW_PASSWORD_ENV}, or give --new-password-file or --new-key-file"
-            )),
+            ))),
         }
     }
 }
@@ -120,7 +127,7 @@ struct NewAccess {
 }
 
 impl NewAccess {
-    fn save_key_file(&self) -> Result<(), String> {
+    fn save_key_file(&self) -> Result<(), CliError> {
         if let (Some(path), Access::Key(key)) = (&self.file, &self.access) {
             key.write_new_file(path).map_err(e)?;
         }
@@ -141,7 +148,14 @@ fn warn_if_same(new: &Access, kind: KeyKind, repo: &RepoArgs, secrets: &SecretsA
     }
 }
 
-pub async fn run(command: KeyCommand) -> Result<(), String> {
+impl KeyCommand {
+    /// Whether JSON was asked for (errors are then printed as JSON too).
+    pub fn json(&self) -> bool {
+        matches!(self, KeyCommand::List { json: true, .. })
+    }
+}
+
+pub async fn run(command: KeyCommand) -> Result<(), CliError> {
     match command {
         KeyCommand::List { repo, json } => list(&repo, json).await,
         KeyCommand::Add { repo, secrets, new } => add(&repo, &secrets, &new, false).await,
@@ -150,12 +164,11 @@ pub async fn run(command: KeyCommand) -> Result<(), String> {
     }
 }
 
-async fn list(repo: &RepoArgs, json: bool) -> Result<(), String> {
+async fn list(repo: &RepoArgs, json: bool) -> Result<(), CliError> {
     let repository = repo.open().await?;
     let keys = keyring::list_keys(repository.store(), &repository.config().id).await.map_err(e)?;
     if json {
-        out!("{}", serde_json::to_string_pretty(&keys).map_err(|e| e.to_string())?);
-        return Ok(());
+        return crate::print_json(&keys);
     }
     out!("{:<78} {:<8} {:<11} {:<22} {}", "KEY FILE", "KIND", "OPENED WITH", "KDF", "CREATED");
     for k in &keys {
@@ -183,7 +196,7 @@ async fn list(repo: &RepoArgs, json: bool) -> Result<(), String> {
 
 /// `key add`, or with `replace` `key passwd`: wrap the key that opens in a new key file, and for
 /// passwd remove the file that opened (after the new one is written).
-async fn add(repo: &RepoArgs, secrets: &SecretsArgs, new: &NewKeyArgs, replace: bool) -> Result<(), String> {
+async fn add(repo: &RepoArgs, secrets: &SecretsArgs, new: &NewKeyArgs, replace: bool) -> Result<(), CliError> {
     let kdf = new.kdf()?;
     let new_access = new.access()?;
     let repository = repo.open().await?;
@@ -217,7 +230,7 @@ async fn add(repo: &RepoArgs, secrets: &SecretsArgs, new: &NewKeyArgs, replace: 
     Ok(())
 }
 
-async fn remove(repo: &RepoArgs, secrets: &SecretsArgs, secrets_key: bool, name: &str) -> Result<(), String> {
+async fn remove(repo: &RepoArgs, secrets: &SecretsArgs, secrets_key: bool, name: &str) -> Result<(), CliError> {
     let repository = repo.open().await?;
     let (store, id) = (repository.store(), repository.config().id.as_str());
     if !repository.is_encrypted() {

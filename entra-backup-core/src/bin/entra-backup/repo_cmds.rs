@@ -15,6 +15,7 @@ use entra_backup::source::{SnapshotSource, SourceOptions};
 use serde_json::Value;
 
 use crate::ConnectionArgs;
+use crate::exit::CliError;
 
 /// Where the repository is and how to open it.
 #[derive(clap::Args, Clone)]
@@ -45,12 +46,12 @@ pub struct SecretsArgs {
     pub secrets_key_file: Option<PathBuf>,
 }
 
-fn e(err: entra_backup::Error) -> String {
-    err.to_string()
+fn e(err: entra_backup::Error) -> CliError {
+    err.into()
 }
 
 impl RepoArgs {
-    pub(crate) fn access(&self) -> Result<Access, String> {
+    pub(crate) fn access(&self) -> Result<Access, CliError> {
         if let Some(path) = &self.key_file {
             return Ok(Access::Key(RawKey::read_file(path).map_err(e)?));
         }
@@ -61,21 +62,21 @@ impl RepoArgs {
             }
             Some(p) => Ok(Access::Passphrase(p)),
             None if self.plaintext => Ok(Access::Plaintext),
-            None => Err(format!(
+            None => Err(CliError::usage(format!(
                 "the repository passphrase is needed: set {PASSWORD_ENV}, or give --password-file or --key-file \
                  (or --plaintext for a repository without encryption)"
-            )),
+            ))),
         }
     }
 
-    pub async fn open(&self) -> Result<Repository, String> {
+    pub async fn open(&self) -> Result<Repository, CliError> {
         let store = backend::open_existing(&self.repo).map_err(e)?;
         Repository::open(store, &self.access()?).await.map_err(e)
     }
 }
 
 impl SecretsArgs {
-    pub(crate) fn access(&self) -> Result<Option<Access>, String> {
+    pub(crate) fn access(&self) -> Result<Option<Access>, CliError> {
         if let Some(path) = &self.secrets_key_file {
             return Ok(Some(Access::Key(RawKey::read_file(path).map_err(e)?)));
         }
@@ -85,7 +86,7 @@ impl SecretsArgs {
     }
 
     /// Unlock the secrets key if one is given; `Ok(false)` if none is.
-    async fn unlock(&self, repo: &mut Repository) -> Result<bool, String> {
+    async fn unlock(&self, repo: &mut Repository) -> Result<bool, CliError> {
         match self.access()? {
             Some(access) => repo.unlock_secrets(&access).await.map(|()| true).map_err(e),
             None => Ok(repo.secrets_unlocked()),
@@ -93,7 +94,7 @@ impl SecretsArgs {
     }
 }
 
-pub async fn init(repo: &RepoArgs, secrets: &SecretsArgs, memory_mib: u32, iterations: u32) -> Result<(), String> {
+pub async fn init(repo: &RepoArgs, secrets: &SecretsArgs, memory_mib: u32, iterations: u32) -> Result<(), CliError> {
     let store = backend::open(&repo.repo).map_err(e)?;
     let access = repo.access()?;
     let secrets_access = if matches!(access, Access::Plaintext) { None } else { secrets.access()? };
@@ -115,11 +116,11 @@ pub async fn init(repo: &RepoArgs, secrets: &SecretsArgs, memory_mib: u32, itera
     Ok(())
 }
 
-fn resolve(categories: &[String]) -> Result<Vec<&'static Category>, String> {
+fn resolve(categories: &[String]) -> Result<Vec<&'static Category>, CliError> {
     if categories.is_empty() {
         Ok(catalog::all().iter().collect())
     } else {
-        catalog::resolve(categories).map_err(|e| e.to_string())
+        Ok(catalog::resolve(categories).map_err(entra_backup::Error::from)?)
     }
 }
 
@@ -132,7 +133,7 @@ pub async fn backup(
     tags: Vec<String>,
     no_secrets: bool,
     json: bool,
-) -> Result<(), String> {
+) -> Result<(), CliError> {
     let cats = resolve(categories)?;
     let repository = repo.open().await?;
     let source = connection.source(SourceOptions { secrets: !no_secrets, ..SourceOptions::default() })?;
@@ -149,7 +150,7 @@ pub async fn backup(
     }
     let report = result.map_err(e)?;
     if json {
-        out!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+        crate::print_json(&report)?;
     } else {
         let s = &report.snapshot;
         out!(
@@ -193,14 +194,14 @@ pub async fn backup(
     if report.snapshot.failed.is_empty() {
         Ok(())
     } else {
-        Err(format!(
+        Err(CliError::failures(format!(
             "{} categories could not be read; the snapshot keeps their previous data where it had any",
             report.snapshot.failed.len()
-        ))
+        )))
     }
 }
 
-pub async fn snapshots(repo: &RepoArgs, json: bool) -> Result<(), String> {
+pub async fn snapshots(repo: &RepoArgs, json: bool) -> Result<(), CliError> {
     let repository = repo.open().await?;
     let list = repository.snapshots().await.map_err(e)?;
     if json {
@@ -212,7 +213,7 @@ pub async fn snapshots(repo: &RepoArgs, json: bool) -> Result<(), String> {
                 v
             })
             .collect();
-        out!("{}", serde_json::to_string_pretty(&items).map_err(|e| e.to_string())?);
+        crate::print_json(&items)?;
         return Ok(());
     }
     out!("{:<12}  {:<20}  {:<36}  {:>10}  {:>4}  {:<11}  TAGS", "ID", "TIME", "TENANT", "OBJECTS", "CATS", "KIND");
@@ -232,13 +233,13 @@ pub async fn snapshots(repo: &RepoArgs, json: bool) -> Result<(), String> {
     Ok(())
 }
 
-pub async fn ls(repo: &RepoArgs, snapshot: &str, category: Option<&str>, json: bool) -> Result<(), String> {
+pub async fn ls(repo: &RepoArgs, snapshot: &str, category: Option<&str>, json: bool) -> Result<(), CliError> {
     let repository = repo.open().await?;
     let source = SnapshotSource::open(repository.clone(), snapshot, false).await.map_err(e)?;
     let snap = source.snapshot();
     let Some(name) = category else {
         if json {
-            out!("{}", serde_json::to_string_pretty(&snap.categories).map_err(|e| e.to_string())?);
+            crate::print_json(&snap.categories)?;
         } else {
             out!("snapshot {} of {} at {}", &source.id()[..12], snap.tenant.id, snap.time);
             out!("{:<40} {:>9} {:<8} READ AT", "CATEGORY", "OBJECTS", "READ");
@@ -255,7 +256,7 @@ pub async fn ls(repo: &RepoArgs, snapshot: &str, category: Option<&str>, json: b
     let cat =
         catalog::get(name).ok_or_else(|| catalog::resolve(&[name]).err().map(|e| e.to_string()).unwrap_or_default())?;
     if !snap.categories.contains_key(cat.name) {
-        return Err(format!("snapshot {} holds no {}", &source.id()[..12], cat.name));
+        return Err(CliError::usage(format!("snapshot {} holds no {}", &source.id()[..12], cat.name)));
     }
     let (tx, mut rx) = tokio::sync::mpsc::channel(256);
     let stats = entra_backup::source::CategoryStats::default();
@@ -280,7 +281,7 @@ pub async fn ls(repo: &RepoArgs, snapshot: &str, category: Option<&str>, json: b
     let (read, rows) = tokio::join!(reader, printer);
     read.map_err(e)?;
     if json {
-        out!("{}", serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?);
+        crate::print_json(&rows)?;
     }
     Ok(())
 }
@@ -291,7 +292,7 @@ pub async fn show(
     snapshot: &str,
     category: &str,
     id: &str,
-) -> Result<(), String> {
+) -> Result<(), CliError> {
     let mut repository = repo.open().await?;
     let unlocked = secrets.unlock(&mut repository).await?;
     let cat = catalog::get(category).ok_or_else(|| format!("unknown category `{category}`"))?;
@@ -301,7 +302,7 @@ pub async fn show(
         .await
         .map_err(e)?
         .ok_or_else(|| format!("snapshot {} holds no {category} object {id}", &source.id()[..12]))?;
-    out!("{}", serde_json::to_string_pretty(&object.json).map_err(|e| e.to_string())?);
+    crate::print_json(&object.json)?;
     if !unlocked && !cat.secret_properties.is_empty() {
         eprintln!(
             "note: {} hidden; give the secrets key ({SECRETS_PASSWORD_ENV}, --secrets-password-file or --secrets-key-file) to show it",
@@ -317,7 +318,7 @@ pub async fn export(
     snapshot: &str,
     out_dir: &std::path::Path,
     json: bool,
-) -> Result<(), String> {
+) -> Result<(), CliError> {
     let mut repository = repo.open().await?;
     let unlocked = secrets.unlock(&mut repository).await?;
     let source = SnapshotSource::open(repository, snapshot, unlocked).await.map_err(e)?;
@@ -329,14 +330,13 @@ pub async fn export(
             .iter()
             .filter_map(|c| c.error.as_ref().map(|why| format!("{}: {why}", c.category)))
             .collect();
-        return Err(format!(
-            "snapshot {} could not be exported whole ({}); run check",
-            &source.id()[..12],
-            failed.join("; ")
+        return Err(CliError::new(
+            crate::exit::Code::Repository,
+            format!("snapshot {} could not be exported whole ({}); run check", &source.id()[..12], failed.join("; ")),
         ));
     }
     if json {
-        out!("{}", serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?);
+        crate::print_json(&summary)?;
     } else {
         out!(
             "snapshot {} exported to {}: {} objects in {} categories{}",
@@ -350,14 +350,14 @@ pub async fn export(
     Ok(())
 }
 
-pub async fn check_cmd(repo: &RepoArgs, read_data: f64, json: bool) -> Result<(), String> {
+pub async fn check_cmd(repo: &RepoArgs, read_data: f64, json: bool) -> Result<(), CliError> {
     if !(0.0..=100.0).contains(&read_data) {
-        return Err(format!("--read-data takes a percentage from 0 to 100, not {read_data}"));
+        return Err(CliError::usage(format!("--read-data takes a percentage from 0 to 100, not {read_data}")));
     }
     let repository = repo.open().await?;
     let report = check(&repository, &CheckOptions { read_data_percent: read_data }).await.map_err(e)?;
     if json {
-        out!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+        crate::print_json(&report)?;
     } else {
         for w in &report.warnings {
             out!("warning: {w}");
@@ -378,7 +378,7 @@ pub async fn check_cmd(repo: &RepoArgs, read_data: f64, json: bool) -> Result<()
     if report.ok() {
         Ok(())
     } else {
-        Err(format!("the repository is damaged: {} errors (listed above)", report.errors.len()))
+        Err(CliError::failures(format!("the repository is damaged: {} errors (listed above)", report.errors.len())))
     }
 }
 
@@ -389,7 +389,7 @@ pub async fn forget(
     dry_run: bool,
     grace: jiff::SignedDuration,
     json: bool,
-) -> Result<(), String> {
+) -> Result<(), CliError> {
     let repository = repo.open().await?;
     // Forget under the prune lease too, so that it never races a prune's view of the snapshots.
     let lease = prune::acquire_lease(&repository).await.map_err(e)?;
@@ -397,7 +397,7 @@ pub async fn forget(
     lease.release(&repository).await.map_err(e)?;
     let decisions = decisions.map_err(e)?;
     if json {
-        out!("{}", serde_json::to_string_pretty(&decisions).map_err(|e| e.to_string())?);
+        crate::print_json(&decisions)?;
     } else {
         for d in &decisions {
             out!(
@@ -427,12 +427,17 @@ pub async fn forget(
     Ok(())
 }
 
-pub async fn prune_cmd(repo: &RepoArgs, grace: jiff::SignedDuration, dry_run: bool, json: bool) -> Result<(), String> {
+pub async fn prune_cmd(
+    repo: &RepoArgs,
+    grace: jiff::SignedDuration,
+    dry_run: bool,
+    json: bool,
+) -> Result<(), CliError> {
     let repository = repo.open().await?;
     let options = PruneOptions { grace, dry_run, ..PruneOptions::default() };
     let plan = prune::prune(&repository, &options).await.map_err(e)?;
     if json {
-        out!("{}", serde_json::to_string_pretty(&plan).map_err(|e| e.to_string())?);
+        crate::print_json(&plan)?;
     } else {
         out!(
             "{}{} packs kept, {} repacked, {} newly marked unused, {} waiting out the grace period, {} deleted ({} bytes freed){}",
@@ -471,7 +476,7 @@ pub async fn diff(
     categories: &[String],
     id: Option<&str>,
     json: bool,
-) -> Result<(), String> {
+) -> Result<(), CliError> {
     use entra_backup::diff::{DiffKind, diff_live, diff_snapshots};
     let repository = repo.open().await?;
     let before = SnapshotSource::open(repository.clone(), snapshot, false).await.map_err(e)?;
@@ -513,14 +518,18 @@ pub async fn diff(
         }
         all
     };
+    // Credentials are checked before anything is compared.
+    let live_source = match (other, live) {
+        (None, Some(connection)) => Some(connection.source(SourceOptions::default())?),
+        _ => None,
+    };
     let compare = async move {
-        match (other, live) {
+        match (other, live_source) {
             (Some(o), _) => {
                 let after = SnapshotSource::open(repository, o, false).await?;
                 diff_snapshots(&before, &after, &cats, id, &tx).await
             }
-            (None, Some(connection)) => {
-                let source = connection.source(SourceOptions::default()).map_err(entra_backup::Error::invalid_input)?;
+            (None, Some(source)) => {
                 // Objects an earlier restore recreated are compared under their new ids.
                 let tenant = entra_backup::source::Source::tenant_id(&source)
                     .unwrap_or_else(|| before.snapshot().tenant.id.clone());
@@ -534,7 +543,7 @@ pub async fn diff(
     let summary = summary.map_err(e)?;
     if json {
         let doc = serde_json::json!({"differences": all, "summary": summary});
-        out!("{}", serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?);
+        crate::print_json(&doc)?;
     } else {
         for f in &summary.failed_categories {
             out!("? {:<28} not compared: {}", f.category, f.error);
@@ -548,10 +557,10 @@ pub async fn diff(
         );
     }
     if !summary.failed_categories.is_empty() {
-        return Err(format!(
+        return Err(CliError::failures(format!(
             "{} categories could not be read from the tenant, so they were not compared (see above)",
             summary.failed_categories.len()
-        ));
+        )));
     }
     Ok(())
 }
@@ -567,7 +576,7 @@ pub struct RestoreArgs<'a> {
     pub json: bool,
 }
 
-pub async fn restore(repo: &RepoArgs, connection: &ConnectionArgs, args: RestoreArgs<'_>) -> Result<(), String> {
+pub async fn restore(repo: &RepoArgs, connection: &ConnectionArgs, args: RestoreArgs<'_>) -> Result<(), CliError> {
     use entra_backup::restore::{RestoreOptions, restore_snapshot};
     use entra_backup::source::Source;
     let repository = repo.open().await?;
@@ -583,7 +592,7 @@ pub async fn restore(repo: &RepoArgs, connection: &ConnectionArgs, args: Restore
     let tenant = source.tenant_id().unwrap_or_default();
     let report = restore_snapshot(repository, args.snapshot, &source, &options).await.map_err(e)?;
     if args.json {
-        out!("{}", serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?);
+        crate::print_json(&report)?;
     } else {
         print_restore(&report, &tenant);
     }
@@ -592,7 +601,10 @@ pub async fn restore(repo: &RepoArgs, connection: &ConnectionArgs, args: Restore
             0 => String::new(),
             n => format!(" and {n} categories"),
         };
-        return Err(format!("{} objects{categories} failed to restore (see the report above)", report.summary.failed));
+        return Err(CliError::failures(format!(
+            "{} objects{categories} failed to restore (see the report above)",
+            report.summary.failed
+        )));
     }
     Ok(())
 }
