@@ -513,3 +513,38 @@ async fn init_pins_the_secrets_key_it_created() {
     let [pin] = files(&trust, ".").try_into().unwrap();
     assert!(std::fs::read_to_string(trust.join(pin)).unwrap().contains(&public));
 }
+
+/// Issue 12, item 18: the same passphrase for data and secrets, and a password file other users
+/// can read, are warned about on stderr; a passphrase with a line ending in the environment opens
+/// what the same text in a file opened.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn weak_passphrase_setups_are_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let work = tempfile::tempdir().unwrap();
+    let (dir, trust) = (work.path().join("repo"), work.path().join("trust"));
+    let mut init = cli(&trust);
+    init.env("ENTRA_BACKUP_SECRETS_PASSWORD", PASSWORD)
+        .args(["init", "--kdf-memory-mib", "1", "--kdf-iterations", "1", "--repo"])
+        .arg(&dir);
+    let out = run(init).await;
+    assert!(out.status.success(), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the secrets passphrase is the repository passphrase"), "{err}");
+    assert!(!err.contains(PASSWORD), "{err}");
+
+    let password_file = work.path().join("password");
+    std::fs::write(&password_file, format!("{PASSWORD}\n")).unwrap();
+    std::fs::set_permissions(&password_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut snapshots = cli(&trust);
+    snapshots.env_remove("ENTRA_BACKUP_PASSWORD").arg("snapshots").arg("--password-file").arg(&password_file);
+    snapshots.arg("--repo").arg(&dir);
+    let out = run(snapshots).await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("can be read by other users"), "{}", text(&out));
+
+    let mut with_newline = cli(&trust);
+    with_newline.env("ENTRA_BACKUP_PASSWORD", format!("{PASSWORD}\n")).arg("snapshots").arg("--repo").arg(&dir);
+    let out = run(with_newline).await;
+    assert!(out.status.success(), "{}", text(&out));
+}
