@@ -110,19 +110,27 @@ struct Attempts {
 }
 
 impl Attempts {
-    fn error(self, what: &str, location: &str, with: &Access) -> Error {
+    /// The error when no file of `kind` opened with `with`: [`ErrorKind::Authentication`] only
+    /// when every file was intact and the passphrase (or key) did not open one.
+    fn error(self, kind: KeyKind, location: &str, with: &Access) -> Error {
         let means = if matches!(with, Access::Key(_)) { "key file" } else { "passphrase" };
+        let what = match kind {
+            KeyKind::Master => "key",
+            KeyKind::Secrets => "secrets key",
+        };
         if self.problems.is_empty() {
-            return match (self.wrong, self.other_kind) {
-                (0, 0) => Error::new(ErrorKind::Protocol, format!("{location}: the repository has no {what} files")),
-                (0, _) => Error::invalid_input(format!(
+            return match (self.wrong, self.other_kind, kind) {
+                (0, 0, _) => Error::new(ErrorKind::Protocol, format!("{location}: the repository has no {what} files")),
+                (0, _, _) => Error::invalid_input(format!(
                     "{location}: no {what} file of the repository is opened with a {means}; use the other way in"
                 )),
-                _ if what == "key" => Error::new(
+                (_, _, KeyKind::Master) => Error::new(
                     ErrorKind::Authentication,
                     format!("wrong passphrase or key for the repository at {location}"),
                 ),
-                _ => Error::new(ErrorKind::Authentication, "wrong passphrase or key for the repository's secrets key"),
+                (_, _, KeyKind::Secrets) => {
+                    Error::new(ErrorKind::Authentication, "wrong passphrase or key for the repository's secrets key")
+                }
             };
         }
         let mut message = format!("no {what} file of {location} opens: {}", self.problems.join("; "));
@@ -178,7 +186,7 @@ pub async fn open_master(store: &Store, repository: &str, access: &Access) -> Re
             Err(e) => attempts.problems.push(format!("key file {path}: {}", e.message())),
         }
     }
-    Err(attempts.error("key", store.location(), access))
+    Err(attempts.error(KeyKind::Master, store.location(), access))
 }
 
 /// The secrets key whose public key is `public` (the one the repository's keys seal to), and the
@@ -214,7 +222,7 @@ pub async fn open_secrets(
             Err(e) => attempts.problems.push(format!("secrets key file {path}: {}", e.message())),
         }
     }
-    Err(attempts.error("secrets key", store.location(), access))
+    Err(attempts.error(KeyKind::Secrets, store.location(), access))
 }
 
 /// Whether an intact secrets key file of the repository holds `public`.
