@@ -304,7 +304,7 @@ async fn damaged_key_files_are_named_and_told_from_a_wrong_passphrase() {
         for passphrase in [PASSWORD, "a wrong passphrase"] {
             let err = Repository::open(store(&dir), &pass(passphrase)).await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Protocol, "{what}: {err}");
-            assert!(err.message().contains(&format!("damaged key file {key}")), "{what}: {err}");
+            assert!(err.message().contains(&format!("key file {key}: damaged")), "{what}: {err}");
         }
         std::fs::write(dir.join(&key), &original).unwrap();
     }

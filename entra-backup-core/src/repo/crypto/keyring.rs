@@ -69,7 +69,7 @@ async fn read_all(store: &Store, kind: KeyKind) -> Result<Vec<Stored>> {
 fn intact(stored: &Stored, kind: KeyKind) -> std::result::Result<&[u8], String> {
     let bytes = stored.bytes.as_deref().map_err(Clone::clone)?;
     if key_file_path(kind, bytes) != stored.path {
-        return Err("damaged: its content does not match its name (a changed, truncated or emptied file)".into());
+        return Err("damaged (its content does not match its name: a changed, truncated or emptied file)".into());
     }
     Ok(bytes)
 }
@@ -170,7 +170,7 @@ pub async fn open_master(store: &Store, repository: &str, access: &Access) -> Re
                 candidates.push((stored.path, file))
             }
             Ok(_) => attempts.other_kind += 1,
-            Err(why) => attempts.problems.push(format!("damaged key file {}: {why}", stored.path)),
+            Err(why) => attempts.problems.push(format!("key file {}: {why}", stored.path)),
         }
     }
     candidates.sort_by_key(|(path, file)| (file.cost(), path.clone()));
