@@ -104,15 +104,16 @@ pub fn pin(dir: &Path, cipher: &Cipher, repository: &str, location: &str) -> Res
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir).map_err(io)?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    match options.open(&path) {
-        Ok(mut f) => {
-            use std::io::Write;
-            let json = serde_json::to_vec_pretty(&file).expect("a pin serializes");
-            f.write_all(&json).and_then(|()| f.sync_all()).map_err(io)?;
-            Ok(Some(Pin { public_key: *public, path }))
-        }
+    // Written whole beside it, then linked into place (which fails if a pin exists): a backup
+    // starting at the same moment sees no pin or a whole one, never a partial file.
+    let json = serde_json::to_vec_pretty(&file).expect("a pin serializes");
+    let unique = chacha20poly1305::aead::rand_core::RngCore::next_u64(&mut chacha20poly1305::aead::OsRng);
+    let tmp = dir.join(format!(".pin-{unique:016x}.tmp"));
+    std::fs::write(&tmp, &json).map_err(io)?;
+    let linked = std::fs::hard_link(&tmp, &path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(Some(Pin { public_key: *public, path })),
         // Another backup pinned it at the same moment: theirs is in force.
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => pinned(dir, cipher),
         Err(e) => Err(io(e)),
@@ -251,6 +252,22 @@ mod tests {
             *attacker.secrets_public_key()
         );
         assert!(pin(&trust, &Cipher::plaintext(), "p", "x").unwrap().is_none());
+    }
+
+    #[test]
+    fn backups_pinning_at_once_agree_on_one_whole_pin() {
+        let dir = tempfile::tempdir().unwrap();
+        let (keys, _) = MasterKeys::generate();
+        let results: Vec<Result<Option<Pin>>> = std::thread::scope(|s| {
+            let handles: Vec<_> =
+                (0..8).map(|_| s.spawn(|| pin(dir.path(), &keys.cipher(), "repo-id", "file:///r"))).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for r in results {
+            assert_eq!(r.unwrap().unwrap().public_key, *keys.secrets_public_key());
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1, "one pin and no leftovers: {names:?}");
     }
 
     #[test]
