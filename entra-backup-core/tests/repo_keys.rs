@@ -493,6 +493,18 @@ async fn id_maps_cannot_be_swapped_rolled_back_or_deleted_unnoticed() {
     assert!(err.message().contains("deleted"), "{err}");
     // Honest limit: a machine that never saw the map cannot tell.
     assert!(IdMap::load_in(&repo, &a, tenant, None).await.unwrap().is_empty());
+    // A machine that only read a map remembers its generation too.
+    let reader: PathBuf = work.path().join("reader-trust");
+    std::fs::remove_file(dir.join(IdMap::path(&b, tenant))).unwrap();
+    let mut map_b = IdMap::load_in(&repo, &b, tenant, Some(&trust)).await.unwrap();
+    map_b.insert("x", "y");
+    map_b.save_in(&repo, &b, tenant, Some(&trust)).await.unwrap();
+    let gen_b = std::fs::read(dir.join(IdMap::path(&b, tenant))).unwrap();
+    map_b.save_in(&repo, &b, tenant, Some(&trust)).await.unwrap();
+    IdMap::load_in(&repo, &b, tenant, Some(&reader)).await.unwrap();
+    std::fs::write(dir.join(IdMap::path(&b, tenant)), &gen_b).unwrap();
+    let err = IdMap::load_in(&repo, &b, tenant, Some(&reader)).await.unwrap_err();
+    assert!(err.message().contains("rolled back"), "{err}");
 }
 
 /// `init` trusts the new secrets key on the machine that created it, so the window in which a

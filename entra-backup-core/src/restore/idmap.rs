@@ -80,7 +80,7 @@ impl IdMap {
                 return Err(Error::new(
                     ErrorKind::Protocol,
                     format!(
-                        "the id map {path} is missing, but this machine saved its generation {generation}: it was \
+                        "the id map {path} is missing, but this machine saw its generation {generation}: it was \
                          deleted (resuming without it could create objects twice)"
                     ),
                 ));
@@ -101,13 +101,16 @@ impl IdMap {
             return Err(Error::new(
                 ErrorKind::Protocol,
                 format!(
-                    "the id map {path} is generation {generation}, older than the {newest} this machine saved: it \
+                    "the id map {path} is generation {generation}, older than the {newest} this machine saw: it \
                      was rolled back"
                 ),
             ));
         }
         let mut map: IdMap = serde_json::from_slice(&plain)
             .map_err(|e| Error::new(ErrorKind::Protocol, format!("the id map {path} is not valid: {e}")))?;
+        if seen.is_none_or(|newest| generation > newest) {
+            trust::record_watermark(trust_dir, cipher, &path, generation)?;
+        }
         map.reverse = map.ids.iter().map(|(o, n)| (n.clone(), o.clone())).collect();
         map.generation = generation;
         Ok(map)
