@@ -5,11 +5,11 @@
 //! Stored as `"EBIDMAP2" || generation (u64, little-endian) || sealed JSON`, sealed with the
 //! associated data `"entra-backup id map v2\0" || path || "\0" || generation`: a map moved to
 //! another snapshot's or tenant's path, or given another generation, does not open. Each save
-//! writes the next generation, and this machine remembers the highest it saw
+//! writes the next generation, and each machine remembers the highest it saved or read
 //! ([`trust::watermark`]), so an older generation put back (a rollback, reviving stale `pending`
-//! entries) or a deleted map is refused here. Another machine cannot tell either apart from a
+//! entries) or a deleted map is refused there. A machine that never saw it cannot tell either apart from a
 //! map never written: a storage-only attacker's rollback or deletion is detected only where the
-//! restore ran. Maps written before generations (bare sealed JSON) are still read, as generation 0.
+//! map was seen. Maps written before generations (bare sealed JSON) are still read, as generation 0.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
