@@ -315,6 +315,7 @@ async fn damaged_key_files_are_named_and_told_from_a_wrong_passphrase() {
     let mut repo = open_repo(&dir).await;
     let err = repo.unlock_secrets(&pass("a wrong passphrase")).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Authentication);
+    assert_eq!(repo.unlock_secrets(&Access::Plaintext).await.unwrap_err().kind(), ErrorKind::InvalidInput);
     let report = check(&repo, &CheckOptions::default()).await.unwrap();
     assert!(report.errors.is_empty(), "{report:#?}");
 }

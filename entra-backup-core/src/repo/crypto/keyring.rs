@@ -162,6 +162,9 @@ fn unlock_secrets_file(file: &SecretsKeyFile, access: &Access) -> Result<Secrets
 /// bound to another repository is skipped and, if no file opens, named in the error
 /// ([`ErrorKind::Protocol`]). Only a wrong passphrase or key is [`ErrorKind::Authentication`].
 pub async fn open_master(store: &Store, repository: &str, access: &Access) -> Result<(MasterKeys, String)> {
+    if matches!(access, Access::Plaintext) {
+        return Err(Error::invalid_input("an encrypted repository is not opened as plaintext"));
+    }
     let mut attempts = Attempts::default();
     let mut candidates = Vec::new();
     for stored in read_all(store, KeyKind::Master).await? {
@@ -198,6 +201,9 @@ pub async fn open_secrets(
     public: &SecretsPublicKey,
     access: &Access,
 ) -> Result<(SecretsKey, String)> {
+    if matches!(access, Access::Plaintext) {
+        return Err(Error::invalid_input("the secrets key is never plaintext"));
+    }
     let mut attempts = Attempts::default();
     let mut candidates = Vec::new();
     for stored in read_all(store, KeyKind::Secrets).await? {
