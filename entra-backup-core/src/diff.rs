@@ -205,7 +205,11 @@ pub async fn diff_snapshots(
         let tree = |s: &SnapshotSource| s.snapshot().categories.get(cat.name).map(|c| c.tree.clone());
         let (tb, ta) = (tree(before), tree(after));
         if tb.is_some() && tb == ta {
-            summary.unchanged += before.snapshot().categories[cat.name].objects;
+            // The same tree: every object is unchanged, or only `only_id` if the tree holds it.
+            summary.unchanged += match only_id {
+                None => before.snapshot().categories[cat.name].objects,
+                Some(id) => u64::from(tree_entries(before, tb).await?.contains_key(id)),
+            };
             continue;
         }
         let (eb, ea) = (tree_entries(before, tb).await?, tree_entries(after, ta).await?);

@@ -38,6 +38,7 @@ pub mod restore;
 pub mod sim;
 pub mod sink;
 pub mod source;
+pub mod text;
 
 pub use error::{Error, ErrorKind, Result};
 

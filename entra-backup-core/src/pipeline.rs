@@ -259,11 +259,40 @@ pub async fn run(source: &dyn Source, sink: &dyn Sink, progress: &Progress) -> R
     Ok(summary)
 }
 
+/// How an export lands in its folder.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExportOptions {
+    /// Replace a folder that already holds files (replaced whole at the end, never merged with).
+    pub replace: bool,
+    /// Put the export in place only if every category was read; otherwise leave the folder as it
+    /// was (the summary still says what failed). For a snapshot, where a missing category means
+    /// damage, not a permission.
+    pub whole: bool,
+}
+
 /// Export categories of a tenant to the plain layout `dir/<category>/<id>.json` (and
-/// `dir/summary.json`).
+/// `dir/summary.json`). `dir` must be missing or empty; see [`export_with`].
 pub async fn export(source: &dyn Source, dir: &std::path::Path, progress: &Progress) -> Result<Summary> {
-    let sink = crate::sink::JsonDirSink::new(dir);
-    run(source, &sink, progress).await
+    export_with(source, dir, progress, ExportOptions::default()).await
+}
+
+/// [`export`], written into a fresh folder beside `dir` and renamed into place once the run is
+/// over: an error (or a cancelled run) leaves `dir` as it was, and `dir` never mixes with an older
+/// export's files. Categories that failed are named in the summary (and `summary.json`); with
+/// [`ExportOptions::whole`] they leave `dir` as it was.
+pub async fn export_with(
+    source: &dyn Source,
+    dir: &std::path::Path,
+    progress: &Progress,
+    options: ExportOptions,
+) -> Result<Summary> {
+    let staging = crate::sink::Staging::begin(dir, options.replace)?;
+    let sink = crate::sink::JsonDirSink::new(staging.path());
+    let summary = run(source, &sink, progress).await?;
+    if summary.ok() || !options.whole {
+        staging.commit()?;
+    }
+    Ok(summary)
 }
 
 /// The outcome of a backup: the run's summary and the snapshot it wrote.

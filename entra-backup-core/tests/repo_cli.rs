@@ -8,8 +8,8 @@
 //! `error:` line and a non-zero exit, print no secret and change nothing already stored.
 #![cfg(feature = "cli")]
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeSet;
+use std::path::Path;
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 
 mod common;
 use common::emulator_url;
+use common::files::{assert_unchanged, fingerprint};
+use common::sim_tenant::ServedTenant as Tenant;
 use common::sim_tenant::assert_equal_to_ground_truth;
 
 const PASSWORD: &str = "data-pass-Correct-Horse-7741";
@@ -181,72 +183,22 @@ impl Cli {
     }
 }
 
-/// A simulated tenant served on a runtime of its own; the test thread runs the binary.
-struct Tenant {
-    rt: tokio::runtime::Runtime,
-    sim: Option<SimServer>,
-}
-
-impl Tenant {
-    fn start(seed: u64, users: usize, groups: usize) -> Tenant {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let config = SimConfig {
-            seed,
-            users,
-            groups,
-            throttle: false,
-            credentials: Some((CLIENT_ID.into(), CLIENT_SECRET.into())),
-            ..SimConfig::default()
-        };
-        let sim = rt.block_on(SimServer::start(config)).unwrap();
-        Tenant { rt, sim: Some(sim) }
-    }
-
-    fn sim(&self) -> &SimServer {
-        self.sim.as_ref().unwrap()
-    }
-}
-
-impl Drop for Tenant {
-    fn drop(&mut self) {
-        if let Some(sim) = self.sim.take() {
-            self.rt.block_on(sim.shutdown());
-        }
-    }
+/// A simulated tenant served to the binary, with the credentials the CLI is given.
+fn start_tenant(seed: u64, users: usize, groups: usize) -> Tenant {
+    Tenant::start(SimConfig {
+        seed,
+        users,
+        groups,
+        throttle: false,
+        credentials: Some((CLIENT_ID.into(), CLIENT_SECRET.into())),
+        ..SimConfig::default()
+    })
 }
 
 /// A name no other run (or earlier run against the same emulator) uses.
 fn unique(name: &str) -> String {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
     format!("repo-cli-{name}-{}-{nanos}", std::process::id())
-}
-
-/// Every file and folder under `dir` with its bytes (folders: empty), relative to `dir`.
-fn fingerprint(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
-    fn walk(root: &Path, dir: &Path, into: &mut BTreeMap<PathBuf, Option<Vec<u8>>>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let rel = path.strip_prefix(root).unwrap().to_path_buf();
-            if path.is_dir() {
-                into.insert(rel, None);
-                walk(root, &path, into);
-            } else {
-                into.insert(rel, Some(std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    let mut all = BTreeMap::new();
-    walk(dir, dir, &mut all);
-    all
-}
-
-fn assert_unchanged(dir: &Path, before: &BTreeMap<PathBuf, Option<Vec<u8>>>, what: &str) {
-    let after = fingerprint(dir);
-    let names = |m: &BTreeMap<PathBuf, Option<Vec<u8>>>| m.keys().cloned().collect::<BTreeSet<_>>();
-    assert_eq!(names(&after), names(before), "{what}: the repository's files changed");
-    for (path, bytes) in before {
-        assert!(after[path] == *bytes, "{what}: {} changed", path.display());
-    }
 }
 
 fn ids(sim: &SimServer, category: &str) -> BTreeSet<String> {
@@ -257,7 +209,7 @@ fn ids(sim: &SimServer, category: &str) -> BTreeSet<String> {
 /// repository; the commands take them in turn, so every spelling is exercised.
 fn scenario(urls: &[String], seed: u64) {
     let t0 = std::time::Instant::now();
-    let tenant = Tenant::start(seed, 120, 20);
+    let tenant = start_tenant(seed, 120, 20);
     let sim = tenant.sim();
     let cli = Cli::new(sim);
     assert!(!cli.bitlocker_keys.is_empty(), "the simulated tenant holds BitLocker keys");
@@ -399,7 +351,7 @@ fn local_folder_as_a_path_and_as_a_file_url() {
     for top in ["config", "keys", "secrets-keys", "data", "index", "snapshots"] {
         assert!(files.contains_key(Path::new(top)), "{top} missing: {:?}", files.keys().collect::<Vec<_>>());
     }
-    let config: Value = serde_json::from_slice(files[Path::new("config")].as_ref().unwrap()).unwrap();
+    let config: Value = serde_json::from_slice(files[Path::new("config")].bytes().unwrap()).unwrap();
     assert_eq!(config["version"], 1);
     assert_eq!(files.keys().filter(|p| p.starts_with("snapshots") && p != &Path::new("snapshots")).count(), 1);
 }
@@ -426,7 +378,7 @@ fn s3_on_moto() {
 
 /// A local repository with one snapshot of a small tenant.
 fn small_repository(seed: u64) -> (Tenant, tempfile::TempDir, String) {
-    let tenant = Tenant::start(seed, 30, 6);
+    let tenant = start_tenant(seed, 30, 6);
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("repo").to_str().unwrap().to_string();
     let cli = Cli::new(tenant.sim());
@@ -586,8 +538,8 @@ fn a_truncated_pack_is_named_by_check_and_fails_export_cleanly() {
     let files = fingerprint(root);
     let (pack, original) = files
         .iter()
-        .filter(|(p, b)| p.starts_with("data") && b.is_some())
-        .map(|(p, b)| (p.clone(), b.clone().unwrap()))
+        .filter(|(p, _)| p.starts_with("data"))
+        .filter_map(|(p, b)| Some((p.clone(), b.bytes()?.to_vec())))
         .max_by_key(|(_, bytes)| bytes.len())
         .expect("a pack");
     let pack_name = pack.to_str().unwrap().to_string();
@@ -648,7 +600,7 @@ fn a_plaintext_repository_is_created_on_request_and_opened_only_on_request() {
     assert!(out.stdout.starts_with("created PLAINTEXT (unencrypted) repository"), "{}", out.stdout);
     let files = fingerprint(root);
     assert!(files.keys().all(|p| p == Path::new("config")), "only a config: {:?}", files.keys().collect::<Vec<_>>());
-    let config: Value = serde_json::from_slice(files[Path::new("config")].as_ref().unwrap()).unwrap();
+    let config: Value = serde_json::from_slice(files[Path::new("config")].bytes().unwrap()).unwrap();
     assert_eq!(config["encryption"], "none", "{config}");
     let list = base.run(&["snapshots", "--repo", &repo, "--plaintext", "--json"]).ok("snapshots --plaintext").json();
     assert_eq!(list, json!([]));
@@ -722,6 +674,13 @@ fn restore_plans_with_dry_run_restores_one_attribute_or_everything_and_refuses_b
     assert!(err.refused("unknown snapshot", 3).contains("no snapshot"), "{err:?}");
     let err = cli.run(&["restore", "--repo", &repo, "latest", "--category", "nosuch"]);
     assert!(err.refused("unknown category", 2).contains("unknown category 'nosuch'"), "{err:?}");
+    let err = cli.run(&["restore", "--repo", &repo, "latest", "--id", &changed, "--attributes", "jobtitle"]);
+    assert!(err.refused("attribute typo", 2).contains("did you mean 'jobTitle'"), "{err:?}");
+    // A line break in an id stays escaped: one line, nothing forged.
+    let err = cli.run(&["restore", "--repo", &repo, "latest", "--id", "x\nerror: forged"]);
+    assert!(err.refused("id with a line break", 2).contains(r"'x\nerror: forged'"), "{err:?}");
+    let err = cli.run(&["show", "--repo", &repo, "latest", "users", "x\nerror: forged"]);
+    assert!(err.refused("show: id with a line break", 2).contains(r"'x\nerror: forged'"), "{err:?}");
 }
 
 #[test]

@@ -339,9 +339,14 @@ pub fn resolve<S: AsRef<str>>(names: &[S]) -> Result<Vec<&'static Category>, Unk
         .collect()
 }
 
-/// A category name the catalog does not know.
+/// A category name the catalog does not know. Its message quotes the name (escaped: it may hold
+/// anything) and names the close matches.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("unknown category '{0}' (run `entra-backup categories` to list them)")]
+#[error(
+    "unknown category {}{} (run `entra-backup categories` to list them)",
+    crate::text::quote(.0),
+    crate::text::did_you_mean(&crate::text::close_matches(.0, CATEGORIES.iter().map(|c| c.name)))
+)]
 pub struct UnknownCategory(pub String);
 
 /// The least-privilege application permissions needed to back up (and with `restore`, to restore)
@@ -369,4 +374,15 @@ pub fn permissions<S: AsRef<str>>(names: &[S], restore: bool) -> Result<Vec<&'st
     };
     let keep: Vec<&'static str> = out.iter().copied().filter(|p| !covered(p)).collect();
     Ok(keep)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_unknown_category_is_quoted_with_its_close_matches() {
+        let e = super::resolve(&["user"]).unwrap_err().to_string();
+        assert!(e.starts_with("unknown category 'user' (did you mean 'users'?)"), "{e}");
+        let e = super::resolve(&["x\nerror: forged"]).unwrap_err().to_string();
+        assert!(!e.contains('\n') && e.contains(r"'x\nerror: forged'"), "{e}");
+    }
 }

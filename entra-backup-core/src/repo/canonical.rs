@@ -69,6 +69,25 @@ mod tests {
         assert_eq!(to_vec(&a), br#"{"a":{"x":null,"y":[1,2.5,"x"]},"b":1}"#);
     }
 
+    /// What docs/repository-format.md promises of numbers: every Int64 exactly, every double as
+    /// the same double (its spelling may change). serde_json's `arbitrary_precision` would change
+    /// these bytes, and with them every such object's blob id.
+    #[test]
+    fn numbers_keep_their_value_not_their_spelling() {
+        let v: Value =
+            serde_json::from_str("[9223372036854775807,-9223372036854775808,18446744073709551615,1.50,1E20,0.1,-0.0]")
+                .unwrap();
+        assert_eq!(
+            String::from_utf8(to_vec(&v)).unwrap(),
+            "[9223372036854775807,-9223372036854775808,18446744073709551615,1.5,1e+20,0.1,-0.0]"
+        );
+        for text in ["0.1", "1.7976931348623157e308", "5e-324", "123456.789"] {
+            let n: f64 = text.parse().unwrap();
+            let back: f64 = String::from_utf8(to_vec(&serde_json::from_str(text).unwrap())).unwrap().parse().unwrap();
+            assert_eq!(n.to_bits(), back.to_bits(), "{text}");
+        }
+    }
+
     #[test]
     fn array_order_and_values_do_matter() {
         assert_ne!(to_vec(&json!([1, 2])), to_vec(&json!([2, 1])));

@@ -14,6 +14,7 @@
 //!   when a few objects change.
 //! - [`snapshot`]: the commit point of a backup.
 //! - [`Repository`]: the handle that opens all of it; [`check`] and [`prune`] work on it.
+//! - [`testing`]: a fault-injecting store wrapper that kills a process at a chosen write.
 
 pub mod backend;
 pub mod canonical;
@@ -24,6 +25,7 @@ pub mod pack;
 pub mod prune;
 mod repository;
 pub mod snapshot;
+pub mod testing;
 pub mod tree;
 
 pub use repository::{Access, CHUNKS_KEY, Config, FORMAT_VERSION, Repository};

@@ -349,15 +349,24 @@ pub(crate) fn compress(bytes: &[u8]) -> Result<Vec<u8>> {
 /// The largest index or snapshot a reader decompresses (a damaged frame must not claim gigabytes).
 const MAX_DECOMPRESSED: usize = 4 * 1024 * 1024 * 1024 - 1;
 
-/// Decompress a whole zstd frame (indexes and snapshots; the frame records its size).
+/// Decompress a whole zstd frame (indexes, snapshots and pack frames; the frame records its size).
+/// The buffer grows with the output rather than being sized from the size the frame claims: a
+/// damaged or crafted header must not make a reader allocate gigabytes.
 pub(crate) fn decompress(bytes: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    use std::io::Read;
     let size = zstd::zstd_safe::get_frame_content_size(bytes)
         .map_err(|e| format!("{e:?}"))?
         .ok_or_else(|| "no content size in the frame".to_string())?;
     if size > MAX_DECOMPRESSED as u64 {
         return Err(format!("claims {size} bytes"));
     }
-    zstd::bulk::decompress(bytes, size as usize).map_err(|e| e.to_string())
+    let decoder = zstd::stream::read::Decoder::with_buffer(bytes).map_err(|e| e.to_string())?.single_frame();
+    let mut out = Vec::with_capacity((size as usize).min(bytes.len().saturating_mul(4)));
+    decoder.take(size + 1).read_to_end(&mut out).map_err(|e| e.to_string())?;
+    if out.len() as u64 != size {
+        return Err(format!("holds {} bytes, its header claims {size}", out.len()));
+    }
+    Ok(out)
 }
 
 fn damaged(pack_id: &str, what: impl std::fmt::Display) -> Error {

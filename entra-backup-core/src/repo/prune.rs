@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorKind, Result};
 use crate::repo::Repository;
 use crate::repo::crypto::Cipher;
-use crate::repo::index::{Index, IndexFile, Marked};
+use crate::repo::index::{Index, IndexFile, Marked, list_index_ids};
 use crate::repo::pack::{BlobEntry, BlobKind, PackInfo, PackWriter, is_id, pack_path};
 use crate::repo::snapshot::{Snapshot, snapshot_path};
 
@@ -102,14 +102,13 @@ pub async fn acquire_lease(repo: &Repository) -> Result<LeaseGuard> {
         match store.get_versioned(LEASE_PATH).await? {
             None => {
                 if store.update_if(LEASE_PATH, bytes.clone(), None).await?.is_some() {
-                    return Ok(LeaseGuard { holder: lease.holder });
+                    return taken(store, lease.holder, now).await;
                 }
             }
             Some((current, version)) => {
                 let held: Option<Lease> = serde_json::from_slice(&current).ok();
                 if let Some(h) = &held
-                    && h.expires > now
-                    && !holder_is_gone(h)
+                    && !is_stale(h, now)
                 {
                     return Err(Error::new(
                         ErrorKind::Conflict,
@@ -123,7 +122,7 @@ pub async fn acquire_lease(repo: &Repository) -> Result<LeaseGuard> {
                 // Expired, its holder gone, or unreadable: take it over.
                 if store.capabilities().conditional_update {
                     if store.update_if(LEASE_PATH, bytes.clone(), Some(&version)).await?.is_some() {
-                        return Ok(LeaseGuard { holder: lease.holder });
+                        return taken(store, lease.holder, now).await;
                     }
                 } else {
                     // A local folder has no compare-and-swap. Of the prunes that saw this stale lease,
@@ -131,14 +130,17 @@ pub async fn acquire_lease(repo: &Repository) -> Result<LeaseGuard> {
                     // and find the new lease.
                     let stale =
                         held.as_ref().map_or_else(|| Cipher::plaintext().id_hex(&current), |h| h.holder.clone());
-                    let marker = format!("locks/prune-takeover-{stale}");
+                    let marker = format!("{TAKEOVER_PREFIX}{stale}");
                     if store.put_if_absent(&marker, bytes.clone()).await? {
                         store.delete(LEASE_PATH).await?;
                         let won = store.update_if(LEASE_PATH, bytes.clone(), None).await?.is_some();
                         store.delete(&marker).await?;
                         if won {
-                            return Ok(LeaseGuard { holder: lease.holder });
+                            return taken(store, lease.holder, now).await;
                         }
+                    } else if marker_is_stale(store, &marker, now).await? {
+                        // Its writer was killed mid take-over; left there, it would block every prune.
+                        store.delete(&marker).await?;
                     } else {
                         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
                     }
@@ -147,6 +149,34 @@ pub async fn acquire_lease(repo: &Repository) -> Result<LeaseGuard> {
         }
     }
     Err(Error::new(ErrorKind::Conflict, "another prune took the repository's lease first"))
+}
+
+/// A lease past its expiry, or whose holder is certainly gone.
+fn is_stale(lease: &Lease, now: jiff::Timestamp) -> bool {
+    lease.expires <= now || holder_is_gone(lease)
+}
+
+/// The prefix of the take-over markers of a local folder (see [`acquire_lease`]).
+const TAKEOVER_PREFIX: &str = "locks/prune-takeover-";
+
+/// Whether a take-over marker (it holds its writer's lease) is gone or stale.
+async fn marker_is_stale(store: &crate::repo::backend::Store, marker: &str, now: jiff::Timestamp) -> Result<bool> {
+    Ok(match store.get(marker).await? {
+        None => true,
+        Some(bytes) => serde_json::from_slice::<Lease>(&bytes).map_or(true, |l| is_stale(&l, now)),
+    })
+}
+
+/// The lease is ours: remove the take-over markers of prunes killed mid take-over (they would
+/// stay forever otherwise), and hand the lease out.
+async fn taken(store: &crate::repo::backend::Store, holder: String, now: jiff::Timestamp) -> Result<LeaseGuard> {
+    for meta in store.list("locks").await? {
+        let path = meta.location.as_ref();
+        if path.starts_with(TAKEOVER_PREFIX) && marker_is_stale(store, path, now).await? {
+            store.delete(path).await?;
+        }
+    }
+    Ok(LeaseGuard { holder })
 }
 
 impl LeaseGuard {
@@ -228,10 +258,17 @@ async fn load_packs(repo: &Repository) -> Result<(Index, BTreeMap<String, Vec<Bl
 pub async fn plan(repo: &Repository, options: &PruneOptions) -> Result<PrunePlan> {
     let store = repo.store();
     let now = jiff::Timestamp::now();
+    // Listed before loading, so every one of them is read: in use, or superseded by one in use but
+    // not deleted yet (a prune killed after writing its index). The new index supersedes them all;
+    // superseding only those in use would let the leftovers come back once it deletes their
+    // superseder, naming packs already deleted.
+    let listed = list_index_ids(store).await?;
     let (index, packs) = load_packs(repo).await?;
     let snapshots = repo.snapshots().await?;
     let live = reachable(repo, &index, &snapshots).await?;
-    let mut plan = PrunePlan { replace_indexes: index.files().to_vec(), ..PrunePlan::default() };
+    let replace_indexes =
+        listed.into_iter().filter(|id| index.files().contains(id) || index.is_superseded(id)).collect();
+    let mut plan = PrunePlan { replace_indexes, ..PrunePlan::default() };
 
     let mut sizes: HashMap<String, (u64, jiff::Timestamp)> = HashMap::new();
     for meta in store.list("data").await? {

@@ -389,6 +389,7 @@ impl Repository {
             }
         };
         let mut entries = Entries::new();
+        let mut seen = std::collections::HashSet::from([current.clone()]);
         let mut pending = vec![(current, Some(first))];
         while !pending.is_empty() {
             let unread: Vec<String> = pending.iter().filter(|(_, n)| n.is_none()).map(|(id, _)| id.clone()).collect();
@@ -401,7 +402,19 @@ impl Repository {
                 };
                 match node {
                     NodeData::Leaf { entries: rows } => entries.extend(tree::leaf_entries(rows)),
-                    NodeData::Inner { subtrees, .. } => next.extend(subtrees.into_iter().map(|(_, t)| (t, None))),
+                    NodeData::Inner { subtrees, .. } => {
+                        for (_, t) in subtrees {
+                            // A trie reaches each node once (an object id hashes to one path): a node
+                            // named twice is damage, and following it again multiplies the work.
+                            if !seen.insert(t.clone()) {
+                                return Err(Error::new(
+                                    ErrorKind::Protocol,
+                                    format!("tree {root}: node {t} is reached twice (the tree is damaged)"),
+                                ));
+                            }
+                            next.push((t, None));
+                        }
+                    }
                     NodeData::Layer { .. } => {
                         return Err(Error::new(ErrorKind::Protocol, format!("tree {id}: a layer inside a trie")));
                     }

@@ -19,6 +19,7 @@ mod graph;
 mod idmap;
 mod report;
 mod schedule;
+mod scope;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -156,16 +157,9 @@ pub async fn restore(
     options: &RestoreOptions,
 ) -> Result<RestoreReport> {
     let started = std::time::Instant::now();
+    let cats = scope::check(snapshot, options).await?;
     let tenant = live.tenant_id().unwrap_or_else(|| snapshot.snapshot().tenant.id.clone());
     let map = IdMap::load(snapshot.repository(), snapshot.id(), &tenant).await?;
-    let cats: Vec<&'static Category> = if options.categories.is_empty() {
-        snapshot.categories()
-    } else {
-        let mut c: Vec<&'static Category> =
-            snapshot.categories().into_iter().filter(|c| options.categories.iter().any(|o| o.name == c.name)).collect();
-        c.sort_by_key(|c| c.order);
-        c
-    };
     live.prepare().await?;
     let mut run = Run {
         snapshot,

@@ -272,7 +272,27 @@ impl Tenant {
         for (cname, oid, rel, cid) in assignments {
             self.remove_child(cname, &oid, rel, &cid)?;
         }
+        if how == Removal::Deleted {
+            self.drop_roles_of(id)?;
+        }
         Ok(obj)
+    }
+
+    /// A principal deleted for good holds no directory role any more: its role assignments and
+    /// PIM schedules (eligible and active) go with it, as in Entra ID, where a role is held by an
+    /// object that exists. One in the recycle bin keeps them until it is purged.
+    fn drop_roles_of(&mut self, principal: &str) -> Result<(), TenantError> {
+        for cat in ["roleAssignments", "roleEligibilitySchedules", "roleAssignmentSchedules"] {
+            let held: Vec<String> = self
+                .objects(cat)
+                .filter(|o| o.json.get("principalId").and_then(Value::as_str) == Some(principal))
+                .map(|o| o.id().to_string())
+                .collect();
+            for id in held {
+                self.remove(cat, &id, Removal::Deleted)?;
+            }
+        }
+        Ok(())
     }
 
     fn object_mut(&mut self, category: &str, id: &str) -> Result<&mut StoredObject, TenantError> {
@@ -458,6 +478,8 @@ impl Tenant {
         if let Some(store) = self.stores.get_mut(item.category) {
             store.removed.insert(id.to_string(), (seq, Removal::Deleted));
         }
+        // Every role category is in the catalog, so this cannot fail.
+        let _ = self.drop_roles_of(id);
         Some(item)
     }
 

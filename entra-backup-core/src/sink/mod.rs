@@ -11,7 +11,7 @@ use crate::source::{Change, Object, Prior, ReadOutcome};
 mod json_dir;
 mod repository;
 
-pub use json_dir::JsonDirSink;
+pub use json_dir::{JsonDirSink, Staging};
 pub use repository::{BackupOptions, RepositorySink};
 
 /// Takes objects; may be called from several tasks at once.

@@ -241,8 +241,10 @@ impl GraphSource {
         }
         let chunks: Vec<Vec<Planned>> = reads.chunks(BATCH).map(|c| c.to_vec()).collect();
         let batches: Vec<_> = chunks.into_iter().map(|chunk| self.read_batch(cat, chunk, stats)).collect();
+        // `buffered`, not `buffer_unordered`: relationships are attached in the order they were
+        // planned (the catalog's), so an object's keys come in the same order in every run.
         let results: Vec<Result<Vec<Read>>> =
-            futures::stream::iter(batches).buffer_unordered(self.options.batch_concurrency.max(1)).collect().await;
+            futures::stream::iter(batches).buffered(self.options.batch_concurrency.max(1)).collect().await;
         for chunk in results {
             for (i, rel, url, body) in chunk? {
                 match rel {

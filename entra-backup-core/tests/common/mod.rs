@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod csdl;
+pub mod files;
 #[cfg(feature = "sim")]
 pub mod graph;
 #[cfg(feature = "sim")]

@@ -89,3 +89,30 @@ pub fn assert_equal_to_ground_truth(sim: &SimServer, dir: &std::path::Path, secr
     }
     checked
 }
+
+/// A simulated tenant served on a runtime of its own, so that the test thread can run the binary
+/// against it; shut down on drop.
+pub struct ServedTenant {
+    rt: tokio::runtime::Runtime,
+    sim: Option<SimServer>,
+}
+
+impl ServedTenant {
+    pub fn start(config: entra_backup::sim::SimConfig) -> ServedTenant {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let sim = rt.block_on(SimServer::start(config)).unwrap();
+        ServedTenant { rt, sim: Some(sim) }
+    }
+
+    pub fn sim(&self) -> &SimServer {
+        self.sim.as_ref().unwrap()
+    }
+}
+
+impl Drop for ServedTenant {
+    fn drop(&mut self) {
+        if let Some(sim) = self.sim.take() {
+            self.rt.block_on(sim.shutdown());
+        }
+    }
+}

@@ -140,14 +140,29 @@ impl From<&str> for CliError {
     }
 }
 
+/// Longest message, in characters: a value echoed from the command line (100,000 characters of
+/// category name) must not become a screenful of error.
+const MAX_MESSAGE_CHARS: usize = 1000;
+
 /// One line, with control characters shown escaped: a value from the command line or a file
-/// (an id with a newline in it) must not forge extra lines of output.
+/// (an id with a newline in it) must not forge extra lines of output. Cut to
+/// [`MAX_MESSAGE_CHARS`], keeping its start and its end.
 pub fn one_line(s: &str) -> String {
     let s = s.trim_end_matches(['\n', '\r']);
-    if !s.chars().any(char::is_control) {
-        return s.to_string();
+    let line: String = if s.chars().any(char::is_control) {
+        s.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+    } else {
+        s.to_string()
+    };
+    // Cut from the middle: a message's end often says what to do (a suggestion, a hint).
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= MAX_MESSAGE_CHARS {
+        return line;
     }
-    s.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+    let (head, tail) = (MAX_MESSAGE_CHARS * 3 / 4, MAX_MESSAGE_CHARS / 4);
+    let cut = chars.len() - head - tail;
+    let (start, end): (String, String) = (chars[..head].iter().collect(), chars[chars.len() - tail..].iter().collect());
+    format!("{start} … ({cut} characters cut) … {end}")
 }
 
 /// A panic is a bug, but it must still end in one line and a documented code, and never print
@@ -181,5 +196,11 @@ mod tests {
         let e = CliError::usage("no object a\nb\r\u{1b}[31m");
         assert_eq!(e.to_string(), "no object a\\nb\\r\\u{1b}[31m");
         assert_eq!(e.to_json()["error"]["exitCode"], 2);
+        let long =
+            CliError::usage(format!("unknown category '{}' (did you mean users?)", "x".repeat(5000))).to_string();
+        let cut = " … (4041 characters cut) … ";
+        assert!(long.starts_with("unknown category 'xxx") && long.contains(cut), "{long}");
+        assert!(long.ends_with("xxx' (did you mean users?)"), "the end survives: {long}");
+        assert_eq!(long.chars().count(), MAX_MESSAGE_CHARS + cut.chars().count());
     }
 }

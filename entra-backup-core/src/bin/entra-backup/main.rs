@@ -32,6 +32,7 @@ mod exit;
 mod key_cmds;
 mod logging;
 mod repo_cmds;
+mod values;
 use exit::CliError;
 use repo_cmds::{RepoArgs, SecretsArgs};
 
@@ -107,8 +108,8 @@ enum Command {
         /// Read every category in full instead of the changes since the last snapshot.
         #[arg(long)]
         full: bool,
-        /// A tag for the snapshot (repeatable).
-        #[arg(long = "tag")]
+        /// A tag for the snapshot (repeatable; one printable line).
+        #[arg(long = "tag", value_parser = values::tag)]
         tags: Vec<String>,
         /// Do not read secret values (BitLocker keys); by default they are read once each, sealed
         /// under the secrets key.
@@ -253,9 +254,13 @@ enum Command {
     /// Credentials come from AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or
     /// AZURE_CLIENT_CERTIFICATE_PATH (a PEM with the certificate and its key).
     Export {
-        /// The folder to write into (created if missing).
+        /// The folder to write into: created, or empty. The export is written beside it and
+        /// renamed into place when done, so a failed export leaves it as it was.
         #[arg(long)]
         out: std::path::PathBuf,
+        /// Replace --out even if it holds files (replaced whole, never merged with).
+        #[arg(long)]
+        force: bool,
         /// Export this snapshot of --repo (an id, a prefix, or `latest`) instead of reading Graph.
         #[arg(requires = "repo")]
         snapshot: Option<String>,
@@ -366,8 +371,8 @@ enum SimCommand {
         addr: SocketAddr,
         #[command(flatten)]
         tenant: TenantArgs,
-        /// Latency added to every response, in milliseconds.
-        #[arg(long, default_value_t = 0)]
+        /// Latency added to every response, in milliseconds (at most a minute).
+        #[arg(long, default_value_t = 0, value_parser = values::latency_ms)]
         latency_ms: u64,
         /// Enforce Microsoft's published throttling limits.
         #[arg(long, value_enum, default_value_t = OnOff::On)]
@@ -383,14 +388,14 @@ struct TenantArgs {
     /// Seed of the generated tenant.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Users in the tenant.
-    #[arg(long, default_value_t = 200)]
+    /// Users in the tenant (at most 1,000,000).
+    #[arg(long, default_value_t = 200, value_parser = values::tenant_objects)]
     users: usize,
-    /// Groups in the tenant.
-    #[arg(long, default_value_t = 40)]
+    /// Groups in the tenant (at most 1,000,000).
+    #[arg(long, default_value_t = 40, value_parser = values::tenant_objects)]
     groups: usize,
-    /// Group memberships in all (default: about ten per user).
-    #[arg(long)]
+    /// Group memberships in all (default: about ten per user; at most 10,000,000).
+    #[arg(long, value_parser = values::memberships)]
     memberships: Option<usize>,
 }
 
@@ -434,8 +439,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// clap's help and version go out as clap prints them; its errors become one line (the first of
-/// clap's text, which names the problem) and exit code 2.
+/// clap's help and version go out as clap prints them; its errors become one line (clap's text up
+/// to its first blank line, which names the problem and may quote a value holding a newline) and
+/// exit code 2.
 fn usage_error(e: clap::Error) -> ExitCode {
     use clap::error::ErrorKind as K;
     if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand) {
@@ -447,9 +453,12 @@ fn usage_error(e: clap::Error) -> ExitCode {
         };
     }
     let text = e.render().to_string();
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("error: bad command line");
-    let first = first.strip_prefix("error: ").unwrap_or(first);
-    eprintln!("error: {} (see --help)", exit::one_line(first));
+    let problem: Vec<&str> =
+        text.trim_start().split("\n\n").next().unwrap_or_default().lines().map(str::trim).collect();
+    let problem = problem.join(" ");
+    let problem = problem.strip_prefix("error: ").unwrap_or(&problem);
+    let problem = if problem.is_empty() { "bad command line" } else { problem };
+    eprintln!("error: {} (see --help)", exit::one_line(problem));
     ExitCode::from(exit::Code::Usage.status())
 }
 
@@ -576,12 +585,13 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             plaintext,
             secrets_key,
             json,
+            force,
             ..
         } => {
             let repo = RepoArgs { repo, password_file, key_file, plaintext };
-            repo_cmds::export(&repo, &secrets_key, &snapshot, &out, json).await
+            repo_cmds::export(&repo, &secrets_key, &snapshot, &out, force, json).await
         }
-        Command::Export { out, categories, json, secrets, logs_days, connection, .. } => {
+        Command::Export { out, force, categories, json, secrets, logs_days, connection, .. } => {
             let cats = if categories.is_empty() {
                 catalog::all().iter().collect()
             } else {
@@ -592,7 +602,13 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let source = connection.source(SourceOptions { secrets, logs_since, ..SourceOptions::default() })?;
             let progress = Progress::new(&cats);
             let display = (!json && std::io::stderr().is_terminal()).then(|| progress::start(progress.clone()));
-            let result = pipeline::export(&source, &out, &progress).await;
+            let result = pipeline::export_with(
+                &source,
+                &out,
+                &progress,
+                pipeline::ExportOptions { replace: force, whole: false },
+            )
+            .await;
             if let Some(d) = display {
                 d.stop().await;
             }

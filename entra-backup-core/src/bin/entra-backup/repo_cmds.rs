@@ -295,13 +295,11 @@ pub async fn show(
 ) -> Result<(), CliError> {
     let mut repository = repo.open().await?;
     let unlocked = secrets.unlock(&mut repository).await?;
-    let cat = catalog::get(category).ok_or_else(|| format!("unknown category `{category}`"))?;
+    let cat = catalog::resolve(&[category]).map_err(|e| e.to_string())?[0];
     let source = SnapshotSource::open(repository, snapshot, unlocked).await.map_err(e)?;
-    let object = source
-        .object(cat, id)
-        .await
-        .map_err(e)?
-        .ok_or_else(|| format!("snapshot {} holds no {category} object {id}", &source.id()[..12]))?;
+    let object = source.object(cat, id).await.map_err(e)?.ok_or_else(|| {
+        format!("snapshot {} holds no {} object {}", &source.id()[..12], cat.name, entra_backup::text::quote(id))
+    })?;
     crate::print_json(&object.json)?;
     if !unlocked && !cat.secret_properties.is_empty() {
         eprintln!(
@@ -317,13 +315,15 @@ pub async fn export(
     secrets: &SecretsArgs,
     snapshot: &str,
     out_dir: &std::path::Path,
+    force: bool,
     json: bool,
 ) -> Result<(), CliError> {
     let mut repository = repo.open().await?;
     let unlocked = secrets.unlock(&mut repository).await?;
     let source = SnapshotSource::open(repository, snapshot, unlocked).await.map_err(e)?;
     let progress = Progress::new(&source.categories());
-    let summary = pipeline::export(&source, out_dir, &progress).await.map_err(e)?;
+    let options = pipeline::ExportOptions { replace: force, whole: true };
+    let summary = pipeline::export_with(&source, out_dir, &progress, options).await.map_err(e)?;
     if !summary.ok() {
         let failed: Vec<String> = summary
             .categories
@@ -332,7 +332,12 @@ pub async fn export(
             .collect();
         return Err(CliError::new(
             crate::exit::Code::Repository,
-            format!("snapshot {} could not be exported whole ({}); run check", &source.id()[..12], failed.join("; ")),
+            format!(
+                "snapshot {} could not be exported whole ({}); {} was left as it was; run check",
+                &source.id()[..12],
+                failed.join("; "),
+                out_dir.display()
+            ),
         ));
     }
     if json {
@@ -458,13 +463,22 @@ pub async fn prune_cmd(
     Ok(())
 }
 
+/// Longest grace period: 100 years. Any longer overflows the timestamps it is added to.
+const MAX_GRACE: jiff::SignedDuration = jiff::SignedDuration::from_hours(100 * 365 * 24);
+
 pub fn parse_grace(s: &str) -> Result<jiff::SignedDuration, String> {
     let d: jiff::SignedDuration = if s.trim() == "0" {
         jiff::SignedDuration::ZERO
     } else {
         s.parse().map_err(|_| format!("`{s}` is not a duration (like 24h, 30m or 0)"))?
     };
-    if d.is_negative() { Err("a grace period cannot be negative".into()) } else { Ok(d) }
+    if d.is_negative() {
+        Err("a grace period cannot be negative".into())
+    } else if d > MAX_GRACE {
+        Err(format!("a grace period is at most {}h (100 years)", MAX_GRACE.as_hours()))
+    } else {
+        Ok(d)
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -541,6 +555,13 @@ pub async fn diff(
     };
     let (summary, all) = tokio::join!(compare, printer);
     let summary = summary.map_err(e)?;
+    let compared = summary.added + summary.removed + summary.changed + summary.unchanged;
+    if let Some(id) = id
+        && compared == 0
+        && summary.failed_categories.is_empty()
+    {
+        return Err(CliError::usage(format!("neither side holds an object {id} (in the categories compared)")));
+    }
     if json {
         let doc = serde_json::json!({"differences": all, "summary": summary});
         crate::print_json(&doc)?;
