@@ -111,6 +111,8 @@ pub struct RepositorySink {
     domain: Mutex<Option<String>>,
     counters: Mutex<Counters>,
     result: Mutex<Option<(String, Snapshot)>>,
+    /// The secrets recipient approved; a first use is pinned once the snapshot is written.
+    trusted: crate::repo::crypto::trust::Trusted,
 }
 
 impl std::fmt::Debug for RepositorySink {
@@ -127,7 +129,7 @@ impl RepositorySink {
     /// Prepare a backup of `categories`: load the index, find the parent snapshot (the tenant's
     /// latest, unless `options` names one) and its trees of those categories.
     pub async fn new(repo: Repository, options: BackupOptions, categories: &[&'static Category]) -> Result<Self> {
-        options.secrets_recipient.verify(&repo).await?;
+        let trusted = options.secrets_recipient.verify(&repo).await?;
         let index = repo.load_index().await?;
         let parent = match &options.parent {
             Some(name) => Some(repo.find_snapshot(name).await?),
@@ -180,6 +182,7 @@ impl RepositorySink {
             domain: Mutex::new(domain),
             counters: Mutex::new(Counters::default()),
             result: Mutex::new(None),
+            trusted,
         })
     }
 
@@ -617,6 +620,6 @@ impl Sink for RepositorySink {
         };
         let (id, _) = snapshot.write(self.repo.store(), self.repo.cipher()).await?;
         *lock(&self.result) = Some((id, snapshot));
-        Ok(())
+        self.trusted.record(&self.repo)
     }
 }

@@ -108,7 +108,8 @@ pub async fn init(repo: &RepoArgs, secrets: &SecretsArgs, memory_mib: u32, itera
     );
     if let Some(public) = created.cipher().secrets_public_key() {
         // Trust the new secrets key on this machine now, not at the first backup.
-        match entra_backup::repo::crypto::trust::SecretsRecipient::default().verify(&created).await {
+        let recipient = entra_backup::repo::crypto::trust::SecretsRecipient::default();
+        match recipient.verify(&created).await.and_then(|trusted| trusted.record(&created)) {
             Ok(()) => out!("secrets are sealed to {} (trusted on this machine)", public.to_base64()),
             Err(err) => eprintln!("warning: {err}"),
         }

@@ -155,18 +155,43 @@ pub fn record_watermark(dir: Option<&Path>, cipher: &Cipher, file: &str, generat
     std::fs::rename(&tmp, &path).map_err(io)
 }
 
-impl SecretsRecipient {
-    /// Check that `repo`'s keys seal secrets to the trusted key. With no pin yet, the key is pinned
-    /// (first use), but only if one of the repository's secrets key files holds it. A changed
-    /// recipient, or a first one no secrets key file holds, is an [`ErrorKind::Protocol`] error
-    /// that says what to do; no trust folder at all is [`ErrorKind::InvalidInput`]. A plaintext
-    /// repository has no recipient and passes.
-    pub async fn verify(&self, repo: &Repository) -> Result<()> {
+/// What [`SecretsRecipient::verify`] approved: the recipient is trusted, or is to be pinned on
+/// first use once the backup has committed ([`Trusted::record`]), so that a backup that fails
+/// changes nothing on the machine either.
+#[derive(Debug, Clone, Default)]
+#[must_use = "a first use is pinned only by Trusted::record"]
+pub struct Trusted {
+    first_use: Option<PathBuf>,
+}
+
+impl Trusted {
+    /// Record the pin of a first use (nothing when the key was already trusted). If another
+    /// process pinned another key meanwhile, that is the error [`SecretsRecipient::verify`] gives.
+    pub fn record(&self, repo: &Repository) -> Result<()> {
+        let Some(dir) = &self.first_use else { return Ok(()) };
         let cipher = repo.cipher();
-        let Some(actual) = cipher.secrets_public_key() else { return Ok(()) };
+        let (Some(actual), location) = (cipher.secrets_public_key(), repo.store().location()) else { return Ok(()) };
+        match pin(dir, cipher, &repo.config().id, location)? {
+            Some(p) => compare(&p.public_key, actual, &format!("the key pinned in {}", p.path.display()), location),
+            None => Ok(()),
+        }
+    }
+}
+
+impl SecretsRecipient {
+    /// Check that `repo`'s keys seal secrets to the trusted key. With no pin yet (first use), the
+    /// key is approved only if one of the repository's secrets key files holds it, and pinned by
+    /// [`Trusted::record`]. A changed recipient, or a first one no secrets key file holds, is an
+    /// [`ErrorKind::Protocol`] error that says what to do; no trust folder at all is
+    /// [`ErrorKind::InvalidInput`]. A plaintext repository has no recipient and passes.
+    pub async fn verify(&self, repo: &Repository) -> Result<Trusted> {
+        let cipher = repo.cipher();
+        let Some(actual) = cipher.secrets_public_key() else { return Ok(Trusted::default()) };
         let location = repo.store().location();
         let dir = match self {
-            SecretsRecipient::Key(key) => return compare(key, actual, "the secrets public key given", location),
+            SecretsRecipient::Key(key) => {
+                return compare(key, actual, "the secrets public key given", location).map(|()| Trusted::default());
+            }
             SecretsRecipient::TrustDir(dir) => dir.clone(),
             SecretsRecipient::Default => {
                 if let Ok(text) = std::env::var(SECRETS_PUBLIC_KEY_ENV)
@@ -175,7 +200,7 @@ impl SecretsRecipient {
                     let key = SecretsPublicKey::from_base64(&text).map_err(|_| {
                         Error::invalid_input(format!("{SECRETS_PUBLIC_KEY_ENV} is not a base64 32-byte public key"))
                     })?;
-                    return compare(&key, actual, SECRETS_PUBLIC_KEY_ENV, location);
+                    return compare(&key, actual, SECRETS_PUBLIC_KEY_ENV, location).map(|()| Trusted::default());
                 }
                 default_trust_dir().ok_or_else(|| {
                     Error::invalid_input(format!(
@@ -185,9 +210,11 @@ impl SecretsRecipient {
                 })?
             }
         };
-        if pinned(&dir, cipher)?.is_none()
-            && !keyring::holds_public_key(repo.store(), &repo.config().id, actual).await?
-        {
+        if let Some(p) = pinned(&dir, cipher)? {
+            compare(&p.public_key, actual, &format!("the key pinned in {}", p.path.display()), location)?;
+            return Ok(Trusted::default());
+        }
+        if !keyring::holds_public_key(repo.store(), &repo.config().id, actual).await? {
             return Err(Error::new(
                 ErrorKind::Protocol,
                 format!(
@@ -197,10 +224,7 @@ impl SecretsRecipient {
                 ),
             ));
         }
-        match pin(&dir, cipher, &repo.config().id, location)? {
-            Some(p) => compare(&p.public_key, actual, &format!("the key pinned in {}", p.path.display()), location),
-            None => Ok(()),
-        }
+        Ok(Trusted { first_use: Some(dir) })
     }
 }
 
