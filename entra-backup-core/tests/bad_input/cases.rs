@@ -62,15 +62,6 @@ pub const KNOWN_OPEN: &[(&str, &str)] = &[
     ("repair-snapshots/json-missing-repository", "B: repair"),
     ("repair-index/missing-repository", "B: repair"),
     ("repair-index/wrong-passphrase", "B: repair"),
-    ("key-list/missing-repository", "C: key"),
-    ("key-list/json-missing-repository", "C: key"),
-    ("key-add/wrong-passphrase", "C: key"),
-    ("key-add/no-new-passphrase", "C: key"),
-    ("key-add/kdf-iterations-zero", "C: key"),
-    ("key-add/new-password-file-missing", "C: key"),
-    ("key-passwd/wrong-passphrase", "C: key"),
-    ("key-remove/unknown-id", "C: key"),
-    ("key-remove/id-with-newline", "C: key"),
 ];
 
 /// A file in the scratch folder, readable by its owner only (as a password file should be, so
