@@ -35,8 +35,8 @@ pub fn connect_with_token(
         return Err(Error::invalid_input("the token is empty"));
     }
     let graph_url = graph_url.unwrap_or(DEFAULT_GRAPH_URL);
-    crate::source::graph::check_url("the Graph URL", graph_url)?;
-    let http = crate::source::graph::http_client()?;
+    crate::net::check_url("the Graph URL", graph_url)?;
+    let http = crate::net::http_client()?;
     let client = GraphClient::new(http, graph_url, Arc::new(StaticToken::new(token)), Pacer::new(0));
     Ok(GraphSource::new(Arc::new(client), options).with_tenant_id(tenant_id))
 }

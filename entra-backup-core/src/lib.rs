@@ -31,6 +31,7 @@ pub mod diff;
 pub mod error;
 pub mod graph;
 pub mod model;
+pub mod net;
 pub mod pipeline;
 pub mod repo;
 pub mod restore;

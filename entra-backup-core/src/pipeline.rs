@@ -302,6 +302,9 @@ pub struct BackupReport {
     pub snapshot_id: String,
     pub snapshot: crate::repo::snapshot::Snapshot,
     pub summary: Summary,
+    /// Snapshot files that could not be read, passed over when choosing the parent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped_snapshots: Vec<crate::repo::snapshot::UnreadableSnapshot>,
 }
 
 /// Back up `progress`'s categories from `source` into `repo` as a new snapshot, incrementally from
@@ -320,5 +323,6 @@ pub async fn backup(
     let (snapshot_id, snapshot) = sink
         .snapshot()
         .ok_or_else(|| crate::Error::new(ErrorKind::Protocol, "the backup ended without writing its snapshot"))?;
-    Ok(BackupReport { snapshot_id, snapshot, summary })
+    let skipped_snapshots = sink.skipped_snapshots().to_vec();
+    Ok(BackupReport { snapshot_id, snapshot, summary, skipped_snapshots })
 }

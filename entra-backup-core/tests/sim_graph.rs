@@ -378,3 +378,36 @@ async fn malformed_requests_get_graph_errors_not_panics() {
     assert_eq!(status, 400);
     assert!(body["error"]["message"].as_str().unwrap().contains("accountEnabled"), "{body}");
 }
+
+#[tokio::test]
+async fn logs_are_listed_newest_first_and_records_written_while_paging_are_never_skipped_over() {
+    let sim = SimServer::start(small()).await.unwrap();
+    let c = Client::new(&sim).await;
+    let time = |r: &Value| r["activityDateTime"].as_str().unwrap().parse::<jiff::Timestamp>().unwrap();
+    let (_, _, page) = c.get("/v1.0/auditLogs/directoryAudits?$top=5").await;
+    let mut seen: Vec<Value> = page["value"].as_array().unwrap().clone();
+    // A record written while the listing pages is the newest one (records are written in time
+    // order): its id sorts before every other, yet it must not make the listing skip older ones.
+    let written = {
+        let mut r = seen[0].clone();
+        r["id"] = json!("Directory_0000_written_while_paging");
+        r["activityDateTime"] = json!((time(&seen[0]) + jiff::SignedDuration::from_secs(1)).to_string());
+        r
+    };
+    sim.tenant_mut().insert("directoryAudits", written).unwrap();
+    let (rest, _, _) = c.all(page["@odata.nextLink"].as_str().unwrap()).await;
+    seen.extend(rest);
+    assert!(seen.windows(2).all(|w| time(&w[0]) >= time(&w[1])), "newest first");
+    assert_eq!(seen.len(), sim.tenant().count("directoryAudits") - 1, "every record listed before it was written");
+    assert!(seen.iter().all(|r| r["id"] != "Directory_0000_written_while_paging"));
+    // Late records (held until Graph lists them) are not listed, then are, in their place.
+    let mut late = seen[3].clone();
+    late["id"] = json!("late-record");
+    sim.tenant_mut().hold("directoryAudits", late).unwrap();
+    let (all, _, _) = c.all("/v1.0/auditLogs/directoryAudits?$top=999").await;
+    assert!(all.iter().all(|r| r["id"] != "late-record"));
+    assert_eq!(sim.tenant_mut().deliver_held().unwrap(), 1);
+    let (all, _, _) = c.all("/v1.0/auditLogs/directoryAudits?$top=999").await;
+    let at = all.iter().position(|r| r["id"] == "late-record").expect("delivered");
+    assert_eq!(time(&all[at]), time(&seen[3]));
+}

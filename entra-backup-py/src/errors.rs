@@ -39,6 +39,11 @@ const CLASSES: &[(&str, &str, bool, &str)] = &[
 
 static BASE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static SUBCLASSES: PyOnceLock<Vec<Py<PyType>>> = PyOnceLock::new();
+static INCOMPLETE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+const INCOMPLETE_DOC: &str = "A backup wrote its snapshot, but some categories could not be read: they hold the \
+     parent's data, marked `carried`, and are named in `report['snapshot']['failed']`. `report` is the whole \
+     report; pass `allow_failed=True` to have it returned instead.";
 
 fn make_class<'py>(
     py: Python<'py>,
@@ -87,7 +92,24 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     for ((name, ..), cls) in CLASSES.iter().zip(subs) {
         m.add(*name, cls.bind(py))?;
     }
+    // `report` is set on each instance (see `incomplete`).
+    let incomplete = INCOMPLETE.get_or_try_init(py, || {
+        let bases = PyTuple::new(py, [base.bind(py).clone()])?;
+        make_class(py, "IncompleteBackupError", bases, Some("incomplete"), INCOMPLETE_DOC)
+    })?;
+    m.add("IncompleteBackupError", incomplete.bind(py))?;
     Ok(())
+}
+
+/// `IncompleteBackupError(message)` carrying the backup's `report` (a dict).
+pub fn incomplete(py: Python<'_>, message: String, report: Bound<'_, PyAny>) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let class = INCOMPLETE.get(py).ok_or_else(|| PyException::new_err(message.clone()))?;
+        let value = class.bind(py).call1((message.clone(),))?;
+        value.setattr("report", report)?;
+        Ok(PyErr::from_value(value))
+    };
+    build().unwrap_or_else(|e| e)
 }
 
 fn kind_name(kind: ErrorKind) -> &'static str {

@@ -197,6 +197,29 @@ impl BackupJob {
     }
 }
 
+/// A backup's report as a dict, or `IncompleteBackupError` carrying it when categories failed
+/// (unless `allow_failed`), as the command-line tool exits non-zero then.
+fn backup_result<'py>(
+    py: Python<'py>,
+    report: &pipeline::BackupReport,
+    allow_failed: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    let dict = convert::serialized(py, report)?;
+    let failed = &report.snapshot.failed;
+    if failed.is_empty() || allow_failed {
+        return Ok(dict);
+    }
+    let names: Vec<&str> = failed.keys().map(String::as_str).collect();
+    let message = format!(
+        "the backup wrote snapshot {}, but {} could not be read: {} (the snapshot keeps what its parent held \
+         of them; see .report['snapshot']['failed'])",
+        report.snapshot_id,
+        if names.len() == 1 { "1 category" } else { "these categories" },
+        names.join(", ")
+    );
+    Err(crate::errors::incomplete(py, message, dict))
+}
+
 fn keep_policy(last: usize, hourly: usize, daily: usize, weekly: usize, monthly: usize, yearly: usize) -> KeepPolicy {
     KeepPolicy { last, hourly, daily, weekly, monthly, yearly }
 }
@@ -398,8 +421,10 @@ impl Repository {
     /// `progress(dict)` is called every `progress_interval` seconds and once at the end; an
     /// exception it raises (or Ctrl-C) stops the backup, which then writes no snapshot. Returns
     /// the report: `snapshotId`, `snapshot` and `summary` (the shape of `entra-backup backup
-    /// --json`). Categories that could not be read are in `report["snapshot"]["failed"]`.
-    #[pyo3(signature = (credentials, *, categories=None, full=false, tags=None, secrets=true, progress=None, progress_interval=1.0))]
+    /// --json`). When categories could not be read (they are named in `report["snapshot"]
+    /// ["failed"]; the snapshot keeps their previous data) it raises `IncompleteBackupError` with
+    /// the report as `.report`, unless `allow_failed`.
+    #[pyo3(signature = (credentials, *, categories=None, full=false, tags=None, secrets=true, progress=None, progress_interval=1.0, allow_failed=false))]
     #[allow(clippy::too_many_arguments)]
     fn backup<'py>(
         &self,
@@ -411,6 +436,7 @@ impl Repository {
         secrets: bool,
         progress: Option<Py<PyAny>>,
         progress_interval: f64,
+        allow_failed: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let every = progress::interval(py, progress_interval)?;
         let job = BackupJob::new(py, self.get(), credentials, categories, full, tags, secrets)?;
@@ -424,11 +450,11 @@ impl Repository {
                 report
             }
         };
-        convert::serialized(py, &report)
+        backup_result(py, &report, allow_failed)
     }
 
     /// `backup`, awaitable. The progress callback runs on the runtime's threads (holding the GIL).
-    #[pyo3(signature = (credentials, *, categories=None, full=false, tags=None, secrets=true, progress=None, progress_interval=1.0))]
+    #[pyo3(signature = (credentials, *, categories=None, full=false, tags=None, secrets=true, progress=None, progress_interval=1.0, allow_failed=false))]
     #[allow(clippy::too_many_arguments)]
     fn backup_async<'py>(
         &self,
@@ -440,6 +466,7 @@ impl Repository {
         secrets: bool,
         progress: Option<Py<PyAny>>,
         progress_interval: f64,
+        allow_failed: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let every = progress::interval(py, progress_interval)?;
         let job = BackupJob::new(py, self.get(), credentials, categories, full, tags, secrets)?;
@@ -452,7 +479,7 @@ impl Repository {
                 if let Some(cb) = &progress {
                     progress::call(py, cb, &live)?;
                 }
-                convert::serialized(py, &report)
+                backup_result(py, &report, allow_failed)
             },
             ticks,
         )

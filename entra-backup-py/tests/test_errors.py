@@ -55,7 +55,9 @@ def test_wrong_client_secret_is_an_authentication_error_with_the_identity_platfo
 def test_missing_permission_fails_that_category_and_names_the_permission(tmp_path: pathlib.Path) -> None:
     with eb.SimServer(users=5, groups=2, throttle=False, granted_permissions=["User.Read.All"]) as sim:
         repo = new_repo(tmp_path / "r")
-        report = repo.backup(sim.credentials(), categories=["users", "groups"])
+        with pytest.raises(eb.IncompleteBackupError) as raised:
+            repo.backup(sim.credentials(), categories=["users", "groups"])
+        report = raised.value.report
         assert report["snapshot"]["categories"]["users"]["objects"] == 5
         assert "groups" in report["snapshot"]["failed"]
         groups = next(c for c in report["summary"]["categories"] if c["category"] == "groups")

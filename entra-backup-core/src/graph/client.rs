@@ -156,6 +156,32 @@ impl GraphClient {
         format!("{}/{version}{path_and_query}", self.graph_url)
     }
 
+    /// Whether `url` is under this client's Graph root (same scheme, host and port): a link or a
+    /// stored delta cursor from another server is not followed with this tenant's token.
+    pub fn owns(&self, url: &str) -> bool {
+        match (url::Url::parse(&self.graph_url), url::Url::parse(url)) {
+            (Ok(root), Ok(u)) => crate::net::same_origin(&root, &u),
+            _ => false,
+        }
+    }
+
+    /// Refuse, before sending the token, a URL the policy forbids or another origin's.
+    fn check_target(&self, url: &str) -> Result<()> {
+        crate::net::check_url("the Graph URL", &self.graph_url)?;
+        if !self.owns(url) {
+            let origin =
+                url::Url::parse(url).map_or_else(|_| "an unparsable URL".into(), |u| u.origin().ascii_serialization());
+            return Err(Error::new(
+                ErrorKind::Protocol,
+                format!(
+                    "refusing to send this tenant's token to {origin}: it is not the Graph root {}",
+                    self.graph_url
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn backoff(&self, attempt: u32) -> Duration {
         // Full jitter: a uniform wait in [0, min(max, base * 2^attempt)].
         let cap = self.retry.base_backoff.saturating_mul(1u32 << attempt.min(16)).min(self.retry.max_backoff);
@@ -179,6 +205,7 @@ impl GraphClient {
         meta: &RequestMeta,
         headers: &[(&str, &str)],
     ) -> Result<Value> {
+        self.check_target(url)?;
         let started = tokio::time::Instant::now();
         let mut transient = 0u32;
         let mut refreshed = false;
@@ -254,6 +281,10 @@ impl GraphClient {
         meta.stats.add(&meta.stats.requests, 1);
         let resp = match req.send().await {
             Ok(r) => r,
+            Err(e) if e.is_redirect() => {
+                let why = std::error::Error::source(&e).map_or_else(|| e.to_string(), ToString::to_string);
+                return Attempt::Fail(Error::new(ErrorKind::Protocol, format!("{method_name} {url}: {why}")));
+            }
             Err(e) => {
                 return Attempt::Retry { after: None, throttled: false, why: format!("request to {url} failed: {e}") };
             }

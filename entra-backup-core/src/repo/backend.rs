@@ -38,8 +38,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
-use object_store::azure::MicrosoftAzureBuilder;
-use object_store::gcp::GoogleCloudStorageBuilder;
+use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
@@ -90,6 +90,8 @@ pub struct Store {
     capabilities: Capabilities,
     /// The store's URL without credentials or query: for messages and `Debug`.
     location: String,
+    /// The folder of a local store (where interrupted writes leave staging files).
+    local_root: Option<Arc<std::path::Path>>,
 }
 
 impl fmt::Debug for Store {
@@ -131,10 +133,7 @@ pub fn open(url: &str) -> Result<Store> {
         }
         "file" => {
             let parsed = parse_url(url, "file")?;
-            let path = parsed.to_file_path().map_err(|()| {
-                Error::invalid_input("a file:// URL must be absolute, like file:///srv/backup (no host)")
-            })?;
-            open_local(&path)
+            open_local(&file_url_path(&parsed)?)
         }
         "s3" | "az" | "azure" | "gs" => open_cloud(url, &scheme),
         _ => Err(Error::invalid_input(format!(
@@ -147,13 +146,7 @@ pub fn open(url: &str) -> Result<Store> {
 /// [`open`], except that a local directory must already exist (an [`ErrorKind::NotFound`] error
 /// otherwise): opening a repository must not create folders where none was.
 pub fn open_existing(url: &str) -> Result<Store> {
-    let trimmed = url.trim();
-    let local = match trimmed.split_once("://") {
-        None if !trimmed.is_empty() => Some(std::path::PathBuf::from(trimmed)),
-        Some((scheme, _)) if scheme.eq_ignore_ascii_case("file") => parse_url(trimmed, "file")?.to_file_path().ok(),
-        _ => None,
-    };
-    if let Some(dir) = local
+    if let Some(dir) = local_path(url)?
         && !dir.is_dir()
     {
         let abs = std::env::current_dir().map(|cwd| cwd.join(&dir)).unwrap_or(dir);
@@ -164,6 +157,31 @@ pub fn open_existing(url: &str) -> Result<Store> {
         ));
     }
     open(url)
+}
+
+/// The folder a repository URL names if it is local (a path or a `file://` URL), as given
+/// (relative paths stay relative); `None` for other stores.
+pub fn local_path(url: &str) -> Result<Option<std::path::PathBuf>> {
+    let trimmed = url.trim();
+    Ok(match trimmed.split_once("://") {
+        None if !trimmed.is_empty() => Some(std::path::PathBuf::from(trimmed)),
+        Some((scheme, _)) if scheme.eq_ignore_ascii_case("file") => Some(file_url_path(&parse_url(trimmed, "file")?)?),
+        _ => None,
+    })
+}
+
+/// The folder a `file://` URL names. `file://` and `file:///` are refused: they would make the
+/// root of the file system the repository.
+fn file_url_path(parsed: &url::Url) -> Result<std::path::PathBuf> {
+    let path = parsed
+        .to_file_path()
+        .map_err(|()| Error::invalid_input("a file:// URL must be absolute, like file:///srv/backup (no host)"))?;
+    if path.parent().is_none() {
+        return Err(Error::invalid_input(
+            "a file:// URL needs a folder, like file:///srv/backup (the root of the file system is not a repository)",
+        ));
+    }
+    Ok(path)
 }
 
 const MEMORY_CAPS: Capabilities = Capabilities { conditional_update: true, create_if_absent: true };
@@ -186,7 +204,9 @@ fn open_local(dir: &std::path::Path) -> Result<Store> {
     let location = url::Url::from_file_path(&dir).map_or_else(|()| dir.display().to_string(), |u| u.to_string());
     // object_store's LocalFileSystem implements PutMode::Create (hard-link publish) but not Update.
     let caps = Capabilities { conditional_update: false, create_if_absent: true };
-    Ok(Store::from_parts(Arc::new(fs), Path::ROOT, Backend::Local, caps, location))
+    let mut store = Store::from_parts(Arc::new(fs), Path::ROOT, Backend::Local, caps, location);
+    store.local_root = Some(Arc::from(dir.as_path()));
+    Ok(store)
 }
 
 fn open_cloud(url: &str, scheme: &str) -> Result<Store> {
@@ -216,6 +236,12 @@ fn open_cloud(url: &str, scheme: &str) -> Result<Store> {
     let (inner, caps): (Arc<dyn ObjectStore>, Capabilities) = match backend {
         Backend::S3 => {
             let builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+            check_endpoints(
+                &location,
+                [AmazonS3ConfigKey::Endpoint, AmazonS3ConfigKey::S3Endpoint, AmazonS3ConfigKey::StsEndpoint]
+                    .iter()
+                    .map(|k| (k.as_ref().to_ascii_uppercase(), builder.get_config_value(k))),
+            )?;
             let conditional = builder
                 .get_config_value(&AmazonS3ConfigKey::ConditionalPut)
                 .is_none_or(|v| !v.eq_ignore_ascii_case("disabled"));
@@ -223,14 +249,39 @@ fn open_cloud(url: &str, scheme: &str) -> Result<Store> {
             (Arc::new(builder.build().map_err(fail)?), caps)
         }
         Backend::Azure => {
-            (Arc::new(MicrosoftAzureBuilder::from_env().with_container_name(bucket).build().map_err(fail)?), CLOUD_CAPS)
+            let builder = MicrosoftAzureBuilder::from_env().with_container_name(bucket);
+            let emulator = builder.get_config_value(&AzureConfigKey::UseEmulator).is_some_and(|v| v == "true");
+            let mut endpoints: Vec<(String, Option<String>)> =
+                [AzureConfigKey::Endpoint, AzureConfigKey::AuthorityHost]
+                    .iter()
+                    .map(|k| (k.as_ref().to_ascii_uppercase(), builder.get_config_value(k)))
+                    .collect();
+            if emulator {
+                // The emulator's well-known key goes wherever this points (loopback by default).
+                endpoints.push(("AZURITE_BLOB_STORAGE_URL".into(), std::env::var("AZURITE_BLOB_STORAGE_URL").ok()));
+            }
+            check_endpoints(&location, endpoints.into_iter())?;
+            (Arc::new(builder.build().map_err(fail)?), CLOUD_CAPS)
         }
-        _ => (
-            Arc::new(GoogleCloudStorageBuilder::from_env().with_bucket_name(bucket).build().map_err(fail)?),
-            CLOUD_CAPS,
-        ),
+        _ => {
+            let builder = GoogleCloudStorageBuilder::from_env().with_bucket_name(bucket);
+            let base = builder.get_config_value(&GoogleConfigKey::BaseUrl);
+            check_endpoints(&location, std::iter::once(("GOOGLE_BASE_URL".to_string(), base)))?;
+            (Arc::new(builder.build().map_err(fail)?), CLOUD_CAPS)
+        }
     };
     Ok(Store::from_parts(inner, prefix, backend, caps, location))
+}
+
+/// Refuse, before anything is sent, an endpoint the storage credentials would reach over plain
+/// http:// off this machine (the URL policy in [`crate::net`]).
+fn check_endpoints(location: &str, endpoints: impl Iterator<Item = (String, Option<String>)>) -> Result<()> {
+    for (name, value) in endpoints {
+        if let Some(v) = value.filter(|v| !v.trim().is_empty()) {
+            crate::net::check_url(&format!("the storage endpoint {name} for {location}"), &v)?;
+        }
+    }
+    Ok(())
 }
 
 /// Parse a URL, refusing credentials and query strings without ever echoing them.
@@ -296,7 +347,7 @@ impl Store {
         capabilities: Capabilities,
         location: String,
     ) -> Store {
-        Store { inner, prefix, backend, capabilities, location }
+        Store { inner, prefix, backend, capabilities, location, local_root: None }
     }
 
     /// The same store, one level deeper: `child("a/b")` sees only what is under `a/b/`.
@@ -309,6 +360,7 @@ impl Store {
             inner: self.inner.clone(),
             prefix: self.full(&sub),
             location: join_location(&self.location, &sub),
+            local_root: self.local_root.as_ref().map(|root| Arc::from(root.join(sub.as_ref()).as_path())),
             ..*self
         })
     }
@@ -329,6 +381,19 @@ impl Store {
     /// The prefix inside the bucket or container (empty for a local directory: its root is the directory).
     pub fn prefix(&self) -> &Path {
         &self.prefix
+    }
+
+    /// The same store, told that its object store is the local folder `dir` (for a store made with
+    /// [`Store::from_object_store`] over a wrapped `LocalFileSystem`), so that staging files left
+    /// by interrupted writes are found there.
+    pub fn with_local_root(mut self, dir: &std::path::Path) -> Store {
+        self.local_root = Some(Arc::from(dir));
+        self
+    }
+
+    /// The folder of a local store (with [`Store::child`]'s prefix), `None` for other backends.
+    pub fn local_root(&self) -> Option<&std::path::Path> {
+        self.local_root.as_deref()
     }
 
     /// The raw object store, for what the helpers don't cover (multipart uploads, `get_ranges`).
@@ -365,6 +430,37 @@ impl Store {
     /// The whole object, or `None` if there is none.
     pub async fn get(&self, path: &str) -> Result<Option<Bytes>> {
         Ok(self.get_versioned(path).await?.map(|(bytes, _)| bytes))
+    }
+
+    /// The whole object, or `None` if there is none; an object larger than `max` bytes is refused
+    /// ([`ErrorKind::Protocol`]: damaged) before its content is downloaded (the size comes with the
+    /// response's metadata), so a planted huge file cannot exhaust memory before it is
+    /// authenticated.
+    pub async fn get_bounded(&self, path: &str, max: u64) -> Result<Option<Bytes>> {
+        let full = self.path(path)?;
+        let result = match self.inner.get(&full).await {
+            Ok(result) => result,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(self.err("reading", &full, e)),
+        };
+        let too_large = |size: u64| {
+            Error::new(
+                ErrorKind::Protocol,
+                format!(
+                    "{} is {size} bytes, more than the {max} bytes such a file may have (it is damaged or was planted)",
+                    self.describe(&full)
+                ),
+            )
+        };
+        if result.meta.size > max {
+            return Err(too_large(result.meta.size));
+        }
+        let bytes = result.bytes().await.map_err(|e| self.err("reading", &full, e))?;
+        // The object may have been replaced between the metadata and the body.
+        if bytes.len() as u64 > max {
+            return Err(too_large(bytes.len() as u64));
+        }
+        Ok(Some(bytes))
     }
 
     /// The whole object and its version (for [`Store::update_if`]), or `None` if there is none.
@@ -454,6 +550,13 @@ impl Store {
                 Err(e) => Err(this.err("listing", &full, e)),
             })
             .boxed())
+    }
+
+    /// Copy the object at `from` to `to` (replacing what is there) inside the store, without
+    /// downloading it where the backend copies on its side.
+    pub async fn copy(&self, from: &str, to: &str) -> Result<()> {
+        let (from, to) = (self.path(from)?, self.path(to)?);
+        self.inner.copy(&from, &to).await.map_err(|e| self.err("copying", &from, e))
     }
 
     /// Remove the object at `path`; removing a missing object is not an error.

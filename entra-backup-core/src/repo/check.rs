@@ -4,7 +4,8 @@
 //! every snapshot's trees resolve and every object and secret they name is in an index. Data
 //! (`read_data_percent`): that share of packs is read whole, its id (the BLAKE3 of its bytes)
 //! checked, its header compared with the index, and every blob authenticated, decompressed and
-//! checked against its id. Every problem names the file it is in.
+//! checked against its id. Every problem names the file it is in. Staging files left by
+//! interrupted writes are warnings, like packs no index names: prune removes both.
 
 use std::collections::{HashMap, HashSet};
 
@@ -13,7 +14,7 @@ use serde::Serialize;
 use crate::error::Result;
 use crate::repo::Repository;
 use crate::repo::index::{IndexFile, list_index_ids};
-use crate::repo::pack::{BlobEntry, blob_from_frame, is_id, open_frame, pack_path};
+use crate::repo::pack::{BlobEntry, blob_from_frame, header_of, is_id, open_frame, pack_path};
 use crate::repo::snapshot::{Snapshot, list_snapshot_ids};
 
 /// What to check beyond the structure.
@@ -35,7 +36,8 @@ pub struct CheckReport {
     pub blobs_read: usize,
     /// Damage: the repository does not hold what it says.
     pub errors: Vec<String>,
-    /// Not damage: packs no index names yet (a backup running or interrupted; prune removes them).
+    /// Not damage: packs no index names yet and staging files (a backup running or interrupted;
+    /// prune removes them), snapshots of a newer format.
     pub warnings: Vec<String>,
 }
 
@@ -62,6 +64,16 @@ pub async fn check(repo: &Repository, options: &CheckOptions) -> Result<CheckRep
         }
     }
     report.indexes = files.len();
+    // Each pack's entries as the index files in force list them, to compare with its header.
+    let superseded: HashSet<String> = files.iter().flat_map(|(_, f)| f.supersedes.iter().cloned()).collect();
+    let mut listed: HashMap<String, Vec<BlobEntry>> = HashMap::new();
+    for (id, file) in &files {
+        if !superseded.contains(id) {
+            for pack in &file.packs {
+                listed.entry(pack.id.clone()).or_insert_with(|| pack.entries.clone());
+            }
+        }
+    }
     let index = crate::repo::index::Index::from_files(files);
     report.blobs = index.len();
 
@@ -92,10 +104,25 @@ pub async fn check(repo: &Repository, options: &CheckOptions) -> Result<CheckRep
         }
     }
 
+    for staged in crate::repo::staging::list(store).await? {
+        report.warnings.push(format!(
+            "{}: a staging file of {} bytes left by an interrupted write (prune removes it after its grace period)",
+            staged.path, staged.size
+        ));
+    }
+
     // Snapshots and everything they reach.
     for id in list_snapshot_ids(store).await? {
-        let snapshot = match Snapshot::read(store, cipher, &id).await {
-            Ok(s) => s,
+        let snapshot = match Snapshot::try_read(store, cipher, &id).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(bad)) if !bad.is_damaged() => {
+                report.warnings.push(format!("snapshots/{id}: {}", bad.reason));
+                continue;
+            }
+            Ok(Err(bad)) => {
+                report.errors.push(format!("snapshots/{id}: {}", bad.reason));
+                continue;
+            }
             Err(e) => {
                 report.errors.push(format!("snapshots/{id}: {e}"));
                 continue;
@@ -154,6 +181,10 @@ pub async fn check(repo: &Repository, options: &CheckOptions) -> Result<CheckRep
                 report.errors.push(format!("{path}: damaged (its content hashes to {actual})"));
                 continue;
             }
+            if let Some(problem) = compare_header(cipher, pack, &bytes, listed.get(pack).map_or(&[][..], Vec::as_slice))
+            {
+                report.errors.push(format!("{path}: {problem}"));
+            }
             let blobs: Vec<&BlobEntry> = index.pack_blobs(pack);
             let mut frames: HashMap<u64, std::result::Result<Vec<u8>, String>> = HashMap::new();
             for entry in blobs {
@@ -177,6 +208,31 @@ pub async fn check(repo: &Repository, options: &CheckOptions) -> Result<CheckRep
         }
     }
     Ok(report)
+}
+
+/// What differs between a pack's header and the index's entries for it, if anything.
+fn compare_header(
+    cipher: &crate::repo::crypto::Cipher,
+    pack: &str,
+    bytes: &[u8],
+    indexed: &[BlobEntry],
+) -> Option<String> {
+    let header = match header_of(cipher, pack, bytes) {
+        Ok(h) => h,
+        Err(e) => return Some(e.message().to_owned()),
+    };
+    let in_header: HashSet<&BlobEntry> = header.iter().collect();
+    let in_index: HashSet<&BlobEntry> = indexed.iter().collect();
+    if in_header == in_index {
+        return None;
+    }
+    let only_header = in_header.difference(&in_index).count();
+    let only_index: Vec<&&BlobEntry> = in_index.difference(&in_header).collect();
+    Some(format!(
+        "its header disagrees with the index: {only_header} entries only in the header, {} only in the index{}",
+        only_index.len(),
+        only_index.first().map(|e| format!(" (blob {} at {})", e.id, e.offset)).unwrap_or_default()
+    ))
 }
 
 fn random_u64() -> u64 {

@@ -22,6 +22,11 @@ use crate::repo::pack::{BlobEntry, PackInfo, check_id};
 /// Index files read at once by [`Index::load`].
 const LOAD_CONCURRENCY: usize = 16;
 
+/// The largest index file a reader downloads: a file larger than this is refused before it is
+/// read into memory (and a writer refuses to write one). An entry takes about 100 stored bytes, so
+/// this is room for some ten million blobs.
+pub const MAX_INDEX_FILE: u64 = 1024 * 1024 * 1024;
+
 /// One index file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexFile {
@@ -64,6 +69,11 @@ impl IndexFile {
         let path = index_path(&id)?;
         let sealed = cipher.seal(&crate::repo::pack::compress(&json)?);
         let len = sealed.len() as u64;
+        if len > MAX_INDEX_FILE {
+            return Err(Error::invalid_input(format!(
+                "an index file of {len} bytes is larger than the {MAX_INDEX_FILE} bytes an index file may have"
+            )));
+        }
         store.put_if_absent(&path, Bytes::from(sealed)).await.map_err(|e| e.context(format!("writing index {id}")))?;
         Ok((id, len))
     }
@@ -72,10 +82,13 @@ impl IndexFile {
     /// file is [`ErrorKind::NotFound`]; a damaged one is [`ErrorKind::Protocol`] naming it.
     pub async fn read(store: &Store, cipher: &Cipher, id: &str) -> Result<IndexFile> {
         let path = index_path(id)?;
-        let Some(sealed) = store.get(&path).await? else {
-            return Err(Error::new(ErrorKind::NotFound, format!("index {id} does not exist ({path})")));
-        };
         let damaged = |what: String| Error::new(ErrorKind::Protocol, format!("index {id}: {what}"));
+        let sealed = match store.get_bounded(&path, MAX_INDEX_FILE).await {
+            Ok(Some(sealed)) => sealed,
+            Ok(None) => return Err(Error::new(ErrorKind::NotFound, format!("index {id} does not exist ({path})"))),
+            Err(e) if e.kind() == ErrorKind::Protocol => return Err(damaged(e.message().to_owned())),
+            Err(e) => return Err(e),
+        };
         let compressed = cipher.open(&sealed).map_err(|e| damaged(e.message().to_owned()))?;
         let json =
             crate::repo::pack::decompress(&compressed).map_err(|e| damaged(format!("does not decompress: {e}")))?;

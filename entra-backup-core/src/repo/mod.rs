@@ -13,7 +13,8 @@
 //! - [`tree`]: a category's object ids mapped to blob ids, as a hash trie that changes little
 //!   when a few objects change.
 //! - [`snapshot`]: the commit point of a backup.
-//! - [`Repository`]: the handle that opens all of it; [`check`] and [`prune`] work on it.
+//! - [`Repository`]: the handle that opens all of it; [`check`], [`prune`] and [`repair`] work on
+//!   it; [`staging`] finds what interrupted writes leave in a local folder.
 //! - [`testing`]: a fault-injecting store wrapper that kills a process at a chosen write.
 
 pub mod backend;
@@ -23,8 +24,10 @@ pub mod crypto;
 pub mod index;
 pub mod pack;
 pub mod prune;
+pub mod repair;
 mod repository;
 pub mod snapshot;
+pub mod staging;
 pub mod testing;
 pub mod tree;
 

@@ -40,9 +40,13 @@ pub const FRAME_TARGET: usize = 64 * 1024;
 /// Bytes of the header-length trailer at the end of a pack.
 const TRAILER_LEN: u64 = 4;
 
-/// The largest header a reader accepts (about 1.5 million entries): a damaged length must not
-/// make a reader allocate gigabytes.
-const MAX_HEADER_LEN: u64 = 256 * 1024 * 1024;
+/// The most blobs a writer puts in one pack, so that its header stays under [`MAX_HEADER_LEN`]
+/// (an entry takes at most about 220 bytes of JSON).
+pub const MAX_PACK_BLOBS: usize = 100_000;
+
+/// The largest header a reader accepts, besides the pack's own size: a damaged or planted length
+/// must not make a reader download and hold more than this before the header authenticates.
+const MAX_HEADER_LEN: u64 = 32 * 1024 * 1024;
 
 /// What a blob holds. Each pack holds blobs of one kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -201,9 +205,10 @@ impl PackWriter {
         self.buf.len() + self.frame.len() / 4
     }
 
-    /// Whether the pack being built reached the target size and should be written.
+    /// Whether the pack being built reached the target size (or [`MAX_PACK_BLOBS`]) and should be
+    /// written.
     pub fn is_full(&self) -> bool {
-        self.size() >= self.target_size
+        self.size() >= self.target_size || self.len() >= MAX_PACK_BLOBS
     }
 
     /// Whether this writer already took the blob `id` (in any pack it built).
@@ -353,12 +358,17 @@ const MAX_DECOMPRESSED: usize = 4 * 1024 * 1024 * 1024 - 1;
 /// The buffer grows with the output rather than being sized from the size the frame claims: a
 /// damaged or crafted header must not make a reader allocate gigabytes.
 pub(crate) fn decompress(bytes: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    decompress_max(bytes, MAX_DECOMPRESSED)
+}
+
+/// [`decompress`], refusing a frame that claims more than `max` bytes.
+pub(crate) fn decompress_max(bytes: &[u8], max: usize) -> std::result::Result<Vec<u8>, String> {
     use std::io::Read;
     let size = zstd::zstd_safe::get_frame_content_size(bytes)
         .map_err(|e| format!("{e:?}"))?
         .ok_or_else(|| "no content size in the frame".to_string())?;
-    if size > MAX_DECOMPRESSED as u64 {
-        return Err(format!("claims {size} bytes"));
+    if size > max as u64 {
+        return Err(format!("claims {size} bytes, more than the {max} allowed"));
     }
     let decoder = zstd::stream::read::Decoder::with_buffer(bytes).map_err(|e| e.to_string())?.single_frame();
     let mut out = Vec::with_capacity((size as usize).min(bytes.len().saturating_mul(4)));
@@ -443,14 +453,36 @@ pub async fn read_header(store: &Store, cipher: &Cipher, pack_id: &str) -> Resul
         return Err(damaged(pack_id, format_args!("{size} bytes is too short for a pack")));
     }
     let trailer = store.get_range(&path, size - TRAILER_LEN..size).await?;
-    let header_len = u64::from(u32::from_le_bytes(trailer[..].try_into().expect("4 bytes")));
+    let header = header_range(pack_id, size, &trailer)?;
+    let sealed = store.get_range(&path, header.clone()).await?;
+    decode_header(cipher, pack_id, &sealed, header.start)
+}
+
+/// The header of a pack read whole (by check), as [`read_header`] reads it.
+pub fn header_of(cipher: &Cipher, pack_id: &str, pack: &[u8]) -> Result<Vec<BlobEntry>> {
+    let size = pack.len() as u64;
+    if size < TRAILER_LEN {
+        return Err(damaged(pack_id, format_args!("{size} bytes is too short for a pack")));
+    }
+    let header = header_range(pack_id, size, &pack[(size - TRAILER_LEN) as usize..])?;
+    decode_header(cipher, pack_id, &pack[header.start as usize..header.end as usize], header.start)
+}
+
+/// Where the sealed header lies, from the pack's size and its trailer; bounded by both the pack's
+/// size and [`MAX_HEADER_LEN`].
+fn header_range(pack_id: &str, size: u64, trailer: &[u8]) -> Result<std::ops::Range<u64>> {
+    let bytes: [u8; 4] = trailer.try_into().map_err(|_| damaged(pack_id, "its trailer is not 4 bytes"))?;
+    let header_len = u64::from(u32::from_le_bytes(bytes));
     let body_len = size - TRAILER_LEN;
     if header_len > body_len || header_len > MAX_HEADER_LEN {
         return Err(damaged(pack_id, format_args!("header length {header_len} does not fit a pack of {size} bytes")));
     }
-    let header_start = body_len - header_len;
-    let sealed = store.get_range(&path, header_start..body_len).await?;
-    let header = cipher.open(&sealed).map_err(|e| damaged(pack_id, format_args!("header: {}", e.message())))?;
+    Ok(body_len - header_len..body_len)
+}
+
+/// Open and parse a sealed header that starts at `header_start`; every blob must lie before it.
+fn decode_header(cipher: &Cipher, pack_id: &str, sealed: &[u8], header_start: u64) -> Result<Vec<BlobEntry>> {
+    let header = cipher.open(sealed).map_err(|e| damaged(pack_id, format_args!("header: {}", e.message())))?;
     let entries: Vec<BlobEntry> =
         serde_json::from_slice(&header).map_err(|e| damaged(pack_id, format_args!("header is not valid: {e}")))?;
     for entry in &entries {

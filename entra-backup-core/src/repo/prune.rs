@@ -5,8 +5,9 @@
 //! in a new index and deleted only by a later prune, once the mark is older than the grace period
 //! (24 hours by default), and only if no snapshot reaches it by then: a backup that was running
 //! when the pack was marked, and used blobs in it, has made it reachable again. Packs that no
-//! index names yet (a running or interrupted backup's) are deleted only when older than the grace
-//! period. Packs mostly unused are repacked: their live blobs are copied into new packs first.
+//! index names yet (a running or interrupted backup's), and staging files interrupted writes left
+//! in a local folder, are deleted only when older than the grace period. Packs mostly unused are
+//! repacked: their live blobs are copied into new packs first.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -58,6 +59,8 @@ pub struct PrunePlan {
     pub delete: Vec<String>,
     /// Packs in no index, older than the grace period: deleted.
     pub delete_unindexed: Vec<String>,
+    /// Staging files of interrupted writes (`data/63/6352…#1`), older than the grace period: deleted.
+    pub delete_staging: Vec<String>,
     /// Packs still marked, waiting out the grace period.
     pub waiting: Vec<String>,
     /// Index files replaced by the new one.
@@ -329,6 +332,12 @@ pub async fn plan(repo: &Repository, options: &PruneOptions) -> Result<PrunePlan
             plan.bytes_freed += size;
         }
     }
+    for staged in crate::repo::staging::list(store).await? {
+        if staged.modified + options.grace <= now {
+            plan.bytes_freed += staged.size;
+            plan.delete_staging.push(staged.path);
+        }
+    }
     plan.live = live;
     Ok(plan)
 }
@@ -394,24 +403,35 @@ pub async fn execute(repo: &Repository, plan: &PrunePlan) -> Result<()> {
     for pack in plan.delete.iter().chain(&plan.delete_unindexed) {
         store.delete(&pack_path(pack)?).await?;
     }
+    for path in &plan.delete_staging {
+        crate::repo::staging::remove(store, path).await?;
+    }
     Ok(())
 }
 
 /// Plan and execute under the lease. With `dry_run`, only plan.
 pub async fn prune(repo: &Repository, options: &PruneOptions) -> Result<PrunePlan> {
-    let lease = acquire_lease(repo).await?;
-    let result: Result<PrunePlan> = async {
+    under_lease(repo, || async {
         let plan = plan(repo, options).await?;
         if !options.dry_run {
             execute(repo, &plan).await?;
         }
         Ok(plan)
-    }
-    .await;
+    })
+    .await
+}
+
+/// Run `work` holding the prune lease, and give the lease back whatever the outcome.
+pub async fn under_lease<T, F>(repo: &Repository, work: impl FnOnce() -> F) -> Result<T>
+where
+    F: std::future::Future<Output = Result<T>>,
+{
+    let lease = acquire_lease(repo).await?;
+    let result = work().await;
     let released = lease.release(repo).await;
-    let plan = result?;
+    let value = result?;
     released?;
-    Ok(plan)
+    Ok(value)
 }
 
 /// Which snapshots to keep: the newest `last`, and the newest in each of the latest `hourly`
@@ -497,8 +517,10 @@ pub fn apply_policy(snapshots: &[(String, Snapshot)], policy: &KeepPolicy) -> Re
 }
 
 /// Remove the snapshots the policy does not keep (their files only; prune frees the data).
+/// Snapshot files that cannot be read are left alone (their time is unknown) and get no decision;
+/// [`forget_snapshots`] removes them by id.
 pub async fn forget(repo: &Repository, policy: &KeepPolicy, dry_run: bool) -> Result<Vec<ForgetDecision>> {
-    let snapshots = repo.snapshots().await?;
+    let snapshots = repo.snapshot_list().await?.snapshots;
     let decisions = apply_policy(&snapshots, policy)?;
     if !dry_run {
         for d in decisions.iter().filter(|d| !d.keep) {
@@ -506,4 +528,29 @@ pub async fn forget(repo: &Repository, policy: &KeepPolicy, dry_run: bool) -> Re
         }
     }
     Ok(decisions)
+}
+
+/// Remove the snapshots `names` (whole ids or unique prefixes of at least 4 hex digits), readable
+/// or not, under the prune lease; every name is resolved before anything is removed. Returns the
+/// ids removed (with `dry_run`: that would be removed).
+pub async fn forget_snapshots(repo: &Repository, names: &[String], dry_run: bool) -> Result<Vec<String>> {
+    if names.is_empty() {
+        return Err(Error::invalid_input("name at least one snapshot to forget"));
+    }
+    under_lease(repo, || async {
+        let mut ids: Vec<String> = Vec::new();
+        for name in names {
+            let id = repo.resolve_snapshot_id(name).await?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        if !dry_run {
+            for id in &ids {
+                repo.store().delete(&snapshot_path(id)?).await?;
+            }
+        }
+        Ok(ids)
+    })
+    .await
 }

@@ -18,7 +18,7 @@ use crate::repo::crypto::keyring::{self, KeyKind};
 use crate::repo::crypto::{Cipher, KdfParams, MasterKeys, RawKey, SecretsKey};
 use crate::repo::index::Index;
 use crate::repo::pack::{BlobEntry, blob_from_frame, open_frame};
-use crate::repo::snapshot::{Snapshot, list_snapshot_ids};
+use crate::repo::snapshot::{Snapshot, SnapshotList, UnreadableSnapshot, list_snapshot_ids};
 use crate::repo::tree::{self, Entries, NodeData};
 
 /// The key that stands for a link list stored in chunks: `{"@entraBackup.chunks": [blob ids]}`.
@@ -26,6 +26,11 @@ pub const CHUNKS_KEY: &str = "@entraBackup.chunks";
 
 /// The repository format version this program writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
+
+/// The folders of a repository: any file in one of them means a repository (or what is left of
+/// one) is there.
+const REPOSITORY_DIRS: [&str; 8] =
+    ["keys", "secrets-keys", "data", "index", "snapshots", "locks", "restores", "quarantine"];
 
 /// Blobs read at once.
 const READ_CONCURRENCY: usize = 16;
@@ -99,12 +104,24 @@ impl Repository {
     /// Create a repository in `store`: encrypted under `access` (a passphrase or a raw key), with
     /// the secrets key under `secrets` (its own passphrase or key), or without encryption when
     /// `access` is [`Access::Plaintext`] (then `secrets` must be `None`: secrets would be stored
-    /// in the clear, which is refused). A store that already holds a repository is refused and
-    /// left unchanged.
+    /// in the clear, which is refused). A store that holds anything at all is refused and left
+    /// unchanged (see [`Repository::init_with`]).
     pub async fn init(store: Store, access: &Access, secrets: Option<&Access>, kdf: KdfParams) -> Result<Repository> {
-        if store.head("config").await?.is_some() {
-            return Err(Error::invalid_input(format!("{} already holds a repository", store.location())));
-        }
+        Self::init_with(store, access, secrets, kdf, false).await
+    }
+
+    /// [`Repository::init`]; with `allow_other_files`, a store holding files is accepted as long
+    /// as none of them is a repository's (`config`, `keys/`, `data/`, ...). A store holding
+    /// repository files is always refused, even without `config`: a second key set beside old
+    /// data would make every old snapshot unreadable.
+    pub async fn init_with(
+        store: Store,
+        access: &Access,
+        secrets: Option<&Access>,
+        kdf: KdfParams,
+        allow_other_files: bool,
+    ) -> Result<Repository> {
+        Self::check_empty(&store, allow_other_files).await?;
         let encrypted = !matches!(access, Access::Plaintext);
         let config = Config {
             version: FORMAT_VERSION,
@@ -151,6 +168,40 @@ impl Repository {
             return Err(Error::invalid_input(format!("{} already holds a repository", store.location())));
         }
         Ok(Repository { store, config: Arc::new(config), cipher, secrets: secrets_key })
+    }
+
+    /// Refuse a store that holds a repository's files, or (unless `allow_other_files`) any file.
+    async fn check_empty(store: &Store, allow_other_files: bool) -> Result<()> {
+        if store.head("config").await?.is_some() {
+            return Err(Error::invalid_input(format!("{} already holds a repository", store.location())));
+        }
+        if let Some(found) = Self::first_repository_file(store).await? {
+            return Err(Error::invalid_input(format!(
+                "{} already holds a repository's files ({found}) but no config: it may be a damaged repository; \
+                 init never writes new keys beside old data (restore the config file, or choose another location)",
+                store.location()
+            )));
+        }
+        if !allow_other_files && let Some(found) = store.list_stream("")?.next().await {
+            let found = found?;
+            return Err(Error::invalid_input(format!(
+                "{} is not empty (it holds {}); choose an empty location, or give --force to create the repository \
+                 beside those files",
+                store.location(),
+                found.location
+            )));
+        }
+        Ok(())
+    }
+
+    /// A file in one of the repository's folders, if there is any.
+    async fn first_repository_file(store: &Store) -> Result<Option<String>> {
+        for dir in REPOSITORY_DIRS {
+            if let Some(found) = store.list_stream(dir)?.next().await {
+                return Ok(Some(found?.location.to_string()));
+            }
+        }
+        Ok(None)
     }
 
     /// Open the repository in `store`. A missing repository is [`ErrorKind::NotFound`]; a wrong
@@ -201,6 +252,16 @@ impl Repository {
 
     async fn read_config(store: &Store) -> Result<Config> {
         let Some(json) = store.get("config").await? else {
+            if let Some(found) = Self::first_repository_file(store).await? {
+                return Err(Error::new(
+                    ErrorKind::Protocol,
+                    format!(
+                        "{}: the config file is missing, yet the repository's files are there ({found}): the \
+                         repository is damaged; put config back from a copy",
+                        store.location()
+                    ),
+                ));
+            }
             return Err(Error::new(
                 ErrorKind::NotFound,
                 format!("there is no repository at {} (create one with `entra-backup init`)", store.location()),
@@ -257,38 +318,70 @@ impl Repository {
         self.secrets.is_some() || !self.cipher.is_encrypted()
     }
 
-    /// Every snapshot, oldest first: (id, snapshot).
+    /// Every snapshot, oldest first: (id, snapshot). A snapshot file that cannot be read is an
+    /// error naming it (see [`Repository::snapshot_list`] to go on without it).
     pub async fn snapshots(&self) -> Result<Vec<(String, Snapshot)>> {
+        let list = self.snapshot_list().await?;
+        match list.unreadable.first() {
+            Some(bad) => Err(bad.to_error()),
+            None => Ok(list.snapshots),
+        }
+    }
+
+    /// The snapshots that read, oldest first, and the snapshot files that do not (damaged, empty,
+    /// or of a newer format), with the reason. A file deleted while listing is left out.
+    pub async fn snapshot_list(&self) -> Result<SnapshotList> {
         let ids = list_snapshot_ids(&self.store).await?;
-        let mut all: Vec<(String, Snapshot)> = stream::iter(ids)
-            .map(|id| async move { Snapshot::read(&self.store, &self.cipher, &id).await.map(|s| (id, s)) })
+        let read: Vec<Option<std::result::Result<(String, Snapshot), UnreadableSnapshot>>> = stream::iter(ids)
+            .map(|id| async move {
+                match Snapshot::try_read(&self.store, &self.cipher, &id).await {
+                    Ok(result) => Ok(Some(result.map(|s| (id, s)))),
+                    Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(e),
+                }
+            })
             .buffered(READ_CONCURRENCY)
             .try_collect()
             .await?;
-        all.sort_by(|a, b| a.1.time.cmp(&b.1.time).then_with(|| a.0.cmp(&b.0)));
-        Ok(all)
+        let mut list = SnapshotList::default();
+        for item in read.into_iter().flatten() {
+            match item {
+                Ok(s) => list.snapshots.push(s),
+                Err(bad) => list.unreadable.push(bad),
+            }
+        }
+        list.snapshots.sort_by(|a, b| a.1.time.cmp(&b.1.time).then_with(|| a.0.cmp(&b.0)));
+        Ok(list)
     }
 
     /// The snapshot a user named: `latest`, a whole id, or a unique prefix of one (at least 4 hex
     /// digits).
     pub async fn find_snapshot(&self, name: &str) -> Result<(String, Snapshot)> {
-        let name = name.trim();
-        if name == "latest" {
+        if name.trim() == "latest" {
             return self.snapshots().await?.pop().ok_or_else(|| {
                 Error::new(ErrorKind::NotFound, format!("the repository at {} has no snapshots", self.store.location()))
             });
         }
+        let id = self.resolve_snapshot_id(name).await?;
+        let snapshot = Snapshot::read(&self.store, &self.cipher, &id).await?;
+        Ok((id, snapshot))
+    }
+
+    /// The id of the snapshot file a user named (a whole id or a unique prefix of at least 4 hex
+    /// digits), without reading it: a damaged snapshot can be named too.
+    pub async fn resolve_snapshot_id(&self, name: &str) -> Result<String> {
+        let name = name.trim();
         if name.len() < 4 || !name.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(Error::invalid_input(format!(
                 "`{}` is not a snapshot: give `latest`, an id, or at least 4 hex digits of one",
-                name.chars().take(80).collect::<String>()
+                name.chars().take(80).collect::<String>().escape_debug()
             )));
         }
         let name = name.to_ascii_lowercase();
         let ids: Vec<String> =
             list_snapshot_ids(&self.store).await?.into_iter().filter(|id| id.starts_with(&name)).collect();
         match ids.as_slice() {
-            [id] => Ok((id.clone(), Snapshot::read(&self.store, &self.cipher, id).await?)),
+            [id] => Ok(id.clone()),
             [] => Err(Error::new(ErrorKind::NotFound, format!("no snapshot {name}"))),
             _ => Err(Error::invalid_input(format!("{name} matches {} snapshots; give more digits", ids.len()))),
         }

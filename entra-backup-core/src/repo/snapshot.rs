@@ -13,10 +13,17 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorKind, Result};
 use crate::repo::backend::Store;
 use crate::repo::crypto::Cipher;
-use crate::repo::pack::{check_id, compress, decompress};
+use crate::repo::pack::{check_id, compress, decompress_max};
 
 /// The snapshot format version this program writes and reads.
 pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// The largest snapshot file a reader downloads (a snapshot is a few kilobytes per category; a
+/// larger file is damaged or planted, and is refused before it is read into memory).
+pub const MAX_SNAPSHOT_FILE: u64 = 64 * 1024 * 1024;
+
+/// The largest snapshot JSON a reader decompresses.
+const MAX_SNAPSHOT_JSON: usize = 256 * 1024 * 1024;
 
 /// What a backup saw at one point in time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -136,6 +143,12 @@ impl Snapshot {
         let id = cipher.id_hex(&json);
         let sealed = cipher.seal(&compress(&json)?);
         let len = sealed.len() as u64;
+        if len > MAX_SNAPSHOT_FILE {
+            // Never write what no reader would accept.
+            return Err(Error::invalid_input(format!(
+                "a snapshot of {len} bytes is larger than the {MAX_SNAPSHOT_FILE} bytes a snapshot may have"
+            )));
+        }
         store
             .put_if_absent(&snapshot_path(&id)?, Bytes::from(sealed))
             .await
@@ -143,29 +156,118 @@ impl Snapshot {
         Ok((id, len))
     }
 
-    /// Read, open and parse snapshot `id`, checking that its content has that id.
+    /// Read, open and parse snapshot `id`, checking that its content has that id. A missing file
+    /// is [`ErrorKind::NotFound`], a damaged one [`ErrorKind::Protocol`], one of a newer format
+    /// [`ErrorKind::InvalidInput`].
     pub async fn read(store: &Store, cipher: &Cipher, id: &str) -> Result<Snapshot> {
+        match Snapshot::try_read(store, cipher, id).await? {
+            Ok(snapshot) => Ok(snapshot),
+            Err(bad) => Err(bad.to_error()),
+        }
+    }
+
+    /// [`Snapshot::read`], with a file that cannot be read (damaged, empty, newer) as a value:
+    /// `Err` is left for storage failures and a missing file.
+    pub async fn try_read(
+        store: &Store,
+        cipher: &Cipher,
+        id: &str,
+    ) -> Result<std::result::Result<Snapshot, UnreadableSnapshot>> {
         let path = snapshot_path(id)?;
-        let Some(sealed) = store.get(&path).await? else {
-            return Err(Error::new(ErrorKind::NotFound, format!("snapshot {id} does not exist ({path})")));
+        let bad =
+            |problem: SnapshotProblem, reason: String| Err(UnreadableSnapshot { id: id.to_string(), problem, reason });
+        let sealed = match store.get_bounded(&path, MAX_SNAPSHOT_FILE).await {
+            Ok(Some(sealed)) => sealed,
+            Ok(None) => return Err(Error::new(ErrorKind::NotFound, format!("snapshot {id} does not exist ({path})"))),
+            Err(e) if e.kind() == ErrorKind::Protocol => {
+                return Ok(bad(SnapshotProblem::Damaged, e.message().to_owned()));
+            }
+            Err(e) => return Err(e),
         };
-        let damaged = |what: String| Error::new(ErrorKind::Protocol, format!("snapshot {id}: {what}"));
-        let compressed = cipher.open(&sealed).map_err(|e| damaged(e.message().to_owned()))?;
-        let json = decompress(&compressed).map_err(|e| damaged(format!("does not decompress: {e}")))?;
+        if sealed.is_empty() {
+            return Ok(bad(SnapshotProblem::Empty, "the file is empty".into()));
+        }
+        let compressed = match cipher.open(&sealed) {
+            Ok(c) => c,
+            Err(e) => return Ok(bad(SnapshotProblem::Damaged, e.message().to_owned())),
+        };
+        let json = match decompress_max(&compressed, MAX_SNAPSHOT_JSON) {
+            Ok(json) => json,
+            Err(e) => return Ok(bad(SnapshotProblem::Damaged, format!("does not decompress: {e}"))),
+        };
         let actual = cipher.id_hex(&json);
         if actual != id {
-            return Err(damaged(format!("the content has the id {actual}")));
+            return Ok(bad(SnapshotProblem::Damaged, format!("the content has the id {actual}")));
         }
-        let snapshot: Snapshot =
-            serde_json::from_slice(&json).map_err(|e| damaged(format!("not a valid snapshot: {e}")))?;
+        let snapshot: Snapshot = match serde_json::from_slice(&json) {
+            Ok(s) => s,
+            Err(e) => return Ok(bad(SnapshotProblem::Damaged, format!("not a valid snapshot: {e}"))),
+        };
         if snapshot.version > SNAPSHOT_VERSION {
-            return Err(Error::invalid_input(format!(
-                "snapshot {id} was written in format version {}; this program reads up to {SNAPSHOT_VERSION}: upgrade entra-backup",
-                snapshot.version
-            )));
+            return Ok(bad(
+                SnapshotProblem::NewerFormat,
+                format!(
+                    "written in format version {}; this program reads up to {SNAPSHOT_VERSION}: upgrade entra-backup",
+                    snapshot.version
+                ),
+            ));
         }
-        Ok(snapshot)
+        Ok(Ok(snapshot))
     }
+}
+
+/// Why a snapshot file cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SnapshotProblem {
+    /// The file is empty (emptied, or its write was cut short on a store without atomic writes).
+    Empty,
+    /// It does not authenticate, decompress, parse or match its id, or is far too large.
+    Damaged,
+    /// A newer program wrote it: readable after an upgrade, so never set aside by repair.
+    NewerFormat,
+}
+
+/// A snapshot file that cannot be read, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnreadableSnapshot {
+    pub id: String,
+    pub problem: SnapshotProblem,
+    /// What is wrong, for people.
+    pub reason: String,
+}
+
+impl UnreadableSnapshot {
+    /// Whether `repair snapshots` sets it aside (damaged or empty; not merely newer).
+    pub fn is_damaged(&self) -> bool {
+        self.problem != SnapshotProblem::NewerFormat
+    }
+
+    /// The error a caller that needs this snapshot gets: it names the file and the way out.
+    pub fn to_error(&self) -> Error {
+        let id = &self.id;
+        if self.is_damaged() {
+            Error::new(
+                ErrorKind::Protocol,
+                format!(
+                    "snapshot {id} cannot be read (snapshots/{id}: {}); `entra-backup repair snapshots` sets \
+                     damaged snapshot files aside, `entra-backup forget {id}` removes it",
+                    self.reason
+                ),
+            )
+        } else {
+            Error::invalid_input(format!("snapshot {id} was {}", self.reason))
+        }
+    }
+}
+
+/// The snapshots of a repository: those that read, and those that do not.
+#[derive(Debug, Clone, Default)]
+pub struct SnapshotList {
+    /// Readable snapshots, oldest first: (id, snapshot).
+    pub snapshots: Vec<(String, Snapshot)>,
+    /// Snapshot files that cannot be read, by id.
+    pub unreadable: Vec<UnreadableSnapshot>,
 }
 
 /// The ids of every snapshot file (names that are not ids are ignored).

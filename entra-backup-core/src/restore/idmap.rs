@@ -50,6 +50,10 @@ pub struct IdMap {
     generation: u64,
 }
 
+/// The largest id map a reader downloads (about two million recreated objects); a larger file is
+/// refused before it is read into memory.
+pub const MAX_ID_MAP_FILE: u64 = 256 * 1024 * 1024;
+
 impl IdMap {
     /// Where the map of `snapshot` restored into `tenant` is kept.
     pub fn path(snapshot: &str, tenant: &str) -> String {
@@ -75,7 +79,7 @@ impl IdMap {
         let path = Self::path(snapshot, tenant);
         let cipher = repo.cipher();
         let seen = trust::watermark(trust_dir, cipher, &path)?;
-        let Some(stored) = repo.store().get(&path).await? else {
+        let Some(stored) = repo.store().get_bounded(&path, MAX_ID_MAP_FILE).await? else {
             if let Some(generation) = seen {
                 return Err(Error::new(
                     ErrorKind::Protocol,

@@ -414,14 +414,20 @@ fn list(state: &SimState, req: &GraphRequest, cat: &Category, q: &ODataQuery) ->
         );
     }
     let Some(store) = tenant.store(cat.name) else { return GraphResponse::segment_not_found(cat.name) };
-    let lower = match &st.a {
-        Some(a) => Bound::Excluded(a.clone()),
-        None => Bound::Unbounded,
+    let ordered: Box<dyn Iterator<Item = (&String, &StoredObject)>> = match cat.time_property {
+        Some(prop) => Box::new(newest_first(store, prop, st.a.as_deref())),
+        None => {
+            let lower = match &st.a {
+                Some(a) => Bound::Excluded(a.clone()),
+                None => Bound::Unbounded,
+            };
+            Box::new(store.objects.range::<String, _>((lower, Bound::Unbounded)))
+        }
     };
     let mut items = Vec::new();
     let mut more = false;
     let mut last = None;
-    for (id, obj) in store.objects.range::<String, _>((lower, Bound::Unbounded)) {
+    for (id, obj) in ordered {
         if filter.as_ref().is_some_and(|f| !f.matches(&obj.json)) {
             continue;
         }
@@ -450,6 +456,23 @@ fn list(state: &SimState, req: &GraphRequest, cat: &Category, q: &ODataQuery) ->
     }
     body.insert("value".into(), Value::Array(items));
     GraphResponse::ok(Value::Object(body))
+}
+
+/// A log's records newest first, as Graph lists sign-ins ("the most recent sign-ins are returned
+/// first") and audit records, from after the record `after` (the last one a page served). Records
+/// that arrive while a listing pages sort before that point, so a listing never skips an older
+/// record for a newer one.
+fn newest_first<'a>(
+    store: &'a super::tenant::CategoryStore,
+    prop: &str,
+    after: Option<&str>,
+) -> impl Iterator<Item = (&'a String, &'a StoredObject)> + 'a {
+    let time =
+        |o: &StoredObject| o.json.get(prop).and_then(Value::as_str).and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    let mut all: Vec<(&String, &StoredObject)> = store.objects.iter().collect();
+    all.sort_by(|a, b| time(b.1).cmp(&time(a.1)).then_with(|| a.0.cmp(b.0)));
+    let start = after.and_then(|a| all.iter().position(|(id, _)| id.as_str() == a)).map_or(0, |i| i + 1);
+    all.into_iter().skip(start)
 }
 
 /// `GET /users/$count`: a plain number, only with `ConsistencyLevel: eventual` (an advanced query).
@@ -499,8 +522,11 @@ fn item(state: &SimState, req: &GraphRequest, cat: &Category, id: &str, q: &ODat
         audit = read_secret.then(|| key_read_audit(state, cat, obj, req.grant));
         GraphResponse::ok(Value::Object(m))
     };
-    if let Some(Some(record)) = audit {
-        let _ = state.tenant_mut().insert("directoryAudits", record);
+    if let Some(Some(mut record)) = audit {
+        // Dated as it is written, under the lock: records enter the log in time order.
+        let mut tenant = state.tenant_mut();
+        record["activityDateTime"] = json!(state.clock.now().to_string());
+        let _ = tenant.insert("directoryAudits", record);
     }
     resp
 }
@@ -516,7 +542,7 @@ fn key_read_audit(state: &SimState, cat: &Category, obj: &StoredObject, grant: &
         "result": "success",
         "resultReason": "",
         "activityDisplayName": "Read BitLocker key",
-        "activityDateTime": state.clock.now().to_string(),
+        "activityDateTime": null,
         "loggedByService": "Core Directory",
         "operationType": "Read",
         "initiatedBy": {

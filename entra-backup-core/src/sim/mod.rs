@@ -93,16 +93,22 @@ impl Default for SimConfig {
 }
 
 /// The simulator's clock: real time plus an offset that tests move forward (to expire delta
-/// tokens after 7 days, or empty the recycle bin after 30).
+/// tokens after 7 days, or empty the recycle bin after 30). It never goes back (should the wall
+/// clock step back), so records it dates enter a log in time order.
 #[derive(Debug, Default)]
 pub struct Clock {
     offset_secs: AtomicI64,
+    /// The latest time read, in nanoseconds since 1970.
+    last_nanos: AtomicI64,
 }
 
 impl Clock {
     pub fn now(&self) -> jiff::Timestamp {
         let offset = jiff::SignedDuration::from_secs(self.offset_secs.load(Ordering::Relaxed));
-        jiff::Timestamp::now().checked_add(offset).unwrap_or_else(|_| jiff::Timestamp::now())
+        let t = jiff::Timestamp::now().checked_add(offset).unwrap_or_else(|_| jiff::Timestamp::now());
+        let nanos = i64::try_from(t.as_nanosecond()).unwrap_or(i64::MAX);
+        let last = self.last_nanos.fetch_max(nanos, Ordering::Relaxed);
+        if last > nanos { jiff::Timestamp::from_nanosecond(i128::from(last)).unwrap_or(t) } else { t }
     }
 
     /// Move the clock forward.

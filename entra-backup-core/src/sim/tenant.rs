@@ -128,12 +128,43 @@ pub struct Tenant {
     seq: u64,
     /// The directory's recycle bin, by object id.
     recycle_bin: BTreeMap<String, DeletedItem>,
+    /// Log records that happened but that Graph does not list yet (see [`Tenant::hold`]).
+    held: Vec<(String, Value)>,
 }
 
 impl Tenant {
     pub fn new(tenant_id: impl Into<String>, domain: impl Into<String>) -> Self {
         let stores = catalog::all().iter().map(|c| (c.name, CategoryStore::default())).collect();
-        Tenant { tenant_id: tenant_id.into(), domain: domain.into(), stores, seq: 0, recycle_bin: BTreeMap::new() }
+        Tenant {
+            tenant_id: tenant_id.into(),
+            domain: domain.into(),
+            stores,
+            seq: 0,
+            recycle_bin: BTreeMap::new(),
+            held: Vec::new(),
+        }
+    }
+
+    /// Hold back a log record (audit, sign-in) that happened at its own time but that Graph will
+    /// list only later, as it does for records that arrive late: reads do not see it until
+    /// [`deliver_held`](Self::deliver_held). Tests decide when, so no timing is involved.
+    pub fn hold(&mut self, category: &str, record: Value) -> Result<(), TenantError> {
+        let cat = Self::category(category)?;
+        if record.get("id").and_then(Value::as_str).is_none() {
+            return Err(TenantError::MissingId(category.into()));
+        }
+        self.held.push((cat.name.to_string(), record));
+        Ok(())
+    }
+
+    /// Make every held record visible, as if it had just reached Graph. Returns how many.
+    pub fn deliver_held(&mut self) -> Result<usize, TenantError> {
+        let held = std::mem::take(&mut self.held);
+        let n = held.len();
+        for (category, record) in held {
+            self.insert(&category, record)?;
+        }
+        Ok(n)
     }
 
     /// The latest change sequence number.

@@ -20,7 +20,9 @@ use crate::repo::Repository;
 use crate::repo::canonical;
 use crate::repo::index::{Index, IndexFile};
 use crate::repo::pack::{BlobKind, DEFAULT_TARGET_SIZE, PackInfo, PackWriter, SealedPack};
-use crate::repo::snapshot::{CategorySnapshot, ReadMode, SNAPSHOT_VERSION, Snapshot, SnapshotSummary, TenantInfo};
+use crate::repo::snapshot::{
+    CategorySnapshot, ReadMode, SNAPSHOT_VERSION, Snapshot, SnapshotSummary, TenantInfo, UnreadableSnapshot,
+};
 use crate::repo::tree::{self, Entries, Entry};
 use crate::source::{Change, Object, Prior, ReadOutcome};
 
@@ -98,6 +100,8 @@ pub struct RepositorySink {
     options: BackupOptions,
     started: jiff::Timestamp,
     parent: Option<(String, Snapshot)>,
+    /// Snapshot files that could not be read when choosing the parent.
+    skipped: Vec<UnreadableSnapshot>,
     /// The parent's trees of the categories being read.
     base: HashMap<&'static str, Arc<Entries>>,
     packs: Mutex<Packs>,
@@ -127,13 +131,19 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl RepositorySink {
     /// Prepare a backup of `categories`: load the index, find the parent snapshot (the tenant's
-    /// latest, unless `options` names one) and its trees of those categories.
+    /// latest readable one, unless `options` names one) and its trees of those categories.
+    /// Snapshot files that cannot be read are passed over, and listed by
+    /// [`RepositorySink::skipped_snapshots`]: one damaged file must not stop every backup.
     pub async fn new(repo: Repository, options: BackupOptions, categories: &[&'static Category]) -> Result<Self> {
         let trusted = options.secrets_recipient.verify(&repo).await?;
         let index = repo.load_index().await?;
-        let parent = match &options.parent {
-            Some(name) => Some(repo.find_snapshot(name).await?),
-            None => repo.snapshots().await?.into_iter().rev().find(|(_, s)| s.tenant.id == options.tenant_id),
+        let (parent, skipped) = match &options.parent {
+            Some(name) => (Some(repo.find_snapshot(name).await?), Vec::new()),
+            None => {
+                let list = repo.snapshot_list().await?;
+                let parent = list.snapshots.into_iter().rev().find(|(_, s)| s.tenant.id == options.tenant_id);
+                (parent, list.unreadable)
+            }
         };
         // The parent's trees, several categories at once: a tree under layers is a chain of reads.
         let mut base = HashMap::new();
@@ -172,6 +182,7 @@ impl RepositorySink {
             options,
             started: jiff::Timestamp::now(),
             parent,
+            skipped,
             base,
             packs: Mutex::new(packs),
             written: Mutex::new(Vec::new()),
@@ -195,6 +206,11 @@ impl RepositorySink {
     /// The parent snapshot's id, if the backup is incremental.
     pub fn parent_id(&self) -> Option<&str> {
         self.parent.as_ref().map(|(id, _)| id.as_str())
+    }
+
+    /// Snapshot files passed over when choosing the parent, because they cannot be read.
+    pub fn skipped_snapshots(&self) -> &[UnreadableSnapshot] {
+        &self.skipped
     }
 
     /// The snapshot written by [`Sink::finish`]: (id, snapshot).

@@ -71,6 +71,15 @@ fn delta_expired(e: &Error) -> bool {
         || e.status() == Some(410)
 }
 
+/// Whether a failed delta link is the link's fault (gone, refused, unreachable, not understood),
+/// so that a full read is worth trying; not when the app, its token or the run is the cause.
+fn cursor_failed(e: &Error) -> bool {
+    !matches!(
+        e.kind(),
+        ErrorKind::Cancelled | ErrorKind::Authentication | ErrorKind::Permission | ErrorKind::ThrottlingExhausted
+    )
+}
+
 /// Graph requests in one `$batch`.
 const BATCH: usize = 20;
 
@@ -89,38 +98,18 @@ pub struct Endpoints {
     pub authority_url: Option<String>,
 }
 
-/// The HTTP client every Graph source uses: our user agent, bounded timeouts, a pool wide enough
-/// for concurrent `$batch` envelopes.
-pub(crate) fn http_client() -> Result<reqwest::Client> {
-    crate::init_crypto();
-    reqwest::Client::builder()
-        .user_agent(concat!("entra-backup/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(std::time::Duration::from_secs(20))
-        .timeout(std::time::Duration::from_secs(120))
-        .pool_max_idle_per_host(64)
-        .build()
-        .map_err(|e| Error::new(ErrorKind::Network, format!("cannot build the HTTP client: {e}")))
-}
-
-/// Refuse a URL that is not http(s) with a host.
-pub(crate) fn check_url(what: &str, url: &str) -> Result<()> {
-    match url::Url::parse(url) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
-        _ => Err(Error::invalid_input(format!("{what} '{url}' is not an http(s) URL"))),
-    }
-}
-
 impl GraphSource {
     /// Connect to a tenant with an app's credentials: a paced, retrying Graph client over HTTPS.
     /// Nothing is sent until the first read.
     pub fn connect(credentials: &Credentials, endpoints: &Endpoints, options: SourceOptions) -> Result<Self> {
+        // Nothing is sent anywhere the URL policy refuses (plain http:// off this machine).
         if let Some(u) = &endpoints.graph_url {
-            check_url("the Graph URL", u)?;
+            crate::net::check_url("the Graph URL", u)?;
         }
         if let Some(u) = &endpoints.authority_url {
-            check_url("the authority URL", u)?;
+            crate::net::check_url("the authority URL", u)?;
         }
-        let http = http_client()?;
+        let http = crate::net::http_client()?;
         let graph_url = endpoints.graph_url.as_deref().unwrap_or(crate::graph::auth::DEFAULT_GRAPH_URL);
         let tokens = credentials.token_source(http.clone(), endpoints.authority_url.as_deref(), Some(graph_url))?;
         // The smallest tenant's quota until prepare() has counted the users.
@@ -395,21 +384,54 @@ impl Source for GraphSource {
         stats: &CategoryStats,
     ) -> Result<ReadOutcome> {
         let out = Out::Changes(out);
-        // Logs are append-only: read what came after the newest record already held.
+        // Logs are append-only, but records reach Graph late: read from a while before the newest
+        // record held. Records read again keep their ids, so the snapshot holds each once.
         if cat.time_property.is_some() {
-            let newest = self.read_full(cat, Some(prior), prior.cursor.as_deref(), out, stats, None).await?;
-            let mode = if prior.cursor.is_some() { ReadMode::Since } else { ReadMode::Full };
-            return Ok(ReadOutcome { mode, cursor: newest.or_else(|| prior.cursor.clone()) });
+            let since = prior.cursor.as_deref().and_then(|c| {
+                let start = overlap_start(cat, c);
+                if start.is_none() {
+                    tracing::warn!(category = cat.name, "the stored log cursor is not a time; reading the log in full");
+                }
+                start
+            });
+            let newest = self.read_full(cat, Some(prior), since.as_deref(), out, stats, None).await?;
+            let mode = if since.is_some() { ReadMode::Since } else { ReadMode::Full };
+            let held = since.and(prior.cursor.clone());
+            let cursor = match (newest, held) {
+                (Some(n), Some(h)) => Some(if later(&h, &n) { h } else { n }),
+                (n, h) => n.or(h),
+            };
+            return Ok(ReadOutcome { mode, cursor });
         }
         if cat.delta.is_some() {
             if let Some(link) = &prior.cursor {
-                match self.read_delta(cat, link, prior, out, stats).await {
-                    Ok(next) => return Ok(ReadOutcome { mode: ReadMode::Delta, cursor: Some(next) }),
-                    // Expired (Graph keeps delta state for 7 days): read everything again.
-                    Err(e) if delta_expired(&e) => {
-                        tracing::info!(category = cat.name, "delta link expired; reading the category in full");
+                if !self.client.owns(link) {
+                    // Issued by another Graph root (a moved simulator, another cloud): never sent
+                    // this tenant's token, and says nothing about this root's state.
+                    tracing::warn!(
+                        category = cat.name,
+                        "the stored delta link belongs to another Graph root than {}; reading the category in full",
+                        self.client.graph_url()
+                    );
+                } else {
+                    let mut sent = false;
+                    match self.read_delta(cat, link, prior, out, stats, &mut sent).await {
+                        Ok(next) => return Ok(ReadOutcome { mode: ReadMode::Delta, cursor: Some(next) }),
+                        // Expired (Graph keeps delta state for 7 days): read everything again.
+                        Err(e) if delta_expired(&e) && !sent => {
+                            tracing::info!(category = cat.name, "delta link expired; reading the category in full");
+                        }
+                        // A link that no longer answers (gone, refused, failing) is not carried
+                        // from backup to backup: a full read sets up a fresh one. Once changes
+                        // of the round went to the sink, a full read would mix with them: fail.
+                        Err(e) if !sent && cursor_failed(&e) => {
+                            tracing::warn!(
+                                category = cat.name,
+                                "the stored delta link failed ({e}); reading the category in full"
+                            );
+                        }
+                        Err(e) => return Err(e.context(format!("reading changes of {}", cat.name))),
                     }
-                    Err(e) => return Err(e.context(format!("reading changes of {}", cat.name))),
                 }
             }
             // The link is taken before the listing, so that nothing changed during it is missed
@@ -537,6 +559,7 @@ impl GraphSource {
         prior: &Prior,
         out: Out<'_>,
         stats: &CategoryStats,
+        sent: &mut bool,
     ) -> Result<String> {
         let tracked = cat.delta.as_ref().map_or(&[][..], |d| d.tracked_relationships);
         let meta = self.meta(cat, cat.cost, true, false, None, stats);
@@ -552,6 +575,7 @@ impl GraphSource {
                     let id = m.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
                     let reason =
                         m.get("@removed").and_then(|r| r.get("reason")).and_then(Value::as_str).map(String::from);
+                    *sent = true;
                     if let Out::Changes(tx) = out
                         && tx.send(Change::Removed { category: cat, id, reason }).await.is_err()
                     {
@@ -563,6 +587,7 @@ impl GraphSource {
             }
             self.complete(cat, &mut changed, stats, Some(prior), tracked).await?;
             for m in changed {
+                *sent = true;
                 stats.objects.fetch_add(1, Ordering::Relaxed);
                 out.send(Object::new(cat, m), true).await?;
             }
@@ -571,6 +596,26 @@ impl GraphSource {
             Error::new(ErrorKind::Protocol, format!("the delta round of {} ended without a deltaLink", cat.name))
         })
     }
+}
+
+/// How late Graph may deliver a log's records, and so how far before the newest record held an
+/// incremental read starts. Microsoft gives the latency of audit and sign-in logs as 2 minutes
+/// (95th percentile) and 5 minutes (99th) ("Azure Active Directory reporting latencies"), and says
+/// sign-ins aggregated from MFA events "might take up to two hours" (Entra monitoring and health
+/// FAQ). Audit logs get three times the 99th percentile; other logs the sign-ins' two hours.
+const LOG_LATENCY: &[(&str, jiff::SignedDuration)] =
+    &[("directoryAudits", jiff::SignedDuration::from_mins(15)), ("signIns", jiff::SignedDuration::from_hours(2))];
+
+/// The overlap window of a log category (see [`LOG_LATENCY`]).
+pub fn log_overlap(cat: &Category) -> jiff::SignedDuration {
+    LOG_LATENCY.iter().find(|(name, _)| *name == cat.name).map_or(jiff::SignedDuration::from_hours(2), |(_, d)| *d)
+}
+
+/// Where an incremental read of a log starts: its overlap window before `cursor` (the newest record
+/// held), or None when the cursor is not a time.
+fn overlap_start(cat: &Category, cursor: &str) -> Option<String> {
+    let newest: jiff::Timestamp = cursor.parse().ok()?;
+    Some(newest.checked_sub(log_overlap(cat)).unwrap_or(newest).to_string())
 }
 
 /// Whether ISO 8601 time `a` is later than `b` (compared as instants when both parse).

@@ -11,58 +11,7 @@ use super::{Case, Fixture, PASSWORD, case};
 /// Cases that fail today because their bug is being fixed on another branch (owner and issue 12
 /// item in the reason). Skipped so that this branch stays green; the lead empties the list as the
 /// fixes merge (`BAD_INPUT_ALL=1` runs them and says which pass).
-pub const KNOWN_OPEN: &[(&str, &str)] = &[
-    // A, item 1: plain http:// to a host that is not loopback is used (and retried) instead of refused.
-    ("backup/graph-url-http-remote", "A item 1"),
-    ("backup/authority-url-http-remote", "A item 1"),
-    ("backup/authority-http-remote-from-variable", "A item 1"),
-    ("diff/graph-url-http-remote", "A item 1"),
-    ("diff/authority-url-http-remote", "A item 1"),
-    ("restore/graph-url-http-remote", "A item 1"),
-    ("restore/authority-url-http-remote", "A item 1"),
-    ("export/graph-url-http-remote", "A item 1"),
-    ("export/authority-url-http-remote", "A item 1"),
-    // A (found here): a Graph URL that is refused is echoed whole, password included.
-    ("backup/graph-url-with-password", "A, URL credentials in messages"),
-    // B, item 3: init writes a second key set where `config` is missing, or into a folder of other files.
-    ("init/over-a-repository-without-config", "B item 3"),
-    ("init/into-a-folder-with-files", "B item 3"),
-    // B, item 12: a failed init leaves the folder it created; memory is reported in KiB, not MiB;
-    // `file://` is taken for `/`.
-    ("init/kdf-iterations-zero", "B item 12"),
-    ("init/kdf-iterations-huge", "B item 12"),
-    ("init/kdf-memory-zero", "B item 12"),
-    ("init/kdf-memory-huge", "B item 12"),
-    ("init/plaintext-with-a-passphrase", "B item 12"),
-    ("init/no-passphrase", "B item 12"),
-    ("init/empty-passphrase", "B item 12"),
-    ("init/passphrase-not-utf8", "B item 12"),
-    ("init/password-file-and-variable", "B item 12"),
-    ("init/password-file-missing", "B item 12"),
-    ("init/password-file-is-a-folder", "B item 12"),
-    ("init/password-file-empty", "B item 12"),
-    ("init/password-file-dangling-symlink", "B item 12"),
-    ("init/secrets-password-file-not-utf8", "B item 12"),
-    ("init/key-file-garbage", "B item 12"),
-    ("snapshots/file-url-without-path", "B item 12"),
-    // D, item 5: restore of an unknown attribute or id, or an id of another category, exits 0.
-    ("restore/attribute-typo", "D item 5"),
-    ("restore/id-not-in-snapshot", "D item 5"),
-    ("restore/id-of-another-category", "D item 5"),
-    ("restore/id-with-newline", "D item 5"),
-    // D, item 7: export writes into a folder that holds other files (here: the repository itself).
-    ("export/out-is-the-repository", "D item 7"),
-    ("export/out-is-a-symlink-to-the-repository", "D item 7"),
-    ("export/out-holds-other-files", "D item 7"),
-    ("export/out-is-a-file", "D item 7"),
-    // B and C: commands not merged yet (see commands_on_other_branches).
-    ("forget/unknown-snapshot-id", "B: forget SNAPSHOT"),
-    ("forget/snapshot-id-and-policy", "B: forget SNAPSHOT"),
-    ("repair-snapshots/wrong-passphrase", "B: repair"),
-    ("repair-snapshots/json-missing-repository", "B: repair"),
-    ("repair-index/missing-repository", "B: repair"),
-    ("repair-index/wrong-passphrase", "B: repair"),
-];
+pub const KNOWN_OPEN: &[(&str, &str)] = &[];
 
 /// A file in the scratch folder, readable by its owner only (as a password file should be, so
 /// that no warning about it adds a line to stderr).

@@ -130,8 +130,7 @@ enum Death {
 
 /// Cases that fail because of a bug another change of issue 12 fixes: reported, not failed.
 /// Remove a line when its fix is merged (the test then says it no longer fails).
-const KNOWN: &[(Death, &str)] =
-    &[(Death::Torn, "B, item 6: a killed write's staging file is neither reported by check nor removed by prune")];
+const KNOWN: &[(Death, &str)] = &[];
 
 /// The writes to kill at: all of them, or under the short budget the first two, the last two and
 /// three between.

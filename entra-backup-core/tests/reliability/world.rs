@@ -82,7 +82,11 @@ impl Disk {
     /// The store a process that just started sees.
     pub fn store(&self) -> Store {
         let (backend, caps) = self.kind();
-        Store::from_object_store(self.object_store(), "", backend, caps).unwrap()
+        let store = Store::from_object_store(self.object_store(), "", backend, caps).unwrap();
+        match self {
+            Disk::Local(dir) => store.with_local_root(dir.path()),
+            Disk::Memory(_) => store,
+        }
     }
 
     /// A store that dies at write `n`, and its counter.

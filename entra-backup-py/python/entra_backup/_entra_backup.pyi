@@ -23,6 +23,7 @@ __all__ = [
     "EntraBackupError",
     "GraphError",
     "IdIterator",
+    "IncompleteBackupError",
     "InvalidInputError",
     "NetworkError",
     "NotFoundError",
@@ -66,6 +67,14 @@ class StorageError(EntraBackupError): ...
 class ProtocolError(EntraBackupError): ...
 class CancelledError(EntraBackupError): ...
 class ConflictError(EntraBackupError): ...
+
+class IncompleteBackupError(EntraBackupError):
+    """A backup wrote its snapshot, but some categories could not be read: they hold the parent's
+    data, marked `carried`, and are named in `report['snapshot']['failed']`. Raised by `backup`
+    unless `allow_failed=True`; `kind` is `incomplete`."""
+
+    report: _Json
+    """The whole backup report, as `backup` returns it."""
 
 # --- credentials and the catalog --------------------------------------------------------------
 
@@ -205,6 +214,7 @@ class Repository:
         secrets: bool = True,
         progress: _ProgressCallback | None = None,
         progress_interval: float = 1.0,
+        allow_failed: bool = False,
     ) -> _Json: ...
     def backup_async(
         self,
@@ -216,6 +226,7 @@ class Repository:
         secrets: bool = True,
         progress: _ProgressCallback | None = None,
         progress_interval: float = 1.0,
+        allow_failed: bool = False,
     ) -> Awaitable[_Json]: ...
     def snapshots(self) -> list[_Json]: ...
     def snapshots_async(self) -> Awaitable[list[_Json]]: ...

@@ -29,8 +29,10 @@ macro_rules! out {
 
 mod demo;
 mod exit;
+mod init_cmd;
 mod key_cmds;
 mod logging;
+mod repair_cmds;
 mod repo_cmds;
 mod values;
 use exit::CliError;
@@ -89,6 +91,10 @@ enum Command {
         /// Argon2id passes.
         #[arg(long, default_value_t = 3)]
         kdf_iterations: u32,
+        /// Create the repository in a location that holds other files (never over a repository's
+        /// own files).
+        #[arg(long)]
+        force: bool,
     },
     /// Manage the key files: list, add, remove, change a passphrase (passwd).
     Key {
@@ -208,10 +214,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Remove snapshots a retention policy does not keep (then --prune frees their data).
+    /// Remove the snapshots named (ids or unique prefixes; damaged ones too), or those a retention
+    /// policy does not keep (then --prune frees their data).
     Forget {
         #[command(flatten)]
         repo: RepoArgs,
+        /// Snapshots to remove, instead of a --keep-* policy.
+        snapshots: Vec<String>,
         #[arg(long, default_value_t = 0)]
         keep_last: usize,
         #[arg(long, default_value_t = 0)]
@@ -247,6 +256,12 @@ enum Command {
         dry_run: bool,
         #[arg(long)]
         json: bool,
+    },
+    /// Repair a damaged repository: set aside unreadable snapshot files, or rebuild the index from
+    /// the packs; says what is rebuilt and what is lost.
+    Repair {
+        #[command(subcommand)]
+        what: repair_cmds::RepairCommand,
     },
     /// Read a tenant through Graph into DIR/<category>/<id>.json, every property and relationship;
     /// or, with --repo, write a snapshot out in the same layout.
@@ -315,6 +330,7 @@ impl Command {
             | Command::Forget { json, .. }
             | Command::Prune { json, .. }
             | Command::Export { json, .. } => *json,
+            Command::Repair { what } => what.json(),
             Command::Permissions { .. } | Command::Sim { .. } | Command::Init { .. } | Command::Show { .. } => false,
             Command::Key { command } => command.json(),
             Command::Demo { .. } => false,
@@ -511,8 +527,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Demo { tenant, repo } => demo::demo(tenant, repo).await,
-        Command::Init { repo, secrets, kdf_memory_mib, kdf_iterations } => {
-            repo_cmds::init(&repo, &secrets, kdf_memory_mib, kdf_iterations).await
+        Command::Init { repo, secrets, kdf_memory_mib, kdf_iterations, force } => {
+            init_cmd::init(&repo, &secrets, kdf_memory_mib, kdf_iterations, force).await
         }
         Command::Key { command } => key_cmds::run(command).await,
         Command::Backup { repo, categories, full, tags, no_secrets, json, connection } => {
@@ -554,6 +570,31 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Check { repo, read_data, json } => repo_cmds::check_cmd(&repo, read_data, json).await,
         Command::Forget {
             repo,
+            snapshots,
+            keep_last: 0,
+            keep_hourly: 0,
+            keep_daily: 0,
+            keep_weekly: 0,
+            keep_monthly: 0,
+            keep_yearly: 0,
+            prune,
+            dry_run,
+            grace,
+            json,
+        } if !snapshots.is_empty() => {
+            repair_cmds::forget_ids(&repo, &snapshots, dry_run, json).await?;
+            if prune {
+                repo_cmds::prune_cmd(&repo, grace, dry_run, json).await?;
+            }
+            Ok(())
+        }
+        Command::Forget { snapshots, .. } if !snapshots.is_empty() => {
+            Err(CliError::usage("give snapshots to forget or --keep-* rules, not both"))
+        }
+        Command::Repair { what } => repair_cmds::repair(what).await,
+        Command::Forget {
+            repo,
+            snapshots: _,
             keep_last,
             keep_hourly,
             keep_daily,

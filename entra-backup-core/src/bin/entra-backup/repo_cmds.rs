@@ -1,4 +1,4 @@
-//! The repository commands: init, backup, snapshots, ls, show, export from a snapshot, check,
+//! The repository commands: backup, snapshots, ls, show, export from a snapshot, check,
 //! forget and prune. Each opens the repository from the flags and calls the library.
 
 use std::path::PathBuf;
@@ -7,7 +7,7 @@ use entra_backup::catalog::{self, Category};
 use entra_backup::pipeline::{self, Progress};
 use entra_backup::repo::backend;
 use entra_backup::repo::check::{CheckOptions, check};
-use entra_backup::repo::crypto::{KdfParams, PASSWORD_ENV, RawKey, SECRETS_PASSWORD_ENV, passphrase_from_env_or_file};
+use entra_backup::repo::crypto::{PASSWORD_ENV, RawKey, SECRETS_PASSWORD_ENV, passphrase_from_env_or_file};
 use entra_backup::repo::prune::{self, KeepPolicy, PruneOptions};
 use entra_backup::repo::{Access, Repository};
 use entra_backup::sink::BackupOptions;
@@ -94,29 +94,6 @@ impl SecretsArgs {
     }
 }
 
-pub async fn init(repo: &RepoArgs, secrets: &SecretsArgs, memory_mib: u32, iterations: u32) -> Result<(), CliError> {
-    let store = backend::open(&repo.repo).map_err(e)?;
-    let access = repo.access()?;
-    let secrets_access = if matches!(access, Access::Plaintext) { None } else { secrets.access()? };
-    let kdf = KdfParams { memory_kib: memory_mib.saturating_mul(1024), iterations, parallelism: 1 };
-    let created = Repository::init(store, &access, secrets_access.as_ref(), kdf).await.map_err(e)?;
-    out!(
-        "created {} repository {} at {}",
-        if created.is_encrypted() { "encrypted" } else { "PLAINTEXT (unencrypted)" },
-        &created.config().id[..12],
-        created.store().location()
-    );
-    if let Some(public) = created.cipher().secrets_public_key() {
-        // Trust the new secrets key on this machine now, not at the first backup.
-        let recipient = entra_backup::repo::crypto::trust::SecretsRecipient::default();
-        match recipient.verify(&created).await.and_then(|trusted| trusted.record(&created)) {
-            Ok(()) => out!("secrets are sealed to {} (trusted on this machine)", public.to_base64()),
-            Err(err) => eprintln!("warning: {err}"),
-        }
-    }
-    Ok(())
-}
-
 fn resolve(categories: &[String]) -> Result<Vec<&'static Category>, CliError> {
     if categories.is_empty() {
         Ok(catalog::all().iter().collect())
@@ -150,6 +127,9 @@ pub async fn backup(
         d.stop().await;
     }
     let report = result.map_err(e)?;
+    for bad in &report.skipped_snapshots {
+        eprintln!("{}", crate::repair_cmds::skipped_line(bad));
+    }
     if json {
         crate::print_json(&report)?;
     } else {
@@ -204,7 +184,11 @@ pub async fn backup(
 
 pub async fn snapshots(repo: &RepoArgs, json: bool) -> Result<(), CliError> {
     let repository = repo.open().await?;
-    let list = repository.snapshots().await.map_err(e)?;
+    let listing = repository.snapshot_list().await.map_err(e)?;
+    for bad in &listing.unreadable {
+        eprintln!("{}", crate::repair_cmds::unreadable_line(bad));
+    }
+    let list = listing.snapshots;
     if json {
         let items: Vec<Value> = list
             .iter()
@@ -402,6 +386,7 @@ pub async fn forget(
     let decisions = prune::forget(&repository, &policy, dry_run).await;
     lease.release(&repository).await.map_err(e)?;
     let decisions = decisions.map_err(e)?;
+    crate::repair_cmds::note_undecided(&repository, &decisions).await?;
     if json {
         crate::print_json(&decisions)?;
     } else {
