@@ -64,7 +64,9 @@ pub fn readable_by_others(path: &Path) -> Option<String> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path).ok()?.permissions().mode();
+        // Only a file that is read: a folder or a missing file fails with its own error.
+        let meta = std::fs::metadata(path).ok().filter(std::fs::Metadata::is_file)?;
+        let mode = meta.permissions().mode();
         (mode & 0o044 != 0).then(|| {
             format!(
                 "{} can be read by other users (mode {:o}); restrict it with `chmod 600`",
@@ -183,6 +185,9 @@ mod tests {
                 assert!(w.contains("pw") && w.contains(&format!("{mode:o}")) && !w.contains("hidden"), "{w}");
             }
         }
+        // A folder is not a password file: reading it fails with its own one-line error.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(readable_by_others(dir.path()), None);
     }
 
     #[test]
