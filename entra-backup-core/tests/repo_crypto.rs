@@ -7,6 +7,9 @@ use entra_backup::repo::crypto::{
     passphrase_from_env_or_file, seal_secret,
 };
 
+/// The id of the repository the key files below belong to.
+const REPO: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
 /// A new repository, then a later session that opens it: once for browsing, once with the secrets.
 #[test]
 fn init_backup_browse_and_reveal() {
@@ -18,14 +21,16 @@ fn init_backup_browse_and_reveal() {
     let (keys, secrets) = MasterKeys::generate();
     let repo_pass = passphrase_from_env_or_file(PASSWORD_ENV, Some(&password_file)).unwrap().unwrap();
     let by_passphrase =
-        KeyFile::create_with_passphrase(&keys, &repo_pass, KdfParams::fast_for_tests()).unwrap().to_json();
+        KeyFile::create_with_passphrase(&keys, REPO, &repo_pass, KdfParams::fast_for_tests()).unwrap().to_json();
     let raw = RawKey::generate();
     let key_path = dir.path().join("repo.key");
     raw.write_new_file(&key_path).unwrap();
-    let by_key = KeyFile::create_with_key(&keys, &raw).to_json();
+    let by_key = KeyFile::create_with_key(&keys, REPO, &raw).to_json();
     let secrets_pass = Secret::new("secrets passphrase");
     let secrets_file =
-        SecretsKeyFile::create_with_passphrase(&secrets, &secrets_pass, KdfParams::fast_for_tests()).unwrap().to_json();
+        SecretsKeyFile::create_with_passphrase(&secrets, REPO, &secrets_pass, KdfParams::fast_for_tests())
+            .unwrap()
+            .to_json();
     drop((keys, secrets));
 
     // backup: unlock with the passphrase; seal a snapshot and a BitLocker key.
@@ -63,7 +68,7 @@ fn init_backup_browse_and_reveal() {
 fn wrong_passphrase_message_is_fixed_and_clean() {
     let (keys, _) = MasterKeys::generate();
     let file =
-        KeyFile::create_with_passphrase(&keys, &Secret::new("Tr0ub4dor&3"), KdfParams::fast_for_tests()).unwrap();
+        KeyFile::create_with_passphrase(&keys, REPO, &Secret::new("Tr0ub4dor&3"), KdfParams::fast_for_tests()).unwrap();
     let err = file.unlock(&Secret::new("Tr0ub4dor&4")).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Authentication);
     assert_eq!(err.to_string(), "wrong passphrase for the repository (or a damaged key file)");
@@ -102,6 +107,6 @@ fn debug_is_opaque() {
     assert_eq!(format!("{:?}", keys.cipher()), "Cipher(encrypted)");
     assert_eq!(format!("{:?}", RawKey::generate()), "RawKey(..)");
     let raw = RawKey::generate();
-    let shown = format!("{:?}", KeyFile::create_with_key(&keys, &raw));
+    let shown = format!("{:?}", KeyFile::create_with_key(&keys, REPO, &raw));
     assert!(!shown.contains(raw.encode().expose()));
 }

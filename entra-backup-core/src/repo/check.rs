@@ -52,6 +52,9 @@ pub async fn check(repo: &Repository, options: &CheckOptions) -> Result<CheckRep
     let store = repo.store();
     let cipher = repo.cipher();
     let mut report = CheckReport::default();
+    let keys = crate::repo::crypto::keyring::check_key_files(store, &repo.config().id, cipher).await?;
+    report.errors.extend(keys.errors);
+    report.warnings.extend(keys.warnings);
 
     let mut files = Vec::new();
     for id in list_index_ids(store).await? {

@@ -21,20 +21,29 @@
 //! key material; no error message carries a secret; secrets are compared in constant time.
 
 mod input;
+mod kdf;
 mod key_file;
+pub mod keyring;
+mod raw_key;
+pub mod trust;
 
 use std::fmt;
 
 use chacha20poly1305::aead::rand_core::RngCore;
-use chacha20poly1305::aead::{Aead, KeyInit, OsRng};
+use chacha20poly1305::aead::{Aead, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::{Error, ErrorKind, Result};
 
-pub use input::{PASSWORD_ENV, SECRETS_PASSWORD_ENV, passphrase_from_env_or_file};
-pub use key_file::{KdfParams, KeyFile, RawKey, SecretsKeyFile};
+pub use input::{
+    PASSWORD_ENV, SAME_PASSPHRASE_WARNING, SECRETS_PASSWORD_ENV, passphrase_from_env_or_file, readable_by_others,
+    same_passphrase,
+};
+pub use kdf::KdfParams;
+pub use key_file::{KeyFile, SecretsKeyFile};
+pub use raw_key::RawKey;
 
 /// Length of every symmetric key and of a content id, in bytes.
 pub const KEY_LEN: usize = 32;
@@ -46,6 +55,9 @@ pub const TAG_LEN: usize = 16;
 pub const SEAL_OVERHEAD: usize = NONCE_LEN + TAG_LEN;
 /// Bytes [`seal_secret`] adds to a plaintext (ephemeral public key and tag).
 pub const SECRET_SEAL_OVERHEAD: usize = KEY_LEN + TAG_LEN;
+
+/// BLAKE3 `derive_key` context of [`Cipher::fingerprint`].
+const FINGERPRINT_CONTEXT: &str = "entra-backup 2026-12 repository key fingerprint v1";
 
 /// The message for any ciphertext that fails authentication. It says nothing about the key.
 const AUTH_FAILED: &str = "authentication failed: the data was changed or damaged";
@@ -262,8 +274,8 @@ impl fmt::Debug for SecretsKey {
 
 /// Seal a secret (a BitLocker recovery key, a credential) to the secrets public key: an anonymous
 /// sealed box (X25519 + XSalsa20-Poly1305, libsodium's `crypto_box_seal`). Anyone with the public
-/// key can seal; only the [`SecretsKey`] opens. Output is `ephemeral public key (32) || ciphertext
-/// || tag (16)`.
+/// key can seal; only the [`SecretsKey`] opens. Output is libsodium's layout: `ephemeral public
+/// key (32) || tag (16) || ciphertext`.
 ///
 /// A sealed box does not say who sealed it, so store it inside data sealed with [`Cipher::seal`]
 /// (which authenticates it under the data key).
@@ -316,11 +328,20 @@ impl Cipher {
 
     /// Encrypt and authenticate `plaintext` under a fresh random nonce.
     pub fn seal(&self, plaintext: &[u8]) -> Vec<u8> {
+        self.seal_with(plaintext, b"")
+    }
+
+    /// [`Cipher::seal`] with associated data: `aad` is authenticated (not stored), so the blob
+    /// opens only with the same `aad` ([`Cipher::open_with`]). Binds a mutable file to its path,
+    /// kind and generation. In plaintext, the identity (nothing is authenticated).
+    pub fn seal_with(&self, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
         match &self.inner {
             Inner::Encrypted { aead, .. } => {
                 let mut nonce = XNonce::default();
                 OsRng.fill_bytes(&mut nonce);
-                let sealed = aead.encrypt(&nonce, plaintext).expect("sealing cannot fail below 256 GiB of plaintext");
+                let sealed = aead
+                    .encrypt(&nonce, Payload { msg: plaintext, aad })
+                    .expect("sealing cannot fail below 256 GiB of plaintext");
                 let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
                 out.extend_from_slice(&nonce);
                 out.extend_from_slice(&sealed);
@@ -333,15 +354,41 @@ impl Cipher {
     /// Check and decrypt what [`Cipher::seal`] made. Any change to the bytes is a
     /// [`ErrorKind::Protocol`] error ("authentication failed: the data was changed or damaged").
     pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>> {
+        self.open_with(sealed, b"")
+    }
+
+    /// Open what [`Cipher::seal_with`] sealed with the same `aad`.
+    pub fn open_with(&self, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
         match &self.inner {
             Inner::Encrypted { aead, .. } => {
                 if sealed.len() < SEAL_OVERHEAD {
                     return Err(auth_failed());
                 }
-                let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
-                aead.decrypt(XNonce::from_slice(nonce), ciphertext).map_err(|_| auth_failed())
+                let (nonce, msg) = sealed.split_at(NONCE_LEN);
+                aead.decrypt(XNonce::from_slice(nonce), Payload { msg, aad }).map_err(|_| auth_failed())
             }
             Inner::Plaintext => Ok(sealed.to_vec()),
+        }
+    }
+
+    /// The public key [`Cipher::seal_secret`] seals to (`None` in plaintext).
+    pub fn secrets_public_key(&self) -> Option<&SecretsPublicKey> {
+        match &self.inner {
+            Inner::Encrypted { secrets_public, .. } => Some(secrets_public),
+            Inner::Plaintext => None,
+        }
+    }
+
+    /// A name for the repository's keys that reveals nothing about them: BLAKE3 `derive_key` of
+    /// the id key, 64 hex digits (`None` in plaintext). Unlike the repository id in the
+    /// unauthenticated `config`, nobody can give another repository the same fingerprint, nor
+    /// change this one's without making every content id wrong. Trust pins are kept under it.
+    pub fn fingerprint(&self) -> Option<String> {
+        match &self.inner {
+            Inner::Encrypted { id_key, .. } => {
+                Some(to_hex(&blake3::derive_key(FINGERPRINT_CONTEXT, id_key.as_bytes())))
+            }
+            Inner::Plaintext => None,
         }
     }
 
@@ -427,216 +474,4 @@ fn b64_decode(text: &str) -> Option<Zeroizing<Vec<u8>>> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn keys() -> (MasterKeys, SecretsKey) {
-        MasterKeys::generate()
-    }
-
-    #[test]
-    fn seal_open_round_trip() {
-        let (keys, _) = keys();
-        let cipher = keys.cipher();
-        for len in [0usize, 1, 15, 16, 17, 1000, 70_000] {
-            let plaintext: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
-            let sealed = cipher.seal(&plaintext);
-            assert_eq!(sealed.len(), plaintext.len() + SEAL_OVERHEAD);
-            assert_eq!(cipher.overhead(), SEAL_OVERHEAD);
-            if len >= 16 {
-                assert!(!sealed.windows(16).any(|w| w == &plaintext[..16]), "plaintext visible in sealed blob");
-            }
-            assert_eq!(cipher.open(&sealed).unwrap(), plaintext);
-        }
-    }
-
-    #[test]
-    fn every_flipped_bit_is_caught() {
-        let (keys, _) = keys();
-        let cipher = keys.cipher();
-        let sealed = cipher.seal(b"a snapshot of the tenant");
-        for i in 0..sealed.len() {
-            for bit in [0x01u8, 0x80] {
-                let mut bad = sealed.clone();
-                bad[i] ^= bit;
-                let err = cipher.open(&bad).unwrap_err();
-                assert_eq!(err.kind(), ErrorKind::Protocol, "byte {i}");
-                assert_eq!(err.message(), AUTH_FAILED);
-            }
-        }
-        // Truncated, extended, empty.
-        for bad in [&sealed[..sealed.len() - 1], &sealed[1..], &sealed[..SEAL_OVERHEAD - 1], &[][..]] {
-            assert_eq!(cipher.open(bad).unwrap_err().kind(), ErrorKind::Protocol);
-        }
-        let mut longer = sealed.clone();
-        longer.push(0);
-        assert_eq!(cipher.open(&longer).unwrap_err().kind(), ErrorKind::Protocol);
-    }
-
-    #[test]
-    fn another_key_cannot_open() {
-        let (a, _) = keys();
-        let (b, _) = keys();
-        let sealed = a.cipher().seal(b"hello");
-        assert_eq!(b.cipher().open(&sealed).unwrap_err().kind(), ErrorKind::Protocol);
-    }
-
-    #[test]
-    fn nonces_differ_between_seals() {
-        let (keys, _) = keys();
-        let cipher = keys.cipher();
-        let one = cipher.seal(b"same plaintext");
-        let two = cipher.seal(b"same plaintext");
-        assert_ne!(one[..NONCE_LEN], two[..NONCE_LEN]);
-        assert_ne!(one, two);
-    }
-
-    #[test]
-    fn ids_are_stable_per_key_and_differ_between_keys() {
-        let (a, _) = keys();
-        let (b, _) = keys();
-        let data = b"{\"id\":\"00000000-0000-0000-0000-000000000001\"}";
-        assert_eq!(a.cipher().id(data), a.cipher().id(data));
-        assert_eq!(a.cipher().id(data), a.clone().cipher().id(data));
-        assert_ne!(a.cipher().id(data), b.cipher().id(data));
-        assert_ne!(a.cipher().id(data), a.cipher().id(b"other"));
-        // Keyed: not the plain hash anyone could compute.
-        assert_ne!(a.cipher().id(data), *blake3::hash(data).as_bytes());
-        assert_eq!(a.cipher().id_hex(data), to_hex(&a.cipher().id(data)));
-        assert_eq!(a.cipher().id_hex(data).len(), 64);
-        // Incremental gives the same id.
-        let mut h = a.cipher().id_hasher();
-        h.update(&data[..10]).update(&data[10..]);
-        assert_eq!(h.finalize(), a.cipher().id(data));
-        assert_eq!(h.finalize_hex(), a.cipher().id_hex(data));
-    }
-
-    #[test]
-    fn plaintext_cipher_is_identity_with_plain_blake3_ids() {
-        let cipher = Cipher::plaintext();
-        assert!(!cipher.is_encrypted());
-        assert_eq!(cipher.overhead(), 0);
-        assert_eq!(cipher.seal(b"abc"), b"abc");
-        assert_eq!(cipher.open(b"abc").unwrap(), b"abc");
-        assert_eq!(cipher.seal_secret(b"abc"), b"abc");
-        assert_eq!(cipher.id(b"abc"), *blake3::hash(b"abc").as_bytes());
-        let mut h = cipher.id_hasher();
-        h.update(b"a").update(b"bc");
-        assert_eq!(h.finalize(), cipher.id(b"abc"));
-        assert_eq!(format!("{cipher:?}"), "Cipher(plaintext)");
-    }
-
-    #[test]
-    fn secrets_open_only_with_the_secrets_key() {
-        let (keys, secrets) = keys();
-        let cipher = keys.cipher();
-        let recovery = b"123456-123456-123456-123456-123456-123456-123456-123456";
-        for sealed in [seal_secret(keys.secrets_public_key(), recovery), cipher.seal_secret(recovery)] {
-            assert_eq!(sealed.len(), recovery.len() + SECRET_SEAL_OVERHEAD);
-            assert!(!sealed.windows(12).any(|w| w == &recovery[..12]));
-            // The data key cannot open it...
-            assert_eq!(cipher.open(&sealed).unwrap_err().kind(), ErrorKind::Protocol);
-            // ...another repository's secrets key cannot...
-            let (_, other) = MasterKeys::generate();
-            assert_eq!(other.open_secret(&sealed).unwrap_err().kind(), ErrorKind::Protocol);
-            // ...the secrets key can.
-            assert_eq!(&secrets.open_secret(&sealed).unwrap()[..], &recovery[..]);
-            // Any flipped byte is caught.
-            for i in 0..sealed.len() {
-                let mut bad = sealed.clone();
-                bad[i] ^= 0x04;
-                let err = secrets.open_secret(&bad).unwrap_err();
-                assert_eq!(err.kind(), ErrorKind::Protocol, "byte {i}");
-                assert_eq!(err.message(), AUTH_FAILED);
-            }
-            assert_eq!(
-                secrets.open_secret(&sealed[..SECRET_SEAL_OVERHEAD - 1]).unwrap_err().kind(),
-                ErrorKind::Protocol
-            );
-        }
-        assert_eq!(secrets.public_key(), keys.secrets_public_key());
-    }
-
-    #[test]
-    fn master_payload_round_trip_and_equality() {
-        let (keys, _) = keys();
-        let payload = keys.to_payload();
-        assert_eq!(payload.len(), MASTER_PAYLOAD_LEN);
-        let back = MasterKeys::from_payload(&payload).unwrap();
-        assert_eq!(back, keys);
-        let (other, _) = MasterKeys::generate();
-        assert_ne!(other, keys);
-        assert_eq!(MasterKeys::from_payload(&payload[1..]).unwrap_err().kind(), ErrorKind::Protocol);
-    }
-
-    #[test]
-    fn secrets_key_bytes_round_trip() {
-        let (_, secrets) = keys();
-        let bytes = secrets.to_key_bytes();
-        let back = SecretsKey::from_key_bytes(&bytes);
-        assert_eq!(back.public_key(), secrets.public_key());
-        let sealed = seal_secret(secrets.public_key(), b"x");
-        assert_eq!(&back.open_secret(&sealed).unwrap()[..], b"x");
-    }
-
-    /// Hex (both cases) and base64 of a key, and of its first 8 bytes.
-    pub(crate) fn renderings(key: &[u8]) -> Vec<String> {
-        let hex = to_hex(key);
-        let mut out = vec![hex.clone(), hex.to_uppercase(), b64_encode(key), to_hex(&key[..8]), b64_encode(&key[..8])];
-        out.push(format!("{:?}", key));
-        out.push(format!("{:?}", &key[..8]));
-        // The base64 of the key in a longer buffer, at each of the three alignments.
-        for pad in 0..3 {
-            let mut buf = vec![0u8; pad];
-            buf.extend_from_slice(key);
-            let b = b64_encode(&buf);
-            out.push(b[4 * pad.div_ceil(3)..b.len() - 4].to_string());
-        }
-        out
-    }
-
-    pub(crate) fn assert_hides(text: &str, key: &[u8]) {
-        for r in renderings(key) {
-            assert!(!text.contains(&r), "{text:?} shows key material {r:?}");
-        }
-    }
-
-    #[test]
-    fn debug_shows_no_key_material() {
-        let (keys, secrets) = keys();
-        let data = *keys.data.as_bytes();
-        let id = *keys.id.as_bytes();
-        let private = *secrets.to_key_bytes().as_bytes();
-        let cipher = keys.cipher();
-        let hasher = cipher.id_hasher();
-        let shown = [
-            format!("{keys:?}"),
-            format!("{keys:#?}"),
-            format!("{secrets:?}"),
-            format!("{secrets:#?}"),
-            format!("{cipher:?}"),
-            format!("{cipher:#?}"),
-            format!("{hasher:?}"),
-            format!("{:?}", keys.secrets_public_key()),
-        ];
-        assert_eq!(shown[0], "MasterKeys(..)");
-        assert_eq!(shown[2], "SecretsKey(..)");
-        assert_eq!(shown[4], "Cipher(encrypted)");
-        assert_eq!(shown[6], "IdHasher(..)");
-        for text in &shown {
-            for key in [&data, &id, &private] {
-                assert_hides(text, key);
-            }
-        }
-    }
-
-    #[test]
-    fn public_key_base64_round_trip() {
-        let (keys, _) = keys();
-        let public = keys.secrets_public_key();
-        assert_eq!(&SecretsPublicKey::from_base64(&public.to_base64()).unwrap(), public);
-        assert_eq!(SecretsPublicKey::from_bytes(*public.as_bytes()), *public);
-        assert_eq!(SecretsPublicKey::from_base64("AAAA").unwrap_err().kind(), ErrorKind::InvalidInput);
-        assert_eq!(SecretsPublicKey::from_base64("not base64!").unwrap_err().kind(), ErrorKind::InvalidInput);
-    }
-}
+mod tests;

@@ -14,7 +14,8 @@ use serde_json::{Map, Value};
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::auth::Secret;
 use crate::repo::backend::Store;
-use crate::repo::crypto::{Cipher, KdfParams, KeyFile, MasterKeys, RawKey, SecretsKey, SecretsKeyFile};
+use crate::repo::crypto::keyring::{self, KeyKind};
+use crate::repo::crypto::{Cipher, KdfParams, MasterKeys, RawKey, SecretsKey};
 use crate::repo::index::Index;
 use crate::repo::pack::{BlobEntry, blob_from_frame, open_frame};
 use crate::repo::snapshot::{Snapshot, SnapshotList, UnreadableSnapshot, list_snapshot_ids};
@@ -99,10 +100,6 @@ fn getrandom_fill(bytes: &mut [u8]) {
     chacha20poly1305::aead::OsRng.fill_bytes(bytes);
 }
 
-fn key_file_id(json: &[u8]) -> String {
-    Cipher::plaintext().id_hex(json)
-}
-
 impl Repository {
     /// Create a repository in `store`: encrypted under `access` (a passphrase or a raw key), with
     /// the secrets key under `secrets` (its own passphrase or key), or without encryption when
@@ -141,23 +138,17 @@ impl Repository {
                      BitLocker keys are sealed under it, apart from everything else",
                 ));
             };
+            if let (Access::Passphrase(data), Access::Passphrase(secrets)) = (access, secrets_access)
+                && crate::repo::crypto::same_passphrase(data, secrets)
+            {
+                tracing::warn!("{}", crate::repo::crypto::SAME_PASSPHRASE_WARNING);
+            }
             let (keys, secrets_key) = MasterKeys::generate();
-            let key_file = match access {
-                Access::Passphrase(p) => KeyFile::create_with_passphrase(&keys, p, kdf)?,
-                Access::Key(k) => KeyFile::create_with_key(&keys, k),
-                Access::Plaintext => unreachable!("checked above"),
-            };
-            let secrets_file = match secrets_access {
-                Access::Passphrase(p) => SecretsKeyFile::create_with_passphrase(&secrets_key, p, kdf)?,
-                Access::Key(k) => SecretsKeyFile::create_with_key(&secrets_key, k),
-                Access::Plaintext => {
-                    return Err(Error::invalid_input("the secrets key of an encrypted repository cannot be plaintext"));
-                }
-            };
-            for (dir, json) in [("keys", key_file.to_json()), ("secrets-keys", secrets_file.to_json())] {
-                let path = format!("{dir}/{}", key_file_id(&json));
-                store.put_if_absent(&path, Bytes::from(json)).await?;
-                written.push(path);
+            // Both wrapped before either is written, so a refused passphrase leaves nothing behind.
+            let master = keyring::wrap_master(&keys, &config.id, access, kdf)?;
+            let secrets_file = keyring::wrap_secrets(&secrets_key, &config.id, secrets_access, kdf)?;
+            for (kind, json) in [(KeyKind::Master, master), (KeyKind::Secrets, secrets_file)] {
+                written.push(keyring::write(&store, kind, json).await?);
             }
             (keys.cipher(), Some(Arc::new(secrets_key)))
         } else {
@@ -241,52 +232,13 @@ impl Repository {
                 Cipher::plaintext()
             }
             ENCRYPTED => {
-                let mut keys = None;
-                let mut last_error = None;
                 if matches!(access, Access::Plaintext) {
                     return Err(Error::invalid_input(format!(
                         "{} is encrypted: give its passphrase (ENTRA_BACKUP_PASSWORD or --password-file) or --key-file",
                         store.location()
                     )));
                 }
-                for meta in key_files {
-                    let Some(json) = store.get(meta.location.as_ref()).await? else { continue };
-                    let file = match KeyFile::from_json(&json) {
-                        Ok(f) => f,
-                        Err(e) => {
-                            last_error = Some(e.context(format!("key file {}", meta.location)));
-                            continue;
-                        }
-                    };
-                    let unlocked = match access {
-                        Access::Passphrase(p) => file.unlock(p),
-                        Access::Key(k) => file.unlock_with_key(k),
-                        Access::Plaintext => unreachable!("checked above"),
-                    };
-                    match unlocked {
-                        Ok(k) => {
-                            keys = Some(k);
-                            break;
-                        }
-                        Err(e) => last_error = Some(e),
-                    }
-                }
-                match keys {
-                    Some(k) => k.cipher(),
-                    None => {
-                        return Err(match last_error {
-                            Some(e) if e.kind() == ErrorKind::Authentication => Error::new(
-                                ErrorKind::Authentication,
-                                format!("wrong passphrase or key for the repository at {}", store.location()),
-                            ),
-                            Some(e) => e,
-                            None => Error::new(
-                                ErrorKind::Protocol,
-                                format!("{}: the repository has no key files", store.location()),
-                            ),
-                        });
-                    }
-                }
+                keyring::open_master(&store, &config.id, access).await?.0.cipher()
             }
             other => {
                 return Err(Error::invalid_input(format!(
@@ -340,37 +292,10 @@ impl Repository {
         if !self.cipher.is_encrypted() {
             return Ok(());
         }
-        let mut last_error = None;
-        for meta in self.store.list("secrets-keys").await? {
-            let Some(json) = self.store.get(meta.location.as_ref()).await? else { continue };
-            let file = SecretsKeyFile::from_json(&json)?;
-            let unlocked = match access {
-                Access::Passphrase(p) => file.unlock(p),
-                Access::Key(k) => file.unlock_with_key(k),
-                Access::Plaintext => return Err(Error::invalid_input("the secrets key is never plaintext")),
-            };
-            match unlocked {
-                Ok(key) => {
-                    let probe = self.cipher.seal_secret(b"probe");
-                    if key.open_secret(&probe).is_err() {
-                        return Err(Error::new(
-                            ErrorKind::Protocol,
-                            format!("secrets key file {} belongs to another repository", meta.location),
-                        ));
-                    }
-                    self.secrets = Some(Arc::new(key));
-                    return Ok(());
-                }
-                Err(e) => last_error = Some(e),
-            }
-        }
-        Err(match last_error {
-            Some(e) if e.kind() == ErrorKind::Authentication => {
-                Error::new(ErrorKind::Authentication, "wrong passphrase or key for the repository's secrets key")
-            }
-            Some(e) => e,
-            None => Error::new(ErrorKind::Protocol, "the repository has no secrets key file"),
-        })
+        let public = *self.cipher.secrets_public_key().expect("an encrypted repository seals secrets");
+        let (key, _) = keyring::open_secrets(&self.store, &self.config.id, &public, access).await?;
+        self.secrets = Some(Arc::new(key));
+        Ok(())
     }
 
     pub fn store(&self) -> &Store {
@@ -657,15 +582,24 @@ impl Repository {
         } else {
             zeroize::Zeroizing::new(sealed.to_vec())
         };
-        if self.secret_id(&plaintext) != id {
+        // The id names the sealed box; a repository written before that named the plaintext.
+        if self.sealed_secret_id(sealed) != id && self.legacy_secret_id(&plaintext) != id {
             return Err(Error::new(ErrorKind::Protocol, format!("secret {id} has other content")));
         }
         serde_json::from_slice(&plaintext)
             .map_err(|_| Error::new(ErrorKind::Protocol, format!("secret {id} is not a JSON object")))
     }
 
-    /// The id of a secret's plaintext (domain-separated from object ids).
-    pub fn secret_id(&self, plaintext: &[u8]) -> String {
+    /// The id of a sealed secret: the content id of the sealed box, as for any other blob. It is
+    /// derived from the (randomised) box, not from the plaintext, so the id key, which every
+    /// holder of the repository passphrase has, cannot confirm a guessed secret.
+    pub fn sealed_secret_id(&self, sealed: &[u8]) -> String {
+        self.cipher.id_hex(sealed)
+    }
+
+    /// The id secrets had before [`Repository::sealed_secret_id`]: keyed BLAKE3 of the plaintext.
+    /// Only read, for repositories that still hold such secrets.
+    fn legacy_secret_id(&self, plaintext: &[u8]) -> String {
         let mut h = self.cipher.id_hasher();
         h.update(b"entra-backup secret\0").update(plaintext);
         h.finalize_hex()

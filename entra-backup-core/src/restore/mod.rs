@@ -325,7 +325,7 @@ impl Run<'_> {
         self.save_map().await
     }
 
-    async fn save_map(&self) -> Result<()> {
+    async fn save_map(&mut self) -> Result<()> {
         self.map.save(self.snapshot.repository(), self.snapshot.id(), &self.tenant).await
     }
 

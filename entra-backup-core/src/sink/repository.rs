@@ -39,6 +39,9 @@ pub struct BackupOptions {
     pub tenant_id: String,
     /// Start from this snapshot instead of the tenant's latest.
     pub parent: Option<String>,
+    /// Which secrets public key the backup may seal to (by default the one this machine pinned
+    /// on first use): a repository whose key file now seals elsewhere is refused.
+    pub secrets_recipient: crate::repo::crypto::trust::SecretsRecipient,
 }
 
 impl BackupOptions {
@@ -49,6 +52,7 @@ impl BackupOptions {
             pack_size: DEFAULT_TARGET_SIZE,
             tenant_id: tenant_id.into(),
             parent: None,
+            secrets_recipient: Default::default(),
         }
     }
 }
@@ -111,6 +115,8 @@ pub struct RepositorySink {
     domain: Mutex<Option<String>>,
     counters: Mutex<Counters>,
     result: Mutex<Option<(String, Snapshot)>>,
+    /// The secrets recipient approved; a first use is pinned once the snapshot is written.
+    trusted: crate::repo::crypto::trust::Trusted,
 }
 
 impl std::fmt::Debug for RepositorySink {
@@ -129,6 +135,7 @@ impl RepositorySink {
     /// Snapshot files that cannot be read are passed over, and listed by
     /// [`RepositorySink::skipped_snapshots`]: one damaged file must not stop every backup.
     pub async fn new(repo: Repository, options: BackupOptions, categories: &[&'static Category]) -> Result<Self> {
+        let trusted = options.secrets_recipient.verify(&repo).await?;
         let index = repo.load_index().await?;
         let (parent, skipped) = match &options.parent {
             Some(name) => (Some(repo.find_snapshot(name).await?), Vec::new()),
@@ -186,6 +193,7 @@ impl RepositorySink {
             domain: Mutex::new(domain),
             counters: Mutex::new(Counters::default()),
             result: Mutex::new(None),
+            trusted,
         })
     }
 
@@ -240,8 +248,9 @@ impl RepositorySink {
             self.base_entry(cat.name, &object.id).and_then(|e| e.secret)
         } else {
             let plaintext = zeroize::Zeroizing::new(canonical::map_to_vec(&secret_map));
-            let id = self.repo.secret_id(&plaintext);
-            sealed_secret = Some((id.clone(), cipher.seal_secret(&plaintext)));
+            let sealed = cipher.seal_secret(&plaintext);
+            let id = self.repo.sealed_secret_id(&sealed);
+            sealed_secret = Some((id.clone(), sealed));
             Some(id)
         };
         let mut full = Vec::new();
@@ -627,6 +636,6 @@ impl Sink for RepositorySink {
         };
         let (id, _) = snapshot.write(self.repo.store(), self.repo.cipher()).await?;
         *lock(&self.result) = Some((id, snapshot));
-        Ok(())
+        self.trusted.record(&self.repo)
     }
 }

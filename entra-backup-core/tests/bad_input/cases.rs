@@ -11,18 +11,7 @@ use super::{Case, Fixture, PASSWORD, case};
 /// Cases that fail today because their bug is being fixed on another branch (owner and issue 12
 /// item in the reason). Skipped so that this branch stays green; the lead empties the list as the
 /// fixes merge (`BAD_INPUT_ALL=1` runs them and says which pass).
-pub const KNOWN_OPEN: &[(&str, &str)] = &[
-    // C: the `key` commands, until their branch merges (see commands_on_other_branches).
-    ("key-list/missing-repository", "C: key"),
-    ("key-list/json-missing-repository", "C: key"),
-    ("key-add/wrong-passphrase", "C: key"),
-    ("key-add/no-new-passphrase", "C: key"),
-    ("key-add/kdf-iterations-zero", "C: key"),
-    ("key-add/new-password-file-missing", "C: key"),
-    ("key-passwd/wrong-passphrase", "C: key"),
-    ("key-remove/unknown-id", "C: key"),
-    ("key-remove/id-with-newline", "C: key"),
-];
+pub const KNOWN_OPEN: &[(&str, &str)] = &[];
 
 /// A file in the scratch folder, readable by its owner only (as a password file should be, so
 /// that no warning about it adds a line to stderr).

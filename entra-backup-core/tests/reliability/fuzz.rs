@@ -434,6 +434,9 @@ fn tree_nodes_survive_any_bytes() {
     });
 }
 
+/// The repository id the fuzzed key files are bound to.
+const REPO_ID: &str = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
+
 #[test]
 fn key_files_and_sealed_secrets_survive_any_bytes() {
     let pw = Secret::new("pw");
@@ -441,7 +444,10 @@ fn key_files_and_sealed_secrets_survive_any_bytes() {
     let (keys, secrets) = MasterKeys::generate();
     let probe = |c: &Cipher| c.id_hex(b"probe");
     let want = probe(&keys.cipher());
-    let master = [KeyFile::create_with_passphrase(&keys, &pw, fast()).unwrap(), KeyFile::create_with_key(&keys, &raw)];
+    let master = [
+        KeyFile::create_with_passphrase(&keys, REPO_ID, &pw, fast()).unwrap(),
+        KeyFile::create_with_key(&keys, REPO_ID, &raw),
+    ];
     let seeds: Vec<Vec<u8>> = master.iter().map(KeyFile::to_json).collect();
     // The work a key file may demand is capped elsewhere (issue 12, item 16); only cheap
     // parameters are unlocked here, so that fuzzing measures the decoder, not Argon2.
@@ -459,8 +465,8 @@ fn key_files_and_sealed_secrets_survive_any_bytes() {
         }
     });
     let secrets_files = [
-        SecretsKeyFile::create_with_passphrase(&secrets, &pw, fast()).unwrap(),
-        SecretsKeyFile::create_with_key(&secrets, &raw),
+        SecretsKeyFile::create_with_passphrase(&secrets, REPO_ID, &pw, fast()).unwrap(),
+        SecretsKeyFile::create_with_key(&secrets, REPO_ID, &raw),
     ];
     let seeds: Vec<Vec<u8>> = secrets_files.iter().map(SecretsKeyFile::to_json).collect();
     fuzz("secrets key file", 900, &seeds, true, |json| {

@@ -51,6 +51,14 @@ pub async fn init(
         &created_repo.config().id[..12],
         created_repo.store().location()
     );
+    if let Some(public) = created_repo.cipher().secrets_public_key() {
+        // Trust the new secrets key on this machine now, not at the first backup.
+        let recipient = entra_backup::repo::crypto::trust::SecretsRecipient::default();
+        match recipient.verify(&created_repo).await.and_then(|trusted| trusted.record(&created_repo)) {
+            Ok(()) => out!("secrets are sealed to {} (trusted on this machine)", public.to_base64()),
+            Err(err) => eprintln!("warning: {err}"),
+        }
+    }
     Ok(())
 }
 

@@ -30,6 +30,7 @@ macro_rules! out {
 mod demo;
 mod exit;
 mod init_cmd;
+mod key_cmds;
 mod logging;
 mod repair_cmds;
 mod repo_cmds;
@@ -94,6 +95,11 @@ enum Command {
         /// own files).
         #[arg(long)]
         force: bool,
+    },
+    /// Manage the key files: list, add, remove, change a passphrase (passwd).
+    Key {
+        #[command(subcommand)]
+        command: key_cmds::KeyCommand,
     },
     /// Back up a tenant into a repository as a new snapshot, incrementally from the last one.
     ///
@@ -326,6 +332,7 @@ impl Command {
             | Command::Export { json, .. } => *json,
             Command::Repair { what } => what.json(),
             Command::Permissions { .. } | Command::Sim { .. } | Command::Init { .. } | Command::Show { .. } => false,
+            Command::Key { command } => command.json(),
             Command::Demo { .. } => false,
         }
     }
@@ -523,6 +530,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Init { repo, secrets, kdf_memory_mib, kdf_iterations, force } => {
             init_cmd::init(&repo, &secrets, kdf_memory_mib, kdf_iterations, force).await
         }
+        Command::Key { command } => key_cmds::run(command).await,
         Command::Backup { repo, categories, full, tags, no_secrets, json, connection } => {
             repo_cmds::backup(&repo, &connection, &categories, full, tags, no_secrets, json).await
         }

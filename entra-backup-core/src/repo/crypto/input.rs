@@ -1,4 +1,5 @@
-//! Where passphrases come from: an environment variable or the first line of a file.
+//! Where passphrases come from: an environment variable or a file, read by the same rule (the
+//! first line, without its line ending), so the same passphrase opens the repository either way.
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -14,10 +15,12 @@ pub const PASSWORD_ENV: &str = "ENTRA_BACKUP_PASSWORD";
 pub const SECRETS_PASSWORD_ENV: &str = "ENTRA_BACKUP_SECRETS_PASSWORD";
 
 /// The passphrase from the environment variable `env_var` ([`PASSWORD_ENV`] or
-/// [`SECRETS_PASSWORD_ENV`]) or from the first line of `file` (without its line ending).
+/// [`SECRETS_PASSWORD_ENV`]) or from `file`: in both cases its first line, without the line
+/// ending (`echo pw > file` and `ENTRA_BACKUP_PASSWORD=$(printf 'pw\n')` give the same passphrase).
 /// `Ok(None)` when neither is given. Both given, an empty passphrase, or one that is not UTF-8 is
-/// [`crate::ErrorKind::InvalidInput`]; an unreadable file is [`crate::ErrorKind::Io`]. Errors name
-/// the variable or the path, never the passphrase.
+/// [`crate::ErrorKind::InvalidInput`]; an unreadable file is [`crate::ErrorKind::Io`]. A file that
+/// other users can read is used, with a warning. Errors name the variable or the path, never the
+/// passphrase.
 pub fn passphrase_from_env_or_file(env_var: &str, file: Option<&Path>) -> Result<Option<Secret>> {
     passphrase_from(env_var, std::env::var_os(env_var), file)
 }
@@ -36,9 +39,14 @@ fn passphrase_from(env_var: &str, env_value: Option<OsString>, file: Option<&Pat
             if value.is_empty() {
                 return Err(Error::invalid_input(format!("{env_var} is set but empty")));
             }
-            Ok(Some(Secret::new(value.as_str())))
+            first_line(value.as_bytes())
+                .map(|line| Some(Secret::new(line)))
+                .map_err(|why| Error::invalid_input(format!("{env_var} {why}")))
         }
         (None, Some(path)) => {
+            if let Some(warning) = readable_by_others(path) {
+                tracing::warn!("{warning}");
+            }
             let bytes = Zeroizing::new(
                 std::fs::read(path)
                     .map_err(|e| Error::io(format!("reading the password file {}", path.display()), e))?,
@@ -50,6 +58,40 @@ fn passphrase_from(env_var: &str, env_value: Option<OsString>, file: Option<&Pat
         (None, None) => Ok(None),
     }
 }
+
+/// A warning when `path` (a password or key file) can be read by its group or by everyone.
+pub fn readable_by_others(path: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Only a file that is read: a folder or a missing file fails with its own error.
+        let meta = std::fs::metadata(path).ok().filter(std::fs::Metadata::is_file)?;
+        let mode = meta.permissions().mode();
+        (mode & 0o044 != 0).then(|| {
+            format!(
+                "{} can be read by other users (mode {:o}); restrict it with `chmod 600`",
+                path.display(),
+                mode & 0o777
+            )
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        None
+    }
+}
+
+/// Whether two passphrases are the same (in constant time). The secrets passphrase must differ
+/// from the repository's, or the split between data and secrets protects nothing.
+pub fn same_passphrase(a: &Secret, b: &Secret) -> bool {
+    use subtle::ConstantTimeEq;
+    a.expose().len() == b.expose().len() && bool::from(a.expose().as_bytes().ct_eq(b.expose().as_bytes()))
+}
+
+/// The warning given when the secrets passphrase is the repository passphrase.
+pub const SAME_PASSPHRASE_WARNING: &str = "the secrets passphrase is the repository passphrase: anyone who can \
+     open the repository can then read its BitLocker keys; use a different one (`entra-backup key passwd --secrets`)";
 
 /// The first line without `\n` or `\r\n`; `Err` says what is wrong (never quoting the text).
 fn first_line(bytes: &[u8]) -> Result<&str, &'static str> {
@@ -82,6 +124,19 @@ mod tests {
     fn from_env_value() {
         let got = passphrase_from(PASSWORD_ENV, Some("from env".into()), None).unwrap().unwrap();
         assert_eq!(got.expose(), "from env");
+        // The same rule as a file: `$(cat file)`-style values with a line ending give the same
+        // passphrase as the file itself.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pw");
+        for value in ["from env\n", "from env\r\n", "from env\nsecond line"] {
+            std::fs::write(&path, value).unwrap();
+            let env = passphrase_from(PASSWORD_ENV, Some(value.into()), None).unwrap().unwrap();
+            let file = passphrase_from(PASSWORD_ENV, None, Some(&path)).unwrap().unwrap();
+            assert_eq!(env.expose(), "from env", "{value:?}");
+            assert_eq!(env.expose(), file.expose(), "{value:?}");
+        }
+        let err = passphrase_from(PASSWORD_ENV, Some("\nhidden".into()), None).unwrap_err();
+        assert!(err.message().contains(PASSWORD_ENV) && !err.message().contains("hidden"));
         let err = passphrase_from(PASSWORD_ENV, Some("".into()), None).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
         assert!(err.message().contains(PASSWORD_ENV));
@@ -113,6 +168,33 @@ mod tests {
         assert!(!err.message().contains("hidden"));
         let err = passphrase_from(PASSWORD_ENV, None, Some(&dir.path().join("missing"))).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Io);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn password_files_readable_by_others_are_named() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pw");
+        std::fs::write(&path, "hidden-pw\n").unwrap();
+        for (mode, warned) in [(0o600, false), (0o400, false), (0o640, true), (0o604, true), (0o644, true)] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let warning = readable_by_others(&path);
+            assert_eq!(warning.is_some(), warned, "{mode:o}");
+            if let Some(w) = warning {
+                assert!(w.contains("pw") && w.contains(&format!("{mode:o}")) && !w.contains("hidden"), "{w}");
+            }
+        }
+        // A folder is not a password file: reading it fails with its own one-line error.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(readable_by_others(dir.path()), None);
+    }
+
+    #[test]
+    fn same_passphrase_is_found() {
+        assert!(same_passphrase(&Secret::new("one"), &Secret::new("one")));
+        assert!(!same_passphrase(&Secret::new("one"), &Secret::new("one ")));
+        assert!(!same_passphrase(&Secret::new("one"), &Secret::new("two")));
     }
 
     #[test]
