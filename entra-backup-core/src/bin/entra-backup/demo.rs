@@ -73,7 +73,11 @@ pub async fn demo(args: TenantArgs, keep: Option<std::path::PathBuf>) -> Result<
                 .map_err(CliError::from)?;
         let progress = Progress::new(&categories);
         let display = std::io::stderr().is_terminal().then(|| crate::progress::start(progress.clone()));
-        let result = pipeline::backup(&source, &repo, BackupOptions::new(server.tenant_id()), &progress).await;
+        // The demo's secrets key is trusted in its own temporary folder, not pinned in the user's home.
+        let mut options = BackupOptions::new(server.tenant_id());
+        options.secrets_recipient =
+            entra_backup::repo::crypto::trust::SecretsRecipient::TrustDir(temp.path().join("trust"));
+        let result = pipeline::backup(&source, &repo, options, &progress).await;
         if let Some(d) = display {
             d.stop().await;
         }

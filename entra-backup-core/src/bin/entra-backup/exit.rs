@@ -16,11 +16,11 @@ pub enum Code {
     /// 2: the command line or an input value is wrong (unknown option, category, snapshot prefix
     /// that matches several, attribute; a bad URL or number). Nothing was changed.
     Usage,
-    /// 3: the repository or its storage could not be read or written, is damaged, is missing, or
-    /// holds no such snapshot.
+    /// 3: the repository or its storage could not be read or written, is damaged (a damaged key
+    /// file included, named), is missing, or holds no such snapshot; or a backup refused to seal
+    /// secrets to a key it does not trust.
     Repository,
-    /// 4: wrong passphrase or key for the repository or its secrets key (or a key file that is
-    /// damaged).
+    /// 4: wrong passphrase or key for the repository or its secrets key.
     RepositoryKey,
     /// 5: Microsoft Graph or the identity platform refused or failed: credentials, permissions,
     /// throttling past the retry budget, network.
