@@ -78,9 +78,8 @@ fn intact(stored: &Stored, kind: KeyKind) -> std::result::Result<&[u8], String> 
 fn bound_here(bound: Option<&str>, repository: &str) -> std::result::Result<(), String> {
     match bound {
         Some(other) if other != repository => Err(format!(
-            "belongs to another repository ({}), not this one ({})",
-            other.chars().take(12).collect::<String>(),
-            &repository[..repository.len().min(12)]
+            "belongs to another repository ({other}), not to {repository} that config names: the key file or config \
+             is damaged, or the key file is another repository's"
         )),
         _ => Ok(()),
     }
