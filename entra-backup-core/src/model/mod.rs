@@ -127,6 +127,7 @@ macro_rules! model {
         pub struct $name {
             $(
                 $(#[$field_meta])*
+                #[doc = concat!("\n\nGraph's `", $json, "`.")]
                 #[serde(rename = $json, default, skip_serializing_if = "Field::is_absent")]
                 pub $field: Field<$ty>,
             )*
@@ -145,7 +146,7 @@ macro_rules! string_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
         pub enum $name {
-            $($(#[$variant_meta])* $variant,)*
+            $($(#[$variant_meta])* #[doc = concat!("\n\nGraph's `", $json, "`.")] $variant,)*
             /// A value this schema does not have.
             Other(String),
         }
