@@ -20,6 +20,7 @@
 use serde::Serialize;
 
 mod table;
+pub mod urls;
 
 pub use table::CATEGORIES;
 
@@ -43,6 +44,8 @@ pub struct Category {
     pub derived_types: &'static [&'static str],
     /// A collection of objects, or one object at a fixed path.
     pub shape: Shape,
+    /// Who chooses an object's id, and so whether a recreated object keeps it.
+    pub id: IdPolicy,
     /// The delta function, when Graph tracks changes for this category (`/users/delta`).
     pub delta: Option<Delta>,
     /// Page sizes of the list request.
@@ -115,6 +118,44 @@ impl ApiVersion {
 pub enum Shape {
     Collection,
     Singleton,
+}
+
+/// Who chooses an object's id on create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind", content = "properties")]
+pub enum IdPolicy {
+    /// Graph makes the id (a GUID, or an opaque key): a recreated object gets a new id, and every
+    /// reference to the old one is remapped.
+    ServiceAssigned,
+    /// The caller names the object and the name is its id (`Engineering`, `contoso.com`, `c1`): the
+    /// create body carries the id, and a recreated object keeps it.
+    CallerKeyed,
+    /// The id is made of properties the caller sets, joined with `_` (a custom security attribute
+    /// definition is `{attributeSet}_{name}`), or the type has no `id` and is known by that
+    /// property (a cross-tenant partner by `tenantId`). A recreated object keeps its id.
+    NaturalKey(&'static [&'static str]),
+}
+
+impl IdPolicy {
+    /// Whether the caller decides the id, so that a create body keeps the snapshot's `id` and a
+    /// recreated object needs no remapping.
+    pub fn caller_chooses(self) -> bool {
+        !matches!(self, IdPolicy::ServiceAssigned)
+    }
+
+    /// The id a create body gives the new object, when the caller decides it: the natural key's
+    /// parts joined with `_` when they are all present, else the body's `id`.
+    pub fn id_from(self, body: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+        let text = |k: &str| body.get(k).and_then(serde_json::Value::as_str);
+        match self {
+            IdPolicy::ServiceAssigned => None,
+            IdPolicy::CallerKeyed => text("id").map(String::from),
+            IdPolicy::NaturalKey(parts) => {
+                let values: Option<Vec<&str>> = parts.iter().map(|p| text(p)).collect();
+                values.map(|v| v.join("_")).or_else(|| text("id").map(String::from))
+            }
+        }
+    }
 }
 
 /// Delta (change tracking) support.
@@ -378,6 +419,26 @@ pub fn permissions<S: AsRef<str>>(names: &[S], restore: bool) -> Result<Vec<&'st
 
 #[cfg(test)]
 mod tests {
+    use super::IdPolicy;
+    use serde_json::{Map, Value, json};
+
+    #[test]
+    fn the_id_policy_says_whose_id_a_create_keeps() {
+        let body = |v: Value| -> Map<String, Value> { serde_json::from_value(v).unwrap() };
+        let named = body(json!({"id": "c1", "attributeSet": "Eng", "name": "Level"}));
+        assert_eq!(IdPolicy::ServiceAssigned.id_from(&named), None);
+        assert!(!IdPolicy::ServiceAssigned.caller_chooses());
+        assert_eq!(IdPolicy::CallerKeyed.id_from(&named).as_deref(), Some("c1"));
+        let key = IdPolicy::NaturalKey(&["attributeSet", "name"]);
+        assert!(key.caller_chooses());
+        assert_eq!(key.id_from(&named).as_deref(), Some("Eng_Level"));
+        // A part missing: the body's own id, if it has one.
+        assert_eq!(key.id_from(&body(json!({"id": "x", "name": "Level"}))).as_deref(), Some("x"));
+        assert_eq!(key.id_from(&body(json!({"name": "Level"}))), None);
+        let keyed: Vec<&str> = super::all().iter().filter(|c| c.id.caller_chooses()).map(|c| c.name).collect();
+        assert_eq!(keyed.len(), 7, "{keyed:?}");
+    }
+
     #[test]
     fn an_unknown_category_is_quoted_with_its_close_matches() {
         let e = super::resolve(&["user"]).unwrap_err().to_string();

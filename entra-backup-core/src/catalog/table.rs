@@ -73,6 +73,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.attributeSet",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::CallerKeyed,
         delta: None,
         // `$top` is supported; no default or maximum is documented (guess).
         page: DIRECTORY_PAGE,
@@ -111,6 +112,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.customSecurityAttributeDefinition",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::NaturalKey(&["attributeSet", "name"]),
         delta: None,
         // `$top` is supported; no default or maximum is documented (guess).
         page: DIRECTORY_PAGE,
@@ -164,6 +166,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.namedLocation",
         derived_types: &["microsoft.graph.ipNamedLocation", "microsoft.graph.countryNamedLocation"],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // `$top` and `$skip` are supported; no default or maximum is documented (guess).
         page: DIRECTORY_PAGE,
@@ -201,6 +204,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.authenticationContextClassReference",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::CallerKeyed,
         delta: None,
         // Only $filter is documented: no $top (guess: one page holds all 99).
         page: NO_TOP,
@@ -238,6 +242,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.authenticationStrengthPolicy",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // Only $filter is documented (guess: a tenant holds few).
         page: NO_TOP,
@@ -275,6 +280,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.orgContact",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: Some(Delta { path: "/contacts/delta", tracked_relationships: &[] }),
         page: DIRECTORY_PAGE,
         select: &[],
@@ -308,6 +314,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.domain",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::CallerKeyed,
         delta: None,
         // The list documents no $top or page size (guess: one page).
         page: NO_TOP,
@@ -354,6 +361,7 @@ pub static CATEGORIES: &[Category] = &[
         derived_types: &[],
         // GET /organization returns a collection holding one object; PATCH needs its id.
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         page: SINGLE,
         select: &[],
@@ -410,6 +418,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.subscribedSku",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // Only $select is supported (guess: one page).
         page: NO_TOP,
@@ -445,6 +454,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.user",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: Some(Delta { path: "/users/delta", tracked_relationships: &["manager"] }),
         page: DIRECTORY_PAGE,
         // GET /users returns only businessPhones, displayName, givenName, id, jobTitle, mail,
@@ -593,6 +603,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.device",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: Some(Delta { path: "/devices/delta", tracked_relationships: &[] }),
         page: DIRECTORY_PAGE,
         select: &[],
@@ -679,6 +690,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.group",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: Some(Delta { path: "/groups/delta", tracked_relationships: &["members", "owners"] }),
         page: DIRECTORY_PAGE,
         select: &[],
@@ -775,6 +787,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.administrativeUnit",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         // The delta page addresses /administrativeUnits/delta and returns members@delta.
         delta: Some(Delta { path: "/administrativeUnits/delta", tracked_relationships: &["members"] }),
         page: DIRECTORY_PAGE,
@@ -843,6 +856,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.claimsMappingPolicy",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // page size not documented
         page: DIRECTORY_PAGE,
@@ -878,6 +892,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.tokenLifetimePolicy",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // page size not documented
         page: DIRECTORY_PAGE,
@@ -913,6 +928,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.tokenIssuancePolicy",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // page size not documented
         page: DIRECTORY_PAGE,
@@ -948,6 +964,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.homeRealmDiscoveryPolicy",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // page size not documented
         page: DIRECTORY_PAGE,
@@ -983,6 +1000,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.appManagementPolicy",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // `$top` is supported; page size not documented.
         page: DIRECTORY_PAGE,
@@ -1020,6 +1038,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.activityBasedTimeoutPolicy",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // $top is supported; page size not documented
         page: DIRECTORY_PAGE,
@@ -1055,6 +1074,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.application",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: Some(Delta { path: "/applications/delta", tracked_relationships: &[] }),
         // "The default and maximum page sizes are 100 and 999 application objects respectively."
         page: DIRECTORY_PAGE,
@@ -1240,6 +1260,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.servicePrincipal",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: Some(Delta { path: "/servicePrincipals/delta", tracked_relationships: &[] }),
         page: DIRECTORY_PAGE,
         // guess: the stored list page says every property is returned; customSecurityAttributes
@@ -1435,6 +1456,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.directoryRole",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         // The delta page shows members@delta.
         delta: Some(Delta { path: "/directoryRoles/delta", tracked_relationships: &["members"] }),
         // "This method does not support the OData query parameters": no $top (page size guess).
@@ -1488,6 +1510,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.unifiedRoleDefinition",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // Only $filter and $expand are documented: no $top (page size guess).
         page: NO_TOP,
@@ -1526,6 +1549,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.unifiedRoleAssignment",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // Only $filter, $expand and $select are documented: no $top (page size guess).
         page: NO_TOP,
@@ -1574,6 +1598,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.unifiedRoleEligibilitySchedule",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // Only $select, $filter and $expand are documented: no $top (page size guess).
         page: NO_TOP,
@@ -1620,6 +1645,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.unifiedRoleAssignmentSchedule",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // Only $select, $filter and $expand are documented: no $top (page size guess).
         page: NO_TOP,
@@ -1675,6 +1701,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.oAuth2PermissionGrant",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: Some(Delta { path: "/oauth2PermissionGrants/delta", tracked_relationships: &[] }),
         // guess: the list supports the OData parameters; page sizes are not documented.
         page: DIRECTORY_PAGE,
@@ -1717,6 +1744,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.permissionGrantPolicy",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::CallerKeyed,
         delta: None,
         // guess: the list supports OData parameters; page sizes are not documented.
         page: NO_TOP,
@@ -1779,6 +1807,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.adminConsentRequestPolicy",
         derived_types: &[],
         shape: Shape::Singleton,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         page: SINGLE,
         select: &[],
@@ -1814,6 +1843,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.authorizationPolicy",
         derived_types: &[],
         shape: Shape::Singleton,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         page: SINGLE,
         select: &[],
@@ -1849,6 +1879,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.tenantAppManagementPolicy",
         derived_types: &[],
         shape: Shape::Singleton,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         page: SINGLE,
         select: &[],
@@ -1882,6 +1913,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.identitySecurityDefaultsEnforcementPolicy",
         derived_types: &[],
         shape: Shape::Singleton,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         page: SINGLE,
         select: &[],
@@ -1916,6 +1948,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.featureRolloutPolicy",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // `$top` and `$skip` are supported; page size not documented.
         page: DIRECTORY_PAGE,
@@ -1966,6 +1999,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.crossTenantAccessPolicy",
         derived_types: &[],
         shape: Shape::Singleton,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         page: SINGLE,
         select: &[],
@@ -1999,6 +2033,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.crossTenantAccessPolicyConfigurationDefault",
         derived_types: &[],
         shape: Shape::Singleton,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         page: SINGLE,
         select: &[],
@@ -2033,6 +2068,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.crossTenantAccessPolicyConfigurationPartner",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::NaturalKey(&["tenantId"]),
         delta: None,
         // Only $select and $expand are documented: no $top (page size guess).
         page: NO_TOP,
@@ -2082,6 +2118,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.authenticationMethodsPolicy",
         derived_types: &[],
         shape: Shape::Singleton,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         page: SINGLE,
         select: &[],
@@ -2141,6 +2178,7 @@ pub static CATEGORIES: &[Category] = &[
             "microsoft.graph.x509CertificateAuthenticationMethodConfiguration",
         ],
         shape: Shape::Collection,
+        id: IdPolicy::CallerKeyed,
         delta: None,
         page: NO_TOP,
         select: &[],
@@ -2180,6 +2218,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.conditionalAccessPolicy",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // `$top` and `$skip` are supported; no default or maximum is documented (guess).
         page: DIRECTORY_PAGE,
@@ -2294,6 +2333,7 @@ pub static CATEGORIES: &[Category] = &[
             "microsoft.graph.macOSCustomConfiguration",
         ],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // page size not documented
         page: INTUNE_PAGE,
@@ -2352,6 +2392,7 @@ pub static CATEGORIES: &[Category] = &[
             "microsoft.graph.windowsPhone81CompliancePolicy",
         ],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // page size not documented
         page: INTUNE_PAGE,
@@ -2416,6 +2457,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.deviceManagementConfigurationPolicy",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // page size not documented
         page: INTUNE_PAGE,
@@ -2486,6 +2528,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.deviceManagementCompliancePolicy",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // page size not documented
         page: INTUNE_PAGE,
@@ -2558,6 +2601,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.groupPolicyConfiguration",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // page size not documented
         page: INTUNE_PAGE,
@@ -2620,6 +2664,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.bitlockerRecoveryKey",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // "This method does not support $top"; it pages with nextLink (page size guess).
         page: NO_TOP,
@@ -2665,6 +2710,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.directoryAudit",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // `$top` is supported; neither default nor maximum is documented (guess).
         page: PageSize { default: 100, max: 999, top_supported: true },
@@ -2698,6 +2744,7 @@ pub static CATEGORIES: &[Category] = &[
         entity_type: "microsoft.graph.signIn",
         derived_types: &[],
         shape: Shape::Collection,
+        id: IdPolicy::ServiceAssigned,
         delta: None,
         // "The maximum and default page size is 1,000 objects", newest first.
         page: PageSize { default: 1000, max: 1000, top_supported: true },
