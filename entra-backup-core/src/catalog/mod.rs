@@ -19,6 +19,8 @@
 
 use serde::Serialize;
 
+#[cfg(test)]
+mod select_recorded;
 mod table;
 pub mod urls;
 
