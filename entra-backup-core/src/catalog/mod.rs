@@ -31,6 +31,7 @@ pub use table::CATEGORIES;
 #[serde(rename_all = "camelCase")]
 pub struct Category {
     /// The camelCase Graph collection name, unique in the catalog: `users`, `conditionalAccessPolicies`.
+    #[serde(flatten, serialize_with = "name_and_select")]
     pub name: &'static str,
     /// Where it sits in a tenant, for grouping in reports.
     pub area: Area,
@@ -52,9 +53,9 @@ pub struct Category {
     pub delta: Option<Delta>,
     /// Page sizes of the list request.
     pub page: PageSize,
-    /// Properties that Graph leaves out of the default response and that a backup must ask for with
-    /// `$select`. Empty: the default response already carries every property.
-    pub select: &'static [&'static str],
+    /// Which properties a listing asks for with `$select` (see [`Category::selected`]).
+    #[serde(skip)]
+    pub select: Select,
     /// Properties Graph never returns in a list and that must be read one object at a time
     /// (`GET {path}/{id}?$select=...`), such as a BitLocker key's `key`.
     pub single_get_select: &'static [&'static str],
@@ -79,6 +80,57 @@ pub struct Category {
     /// Append-only records read by time window on this property (audit and sign-in logs), kept by
     /// age, never restored.
     pub time_property: Option<&'static str>,
+    /// How late Graph may deliver records of a time-windowed category, in minutes: an incremental
+    /// read starts this long before the newest record held. None: two hours.
+    pub log_latency_minutes: Option<u32>,
+    /// The part the category plays in Privileged Identity Management.
+    pub pim: Pim,
+    /// What the category tells about the tenant as a whole, if anything.
+    pub tenant: Option<TenantFact>,
+}
+
+/// Which properties a listing asks for with `$select`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum Select {
+    /// Graph's default response carries every property: no `$select`.
+    Default,
+    /// Every property the generated model gives the entity type (and its base types), without
+    /// `except` (not returned in a list, or needing another permission), with `extra` (properties
+    /// Graph returns that the schema lacks).
+    Model {
+        /// Properties of the model left out.
+        except: &'static [&'static str],
+        /// Properties asked for beyond the model.
+        extra: &'static [&'static str],
+    },
+}
+
+/// The part a category plays in Privileged Identity Management.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind", content = "of")]
+pub enum Pim {
+    /// None.
+    None,
+    /// Assignments that PIM may have made for a while, or that a holder activated: a missing one
+    /// comes back through its schedule in the named category, never as a permanent assignment.
+    ScheduledBy(&'static str),
+    /// Schedules, brought back by schedule requests under new ids. `activations`: active
+    /// schedules may be a holder's activation, which only the holder can make again.
+    Schedules {
+        /// Whether schedules of this category may be activations.
+        activations: bool,
+    },
+}
+
+/// A fact about the whole tenant that one category holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TenantFact {
+    /// Its count is the tenant's size, which sets the identity throttling quota (users).
+    Size,
+    /// Its one object describes the tenant: its name and domains (organization).
+    Identity,
 }
 
 /// Where a category sits in a tenant.
@@ -276,6 +328,14 @@ pub struct Restore {
     pub create_path: Option<&'static str>,
     /// Properties Graph refuses on create or update (read-only or computed): left out of writes.
     pub read_only: &'static [&'static str],
+    /// A recreated object needs a new password (`passwordProfile`), to be changed at first sign-in.
+    pub new_password: bool,
+    /// A second id the service assigns on create, remapped like the object's id (an application's
+    /// `appId`, which service principals and permission grants name).
+    pub also_remapped: Option<&'static str>,
+    /// The relationship whose links Entra ID computes when [`Condition::DynamicMembership`]
+    /// matches (a dynamic group's members): never written back.
+    pub dynamic_members: Option<&'static str>,
 }
 
 /// One way back for a changed or missing object.
@@ -323,6 +383,9 @@ pub enum Condition {
     HardDeleted,
     /// Properties whose values Graph never returns (secrets): the rest of the object is restored.
     SecretProperties,
+    /// Members computed from a membership rule: a group with `DynamicMembership` among its
+    /// `groupTypes`, or an administrative unit whose `membershipType` is `Dynamic`.
+    DynamicMembership,
 }
 
 impl Condition {
@@ -340,6 +403,13 @@ impl Condition {
                 flag("mailEnabled") && !unified
             }
             Condition::BuiltIn => flag("isBuiltIn"),
+            Condition::DynamicMembership => {
+                object
+                    .get("groupTypes")
+                    .and_then(|v| v.as_array())
+                    .is_some_and(|t| t.iter().any(|x| x == "DynamicMembership"))
+                    || object.get("membershipType").and_then(|v| v.as_str()) == Some("Dynamic")
+            }
             Condition::HardDeleted | Condition::SecretProperties => false,
         }
     }
@@ -359,6 +429,46 @@ pub enum ThrottleFamily {
     Intune,
     /// Everything else: Graph's global limit only.
     Global,
+}
+
+impl Category {
+    /// The properties a listing selects: none for [`Select::Default`], else the model's properties
+    /// of the entity type, in the model's order, as [`Select::Model`] adjusts them.
+    pub fn selected(&self) -> &'static [&'static str] {
+        static DERIVED: std::sync::OnceLock<Vec<(&'static str, Vec<&'static str>)>> = std::sync::OnceLock::new();
+        let derived = DERIVED.get_or_init(|| CATEGORIES.iter().map(|c| (c.name, derive_select(c))).collect());
+        match derived.iter().find(|(name, _)| *name == self.name) {
+            Some((_, list)) => list,
+            // A category built outside the table: derived each time (and kept for the process).
+            None => Box::leak(derive_select(self).into_boxed_slice()),
+        }
+    }
+
+    /// The category holding a fact about the whole tenant.
+    pub fn holding(fact: TenantFact) -> &'static Category {
+        CATEGORIES.iter().find(|c| c.tenant == Some(fact)).expect("the catalog names a category for every tenant fact")
+    }
+}
+
+fn derive_select(c: &Category) -> Vec<&'static str> {
+    match c.select {
+        Select::Default => Vec::new(),
+        Select::Model { except, extra } => {
+            let model = crate::model::properties(c.entity_type).unwrap_or_default();
+            model.iter().copied().filter(|p| !except.contains(p)).chain(extra.iter().copied()).collect()
+        }
+    }
+}
+
+/// As JSON a category shows the properties its listing selects (after its name), not how they
+/// are derived.
+fn name_and_select<S: serde::Serializer>(name: &&'static str, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let select = get(name).map_or(&[][..], Category::selected);
+    let mut map = s.serialize_map(Some(2))?;
+    map.serialize_entry("name", name)?;
+    map.serialize_entry("select", select)?;
+    map.end()
 }
 
 /// Every category, in restore order.

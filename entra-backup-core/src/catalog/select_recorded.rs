@@ -127,7 +127,7 @@ fn the_derived_select_lists_select_what_the_recorded_ones_did() {
     for c in all() {
         let recorded = RECORDED.iter().find(|(n, _)| *n == c.name).map_or(&[][..], |(_, s)| *s);
         let mut want: Vec<&str> = recorded.to_vec();
-        let mut got: Vec<&str> = c.select.to_vec();
+        let mut got: Vec<&str> = c.selected().to_vec();
         want.sort_unstable();
         got.sort_unstable();
         assert_eq!(got, want, "the $select of {}", c.name);

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
 use super::{CategoryStats, Change, Object, Prior, ReadMode, ReadOutcome, Source};
-use crate::catalog::{Category, Relationship, RelationshipKind, urls};
+use crate::catalog::{Category, Relationship, RelationshipKind, TenantFact, urls};
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::auth::Credentials;
 use crate::graph::pacing::{Pacer, identity_cost};
@@ -307,9 +307,9 @@ impl Source for GraphSource {
     /// Count the tenant's users (one request) to size the identity throttling budget.
     async fn prepare(&self) -> Result<()> {
         let stats = CategoryStats::default();
-        let users = crate::catalog::get("users").expect("users is in the catalog");
-        let meta = self.meta(users, 1, false, false, None, &stats);
-        let url = self.client.url(urls::DIRECTORY_VERSION.segment(), &urls::count(users));
+        let counted = Category::holding(TenantFact::Size);
+        let meta = self.meta(counted, 1, false, false, None, &stats);
+        let url = self.client.url(counted.api_version.segment(), &urls::count(counted));
         match self.client.get_json(&url, &meta, &[("ConsistencyLevel", "eventual")]).await {
             Ok(v) => {
                 if let Some(n) = v.as_u64() {
@@ -537,17 +537,10 @@ impl GraphSource {
     }
 }
 
-/// How late Graph may deliver a log's records, and so how far before the newest record held an
-/// incremental read starts. Microsoft gives the latency of audit and sign-in logs as 2 minutes
-/// (95th percentile) and 5 minutes (99th) ("Azure Active Directory reporting latencies"), and says
-/// sign-ins aggregated from MFA events "might take up to two hours" (Entra monitoring and health
-/// FAQ). Audit logs get three times the 99th percentile; other logs the sign-ins' two hours.
-const LOG_LATENCY: &[(&str, jiff::SignedDuration)] =
-    &[("directoryAudits", jiff::SignedDuration::from_mins(15)), ("signIns", jiff::SignedDuration::from_hours(2))];
-
-/// The overlap window of a log category (see [`LOG_LATENCY`]).
+/// The overlap window of a log category: how late Graph may deliver its records, as the catalog
+/// gives it (`log_latency_minutes`), two hours when it gives none.
 pub fn log_overlap(cat: &Category) -> jiff::SignedDuration {
-    LOG_LATENCY.iter().find(|(name, _)| *name == cat.name).map_or(jiff::SignedDuration::from_hours(2), |(_, d)| *d)
+    jiff::SignedDuration::from_mins(cat.log_latency_minutes.unwrap_or(120).into())
 }
 
 /// Where an incremental read of a log starts: its overlap window before `cursor` (the newest record
