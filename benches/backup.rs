@@ -1,7 +1,7 @@
 //! Backup benchmark: 30 daily backups of a simulated tenant with 1% of its objects changed each
 //! day, into a local repository.
 //!
-//! Run: `cargo bench -p entra-backup-core --features cli --bench backup` (default: 50,000 users,
+//! Run: `cargo bench -p entra-backup-cli --bench backup` (default: 50,000 users,
 //! 30 days, 1% churn; or `-- --users 10000 --days 10 --churn 0.01`). The simulated tenant runs in
 //! its own process, with Graph's throttling on and 20 ms of latency.
 //!

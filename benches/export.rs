@@ -1,7 +1,7 @@
 //! Export benchmark: read a simulated tenant through Graph with throttling on and 20 ms of latency,
 //! and compare with the best Graph's published limits allow.
 //!
-//! Run: `cargo bench -p entra-backup-core --features cli --bench export` (sizes: `-- 10000,50000`;
+//! Run: `cargo bench -p entra-backup-cli --bench export` (sizes: `-- 10000,50000`;
 //! add `--faults 0.01` for injected faults). The simulated tenant runs in its own process, so the
 //! peak RSS printed is the exporter's alone.
 //!

@@ -2,7 +2,7 @@
 //! carrying about 100,000 memberships, with Graph's throttling and write quotas on and 20 ms of
 //! latency (the simulated tenant runs in its own process).
 //!
-//! Run: `cargo bench -p entra-backup-core --features cli --bench restore` (or
+//! Run: `cargo bench -p entra-backup-cli --bench restore` (or
 //! `-- --users 2000 --groups 400 --memberships 20000` for a quicker look).
 //!
 //! Printed: writes and HTTP requests, against the minimum (`$batch` of 20; on create, 20 links

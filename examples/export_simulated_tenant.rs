@@ -1,13 +1,13 @@
 //! Export a tenant with the library: here a simulated one, started in-process.
 //!
-//! Run: `cargo run -p entra-backup-core --features sim --example export_simulated_tenant -- OUT_DIR`
+//! Run: `cargo run -p entra-backup-core --example export_simulated_tenant -- OUT_DIR`
 //! For a real tenant, build `Credentials::from_env()` and `Endpoints::default()` instead.
 
 use entra_backup::catalog;
 use entra_backup::graph::auth::{ClientAuth, Credentials, Secret};
 use entra_backup::pipeline::{self, Progress};
-use entra_backup::sim::{SimConfig, SimServer};
 use entra_backup::source::{Endpoints, GraphSource, SourceOptions};
+use entra_backup_sim::{SimConfig, SimServer};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

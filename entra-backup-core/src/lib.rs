@@ -15,7 +15,7 @@
 //! diff                             snapshot against snapshot, or against the live tenant
 //! restore                          plan per category, then GraphRestorer writes (recycle bin,
 //!                                  recreate with ids remapped, patch, relink) and reports
-//! sim                              a Graph-compatible simulated tenant (feature `sim`)
+//! (the simulated tenant is its own crate, entra-backup-sim; the command line is entra-backup-cli)
 //! ```
 //!
 //! Start with [`catalog`]: every category of a tenant, as data.
@@ -35,8 +35,7 @@ pub mod net;
 pub mod pipeline;
 pub mod repo;
 pub mod restore;
-#[cfg(feature = "sim")]
-pub mod sim;
+
 pub mod sink;
 pub mod source;
 pub mod text;

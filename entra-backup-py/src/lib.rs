@@ -25,6 +25,7 @@ mod iter;
 mod progress;
 mod repository;
 mod runtime;
+#[cfg(feature = "sim")]
 mod sim;
 
 #[pymodule]
@@ -37,6 +38,7 @@ mod _entra_backup {
     use iter::{DiffIterator, IdIterator, ObjectIterator};
     #[pymodule_export]
     use repository::{Access, Repository, Snapshot, export, export_async};
+    #[cfg(feature = "sim")]
     #[pymodule_export]
     use sim::SimServer;
 

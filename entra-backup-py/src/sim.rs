@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use entra_backup::sim::{SimConfig, SimServer as CoreSim};
+use entra_backup_sim::{SimConfig, SimServer as CoreSim};
 use pyo3::prelude::*;
 
 use crate::credentials::Credentials;

@@ -99,7 +99,7 @@ def _tls_front(upstream: str, cert: str, key: str) -> tuple[socketserver.TCPServ
 
 @pytest.fixture(scope="module")
 def sim():
-    assert BINARY.exists(), f"build the CLI first (cargo build --features cli): {BINARY}"
+    assert BINARY.exists(), f"build the CLI first (cargo build -p entra-backup-cli): {BINARY}"
     proc = subprocess.Popen(
         [str(BINARY), "sim", "serve", "--addr", "127.0.0.1:0", "--seed", "3", "--users", str(USERS),
          "--groups", "60", "--throttle", "off"],

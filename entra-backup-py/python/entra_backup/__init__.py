@@ -24,7 +24,6 @@ from ._entra_backup import (
     PermissionDeniedError,
     ProtocolError,
     Repository,
-    SimServer,
     Snapshot,
     StorageError,
     ThrottlingExhaustedError,
@@ -35,6 +34,11 @@ from ._entra_backup import (
     export_async,
     permissions,
 )
+
+try:
+    from ._entra_backup import SimServer
+except ImportError:  # a wheel built without the simulated tenant (the crate's `sim` feature)
+    from ._no_sim import SimServer  # type: ignore[assignment]
 
 __all__ = [
     "Access",

@@ -1,0 +1,17 @@
+//! The core library's integration tests: Graph transport and credentials, export, backup, the repository, restore and the reliability matrices, against the simulated tenant and real storage emulators.
+//!
+//! One test binary per crate (linking is the slow part of a build on two cores): each former test file
+//! is a module here.
+
+mod backend_conformance;
+mod backup;
+mod export;
+mod export_target;
+mod graph_auth;
+mod graph_client;
+mod model_roundtrip;
+mod reliability;
+mod repo_crypto;
+mod repo_packs;
+mod restore;
+mod restore_scope;
