@@ -328,13 +328,15 @@ fn categories(json: bool) -> Result<(), CliError> {
     }
     out!("{:<40} {:<62} {:<6} RESTORE", "CATEGORY", "GRAPH PATH", "DELTA");
     for c in catalog::all() {
-        out!("{:<40} {:<62} {:<6} {}", c.name, path_of(c), if c.delta.is_some() { "yes" } else { "no" }, restore_of(c));
+        out!(
+            "{:<40} {:<62} {:<6} {}",
+            c.name,
+            catalog::urls::versioned(c),
+            if c.delta.is_some() { "yes" } else { "no" },
+            restore_of(c)
+        );
     }
     Ok(())
-}
-
-fn path_of(c: &Category) -> String {
-    format!("/{}{}", c.api_version.segment(), c.path)
 }
 
 fn restore_of(c: &Category) -> String {

@@ -195,7 +195,7 @@ fn context(req: &GraphRequest, what: &str) -> String {
 fn known_property(tenant: &Tenant, cat: &Category, prop: &str) -> bool {
     if prop == "id"
         || prop.starts_with('@')
-        || cat.select.contains(&prop)
+        || cat.selected().contains(&prop)
         || cat.single_get_select.contains(&prop)
         || cat.relationships.iter().any(|r| r.name == prop)
     {

@@ -464,21 +464,9 @@ fn template(tenant: &Tenant, cat: &Category, ty: &str) -> Map<String, Value> {
     out
 }
 
-/// Categories whose ids the caller chooses (names such as `Engineering`, `contoso.com`, `c1`), and
-/// types keyed by another property (cross-tenant partners by `tenantId`).
-const CALLER_KEYED: &[&str] = &[
-    "attributeSets",
-    "customSecurityAttributeDefinitions",
-    "authenticationContextClassReferences",
-    "domains",
-    "permissionGrantPolicies",
-    "authenticationMethodConfigurations",
-    "crossTenantAccessPolicyPartners",
-];
-
-/// The id of a new object: the caller's for [`CALLER_KEYED`] categories, else made by the service
-/// (a given `id` is ignored): a GUID, or an opaque base64url key where the category's ids are
-/// such keys (role assignments, delegated permission grants).
+/// The id of a new object: the caller's where the catalog's [`IdPolicy`](crate::catalog::IdPolicy)
+/// says so, else made by the service (a given `id` is ignored): a GUID, or an opaque base64url key
+/// where the category's ids are such keys (role assignments, delegated permission grants).
 fn new_id(
     state: &SimState,
     tenant: &Tenant,
@@ -490,13 +478,8 @@ fn new_id(
         let key = if entra_backup::model::has_property(ty, "tenantId") { "tenantId" } else { "id" };
         return str_of(body, key).map(String::from).ok_or_else(|| required(key, &resource_name(ty)));
     }
-    if CALLER_KEYED.contains(&cat.name) {
-        if cat.name == "customSecurityAttributeDefinitions"
-            && let (Some(set), Some(name)) = (str_of(body, "attributeSet"), str_of(body, "name"))
-        {
-            return Ok(format!("{set}_{name}"));
-        }
-        return str_of(body, "id").map(String::from).ok_or_else(|| required("id", &resource_name(ty)));
+    if cat.id.caller_chooses() {
+        return cat.id.id_from(body).ok_or_else(|| required("id", &resource_name(ty)));
     }
     let opaque = tenant.objects(cat.name).next().is_some_and(|o| !is_guid(o.id()));
     if opaque {

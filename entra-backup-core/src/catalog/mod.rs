@@ -19,7 +19,10 @@
 
 use serde::Serialize;
 
+#[cfg(test)]
+mod select_recorded;
 mod table;
+pub mod urls;
 
 pub use table::CATEGORIES;
 
@@ -28,6 +31,7 @@ pub use table::CATEGORIES;
 #[serde(rename_all = "camelCase")]
 pub struct Category {
     /// The camelCase Graph collection name, unique in the catalog: `users`, `conditionalAccessPolicies`.
+    #[serde(flatten, serialize_with = "name_and_select")]
     pub name: &'static str,
     /// Where it sits in a tenant, for grouping in reports.
     pub area: Area,
@@ -43,13 +47,15 @@ pub struct Category {
     pub derived_types: &'static [&'static str],
     /// A collection of objects, or one object at a fixed path.
     pub shape: Shape,
+    /// Who chooses an object's id, and so whether a recreated object keeps it.
+    pub id: IdPolicy,
     /// The delta function, when Graph tracks changes for this category (`/users/delta`).
     pub delta: Option<Delta>,
     /// Page sizes of the list request.
     pub page: PageSize,
-    /// Properties that Graph leaves out of the default response and that a backup must ask for with
-    /// `$select`. Empty: the default response already carries every property.
-    pub select: &'static [&'static str],
+    /// Which properties a listing asks for with `$select` (see [`Category::selected`]).
+    #[serde(skip)]
+    pub select: Select,
     /// Properties Graph never returns in a list and that must be read one object at a time
     /// (`GET {path}/{id}?$select=...`), such as a BitLocker key's `key`.
     pub single_get_select: &'static [&'static str],
@@ -74,6 +80,57 @@ pub struct Category {
     /// Append-only records read by time window on this property (audit and sign-in logs), kept by
     /// age, never restored.
     pub time_property: Option<&'static str>,
+    /// How late Graph may deliver records of a time-windowed category, in minutes: an incremental
+    /// read starts this long before the newest record held. None: two hours.
+    pub log_latency_minutes: Option<u32>,
+    /// The part the category plays in Privileged Identity Management.
+    pub pim: Pim,
+    /// What the category tells about the tenant as a whole, if anything.
+    pub tenant: Option<TenantFact>,
+}
+
+/// Which properties a listing asks for with `$select`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind")]
+pub enum Select {
+    /// Graph's default response carries every property: no `$select`.
+    Default,
+    /// Every property the generated model gives the entity type (and its base types), without
+    /// `except` (not returned in a list, or needing another permission), with `extra` (properties
+    /// Graph returns that the schema lacks).
+    Model {
+        /// Properties of the model left out.
+        except: &'static [&'static str],
+        /// Properties asked for beyond the model.
+        extra: &'static [&'static str],
+    },
+}
+
+/// The part a category plays in Privileged Identity Management.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind", content = "of")]
+pub enum Pim {
+    /// None.
+    None,
+    /// Assignments that PIM may have made for a while, or that a holder activated: a missing one
+    /// comes back through its schedule in the named category, never as a permanent assignment.
+    ScheduledBy(&'static str),
+    /// Schedules, brought back by schedule requests under new ids. `activations`: active
+    /// schedules may be a holder's activation, which only the holder can make again.
+    Schedules {
+        /// Whether schedules of this category may be activations.
+        activations: bool,
+    },
+}
+
+/// A fact about the whole tenant that one category holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TenantFact {
+    /// Its count is the tenant's size, which sets the identity throttling quota (users).
+    Size,
+    /// Its one object describes the tenant: its name and domains (organization).
+    Identity,
 }
 
 /// Where a category sits in a tenant.
@@ -115,6 +172,44 @@ impl ApiVersion {
 pub enum Shape {
     Collection,
     Singleton,
+}
+
+/// Who chooses an object's id on create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "kind", content = "properties")]
+pub enum IdPolicy {
+    /// Graph makes the id (a GUID, or an opaque key): a recreated object gets a new id, and every
+    /// reference to the old one is remapped.
+    ServiceAssigned,
+    /// The caller names the object and the name is its id (`Engineering`, `contoso.com`, `c1`): the
+    /// create body carries the id, and a recreated object keeps it.
+    CallerKeyed,
+    /// The id is made of properties the caller sets, joined with `_` (a custom security attribute
+    /// definition is `{attributeSet}_{name}`), or the type has no `id` and is known by that
+    /// property (a cross-tenant partner by `tenantId`). A recreated object keeps its id.
+    NaturalKey(&'static [&'static str]),
+}
+
+impl IdPolicy {
+    /// Whether the caller decides the id, so that a create body keeps the snapshot's `id` and a
+    /// recreated object needs no remapping.
+    pub fn caller_chooses(self) -> bool {
+        !matches!(self, IdPolicy::ServiceAssigned)
+    }
+
+    /// The id a create body gives the new object, when the caller decides it: the natural key's
+    /// parts joined with `_` when they are all present, else the body's `id`.
+    pub fn id_from(self, body: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+        let text = |k: &str| body.get(k).and_then(serde_json::Value::as_str);
+        match self {
+            IdPolicy::ServiceAssigned => None,
+            IdPolicy::CallerKeyed => text("id").map(String::from),
+            IdPolicy::NaturalKey(parts) => {
+                let values: Option<Vec<&str>> = parts.iter().map(|p| text(p)).collect();
+                values.map(|v| v.join("_")).or_else(|| text("id").map(String::from))
+            }
+        }
+    }
 }
 
 /// Delta (change tracking) support.
@@ -233,6 +328,14 @@ pub struct Restore {
     pub create_path: Option<&'static str>,
     /// Properties Graph refuses on create or update (read-only or computed): left out of writes.
     pub read_only: &'static [&'static str],
+    /// A recreated object needs a new password (`passwordProfile`), to be changed at first sign-in.
+    pub new_password: bool,
+    /// A second id the service assigns on create, remapped like the object's id (an application's
+    /// `appId`, which service principals and permission grants name).
+    pub also_remapped: Option<&'static str>,
+    /// The relationship whose links Entra ID computes when [`Condition::DynamicMembership`]
+    /// matches (a dynamic group's members): never written back.
+    pub dynamic_members: Option<&'static str>,
 }
 
 /// One way back for a changed or missing object.
@@ -280,6 +383,9 @@ pub enum Condition {
     HardDeleted,
     /// Properties whose values Graph never returns (secrets): the rest of the object is restored.
     SecretProperties,
+    /// Members computed from a membership rule: a group with `DynamicMembership` among its
+    /// `groupTypes`, or an administrative unit whose `membershipType` is `Dynamic`.
+    DynamicMembership,
 }
 
 impl Condition {
@@ -297,6 +403,13 @@ impl Condition {
                 flag("mailEnabled") && !unified
             }
             Condition::BuiltIn => flag("isBuiltIn"),
+            Condition::DynamicMembership => {
+                object
+                    .get("groupTypes")
+                    .and_then(|v| v.as_array())
+                    .is_some_and(|t| t.iter().any(|x| x == "DynamicMembership"))
+                    || object.get("membershipType").and_then(|v| v.as_str()) == Some("Dynamic")
+            }
             Condition::HardDeleted | Condition::SecretProperties => false,
         }
     }
@@ -316,6 +429,46 @@ pub enum ThrottleFamily {
     Intune,
     /// Everything else: Graph's global limit only.
     Global,
+}
+
+impl Category {
+    /// The properties a listing selects: none for [`Select::Default`], else the model's properties
+    /// of the entity type, in the model's order, as [`Select::Model`] adjusts them.
+    pub fn selected(&self) -> &'static [&'static str] {
+        static DERIVED: std::sync::OnceLock<Vec<(&'static str, Vec<&'static str>)>> = std::sync::OnceLock::new();
+        let derived = DERIVED.get_or_init(|| CATEGORIES.iter().map(|c| (c.name, derive_select(c))).collect());
+        match derived.iter().find(|(name, _)| *name == self.name) {
+            Some((_, list)) => list,
+            // A category built outside the table: derived each time (and kept for the process).
+            None => Box::leak(derive_select(self).into_boxed_slice()),
+        }
+    }
+
+    /// The category holding a fact about the whole tenant.
+    pub fn holding(fact: TenantFact) -> &'static Category {
+        CATEGORIES.iter().find(|c| c.tenant == Some(fact)).expect("the catalog names a category for every tenant fact")
+    }
+}
+
+fn derive_select(c: &Category) -> Vec<&'static str> {
+    match c.select {
+        Select::Default => Vec::new(),
+        Select::Model { except, extra } => {
+            let model = crate::model::properties(c.entity_type).unwrap_or_default();
+            model.iter().copied().filter(|p| !except.contains(p)).chain(extra.iter().copied()).collect()
+        }
+    }
+}
+
+/// As JSON a category shows the properties its listing selects (after its name), not how they
+/// are derived.
+fn name_and_select<S: serde::Serializer>(name: &&'static str, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let select = get(name).map_or(&[][..], Category::selected);
+    let mut map = s.serialize_map(Some(2))?;
+    map.serialize_entry("name", name)?;
+    map.serialize_entry("select", select)?;
+    map.end()
 }
 
 /// Every category, in restore order.
@@ -378,6 +531,26 @@ pub fn permissions<S: AsRef<str>>(names: &[S], restore: bool) -> Result<Vec<&'st
 
 #[cfg(test)]
 mod tests {
+    use super::IdPolicy;
+    use serde_json::{Map, Value, json};
+
+    #[test]
+    fn the_id_policy_says_whose_id_a_create_keeps() {
+        let body = |v: Value| -> Map<String, Value> { serde_json::from_value(v).unwrap() };
+        let named = body(json!({"id": "c1", "attributeSet": "Eng", "name": "Level"}));
+        assert_eq!(IdPolicy::ServiceAssigned.id_from(&named), None);
+        assert!(!IdPolicy::ServiceAssigned.caller_chooses());
+        assert_eq!(IdPolicy::CallerKeyed.id_from(&named).as_deref(), Some("c1"));
+        let key = IdPolicy::NaturalKey(&["attributeSet", "name"]);
+        assert!(key.caller_chooses());
+        assert_eq!(key.id_from(&named).as_deref(), Some("Eng_Level"));
+        // A part missing: the body's own id, if it has one.
+        assert_eq!(key.id_from(&body(json!({"id": "x", "name": "Level"}))).as_deref(), Some("x"));
+        assert_eq!(key.id_from(&body(json!({"name": "Level"}))), None);
+        let keyed: Vec<&str> = super::all().iter().filter(|c| c.id.caller_chooses()).map(|c| c.name).collect();
+        assert_eq!(keyed.len(), 7, "{keyed:?}");
+    }
+
     #[test]
     fn an_unknown_category_is_quoted_with_its_close_matches() {
         let e = super::resolve(&["user"]).unwrap_err().to_string();

@@ -234,7 +234,7 @@ impl GraphClient {
             if throttled {
                 meta.stats.add(&meta.stats.throttled, 1);
                 self.pacer.throttled(meta.family, after);
-            } else if method == reqwest::Method::POST && !url.ends_with("/$batch") {
+            } else if method == reqwest::Method::POST && !url.ends_with(crate::catalog::urls::BATCH) {
                 // A create that failed on the way may have been carried out: never send it twice.
                 return Err(Error::new(ErrorKind::Network, format!("{why} (a POST is not sent twice)")));
             } else {
@@ -383,7 +383,7 @@ impl GraphClient {
             let envelope = RequestMeta { family: meta.family, cost, stats: meta.stats.clone() };
             meta.stats.add(&meta.stats.batched, pending.len() as u64);
             meta.stats.add(&meta.stats.batches, 1);
-            let url = self.url(version, "/$batch");
+            let url = self.url(version, crate::catalog::urls::BATCH);
             let body = match self
                 .send(reqwest::Method::POST, &url, Some(&json!({"requests": requests})), &envelope, &[])
                 .await

@@ -87,16 +87,6 @@ const READ_ONLY: &str = "set by Graph, not writable (read-only)";
 /// Why a dynamic group's members are not written back.
 const DYNAMIC: &str = "the members of a dynamic group are computed by Entra ID from its membership rule; Graph \
                        refuses to add or remove them";
-/// Categories whose ids the caller chooses on create (so a recreated object keeps its id).
-const KEYED_BY_CALLER: &[&str] = &[
-    "attributeSets",
-    "customSecurityAttributeDefinitions",
-    "domains",
-    "authenticationContextClassReferences",
-    "permissionGrantPolicies",
-    "authenticationMethodConfigurations",
-    "crossTenantAccessPolicyPartners",
-];
 /// Snapshot objects read at once.
 const BATCH: usize = 256;
 
@@ -783,7 +773,7 @@ impl Run<'_> {
         for (k, v) in object {
             let skip = v.is_null()
                 || (k.starts_with('@') && k != "@odata.type")
-                || (k == "id" && !KEYED_BY_CALLER.contains(&cat.name))
+                || (k == "id" && !cat.id.caller_chooses())
                 || cat.restore.read_only.contains(&k.as_str())
                 || cat.secret_properties.contains(&k.as_str())
                 || cat.relationships.iter().any(|r| r.name == k && !matches!(r.write, RelationshipWrite::WithParent));

@@ -102,7 +102,7 @@ async fn attributes(
             }
         }
         known.extend(c.relationships.iter().map(|r| r.name.to_string()));
-        known.extend(c.select.iter().map(|p| p.to_string()));
+        known.extend(c.selected().iter().map(|p| p.to_string()));
         let mut entries = trees[c.name].clone();
         if !ids.is_empty() {
             entries.retain(|id, _| ids.contains(id));

@@ -13,7 +13,7 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::{Map, Value};
 
 use super::Sink;
-use crate::catalog::{Category, RelationshipKind};
+use crate::catalog::{Category, RelationshipKind, TenantFact};
 use crate::error::{Error, Result};
 use crate::pipeline::Summary;
 use crate::repo::Repository;
@@ -226,7 +226,7 @@ impl RepositorySink {
     async fn store(&self, object: Object) -> Result<()> {
         let cat = object.category;
         let mut json = object.json;
-        if cat.name == "organization" {
+        if cat.tenant == Some(TenantFact::Identity) {
             remember_domain(&json, &self.domain);
         }
         // Secret properties go into their own blob, sealed to the secrets key.

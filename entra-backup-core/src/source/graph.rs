@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
 use super::{CategoryStats, Change, Object, Prior, ReadMode, ReadOutcome, Source};
-use crate::catalog::{Category, Relationship, RelationshipKind, Shape};
+use crate::catalog::{Category, Relationship, RelationshipKind, TenantFact, urls};
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::auth::Credentials;
 use crate::graph::pacing::{Pacer, identity_cost};
@@ -151,55 +151,14 @@ impl GraphSource {
 
     /// The first URL of a category's listing (logs from `since`, or from the options' start).
     fn list_url(&self, cat: &Category, since: Option<&str>) -> (String, bool, bool, Option<u32>) {
-        let mut q: Vec<String> = Vec::new();
-        let top = (cat.shape == Shape::Collection && cat.page.top_supported).then_some(cat.page.max);
-        if let Some(t) = top {
-            q.push(format!("$top={t}"));
-        }
-        let select = !cat.select.is_empty();
-        if select {
-            q.push(format!("$select={}", cat.select.join(",")));
-        }
-        let expand: Vec<&str> =
-            cat.relationships.iter().filter(|r| r.kind == RelationshipKind::Link).map(|r| r.name).collect();
-        if !expand.is_empty() {
-            q.push(format!(
-                "$expand={}",
-                expand.iter().map(|n| format!("{n}($select=id)")).collect::<Vec<_>>().join(",")
-            ));
-        }
         let since = since.map(String::from).or_else(|| self.options.logs_since.map(|t| t.to_string()));
-        if let (Some(prop), Some(since)) = (cat.time_property, since) {
-            q.push(format!("$filter={prop}%20ge%20{since}"));
-        }
-        let mut url = self.client.url(cat.api_version.segment(), cat.path);
-        if !q.is_empty() {
-            url.push('?');
-            url.push_str(&q.join("&"));
-        }
-        (url, select, !expand.is_empty(), top)
+        let list = urls::list(cat, since.as_deref());
+        (self.client.url(cat.api_version.segment(), &list.path), list.select, list.expand, list.top)
     }
 
     /// Relationships read through their own endpoints (single links come inline with `$expand`).
     fn separate(cat: &Category) -> impl Iterator<Item = &'static Relationship> {
         cat.relationships.iter().filter(|r| r.kind != RelationshipKind::Link)
-    }
-
-    fn relationship_url(rel: &Relationship, id: &str) -> String {
-        let mut url = rel.path.replace("{id}", id);
-        let mut q = Vec::new();
-        if rel.page.top_supported {
-            q.push(format!("$top={}", rel.page.max));
-        }
-        if rel.kind == RelationshipKind::Links {
-            // References are all a backup keeps of a link: ask for nothing more (and pay 1 RU less).
-            q.push("$select=id".to_string());
-        }
-        if !q.is_empty() {
-            url.push('?');
-            url.push_str(&q.join("&"));
-        }
-        url
     }
 
     /// Read the relationships (and secrets) of a page of objects and attach them.
@@ -217,12 +176,15 @@ impl GraphSource {
         for (i, o) in objects.iter().enumerate() {
             let Some(id) = o.get("id").or_else(|| o.get("tenantId")).and_then(Value::as_str) else { continue };
             for rel in Self::separate(cat).filter(|r| !skip_relationships.contains(&r.name)) {
-                reads.push((i, Some(rel), Self::relationship_url(rel, id)));
+                reads.push((i, Some(rel), urls::relationship_list(rel, id)));
             }
             // A secret already backed up is not read (nor audited) again: BitLocker keys never change.
             let known = prior.is_some_and(|p| p.known_secrets.contains(id));
-            if self.options.secrets && !cat.single_get_select.is_empty() && !known {
-                reads.push((i, None, format!("{}/{id}?$select={}", cat.path, cat.single_get_select.join(","))));
+            if self.options.secrets
+                && !known
+                && let Some(url) = urls::secret_read(cat, id)
+            {
+                reads.push((i, None, url));
             }
         }
         if reads.is_empty() {
@@ -345,9 +307,9 @@ impl Source for GraphSource {
     /// Count the tenant's users (one request) to size the identity throttling budget.
     async fn prepare(&self) -> Result<()> {
         let stats = CategoryStats::default();
-        let users = crate::catalog::get("users").expect("users is in the catalog");
-        let meta = self.meta(users, 1, false, false, None, &stats);
-        let url = self.client.url("v1.0", "/users/$count");
+        let counted = Category::holding(TenantFact::Size);
+        let meta = self.meta(counted, 1, false, false, None, &stats);
+        let url = self.client.url(counted.api_version.segment(), &urls::count(counted));
         match self.client.get_json(&url, &meta, &[("ConsistencyLevel", "eventual")]).await {
             Ok(v) => {
                 if let Some(n) = v.as_u64() {
@@ -516,32 +478,9 @@ impl GraphSource {
         Ok(newest)
     }
 
-    /// The properties a delta round selects: the catalog's list, or every property of the type
-    /// when the default response would do but tracked relationships must be named, plus those.
-    fn delta_select(cat: &Category) -> Option<String> {
-        let tracked = cat.delta.as_ref().map_or(&[][..], |d| d.tracked_relationships);
-        if cat.select.is_empty() && tracked.is_empty() {
-            return None;
-        }
-        let mut props: Vec<&str> = if cat.select.is_empty() {
-            crate::model::properties(cat.entity_type).map(<[_]>::to_vec).unwrap_or_else(|| vec!["id"])
-        } else {
-            cat.select.to_vec()
-        };
-        props.retain(|p| !cat.single_get_select.contains(p));
-        props.extend(tracked.iter().copied());
-        Some(props.join(","))
-    }
-
     /// A delta link for "now", without reading anything (`$deltatoken=latest`).
     async fn latest_delta_link(&self, cat: &'static Category, stats: &CategoryStats) -> Result<String> {
-        let delta = cat.delta.as_ref().expect("a delta category");
-        let mut url = self.client.url(cat.api_version.segment(), delta.path);
-        url.push_str("?$deltatoken=latest");
-        if let Some(select) = Self::delta_select(cat) {
-            url.push_str("&$select=");
-            url.push_str(&select);
-        }
+        let url = self.client.url(cat.api_version.segment(), &urls::delta_latest(cat).expect("a delta category"));
         let meta = self.meta(cat, cat.cost, true, false, None, stats);
         let page = crate::graph::client::into_page(self.client.get_json(&url, &meta, &[]).await?)?;
         page.delta_link.ok_or_else(|| {
@@ -598,17 +537,10 @@ impl GraphSource {
     }
 }
 
-/// How late Graph may deliver a log's records, and so how far before the newest record held an
-/// incremental read starts. Microsoft gives the latency of audit and sign-in logs as 2 minutes
-/// (95th percentile) and 5 minutes (99th) ("Azure Active Directory reporting latencies"), and says
-/// sign-ins aggregated from MFA events "might take up to two hours" (Entra monitoring and health
-/// FAQ). Audit logs get three times the 99th percentile; other logs the sign-ins' two hours.
-const LOG_LATENCY: &[(&str, jiff::SignedDuration)] =
-    &[("directoryAudits", jiff::SignedDuration::from_mins(15)), ("signIns", jiff::SignedDuration::from_hours(2))];
-
-/// The overlap window of a log category (see [`LOG_LATENCY`]).
+/// The overlap window of a log category: how late Graph may deliver its records, as the catalog
+/// gives it (`log_latency_minutes`), two hours when it gives none.
 pub fn log_overlap(cat: &Category) -> jiff::SignedDuration {
-    LOG_LATENCY.iter().find(|(name, _)| *name == cat.name).map_or(jiff::SignedDuration::from_hours(2), |(_, d)| *d)
+    jiff::SignedDuration::from_mins(cat.log_latency_minutes.unwrap_or(120).into())
 }
 
 /// Where an incremental read of a log starts: its overlap window before `cursor` (the newest record
