@@ -18,8 +18,8 @@ use support::{Tenant, flags, peak_rss_mb, start_sim, temp_repository, tenant_of}
 
 use std::time::Instant;
 
+use entra_backup::Secret;
 use entra_backup::catalog;
-use entra_backup::graph::auth::Secret;
 use entra_backup::pipeline::{self, Progress};
 use entra_backup::repo::Access;
 use entra_backup::sink::BackupOptions;

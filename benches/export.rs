@@ -17,8 +17,9 @@ use support::{peak_rss_mb, start_sim};
 use std::collections::HashMap;
 use std::time::Instant;
 
+use entra_backup::Secret;
 use entra_backup::catalog::{self, ThrottleFamily};
-use entra_backup::graph::auth::{ClientAuth, Credentials, Secret};
+use entra_backup::graph::auth::{ClientAuth, Credentials};
 use entra_backup::graph::pacing::{identity_quota, published_limit};
 use entra_backup::pipeline::{self, Progress};
 use entra_backup::source::{Endpoints, GraphSource, SourceOptions};

@@ -83,8 +83,8 @@ async fn run(a: Args) {
     let (mut links, mut min_writes) = (0usize, a.users);
     for g in &gone_groups {
         let o = snap.object(groups_cat, g).await.unwrap().unwrap();
-        let count = |rel: &str| o.json.get(rel).and_then(Value::as_array).map_or(0, Vec::len);
-        let dynamic = o.json["groupTypes"].as_array().is_some_and(|t| t.iter().any(|x| x == "DynamicMembership"));
+        let count = |rel: &str| o.get(rel).and_then(Value::as_array).map_or(0, Vec::len);
+        let dynamic = o["groupTypes"].as_array().is_some_and(|t| t.iter().any(|x| x == "DynamicMembership"));
         let n = count("owners") + if dynamic { 0 } else { count("members") };
         links += n;
         min_writes += 1 + n.saturating_sub(20).div_ceil(20);

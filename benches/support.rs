@@ -61,7 +61,8 @@ pub struct Tenant {
 
 /// Ask the simulator which tenant it serves.
 pub async fn tenant_of(sim: &Sim) -> Tenant {
-    use entra_backup::graph::auth::{ClientAuth, Credentials, Secret};
+    use entra_backup::Secret;
+    use entra_backup::graph::auth::{ClientAuth, Credentials};
     let summary: serde_json::Value =
         reqwest::get(format!("{}/_sim/summary", sim.url)).await.unwrap().json().await.unwrap();
     let id = summary["tenantId"].as_str().unwrap().to_string();
@@ -78,7 +79,7 @@ pub async fn tenant_of(sim: &Sim) -> Tenant {
 
 /// An encrypted repository in a temporary folder (a quick key derivation: the figures are not about it).
 pub async fn temp_repository() -> (tempfile::TempDir, entra_backup::repo::Repository) {
-    use entra_backup::graph::auth::Secret;
+    use entra_backup::Secret;
     use entra_backup::repo::{Access, Repository, backend, crypto::KdfParams};
     let dir = tempfile::tempdir().unwrap();
     let pass = |p: &str| Access::Passphrase(Secret::new(p));

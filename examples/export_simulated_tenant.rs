@@ -3,8 +3,9 @@
 //! Run: `cargo run -p entra-backup-core --example export_simulated_tenant -- OUT_DIR`
 //! For a real tenant, build `Credentials::from_env()` and `Endpoints::default()` instead.
 
+use entra_backup::Secret;
 use entra_backup::catalog;
-use entra_backup::graph::auth::{ClientAuth, Credentials, Secret};
+use entra_backup::graph::auth::{ClientAuth, Credentials};
 use entra_backup::pipeline::{self, Progress};
 use entra_backup::source::{Endpoints, GraphSource, SourceOptions};
 use entra_backup_sim::{SimConfig, SimServer};

@@ -15,7 +15,8 @@ use crate::exit::CliError;
 /// encrypted repository, change 1% of it, back it up again incrementally, damage it, show the
 /// difference, restore the whole tenant, and show what is back and what Graph would not restore.
 pub async fn demo(args: TenantArgs, keep: Option<std::path::PathBuf>) -> Result<(), CliError> {
-    use entra_backup::graph::auth::{ClientAuth, Credentials, Secret};
+    use entra_backup::Secret;
+    use entra_backup::graph::auth::{ClientAuth, Credentials};
     use entra_backup::repo::{Access, Repository, backend, crypto::KdfParams};
     use entra_backup::sink::BackupOptions;
 
@@ -306,7 +307,7 @@ fn demo_damage(server: &SimServer) -> String {
 /// `diff --live` in one line: counts, and which categories differ.
 async fn demo_diff(snapshot: &entra_backup::source::SnapshotSource, live: &GraphSource) -> Result<String, CliError> {
     let cats: Vec<&'static Category> = catalog::all().iter().filter(|c| c.time_property.is_none()).collect();
-    let map = entra_backup::restore::IdMap::load(snapshot.repository(), snapshot.id(), &snapshot.snapshot().tenant.id)
+    let map = entra_backup::repo::IdMap::load(snapshot.repository(), snapshot.id(), &snapshot.tenant().id)
         .await
         .map_err(CliError::from)?;
     let (tx, mut rx) = tokio::sync::mpsc::channel(256);

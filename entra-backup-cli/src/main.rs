@@ -33,6 +33,7 @@ mod key_cmds;
 mod logging;
 mod repair_cmds;
 mod repo_cmds;
+mod unreadable;
 mod values;
 use args::{Cli, Command, ConnectionArgs, OnOff, SimCommand, TenantArgs};
 use exit::CliError;

@@ -1,10 +1,8 @@
 //! The commands for a damaged repository: `forget SNAPSHOT...` (by id, readable or not) and
 //! `repair snapshots` / `repair index`. Each opens the repository and calls the library.
 
-use entra_backup::repo::Repository;
-use entra_backup::repo::prune::{self, ForgetDecision};
+use entra_backup::repo::prune;
 use entra_backup::repo::repair::{self, QUARANTINE};
-use entra_backup::repo::snapshot::{UnreadableSnapshot, list_snapshot_ids};
 
 use crate::exit::CliError;
 use crate::repo_cmds::RepoArgs;
@@ -47,43 +45,9 @@ fn e(err: entra_backup::Error) -> CliError {
     err.into()
 }
 
-fn short(id: &str) -> &str {
-    &id[..id.len().min(12)]
-}
-
 /// `data/<2 hex>/<id>` (the id as given, escaped, if it is not an id).
 fn pack_file(pack: &str) -> String {
-    entra_backup::repo::pack::pack_path(pack).unwrap_or_else(|_| pack.escape_debug().to_string())
-}
-
-/// The warning for a snapshot file that cannot be read.
-pub fn unreadable_line(bad: &UnreadableSnapshot) -> String {
-    let hint = if bad.is_damaged() {
-        format!("; `entra-backup repair snapshots` sets it aside, `entra-backup forget {}` removes it", short(&bad.id))
-    } else {
-        String::new()
-    };
-    format!("warning: snapshot {} (snapshots/{}) cannot be read: {}{hint}", short(&bad.id), bad.id, bad.reason)
-}
-
-/// The warning a backup gives for a snapshot file it passed over when choosing its parent.
-pub fn skipped_line(bad: &UnreadableSnapshot) -> String {
-    format!("{} (not considered as the parent of this backup)", unreadable_line(bad))
-}
-
-/// After a policy forget: name the snapshot files the policy could not decide on (they cannot be
-/// read, so their time is unknown) and that were kept.
-pub async fn note_undecided(repo: &Repository, decisions: &[ForgetDecision]) -> Result<(), CliError> {
-    for id in list_snapshot_ids(repo.store()).await.map_err(e)? {
-        if !decisions.iter().any(|d| d.id == id) {
-            eprintln!(
-                "warning: snapshot {} cannot be read and was kept; `entra-backup forget {}` removes it",
-                short(&id),
-                short(&id)
-            );
-        }
-    }
-    Ok(())
+    entra_backup::repo::pack_path(pack).unwrap_or_else(|_| pack.escape_debug().to_string())
 }
 
 /// `forget SNAPSHOT...`: remove those snapshots, readable or not.

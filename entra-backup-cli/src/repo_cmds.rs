@@ -128,7 +128,7 @@ pub async fn backup(
     }
     let report = result.map_err(e)?;
     for bad in &report.skipped_snapshots {
-        eprintln!("{}", crate::repair_cmds::skipped_line(bad));
+        eprintln!("{}", crate::unreadable::skipped_line(bad));
     }
     if json {
         crate::print_json(&report)?;
@@ -186,7 +186,7 @@ pub async fn snapshots(repo: &RepoArgs, json: bool) -> Result<(), CliError> {
     let repository = repo.open().await?;
     let listing = repository.snapshot_list().await.map_err(e)?;
     for bad in &listing.unreadable {
-        eprintln!("{}", crate::repair_cmds::unreadable_line(bad));
+        eprintln!("{}", crate::unreadable::unreadable_line(bad));
     }
     let list = listing.snapshots;
     if json {
@@ -221,7 +221,7 @@ pub async fn snapshots(repo: &RepoArgs, json: bool) -> Result<(), CliError> {
 pub async fn ls(repo: &RepoArgs, snapshot: &str, category: Option<&str>, json: bool) -> Result<(), CliError> {
     let repository = repo.open().await?;
     let source = SnapshotSource::open(repository.clone(), snapshot, false).await.map_err(e)?;
-    let snap = source.snapshot();
+    let snap = source.file();
     let Some(name) = category else {
         if json {
             crate::print_json(&snap.categories)?;
@@ -285,7 +285,7 @@ pub async fn show(
     let object = source.object(cat, id).await.map_err(e)?.ok_or_else(|| {
         format!("snapshot {} holds no {} object {}", &source.id()[..12], cat.name, entra_backup::text::quote(id))
     })?;
-    crate::print_json(&object.json)?;
+    crate::print_json(&object)?;
     if !unlocked && !cat.secret_properties.is_empty() {
         eprintln!(
             "note: {} hidden; give the secrets key ({SECRETS_PASSWORD_ENV}, --secrets-password-file or --secrets-key-file) to show it",
@@ -386,7 +386,7 @@ pub async fn forget(
     let decisions = prune::forget(&repository, &policy, dry_run).await;
     lease.release(&repository).await.map_err(e)?;
     let decisions = decisions.map_err(e)?;
-    crate::repair_cmds::note_undecided(&repository, &decisions).await?;
+    crate::unreadable::note_undecided(&repository, &decisions).await?;
     if json {
         crate::print_json(&decisions)?;
     } else {
@@ -531,9 +531,9 @@ pub async fn diff(
             }
             (None, Some(source)) => {
                 // Objects an earlier restore recreated are compared under their new ids.
-                let tenant = entra_backup::source::Source::tenant_id(&source)
-                    .unwrap_or_else(|| before.snapshot().tenant.id.clone());
-                let map = entra_backup::restore::IdMap::load(before.repository(), before.id(), &tenant).await?;
+                let tenant =
+                    entra_backup::source::Source::tenant_id(&source).unwrap_or_else(|| before.tenant().id.clone());
+                let map = entra_backup::repo::IdMap::load(before.repository(), before.id(), &tenant).await?;
                 diff_live(&before, &source, &cats, id, &map, &tx).await
             }
             (None, None) => Err(entra_backup::Error::invalid_input("give a second snapshot, or --live")),

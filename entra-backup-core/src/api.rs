@@ -8,10 +8,11 @@ use std::sync::Arc;
 use futures::TryStreamExt;
 use tokio::sync::mpsc;
 
+use crate::Secret;
 use crate::catalog::Category;
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::GraphClient;
-use crate::graph::auth::{DEFAULT_GRAPH_URL, Secret, StaticToken};
+use crate::graph::auth::{DEFAULT_GRAPH_URL, StaticToken};
 use crate::graph::pacing::Pacer;
 use crate::repo::Repository;
 use crate::repo::prune::{self, ForgetDecision, KeepPolicy};
@@ -68,17 +69,13 @@ pub async fn read_objects(
     batch: usize,
     out: &mpsc::Sender<Vec<Object>>,
 ) -> Result<u64> {
-    let repo = source.repository();
-    if secrets && !repo.secrets_unlocked() {
+    if secrets && !source.repository().secrets_unlocked() {
         return Err(Error::new(ErrorKind::Authentication, "reading secrets needs the repository's secrets key"));
     }
     let batch = batch.max(1);
     let mut sent = 0u64;
     for &category in categories {
-        let Some(cs) = source.snapshot().categories.get(category.name) else { continue };
-        let index = source.index().await?;
-        let entries = repo.read_tree(index, &cs.tree).await?;
-        let mut objects = std::pin::pin!(repo.objects(index, &entries, secrets, batch));
+        let mut objects = source.objects_of(category, None, secrets);
         let mut chunk = Vec::with_capacity(batch);
         while let Some((id, json)) = objects.try_next().await? {
             chunk.push(Object { category, id, json });

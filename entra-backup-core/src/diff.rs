@@ -14,9 +14,10 @@ use tokio::sync::mpsc;
 
 use crate::catalog::{Category, RelationshipKind};
 use crate::error::Result;
+use crate::repo::IdMap;
+use crate::repo::Snapshot;
 use crate::repo::tree::Entries;
-use crate::restore::IdMap;
-use crate::source::{CategoryStats, Object, SnapshotSource, Source};
+use crate::source::{CategoryStats, Object, Source};
 
 /// What happened to an object between two points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -70,7 +71,7 @@ pub struct DiffSummary {
     pub unchanged: u64,
     /// Categories Graph refused to list (against the live tenant): nothing is said of them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub failed_categories: Vec<crate::restore::CategoryFailure>,
+    pub failed_categories: Vec<crate::error::CategoryFailure>,
 }
 
 impl DiffSummary {
@@ -179,40 +180,31 @@ pub fn compare_objects(
 /// Objects read at once from a snapshot.
 const BATCH: usize = 256;
 
-async fn read_objects(source: &SnapshotSource, entries: &Entries) -> Result<BTreeMap<String, Map<String, Value>>> {
-    let index = source.index().await?;
-    source.repository().objects(index, entries, false, BATCH).try_collect().await
-}
-
-async fn tree_entries(s: &SnapshotSource, tree: Option<String>) -> Result<Entries> {
-    match tree {
-        Some(t) => s.repository().read_tree(s.index().await?, &t).await,
-        None => Ok(Entries::new()),
-    }
+async fn read_objects(source: &Snapshot, entries: Entries) -> Result<BTreeMap<String, Map<String, Value>>> {
+    source.read(entries, false).try_collect().await
 }
 
 /// Compare snapshot `before` with snapshot `after` in `categories`, sending each difference to
 /// `out` (optionally only object `only_id`). Unchanged objects (the same blob) are not read.
 pub async fn diff_snapshots(
-    before: &SnapshotSource,
-    after: &SnapshotSource,
+    before: &Snapshot,
+    after: &Snapshot,
     categories: &[&'static Category],
     only_id: Option<&str>,
     out: &mpsc::Sender<ObjectDiff>,
 ) -> Result<DiffSummary> {
     let mut summary = DiffSummary::default();
     for &cat in categories {
-        let tree = |s: &SnapshotSource| s.snapshot().categories.get(cat.name).map(|c| c.tree.clone());
-        let (tb, ta) = (tree(before), tree(after));
+        let (tb, ta) = (before.tree_root(cat), after.tree_root(cat));
         if tb.is_some() && tb == ta {
             // The same tree: every object is unchanged, or only `only_id` if the tree holds it.
             summary.unchanged += match only_id {
-                None => before.snapshot().categories[cat.name].objects,
-                Some(id) => u64::from(tree_entries(before, tb).await?.contains_key(id)),
+                None => before.file().categories[cat.name].objects,
+                Some(id) => u64::from(before.entries(cat).await?.contains_key(id)),
             };
             continue;
         }
-        let (eb, ea) = (tree_entries(before, tb).await?, tree_entries(after, ta).await?);
+        let (eb, ea) = (before.entries(cat).await?, after.entries(cat).await?);
         let keep = |id: &String| only_id.is_none_or(|o| o == id);
         let differing = |x: &Entries, y: &Entries| -> Entries {
             x.iter()
@@ -222,7 +214,7 @@ pub async fn diff_snapshots(
         };
         let (db, da) = (differing(&eb, &ea), differing(&ea, &eb));
         summary.unchanged += eb.keys().filter(|id| keep(id) && !db.contains_key(*id)).count() as u64;
-        let (ob, oa) = (read_objects(before, &db).await?, read_objects(after, &da).await?);
+        let (ob, oa) = (read_objects(before, db).await?, read_objects(after, da).await?);
         let ids: BTreeSet<&String> = ob.keys().chain(oa.keys()).collect();
         for id in ids {
             let d = match (ob.get(id), oa.get(id)) {
@@ -273,7 +265,7 @@ pub async fn diff_snapshots(
 /// through its id map (`map`): compared with their snapshot object, whose references are mapped
 /// too, and reported under their snapshot id with `new_id`.
 pub async fn diff_live(
-    before: &SnapshotSource,
+    before: &Snapshot,
     live: &dyn Source,
     categories: &[&'static Category],
     only_id: Option<&str>,
@@ -283,10 +275,7 @@ pub async fn diff_live(
     live.prepare().await?;
     let mut summary = DiffSummary::default();
     for &cat in categories {
-        let entries: Entries = match before.snapshot().categories.get(cat.name) {
-            Some(c) => before.repository().read_tree(before.index().await?, &c.tree).await?,
-            None => Entries::new(),
-        };
+        let entries = before.entries(cat).await?;
         let (tx, mut rx) = mpsc::channel::<Object>(BATCH);
         let stats = CategoryStats::default();
         let reader = async move { live.read(cat, &tx, &stats).await };
@@ -302,7 +291,7 @@ pub async fn diff_live(
                         .filter_map(|o| entries.get_key_value(map.old_of(&o.id)))
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect();
-                    let old = read_objects(before, &wanted).await?;
+                    let old = read_objects(before, wanted).await?;
                     let mut diffs = Vec::new();
                     let mut unchanged = 0;
                     for o in batch {
@@ -368,10 +357,10 @@ pub async fn diff_live(
         match read {
             Ok(()) => {}
             // Graph refused this category: what it holds now is unknown, so nothing is "removed".
-            Err(e) if crate::restore::per_category(&e) => {
+            Err(e) if e.stops_one_category() => {
                 summary
                     .failed_categories
-                    .push(crate::restore::CategoryFailure { category: cat.name, error: e.to_string() });
+                    .push(crate::error::CategoryFailure { category: cat.name, error: e.to_string() });
                 continue;
             }
             Err(e) => return Err(e),
@@ -382,7 +371,7 @@ pub async fn diff_live(
             .filter(|(id, _)| !seen.contains(*id) && only_id.is_none_or(|o| o == *id))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        for (id, b) in read_objects(before, &gone).await? {
+        for (id, b) in read_objects(before, gone).await? {
             let d = ObjectDiff {
                 category: cat.name,
                 display_name: display_name(&b),

@@ -114,3 +114,27 @@ impl From<crate::catalog::UnknownCategory> for Error {
         Error::invalid_input(e.to_string())
     }
 }
+
+impl Error {
+    /// Whether this error stops one category only (Graph's answer about it: a refused permission,
+    /// a missing path, a Graph error, throttling past the budget), so a run over many categories
+    /// goes on with the others; anything else (the repository, the credentials, cancellation)
+    /// stops the whole run.
+    pub fn stops_one_category(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Permission | ErrorKind::NotFound | ErrorKind::Graph | ErrorKind::ThrottlingExhausted
+        )
+    }
+}
+
+/// A category a run could not get through (Graph refused to list it, or to list its recycle
+/// bin): the other categories went on.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CategoryFailure {
+    /// The category's name in the catalog.
+    pub category: &'static str,
+    /// Graph's error.
+    pub error: String,
+}

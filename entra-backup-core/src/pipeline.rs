@@ -15,6 +15,7 @@ use crate::catalog::Category;
 use crate::error::{ErrorKind, Result};
 use crate::sink::Sink;
 use crate::source::{CategoryStats, Change, ReadOutcome, Source};
+pub use crate::summary::{CategoryReport, State, Summary};
 
 /// Categories read at once. Categories of one family share its pace; more at once only helps the
 /// small ones finish while the large ones run.
@@ -33,16 +34,6 @@ pub struct CategoryProgress {
     pub stats: CategoryStats,
     /// 0 waiting, 1 reading, 2 done, 3 failed.
     state: std::sync::atomic::AtomicU8,
-}
-
-/// Where a category is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub enum State {
-    Waiting,
-    Reading,
-    Done,
-    Failed,
 }
 
 impl CategoryProgress {
@@ -69,56 +60,6 @@ impl Progress {
 
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()
-    }
-}
-
-/// The outcome of one category.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CategoryReport {
-    pub category: &'static str,
-    pub state: State,
-    pub objects: u64,
-    pub relationships: u64,
-    /// HTTP requests (a `$batch` envelope counts once).
-    pub requests: u64,
-    /// `$batch` envelopes among the requests.
-    pub batches: u64,
-    /// Graph requests sent inside `$batch` envelopes.
-    pub batched: u64,
-    pub throttled: u64,
-    pub retries: u64,
-    pub resource_units: u64,
-    pub failures: u64,
-    pub duration_ms: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub graph_code: Option<String>,
-    /// For a 403: the least-privilege permissions the catalog says the category needs.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub permissions_needed: Vec<&'static str>,
-}
-
-/// The outcome of a run.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Summary {
-    pub categories: Vec<CategoryReport>,
-    pub objects: u64,
-    pub relationships: u64,
-    /// HTTP requests (a `$batch` counted once).
-    pub requests: u64,
-    /// Graph requests (each request inside a `$batch` counted).
-    pub graph_requests: u64,
-    pub throttled: u64,
-    pub failed_categories: usize,
-    pub duration_ms: u64,
-}
-
-impl Summary {
-    pub fn ok(&self) -> bool {
-        self.failed_categories == 0
     }
 }
 
@@ -300,7 +241,7 @@ pub async fn export_with(
 #[serde(rename_all = "camelCase")]
 pub struct BackupReport {
     pub snapshot_id: String,
-    pub snapshot: crate::repo::snapshot::Snapshot,
+    pub snapshot: crate::repo::snapshot::SnapshotFile,
     pub summary: Summary,
     /// Snapshot files that could not be read, passed over when choosing the parent.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -20,7 +20,8 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use tokio::task::JoinHandle;
 
-use crate::runtime::runtime;
+use crate::errors::IntoPy;
+use crate::runtime::{Job, ended, runtime};
 
 /// The result of the work, made into a Python object on the loop's thread.
 type Completion = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
@@ -176,4 +177,41 @@ pub fn ready(py: Python<'_>, result: PyResult<Py<PyAny>>) -> PyResult<Bound<'_, 
         Err(e) => future.call_method1("set_exception", (e.into_value(py),))?,
     };
     Ok(future)
+}
+
+/// An awaitable for the job `make()` makes, its result converted by `convert` on the event loop's
+/// thread.
+pub fn future_job<'py, T, F, Fut, C>(py: Python<'py>, make: F, convert: C) -> PyResult<Bound<'py, PyAny>>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = entra_backup::Result<T>>,
+    T: Send + 'static,
+    C: for<'a> FnOnce(Python<'a>, T) -> PyResult<Bound<'a, PyAny>> + Send + 'static,
+{
+    future_job_ticking(py, make, convert, None)
+}
+
+/// [`future_job`], with `tick` called on the loop's thread every `tick.0` meanwhile (see `awaitable`).
+pub fn future_job_ticking<'py, T, F, Fut, C>(
+    py: Python<'py>,
+    make: F,
+    convert: C,
+    tick: Option<(Duration, Tick)>,
+) -> PyResult<Bound<'py, PyAny>>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = entra_backup::Result<T>>,
+    T: Send + 'static,
+    C: for<'a> FnOnce(Python<'a>, T) -> PyResult<Bound<'a, PyAny>> + Send + 'static,
+{
+    let job = Job::start(make).py_err(py)?;
+    awaitable(
+        py,
+        job.finish(),
+        move |py, result| {
+            let value = result.map_err(ended)?.py_err(py)?;
+            convert(py, value).map(Bound::unbind)
+        },
+        tick,
+    )
 }

@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
+use entra_backup::Secret;
 use entra_backup::catalog;
-use entra_backup::graph::auth::{ClientAuth, Credentials as CoreCredentials, Secret};
+use entra_backup::graph::auth::{ClientAuth, Credentials as CoreCredentials};
 use entra_backup::source::{Endpoints, GraphSource, SourceOptions};
 use pyo3::prelude::*;
 use pyo3::types::PyList;

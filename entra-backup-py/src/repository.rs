@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
+use entra_backup::Secret;
 use entra_backup::catalog::{self, Category};
 use entra_backup::diff::{self, DiffSummary};
-use entra_backup::graph::auth::Secret;
 use entra_backup::pipeline::{self, Progress};
 use entra_backup::repo::check::{self, CheckOptions};
 use entra_backup::repo::crypto::{KdfParams, PASSWORD_ENV, RawKey, SECRETS_PASSWORD_ENV, passphrase_from_env_or_file};
@@ -16,6 +16,7 @@ use entra_backup::source::{SnapshotSource, Source, SourceOptions};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use crate::awaitable;
 use crate::convert;
 use crate::credentials::{Credentials, resolve};
 use crate::errors::{IntoPy, invalid};
@@ -254,7 +255,10 @@ fn read_data(py: Python<'_>, percent: f64) -> PyResult<CheckOptions> {
     }
 }
 
-fn snapshot_list(py: Python<'_>, list: Vec<(String, core_repo::snapshot::Snapshot)>) -> PyResult<Bound<'_, PyList>> {
+fn snapshot_list(
+    py: Python<'_>,
+    list: Vec<(String, core_repo::snapshot::SnapshotFile)>,
+) -> PyResult<Bound<'_, PyList>> {
     let out = PyList::empty(py);
     for (id, s) in list {
         let d = convert::serialized(py, &s)?.cast_into::<PyDict>()?;
@@ -343,7 +347,7 @@ impl Repository {
     ) -> PyResult<Bound<'py, PyAny>> {
         let kdf = kdf(py, kdf_memory_mib, kdf_iterations)?;
         let (access, secrets) = (access.core(), secrets.map(Access::core));
-        runtime::future_job(
+        awaitable::future_job(
             py,
             move || init_repo(url, access, secrets, kdf),
             |py, r| Ok(Bound::new(py, Self::wrap(r))?.into_any()),
@@ -369,7 +373,7 @@ impl Repository {
         secrets: Option<&Access>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (access, secrets) = (access.core(), secrets.map(Access::core));
-        runtime::future_job(
+        awaitable::future_job(
             py,
             move || open_repo(url, access, secrets),
             |py, r| Ok(Bound::new(py, Self::wrap(r))?.into_any()),
@@ -472,7 +476,7 @@ impl Repository {
         let job = BackupJob::new(py, self.get(), credentials, categories, full, tags, secrets)?;
         let live = job.progress.clone();
         let ticks = progress::ticks(py, progress.as_ref(), &live, every);
-        runtime::future_job_ticking(
+        awaitable::future_job_ticking(
             py,
             move || job.run(),
             move |py, report| {
@@ -496,7 +500,7 @@ impl Repository {
     /// `snapshots`, awaitable.
     fn snapshots_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let repo = self.get();
-        runtime::future_job(
+        awaitable::future_job(
             py,
             move || async move { repo.snapshots().await },
             |py, list| snapshot_list(py, list).map(Bound::into_any),
@@ -516,7 +520,7 @@ impl Repository {
     #[pyo3(signature = (name="latest", *, secrets=false))]
     fn snapshot_async<'py>(&self, py: Python<'py>, name: &str, secrets: bool) -> PyResult<Bound<'py, PyAny>> {
         let (repo, name) = (self.get(), name.to_string());
-        runtime::future_job(
+        awaitable::future_job(
             py,
             move || async move { SnapshotSource::open(repo, &name, secrets).await },
             move |py, s| Ok(Bound::new(py, Snapshot { source: Arc::new(s), secrets })?.into_any()),
@@ -559,8 +563,8 @@ impl Repository {
                     }
                     (None, Some(source)) => {
                         // Objects an earlier restore recreated are compared under their new ids.
-                        let tenant = source.tenant_id().unwrap_or_else(|| before.snapshot().tenant.id.clone());
-                        let map = entra_backup::restore::IdMap::load(before.repository(), before.id(), &tenant).await?;
+                        let tenant = source.tenant_id().unwrap_or_else(|| before.tenant().id.clone());
+                        let map = entra_backup::repo::IdMap::load(before.repository(), before.id(), &tenant).await?;
                         diff::diff_live(&before, &source, &cats, id.as_deref(), &map, &dtx).await
                     }
                     (None, None) => unreachable!("checked before spawning"),
@@ -600,7 +604,7 @@ impl Repository {
     fn check_async<'py>(&self, py: Python<'py>, read_data_percent: f64) -> PyResult<Bound<'py, PyAny>> {
         let options = read_data(py, read_data_percent)?;
         let repo = self.get();
-        runtime::future_job(
+        awaitable::future_job(
             py,
             move || async move { check::check(&repo, &options).await },
             |py, report| check_dict(py, &report),
@@ -646,7 +650,7 @@ impl Repository {
     ) -> PyResult<Bound<'py, PyAny>> {
         let policy = keep_policy(keep_last, keep_hourly, keep_daily, keep_weekly, keep_monthly, keep_yearly);
         let repo = self.get();
-        runtime::future_job(
+        awaitable::future_job(
             py,
             move || async move { entra_backup::api::forget(&repo, &policy, dry_run).await },
             |py, decisions| convert::serialized(py, &decisions),
@@ -681,7 +685,7 @@ impl Repository {
     ) -> PyResult<Bound<'py, PyAny>> {
         let options = prune_options(py, grace.as_ref(), dry_run, max_unused)?;
         let repo = self.get();
-        runtime::future_job(
+        awaitable::future_job(
             py,
             move || async move { prune::prune(&repo, &options).await },
             |py, plan| convert::serialized(py, &plan),
@@ -728,7 +732,7 @@ impl Repository {
     ) -> PyResult<Bound<'py, PyAny>> {
         let job =
             self.restore_job(py, snapshot, live, categories, ids, attributes, overwrite_relationships, dry_run)?;
-        runtime::future_job(py, job, |py, report| convert::serialized(py, &report))
+        awaitable::future_job(py, job, |py, report| convert::serialized(py, &report))
     }
 
     /// What `restore` would do, written nothing: `restore(..., dry_run=True)`.
@@ -826,23 +830,23 @@ impl Snapshot {
     /// When the backup started (RFC 3339, UTC).
     #[getter]
     fn time(&self) -> String {
-        self.source.snapshot().time.to_string()
+        self.source.time().to_string()
     }
 
     #[getter]
     fn tenant_id(&self) -> &str {
-        &self.source.snapshot().tenant.id
+        &self.source.tenant().id
     }
 
     /// The snapshot this one was made incrementally from.
     #[getter]
     fn parent(&self) -> Option<&str> {
-        self.source.snapshot().parent.as_deref()
+        self.source.file().parent.as_deref()
     }
 
     #[getter]
     fn tags(&self) -> Vec<String> {
-        self.source.snapshot().tags.clone()
+        self.source.file().tags.clone()
     }
 
     /// The names of the categories it holds, in restore order.
@@ -853,7 +857,7 @@ impl Snapshot {
 
     /// Everything the snapshot says of itself, as `Repository.snapshots()` gives it.
     fn info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let d = convert::serialized(py, self.source.snapshot())?.cast_into::<PyDict>()?;
+        let d = convert::serialized(py, self.source.file())?.cast_into::<PyDict>()?;
         d.set_item("id", self.source.id())?;
         Ok(d.into_any())
     }
@@ -862,12 +866,7 @@ impl Snapshot {
     fn ids(&self, py: Python<'_>, category: &str) -> PyResult<IdIterator> {
         let cat = self.category(py, category)?;
         let source = self.source.clone();
-        let ids = runtime::run(py, move || async move {
-            let Some(cs) = source.snapshot().categories.get(cat.name) else { return Ok(Vec::new()) };
-            let index = source.index().await?;
-            let entries = source.repository().read_tree(index, &cs.tree).await?;
-            Ok(entries.into_keys().collect())
-        })?;
+        let ids = runtime::run(py, move || async move { Ok(source.ids(cat).await?.into_iter().collect()) })?;
         Ok(IdIterator::new(ids))
     }
 
@@ -876,7 +875,7 @@ impl Snapshot {
         let cat = self.category(py, category)?;
         let source = self.source.clone();
         let object = runtime::run(py, move || async move { source.object(cat, &id).await })?;
-        object.map(|o| convert::object(py, &o.json).map(Bound::into_any)).transpose()
+        object.map(|o| convert::object(py, &o).map(Bound::into_any)).transpose()
     }
 
     /// The objects of `category` (default: every category the snapshot holds), each a dict of
@@ -905,7 +904,7 @@ impl Snapshot {
     }
 
     fn __repr__(&self) -> String {
-        let s = self.source.snapshot();
+        let s = self.source.file();
         format!(
             "Snapshot(id={}, time={}, tenant_id={}, objects={})",
             convert::repr(self.source.id()),
@@ -979,7 +978,7 @@ pub fn export_async<'py>(
     let (source, live) = export_job(py, credentials, categories, secrets, logs_days)?;
     let p = live.clone();
     let ticks = progress::ticks(py, progress.as_ref(), &live, every);
-    runtime::future_job_ticking(
+    awaitable::future_job_ticking(
         py,
         move || async move { pipeline::export(&source, &out_dir, &p).await },
         move |py, summary| {

@@ -116,9 +116,7 @@ impl SimServer {
         let core = entra_backup::graph::auth::Credentials {
             tenant_id: self.tenant_id.clone(),
             client_id: self.client.0.clone(),
-            auth: entra_backup::graph::auth::ClientAuth::Secret(entra_backup::graph::auth::Secret::new(
-                self.client.1.clone(),
-            )),
+            auth: entra_backup::graph::auth::ClientAuth::Secret(entra_backup::Secret::new(self.client.1.clone())),
             authority_host: None,
         };
         Credentials::app(py, core, self.url.clone(), self.url.clone())

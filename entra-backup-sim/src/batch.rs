@@ -7,7 +7,8 @@ use serde_json::{Map, Value, json};
 
 use super::SimState;
 use super::errors::GraphResponse;
-use super::handler::{GraphRequest, dispatch};
+use super::handler::dispatch;
+use super::protocol::GraphRequest;
 use super::token::Grant;
 
 /// Graph's limit on requests in one batch.

@@ -10,9 +10,10 @@ use serde_json::{Map, Value, json};
 
 use super::SimState;
 use super::errors::GraphResponse;
+use super::protocol::{GraphRequest, Route, USER_DEFAULT, project, route, throttled};
 use super::query::{ODataQuery, PageState};
 use super::tenant::{StoredObject, Tenant};
-use super::throttle::{Throttled, identity_cost};
+use super::throttle::identity_cost;
 use super::token::Grant;
 use entra_backup::catalog::{self, ApiVersion, Area, Category, Relationship, RelationshipKind, Shape, ThrottleFamily};
 
@@ -22,91 +23,6 @@ pub const DELTA_PAGE: u32 = 200;
 pub const DELTA_LIFETIME_SECS: i64 = 7 * 24 * 3600;
 /// `$expand` of a link relationship returns at most 20 targets, unpaged.
 pub const EXPAND_LIMIT: usize = 20;
-
-/// `GET /users` returns only these unless `$select` asks for more.
-const USER_DEFAULT: &[&str] = &[
-    "businessPhones",
-    "displayName",
-    "givenName",
-    "id",
-    "jobTitle",
-    "mail",
-    "mobilePhone",
-    "officeLocation",
-    "preferredLanguage",
-    "surname",
-    "userPrincipalName",
-];
-
-/// One request to the simulated Graph.
-#[derive(Debug)]
-pub struct GraphRequest<'a> {
-    pub method: &'a str,
-    /// `v1.0` or `beta`.
-    pub version: &'a str,
-    /// The path after the version, starting with `/`.
-    pub path: &'a str,
-    /// The raw query string (without `?`).
-    pub query: &'a str,
-    pub headers: &'a [(String, String)],
-    /// The JSON body of a write.
-    pub body: Option<&'a Value>,
-    pub grant: &'a Grant,
-    /// `http://host:port`, for links.
-    pub base: &'a str,
-}
-
-impl GraphRequest<'_> {
-    pub(super) fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-}
-
-/// Where a path leads.
-#[derive(Debug)]
-pub(super) enum Route<'p> {
-    Collection,
-    Count,
-    Delta,
-    Item(&'p str),
-    Relationship(&'p str, &'static Relationship),
-    RelationshipRefs(&'p str, &'static Relationship),
-}
-
-pub(super) fn route(path: &str) -> Result<(&'static Category, Route<'_>), GraphResponse> {
-    let path = path.trim_end_matches('/');
-    // A delta function may live outside the collection's path (administrative units).
-    if let Some(cat) = catalog::all().iter().find(|c| c.delta.as_ref().is_some_and(|d| d.path == path)) {
-        return Ok((cat, Route::Delta));
-    }
-    // Longest catalog path first, so `/policies/crossTenantAccessPolicy/partners` wins over its parent.
-    let mut best: Option<&'static Category> = None;
-    for c in catalog::all() {
-        let matches = path == c.path || path.strip_prefix(c.path).is_some_and(|r| r.starts_with('/'));
-        if matches && best.is_none_or(|b| c.path.len() > b.path.len()) {
-            best = Some(c);
-        }
-    }
-    let Some(cat) = best else {
-        let seg = path.trim_start_matches('/').split('/').next().unwrap_or_default();
-        return Err(GraphResponse::segment_not_found(seg));
-    };
-    let rest = &path[cat.path.len()..];
-    let segs: Vec<&str> = rest.trim_start_matches('/').split('/').filter(|s| !s.is_empty()).collect();
-    let rel = |name: &str| -> Result<&'static Relationship, GraphResponse> {
-        cat.relationships.iter().find(|r| r.name == name).ok_or_else(|| GraphResponse::segment_not_found(name))
-    };
-    let r = match segs.as_slice() {
-        [] => Route::Collection,
-        ["$count"] if cat.shape == Shape::Collection => Route::Count,
-        ["delta"] | ["microsoft.graph.delta()"] | ["delta()"] if cat.delta.is_some() => Route::Delta,
-        [id] if cat.shape == Shape::Collection => Route::Item(id),
-        [id, name] if cat.shape == Shape::Collection => Route::Relationship(id, rel(name)?),
-        [id, name, "$ref"] if cat.shape == Shape::Collection => Route::RelationshipRefs(id, rel(name)?),
-        [seg, ..] => return Err(GraphResponse::segment_not_found(seg)),
-    };
-    Ok((cat, r))
-}
 
 /// Serve one request.
 pub fn dispatch(state: &SimState, req: &GraphRequest) -> GraphResponse {
@@ -169,23 +85,6 @@ pub fn dispatch(state: &SimState, req: &GraphRequest) -> GraphResponse {
     resp
 }
 
-/// A 429 in Graph's shape for the family.
-pub fn throttled(t: Throttled) -> GraphResponse {
-    let mut r = GraphResponse::error(
-        429,
-        "TooManyRequests",
-        "Too many requests. The request was throttled; retry after the time the service says.",
-    )
-    .header("x-ms-throttle-scope", t.scope);
-    if !t.information.is_empty() {
-        r = r.header("x-ms-throttle-information", t.information);
-    }
-    if let Some(s) = t.retry_after {
-        r = r.header("Retry-After", s.to_string());
-    }
-    r
-}
-
 fn context(req: &GraphRequest, what: &str) -> String {
     format!("{}/{}/$metadata#{}", req.base, req.version, what)
 }
@@ -229,52 +128,6 @@ fn check_select(tenant: &Tenant, cat: &Category, q: &ODataQuery) -> Result<(), G
         }
     }
     Ok(())
-}
-
-/// The JSON of an object as Graph returns it: selected properties, or the default set.
-pub(super) fn project(
-    obj: &StoredObject,
-    cat: &Category,
-    select: Option<&[String]>,
-    in_list: bool,
-) -> Map<String, Value> {
-    let mut out = project_raw(obj, cat, select, in_list);
-    // Some types are keyed by another property (cross-tenant partners by tenantId): the store keeps
-    // an `id` for them, Graph's JSON has none.
-    if entra_backup::model::properties(cat.entity_type).is_some_and(|p| !p.contains(&"id")) {
-        out.remove("id");
-    }
-    out
-}
-
-fn project_raw(obj: &StoredObject, cat: &Category, select: Option<&[String]>, in_list: bool) -> Map<String, Value> {
-    let mut out = Map::new();
-    if let Some(t) = obj.json.get("@odata.type") {
-        out.insert("@odata.type".into(), t.clone());
-    }
-    match select {
-        Some(sel) => {
-            for p in sel {
-                if in_list && cat.single_get_select.contains(&p.as_str()) {
-                    continue;
-                }
-                out.insert(p.clone(), obj.json.get(p).cloned().unwrap_or(Value::Null));
-            }
-        }
-        None => {
-            let default = if cat.name == "users" { Some(USER_DEFAULT) } else { None };
-            for (k, v) in &obj.json {
-                if cat.single_get_select.contains(&k.as_str()) {
-                    continue;
-                }
-                if default.is_some_and(|d| !d.contains(&k.as_str())) {
-                    continue;
-                }
-                out.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    out
 }
 
 /// An object as a member of a directoryObject collection: with `@odata.type`.

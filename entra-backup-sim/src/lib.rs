@@ -30,6 +30,7 @@ mod errors;
 mod faults;
 mod generate;
 mod handler;
+mod protocol;
 mod query;
 mod recycle;
 mod rng;

@@ -9,10 +9,9 @@ use serde_json::{Map, Value, json};
 
 use super::SimState;
 use super::errors::GraphResponse;
-use super::handler::{GraphRequest, project, throttled};
+use super::protocol::{GraphRequest, conflict, denied, may_write, method_not_allowed, project, throttled};
 use super::query::{Filter, ODataQuery, PageState};
 use super::throttle::identity_cost;
-use super::write::{conflict, denied, may_write, method_not_allowed};
 use entra_backup::catalog::{self, Category};
 
 /// How long a soft-deleted object stays restorable.

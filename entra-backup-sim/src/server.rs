@@ -16,7 +16,8 @@ use tokio::task::JoinHandle;
 
 use super::errors::GraphResponse;
 use super::faults::Fault;
-use super::handler::{GraphRequest, dispatch, expired_page_token};
+use super::handler::{dispatch, expired_page_token};
+use super::protocol::GraphRequest;
 use super::token::TokenProblem;
 use super::{ChurnReport, SimConfig, SimState, Tenant, auth, batch};
 

@@ -10,10 +10,12 @@ use serde_json::{Map, Value, json};
 
 use super::SimState;
 use super::errors::GraphResponse;
-use super::handler::{GraphRequest, Route, project, route, throttled};
+use super::protocol::{
+    GraphRequest, Route, conflict, denied, may_write, method_not_allowed, project, route, throttled,
+};
 use super::tenant::{Ref, Removal, StoredObject, Tenant, TenantError};
 use entra_backup::catalog::{
-    self, ApiVersion, Area, Category, Condition, Relationship, RelationshipKind, RelationshipWrite, Shape, Strategy,
+    self, ApiVersion, Category, Condition, Relationship, RelationshipKind, RelationshipWrite, Shape, Strategy,
 };
 
 /// At most this many `@odata.bind` links (members and owners together) in one create or update.
@@ -200,27 +202,6 @@ fn admit(state: &SimState, req: &GraphRequest, cat: &Category) -> Option<GraphRe
 
 /// Whether the token holds a permission that writes this category (its `ReadWrite` ones, or
 /// `Directory.ReadWrite.All` for directory objects).
-pub(super) fn may_write(req: &GraphRequest, cat: &Category, extra: &[&str]) -> bool {
-    let needed: Vec<&str> =
-        cat.permissions.write.iter().chain(extra).copied().filter(|p| p.contains(".ReadWrite.")).collect();
-    if needed.is_empty() {
-        return cat.permissions.write.is_empty();
-    }
-    let directory = matches!(cat.area, Area::Identities | Area::Organization | Area::Applications | Area::Roles);
-    req.grant
-        .roles
-        .iter()
-        .any(|have| needed.contains(&have.as_str()) || (directory && have == "Directory.ReadWrite.All"))
-}
-
-pub(super) fn denied() -> GraphResponse {
-    GraphResponse::error(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
-}
-
-pub(super) fn method_not_allowed() -> GraphResponse {
-    GraphResponse::error(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
-}
-
 fn synced_error() -> GraphResponse {
     GraphResponse::bad_request("Request_BadRequest", SYNCED_MESSAGE)
 }
@@ -233,13 +214,6 @@ fn required(property: &str, resource: &str) -> GraphResponse {
     GraphResponse::bad_request(
         "Request_BadRequest",
         format!("A value is required for property '{property}' of resource '{resource}'."),
-    )
-}
-
-pub(super) fn conflict(property: &str) -> GraphResponse {
-    GraphResponse::bad_request(
-        "Request_BadRequest",
-        format!("Another object with the same value for property {property} already exists."),
     )
 }
 

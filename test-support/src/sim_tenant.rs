@@ -3,8 +3,9 @@
 
 use std::collections::BTreeSet;
 
+use entra_backup::Secret;
 use entra_backup::catalog::{self, RelationshipKind};
-use entra_backup::graph::auth::{ClientAuth, Credentials, Secret};
+use entra_backup::graph::auth::{ClientAuth, Credentials};
 use entra_backup::source::{Endpoints, GraphSource, SourceOptions};
 use entra_backup_sim::SimServer;
 use serde_json::{Map, Value};

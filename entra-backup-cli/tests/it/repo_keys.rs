@@ -7,17 +7,18 @@ use entra_backup_test_support as common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use entra_backup::__private::RepositoryInternals;
 use entra_backup::ErrorKind;
+use entra_backup::Secret;
 use entra_backup::catalog::{self, Category};
-use entra_backup::graph::auth::Secret;
 use entra_backup::pipeline::{self, Progress};
+use entra_backup::repo::IdMap;
 use entra_backup::repo::backend::{self, Store};
 use entra_backup::repo::check::{CheckOptions, check};
 use entra_backup::repo::crypto::keyring::{self, KeyKind};
 use entra_backup::repo::crypto::trust::{SecretsRecipient, TRUST_DIR_ENV};
 use entra_backup::repo::crypto::{KdfParams, KeyFile, MasterKeys, SecretsKeyFile};
 use entra_backup::repo::{Access, Repository};
-use entra_backup::restore::IdMap;
 use entra_backup::sink::BackupOptions;
 use entra_backup::source::SourceOptions;
 use entra_backup_sim::{SimConfig, SimServer};
@@ -257,7 +258,7 @@ async fn secret_ids_name_the_sealed_box_not_the_secret() {
         let secret = repo.open_secret(id, sealed).unwrap();
         assert!(secret.contains_key("key"));
         // The data-key holder's guess: the id key over the (guessed) plaintext, as ids were made.
-        let plaintext = entra_backup::repo::canonical::map_to_vec(&secret);
+        let plaintext = entra_backup::__private::canonical::map_to_vec(&secret);
         let mut guess = repo.cipher().id_hasher();
         guess.update(b"entra-backup secret\0").update(&plaintext);
         assert_ne!(&guess.finalize_hex(), id, "the id confirms a guessed key");

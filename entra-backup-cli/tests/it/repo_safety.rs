@@ -13,9 +13,10 @@ use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use entra_backup::__private::RepositoryInternals;
 use entra_backup::ErrorKind;
+use entra_backup::Secret;
 use entra_backup::catalog::{self, Category};
-use entra_backup::graph::auth::Secret;
 use entra_backup::pipeline::{self, BackupReport, Progress};
 use entra_backup::repo::backend::{self, Store};
 use entra_backup::repo::check::{CheckOptions, CheckReport, check};
@@ -132,18 +133,15 @@ async fn contents_cached(
     cache: &mut HashMap<String, BTreeMap<String, String>>,
 ) -> Contents {
     let src = SnapshotSource::open(repo.clone(), id, false).await.unwrap_or_else(|e| panic!("snapshot {id}: {e}"));
-    let index = src.index().await.unwrap_or_else(|e| panic!("snapshot {id}: loading the index: {e}"));
     let mut out = Contents::new();
-    for (name, cs) in &src.snapshot().categories {
+    for (name, cs) in &src.file().categories {
         if !cache.contains_key(&cs.tree) {
-            let entries =
-                repo.read_tree(index, &cs.tree).await.unwrap_or_else(|e| panic!("snapshot {id}: {name}'s tree: {e}"));
-            assert_eq!(entries.len() as u64, cs.objects, "snapshot {id}: {name}: tree size");
-            let objects: Vec<_> = repo
-                .objects(index, &entries, false, 256)
-                .try_collect()
-                .await
-                .unwrap_or_else(|e| panic!("snapshot {id}: {name}'s objects: {e}"));
+            let cat =
+                entra_backup::catalog::get(name).unwrap_or_else(|| panic!("snapshot {id}: {name} is no category"));
+            let ids = src.ids(cat).await.unwrap_or_else(|e| panic!("snapshot {id}: {name}'s tree: {e}"));
+            assert_eq!(ids.len() as u64, cs.objects, "snapshot {id}: {name}: tree size");
+            let objects: Vec<_> =
+                src.objects(cat).try_collect().await.unwrap_or_else(|e| panic!("snapshot {id}: {name}'s objects: {e}"));
             let digests = objects
                 .into_iter()
                 .map(|(oid, json)| (oid, blake3::hash(&serde_json::to_vec(&json).unwrap()).to_hex().to_string()))
@@ -930,10 +928,8 @@ async fn a_flipped_byte_in_any_file_is_reported_naming_the_file() {
                 for sid in snapshot_ids(&repo).await {
                     let ok = async {
                         let src = SnapshotSource::open(repo.clone(), &sid, false).await?;
-                        let index = src.index().await?;
-                        for cs in src.snapshot().categories.values() {
-                            let entries = repo.read_tree(index, &cs.tree).await?;
-                            let _: Vec<_> = repo.objects(index, &entries, false, 256).try_collect().await?;
+                        for cat in src.categories() {
+                            let _: Vec<_> = src.objects(cat).try_collect().await?;
                         }
                         Ok::<_, entra_backup::Error>(())
                     };

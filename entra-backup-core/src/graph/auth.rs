@@ -33,6 +33,7 @@ use async_trait::async_trait;
 use reqwest::header::HeaderValue;
 use zeroize::Zeroizing;
 
+use crate::secret::Secret;
 use crate::{Error, ErrorKind, Result};
 
 mod cache;
@@ -50,52 +51,6 @@ pub const DEFAULT_GRAPH_URL: &str = "https://graph.microsoft.com";
 /// A token with less than this left is refreshed before use: a Graph request (or a page of a
 /// long listing) started with it must not outlive it.
 pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
-
-/// A string that must not be shown: client secrets and tokens. `Debug` and `Display` print `***`.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(secret: impl Into<String>) -> Self {
-        Secret(secret.into())
-    }
-
-    /// The secret itself, for the one place that sends it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<String> for Secret {
-    fn from(s: String) -> Self {
-        Secret(s)
-    }
-}
-
-impl From<&str> for Secret {
-    fn from(s: &str) -> Self {
-        Secret(s.to_string())
-    }
-}
-
-impl Drop for Secret {
-    /// Wipe the secret's bytes, so that a passphrase or token does not outlive its use in memory.
-    fn drop(&mut self) {
-        zeroize::Zeroize::zeroize(&mut self.0);
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("***")
-    }
-}
 
 /// A bearer token for Graph and when it stops working.
 #[derive(Clone)]
@@ -271,7 +226,7 @@ impl Credentials {
         let tenant_id = get("AZURE_TENANT_ID");
         let client_id = get("AZURE_CLIENT_ID");
         let auth = match (get("AZURE_CLIENT_SECRET"), get("AZURE_CLIENT_CERTIFICATE_PATH")) {
-            (Some(secret), _) => Some(ClientAuth::Secret(Secret(secret))),
+            (Some(secret), _) => Some(ClientAuth::Secret(Secret::new(secret))),
             (None, Some(path)) => Some(ClientAuth::CertificateFile(PathBuf::from(path))),
             (None, None) => None,
         };

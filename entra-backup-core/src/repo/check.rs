@@ -15,7 +15,7 @@ use crate::error::Result;
 use crate::repo::Repository;
 use crate::repo::index::{IndexFile, list_index_ids};
 use crate::repo::pack::{BlobEntry, blob_from_frame, header_of, is_id, open_frame, pack_path};
-use crate::repo::snapshot::{Snapshot, list_snapshot_ids};
+use crate::repo::snapshot::{SnapshotFile, list_snapshot_ids};
 
 /// What to check beyond the structure.
 #[derive(Debug, Clone, Default)]
@@ -113,7 +113,7 @@ pub async fn check(repo: &Repository, options: &CheckOptions) -> Result<CheckRep
 
     // Snapshots and everything they reach.
     for id in list_snapshot_ids(store).await? {
-        let snapshot = match Snapshot::try_read(store, cipher, &id).await {
+        let snapshot = match SnapshotFile::try_read(store, cipher, &id).await {
             Ok(Ok(s)) => s,
             Ok(Err(bad)) if !bad.is_damaged() => {
                 report.warnings.push(format!("snapshots/{id}: {}", bad.reason));

@@ -18,17 +18,24 @@
 //! - [`testing`]: a fault-injecting store wrapper that kills a process at a chosen write.
 
 pub mod backend;
-pub mod canonical;
+pub(crate) mod canonical;
 pub mod check;
 pub mod crypto;
-pub mod index;
-pub mod pack;
+pub mod idmap;
+pub(crate) mod index;
+pub(crate) mod pack;
 pub mod prune;
+mod reader;
 pub mod repair;
 mod repository;
 pub mod snapshot;
 pub mod staging;
 pub mod testing;
-pub mod tree;
+pub(crate) mod tree;
+mod writer;
 
+pub use idmap::IdMap;
+pub use pack::pack_path;
+pub use reader::{ObjectJson, Snapshot};
 pub use repository::{Access, CHUNKS_KEY, Config, FORMAT_VERSION, Repository};
+pub use writer::{BackupOptions, SnapshotWriter};

@@ -19,7 +19,7 @@ use crate::repo::Repository;
 use crate::repo::crypto::Cipher;
 use crate::repo::index::{Index, IndexFile, Marked, list_index_ids};
 use crate::repo::pack::{BlobEntry, BlobKind, PackInfo, PackWriter, is_id, pack_path};
-use crate::repo::snapshot::{Snapshot, snapshot_path};
+use crate::repo::snapshot::{SnapshotFile, snapshot_path};
 
 /// The lease prune holds.
 pub const LEASE_PATH: &str = "locks/prune";
@@ -220,7 +220,7 @@ fn rand_u64() -> u64 {
 }
 
 /// Every blob the snapshots reach: tree nodes, objects and secrets.
-async fn reachable(repo: &Repository, index: &Index, snapshots: &[(String, Snapshot)]) -> Result<HashSet<String>> {
+async fn reachable(repo: &Repository, index: &Index, snapshots: &[(String, SnapshotFile)]) -> Result<HashSet<String>> {
     let mut live = HashSet::new();
     let mut trees_seen = HashSet::new();
     for (id, s) in snapshots {
@@ -468,13 +468,13 @@ pub struct ForgetDecision {
 }
 
 /// Decide which snapshots the policy keeps (newest first within each tenant).
-pub fn apply_policy(snapshots: &[(String, Snapshot)], policy: &KeepPolicy) -> Result<Vec<ForgetDecision>> {
+pub fn apply_policy(snapshots: &[(String, SnapshotFile)], policy: &KeepPolicy) -> Result<Vec<ForgetDecision>> {
     if policy.is_empty() {
         return Err(Error::invalid_input(
             "forget needs at least one --keep-* rule (it never removes every snapshot by default)",
         ));
     }
-    let mut by_tenant: BTreeMap<&str, Vec<&(String, Snapshot)>> = BTreeMap::new();
+    let mut by_tenant: BTreeMap<&str, Vec<&(String, SnapshotFile)>> = BTreeMap::new();
     for s in snapshots {
         by_tenant.entry(s.1.tenant.id.as_str()).or_default().push(s);
     }

@@ -11,14 +11,14 @@ use futures::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::Secret;
 use crate::error::{Error, ErrorKind, Result};
-use crate::graph::auth::Secret;
 use crate::repo::backend::Store;
 use crate::repo::crypto::keyring::{self, KeyKind};
 use crate::repo::crypto::{Cipher, KdfParams, MasterKeys, RawKey, SecretsKey};
 use crate::repo::index::Index;
 use crate::repo::pack::{BlobEntry, blob_from_frame, open_frame};
-use crate::repo::snapshot::{Snapshot, SnapshotList, UnreadableSnapshot, list_snapshot_ids};
+use crate::repo::snapshot::{SnapshotFile, SnapshotList, UnreadableSnapshot, list_snapshot_ids};
 use crate::repo::tree::{self, Entries, NodeData};
 
 /// The key that stands for a link list stored in chunks: `{"@entraBackup.chunks": [blob ids]}`.
@@ -345,7 +345,7 @@ impl Repository {
 
     /// Every snapshot, oldest first: (id, snapshot). A snapshot file that cannot be read is an
     /// error naming it (see [`Repository::snapshot_list`] to go on without it).
-    pub async fn snapshots(&self) -> Result<Vec<(String, Snapshot)>> {
+    pub async fn snapshots(&self) -> Result<Vec<(String, SnapshotFile)>> {
         let list = self.snapshot_list().await?;
         match list.unreadable.first() {
             Some(bad) => Err(bad.to_error()),
@@ -357,9 +357,9 @@ impl Repository {
     /// or of a newer format), with the reason. A file deleted while listing is left out.
     pub async fn snapshot_list(&self) -> Result<SnapshotList> {
         let ids = list_snapshot_ids(&self.store).await?;
-        let read: Vec<Option<std::result::Result<(String, Snapshot), UnreadableSnapshot>>> = stream::iter(ids)
+        let read: Vec<Option<std::result::Result<(String, SnapshotFile), UnreadableSnapshot>>> = stream::iter(ids)
             .map(|id| async move {
-                match Snapshot::try_read(&self.store, &self.cipher, &id).await {
+                match SnapshotFile::try_read(&self.store, &self.cipher, &id).await {
                     Ok(result) => Ok(Some(result.map(|s| (id, s)))),
                     Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
                     Err(e) => Err(e),
@@ -381,14 +381,14 @@ impl Repository {
 
     /// The snapshot a user named: `latest`, a whole id, or a unique prefix of one (at least 4 hex
     /// digits).
-    pub async fn find_snapshot(&self, name: &str) -> Result<(String, Snapshot)> {
+    pub async fn find_snapshot(&self, name: &str) -> Result<(String, SnapshotFile)> {
         if name.trim() == "latest" {
             return self.snapshots().await?.pop().ok_or_else(|| {
                 Error::new(ErrorKind::NotFound, format!("the repository at {} has no snapshots", self.store.location()))
             });
         }
         let id = self.resolve_snapshot_id(name).await?;
-        let snapshot = Snapshot::read(&self.store, &self.cipher, &id).await?;
+        let snapshot = SnapshotFile::read(&self.store, &self.cipher, &id).await?;
         Ok((id, snapshot))
     }
 
@@ -413,13 +413,13 @@ impl Repository {
     }
 
     /// Every index file not superseded, combined.
-    pub async fn load_index(&self) -> Result<Index> {
+    pub(crate) async fn load_index(&self) -> Result<Index> {
         Index::load(&self.store, &self.cipher).await
     }
 
     /// Read blobs by id (any kind): a pack holding many of them is read whole, others blob by blob.
     /// Returns the plaintexts in the order of `ids`.
-    pub async fn read_blobs(&self, index: &Index, ids: &[String]) -> Result<Vec<Vec<u8>>> {
+    pub(crate) async fn read_blobs(&self, index: &Index, ids: &[String]) -> Result<Vec<Vec<u8>>> {
         let mut by_pack: HashMap<String, Vec<(usize, BlobEntry)>> = HashMap::new();
         for (i, id) in ids.iter().enumerate() {
             let (pack, entry) = index.lookup(id).ok_or_else(|| {
@@ -469,12 +469,12 @@ impl Repository {
     }
 
     /// A category's whole tree (ids only): a trie read level by level, under its layers.
-    pub async fn read_tree(&self, index: &Index, root: &str) -> Result<Entries> {
+    pub(crate) async fn read_tree(&self, index: &Index, root: &str) -> Result<Entries> {
         Ok(self.walk_tree(index, root).await?.1)
     }
 
     /// The layer depth of a tree (0 for a trie).
-    pub async fn tree_depth(&self, index: &Index, root: &str) -> Result<usize> {
+    pub(crate) async fn tree_depth(&self, index: &Index, root: &str) -> Result<usize> {
         let json = self.read_blobs(index, &[root.to_string()]).await?.pop().unwrap_or_default();
         Ok(match tree::parse(root, &json)? {
             NodeData::Layer { depth, .. } => depth,
@@ -484,7 +484,7 @@ impl Repository {
 
     /// Every tree node id under `root` (the root and its layers' parents included) and the tree's
     /// entries, for check and prune.
-    pub async fn tree_node_ids(&self, index: &Index, root: &str) -> Result<(Vec<String>, Entries)> {
+    pub(crate) async fn tree_node_ids(&self, index: &Index, root: &str) -> Result<(Vec<String>, Entries)> {
         self.walk_tree(index, root).await
     }
 
@@ -551,13 +551,13 @@ impl Repository {
     }
 
     /// One object blob as JSON.
-    pub fn parse_object(id: &str, bytes: &[u8]) -> Result<Map<String, Value>> {
+    pub(crate) fn parse_object(id: &str, bytes: &[u8]) -> Result<Map<String, Value>> {
         serde_json::from_slice(bytes)
             .map_err(|e| Error::new(ErrorKind::Protocol, format!("object blob {id} is not a JSON object: {e}")))
     }
 
     /// Put link lists stored in chunks back in place in `objects` (read with one batch of reads).
-    pub async fn expand_chunks(&self, index: &Index, objects: &mut [Map<String, Value>]) -> Result<()> {
+    pub(crate) async fn expand_chunks(&self, index: &Index, objects: &mut [Map<String, Value>]) -> Result<()> {
         let mut wanted: Vec<String> = Vec::new();
         for o in objects.iter() {
             for v in o.values() {
@@ -632,15 +632,15 @@ impl Repository {
 
     /// The objects of one category of a snapshot, with their secrets merged in when the secrets
     /// key is unlocked (and `with_secrets`), in object id order, `batch` at a time.
-    pub fn objects<'a>(
+    pub(crate) fn objects<'a>(
         &'a self,
         index: &'a Index,
-        entries: &'a Entries,
+        entries: Entries,
         with_secrets: bool,
         batch: usize,
-    ) -> impl futures::Stream<Item = Result<(String, Map<String, Value>)>> + 'a {
-        let chunks: Vec<Vec<(&String, &tree::Entry)>> =
-            entries.iter().collect::<Vec<_>>().chunks(batch.max(1)).map(<[_]>::to_vec).collect();
+    ) -> impl futures::Stream<Item = Result<(String, Map<String, Value>)>> + Send + 'a {
+        let entries: Vec<(String, tree::Entry)> = entries.into_iter().collect();
+        let chunks: Vec<Vec<(String, tree::Entry)>> = entries.chunks(batch.max(1)).map(<[_]>::to_vec).collect();
         stream::iter(chunks)
             .map(move |chunk| async move {
                 let ids: Vec<String> = chunk.iter().map(|(_, e)| e.blob.clone()).collect();
@@ -664,7 +664,7 @@ impl Repository {
                 }
                 self.expand_chunks(index, &mut parsed).await?;
                 let out: Vec<(String, Map<String, Value>)> =
-                    chunk.iter().map(|(oid, _)| (*oid).clone()).zip(parsed).collect();
+                    chunk.into_iter().map(|(oid, _)| oid).zip(parsed).collect();
                 Ok::<_, Error>(stream::iter(out.into_iter().map(Ok)))
             })
             .buffered(4)

@@ -25,10 +25,11 @@ pub const MAX_SNAPSHOT_FILE: u64 = 64 * 1024 * 1024;
 /// The largest snapshot JSON a reader decompresses.
 const MAX_SNAPSHOT_JSON: usize = 256 * 1024 * 1024;
 
-/// What a backup saw at one point in time.
+/// What a backup saw at one point in time: the content of a snapshot file (read back through
+/// [`Snapshot`](crate::repo::Snapshot)).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Snapshot {
+pub struct SnapshotFile {
     pub version: u32,
     /// When the backup started.
     pub time: jiff::Timestamp,
@@ -135,7 +136,7 @@ pub fn snapshot_path(id: &str) -> Result<String> {
     Ok(format!("snapshots/{id}"))
 }
 
-impl Snapshot {
+impl SnapshotFile {
     /// Seal and write the snapshot (create-if-absent); returns its id and the bytes written.
     pub async fn write(&self, store: &Store, cipher: &Cipher) -> Result<(String, u64)> {
         let json = serde_json::to_vec(self)
@@ -159,20 +160,20 @@ impl Snapshot {
     /// Read, open and parse snapshot `id`, checking that its content has that id. A missing file
     /// is [`ErrorKind::NotFound`], a damaged one [`ErrorKind::Protocol`], one of a newer format
     /// [`ErrorKind::InvalidInput`].
-    pub async fn read(store: &Store, cipher: &Cipher, id: &str) -> Result<Snapshot> {
-        match Snapshot::try_read(store, cipher, id).await? {
+    pub async fn read(store: &Store, cipher: &Cipher, id: &str) -> Result<SnapshotFile> {
+        match SnapshotFile::try_read(store, cipher, id).await? {
             Ok(snapshot) => Ok(snapshot),
             Err(bad) => Err(bad.to_error()),
         }
     }
 
-    /// [`Snapshot::read`], with a file that cannot be read (damaged, empty, newer) as a value:
+    /// [`SnapshotFile::read`], with a file that cannot be read (damaged, empty, newer) as a value:
     /// `Err` is left for storage failures and a missing file.
     pub async fn try_read(
         store: &Store,
         cipher: &Cipher,
         id: &str,
-    ) -> Result<std::result::Result<Snapshot, UnreadableSnapshot>> {
+    ) -> Result<std::result::Result<SnapshotFile, UnreadableSnapshot>> {
         let path = snapshot_path(id)?;
         let bad =
             |problem: SnapshotProblem, reason: String| Err(UnreadableSnapshot { id: id.to_string(), problem, reason });
@@ -199,7 +200,7 @@ impl Snapshot {
         if actual != id {
             return Ok(bad(SnapshotProblem::Damaged, format!("the content has the id {actual}")));
         }
-        let snapshot: Snapshot = match serde_json::from_slice(&json) {
+        let snapshot: SnapshotFile = match serde_json::from_slice(&json) {
             Ok(s) => s,
             Err(e) => return Ok(bad(SnapshotProblem::Damaged, format!("not a valid snapshot: {e}"))),
         };
@@ -265,7 +266,7 @@ impl UnreadableSnapshot {
 #[derive(Debug, Clone, Default)]
 pub struct SnapshotList {
     /// Readable snapshots, oldest first: (id, snapshot).
-    pub snapshots: Vec<(String, Snapshot)>,
+    pub snapshots: Vec<(String, SnapshotFile)>,
     /// Snapshot files that cannot be read, by id.
     pub unreadable: Vec<UnreadableSnapshot>,
 }

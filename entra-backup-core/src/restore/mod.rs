@@ -16,27 +16,23 @@
 //! nothing.
 
 mod graph;
-mod idmap;
 mod report;
 mod schedule;
 mod scope;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use futures::TryStreamExt;
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
 pub use graph::GraphRestorer;
-pub use idmap::{IdMap, Pending, natural_key};
-pub use report::{
-    CategoryFailure, CategoryNote, NewPassword, NotRestorable, ObjectReport, Outcome, RestoreReport, RestoreSummary,
-};
+pub use report::{CategoryNote, NewPassword, NotRestorable, ObjectReport, Outcome, RestoreReport, RestoreSummary};
 
 use crate::catalog::{self, Category, Condition, RelationshipKind, RelationshipWrite, Shape, Strategy};
 use crate::diff::{compare_objects, display_name};
-use crate::error::{Error, Result};
-use crate::repo::tree::Entries;
+use crate::error::{CategoryFailure, Error, Result};
+use crate::repo::idmap::{IdMap, Pending, natural_key};
 use crate::source::{CategoryStats, Object, SnapshotSource, Source};
 
 /// One write a restore sends: a method, a URL relative to the category's version root, a body.
@@ -148,7 +144,7 @@ pub async fn restore(
 ) -> Result<RestoreReport> {
     let started = std::time::Instant::now();
     let cats = scope::check(snapshot, options).await?;
-    let tenant = live.tenant_id().unwrap_or_else(|| snapshot.snapshot().tenant.id.clone());
+    let tenant = live.tenant_id().unwrap_or_else(|| snapshot.tenant().id.clone());
     let map = IdMap::load(snapshot.repository(), snapshot.id(), &tenant).await?;
     live.prepare().await?;
     let mut run = Run {
@@ -175,7 +171,7 @@ pub async fn restore(
             Ok(()) => {}
             // Graph refused this category (a permission or licence the tenant lacks, an outage past
             // the retry budget): say so and go on with the others, as a backup does.
-            Err(e) if per_category(&e) => {
+            Err(e) if e.stops_one_category() => {
                 tracing::warn!(category = cat.name, error = %e, "category not restored");
                 run.report.failed_categories.push(CategoryFailure { category: cat.name, error: e.to_string() });
             }
@@ -237,11 +233,11 @@ impl Run<'_> {
     async fn pim_assignments(&self, now: jiff::Timestamp) -> Result<HashMap<String, schedule::Pim>> {
         let mut out = HashMap::new();
         let Some(cat) = catalog::get("roleAssignmentSchedules") else { return Ok(out) };
-        let Some(held) = self.snapshot.snapshot().categories.get(cat.name) else { return Ok(out) };
-        let index = self.snapshot.index().await?;
-        let entries = self.snapshot.repository().read_tree(index, &held.tree).await?;
+        if !self.snapshot.holds(cat) {
+            return Ok(out);
+        }
         let objects: Vec<(String, Map<String, Value>)> =
-            self.snapshot.repository().objects(index, &entries, false, BATCH).try_collect().await?;
+            self.snapshot.objects_of(cat, None, false).try_collect().await?;
         for (_, mut s) in objects {
             self.map.apply_map(&mut s);
             if let Some(kind) = schedule::pim_kind(&s, now) {
@@ -320,11 +316,9 @@ impl Run<'_> {
     }
 
     async fn category(&mut self, cat: &'static Category) -> Result<()> {
-        let index = self.snapshot.index().await?;
-        let tree = &self.snapshot.snapshot().categories[cat.name].tree;
-        let mut entries = self.snapshot.repository().read_tree(index, tree).await?;
+        let mut entries = self.snapshot.ids(cat).await?;
         if !self.options.ids.is_empty() {
-            entries.retain(|id, _| self.options.ids.contains(id));
+            entries.retain(|id| self.options.ids.contains(id));
         }
         if entries.is_empty() {
             return Ok(());
@@ -343,8 +337,7 @@ impl Run<'_> {
 
         // What is live, and how it differs.
         let (seen, mut work, strays) = self.live_pass(cat, &entries, None).await?;
-        let missing: Entries =
-            entries.iter().filter(|(id, _)| !seen.contains(*id)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let missing: BTreeSet<String> = entries.iter().filter(|id| !seen.contains(*id)).cloned().collect();
 
         // What is gone: from the recycle bin, recreated, or not restorable.
         let mut from_bin: Vec<(String, usize)> = Vec::new();
@@ -356,7 +349,7 @@ impl Run<'_> {
                 HashSet::new()
             };
             let objects: Vec<(String, Map<String, Value>)> =
-                self.snapshot.repository().objects(index, &missing, false, BATCH).try_collect().await?;
+                self.snapshot.objects_of(cat, Some(missing), false).try_collect().await?;
             let now = jiff::Timestamp::now();
             let mut adopted = false;
             let pim = if cat.name == "roleAssignments" { self.pim_assignments(now).await? } else { HashMap::new() };
@@ -487,8 +480,7 @@ impl Run<'_> {
                     r.not_restorable.clear();
                 }
                 let olds: HashSet<&String> = reports.keys().collect();
-                let restored: Entries =
-                    entries.iter().filter(|(id, _)| olds.contains(id)).map(|(k, v)| (k.clone(), v.clone())).collect();
+                let restored: BTreeSet<String> = entries.iter().filter(|id| olds.contains(id)).cloned().collect();
                 let (_, again, _) = self.live_pass(cat, &restored, Some((&ids, &reports))).await?;
                 work.extend(again);
             }
@@ -510,10 +502,9 @@ impl Run<'_> {
     async fn live_pass(
         &mut self,
         cat: &'static Category,
-        entries: &Entries,
+        entries: &BTreeSet<String>,
         second: Option<(&HashSet<String>, &HashMap<String, usize>)>,
     ) -> Result<(HashSet<String>, Vec<LiveWork>, HashMap<String, String>)> {
-        let index = self.snapshot.index().await?;
         // Creates in flight when an earlier run stopped, by natural key.
         // Schedules are made by requests, under new ids: live ones the snapshot does not name are
         // kept by who holds which role where, to be matched with the missing ones.
@@ -533,7 +524,7 @@ impl Run<'_> {
         let (read, requests) = read_live(self.live, cat, second.map(|(ids, _)| ids), |o| {
             live_ids.push(o.id.clone());
             let old = self.map.old_of(&o.id).to_string();
-            if entries.contains_key(&old) {
+            if entries.contains(&old) {
                 seen.insert(old.clone());
                 found.push((old, o));
             } else if requested {
@@ -557,9 +548,9 @@ impl Run<'_> {
         }
         let mut work = Vec::new();
         for chunk in found.chunks(BATCH) {
-            let wanted: Entries = chunk.iter().map(|(old, _)| (old.clone(), entries[old].clone())).collect();
+            let wanted: BTreeSet<String> = chunk.iter().map(|(old, _)| old.clone()).collect();
             let snap: BTreeMap<String, Map<String, Value>> =
-                self.snapshot.repository().objects(index, &wanted, false, BATCH).try_collect().await?;
+                self.snapshot.objects_of(cat, Some(wanted), false).try_collect().await?;
             for (old, o) in chunk {
                 let Some(s) = snap.get(old) else { continue };
                 let mut mapped = s.clone();
@@ -1156,13 +1147,6 @@ async fn read_live(
     };
     let (read, ()) = tokio::join!(reader, consume);
     (read, stats.requests.requests.load(std::sync::atomic::Ordering::Relaxed))
-}
-
-/// Whether an error stops one category only (Graph's answer about it), not the whole restore
-/// (the repository, the credentials, cancellation).
-pub(crate) fn per_category(e: &Error) -> bool {
-    use crate::error::ErrorKind;
-    matches!(e.kind(), ErrorKind::Permission | ErrorKind::NotFound | ErrorKind::Graph | ErrorKind::ThrottlingExhausted)
 }
 
 /// Graph's error, with what the operator can do when Graph v1.0 offers no way around it.

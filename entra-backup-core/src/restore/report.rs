@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::catalog::Strategy;
+use crate::error::CategoryFailure;
 
 /// What happened to one object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -102,16 +103,6 @@ pub struct CategoryNote {
     /// Objects of the snapshot in it.
     pub objects: u64,
     pub reason: String,
-}
-
-/// A category the restore could not get through (Graph refused to list it, or to list its
-/// recycle bin): the others went on.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CategoryFailure {
-    pub category: &'static str,
-    /// Graph's error.
-    pub error: String,
 }
 
 /// A password given to a recreated user: shown once, never logged, never stored.

@@ -7,10 +7,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures::TryStreamExt;
 
-use super::{BATCH, RestoreOptions};
+use super::RestoreOptions;
 use crate::catalog::Category;
 use crate::error::{Error, Result};
-use crate::repo::tree::Entries;
 use crate::source::SnapshotSource;
 use crate::text::{close_matches, did_you_mean, quote};
 
@@ -39,22 +38,20 @@ pub(super) async fn check(snapshot: &SnapshotSource, options: &RestoreOptions) -
     if options.ids.is_empty() && options.attributes.is_empty() {
         return Ok(cats);
     }
-    let index = snapshot.index().await?;
-    let mut trees: BTreeMap<&'static str, Entries> = BTreeMap::new();
+    let mut trees: BTreeMap<&'static str, BTreeSet<String>> = BTreeMap::new();
     for c in &held {
-        let tree = &snapshot.snapshot().categories[c.name].tree;
-        trees.insert(c.name, snapshot.repository().read_tree(index, tree).await?);
+        trees.insert(c.name, snapshot.ids(c).await?);
     }
     for id in &options.ids {
-        if cats.iter().any(|c| trees[c.name].contains_key(id)) {
+        if cats.iter().any(|c| trees[c.name].contains(id)) {
             continue;
         }
-        let elsewhere: Vec<&str> = held.iter().filter(|c| trees[c.name].contains_key(id)).map(|c| c.name).collect();
+        let elsewhere: Vec<&str> = held.iter().filter(|c| trees[c.name].contains(id)).map(|c| c.name).collect();
         let why = if let Some(other) = elsewhere.first() {
             let asked: Vec<&str> = cats.iter().map(|c| c.name).collect();
             format!(" in {}: it is a {other} object (add {other} to the categories)", asked.join(", "))
         } else {
-            let all = cats.iter().flat_map(|c| trees[c.name].keys().map(String::as_str));
+            let all = cats.iter().flat_map(|c| trees[c.name].iter().map(String::as_str));
             did_you_mean(&close_matches(id, all))
         };
         return Err(Error::invalid_input(format!(
@@ -88,11 +85,10 @@ pub(super) async fn check(snapshot: &SnapshotSource, options: &RestoreOptions) -
 async fn attributes(
     snapshot: &SnapshotSource,
     cats: &[&'static Category],
-    trees: &BTreeMap<&'static str, Entries>,
+    trees: &BTreeMap<&'static str, BTreeSet<String>>,
     ids: &[String],
 ) -> Result<BTreeSet<String>> {
     let mut known = BTreeSet::new();
-    let index = snapshot.index().await?;
     for c in cats {
         let mut typed = false;
         for t in std::iter::once(&c.entity_type).chain(c.derived_types) {
@@ -105,12 +101,12 @@ async fn attributes(
         known.extend(c.selected().iter().map(|p| p.to_string()));
         let mut entries = trees[c.name].clone();
         if !ids.is_empty() {
-            entries.retain(|id, _| ids.contains(id));
+            entries.retain(|id| ids.contains(id));
         } else if typed {
             continue;
         }
         let objects: Vec<(String, serde_json::Map<String, serde_json::Value>)> =
-            snapshot.repository().objects(index, &entries, false, BATCH).try_collect().await?;
+            snapshot.objects_of(c, Some(entries), false).try_collect().await?;
         for (_, o) in objects {
             known.extend(o.keys().filter(|k| !k.starts_with('@')).cloned());
         }

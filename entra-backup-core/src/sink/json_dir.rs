@@ -12,8 +12,8 @@ use tokio::io::AsyncWriteExt;
 
 use super::Sink;
 use crate::error::{Error, Result};
-use crate::pipeline::Summary;
 use crate::source::Object;
+use crate::summary::Summary;
 
 /// Writes each object to `DIR/<category>/<id>.json` and the run's summary to `DIR/summary.json`.
 #[derive(Debug)]

@@ -5,14 +5,17 @@
 
 use crate::catalog::Category;
 use crate::error::{Error, ErrorKind, Result};
-use crate::pipeline::Summary;
 use crate::source::{Change, Object, Prior, ReadOutcome};
+use crate::summary::Summary;
 
 mod json_dir;
 mod repository;
 
+/// How to back up; defined beside [`SnapshotWriter`](crate::repo::SnapshotWriter), and here too
+/// because a backup is usually made through [`RepositorySink`].
+pub use crate::repo::BackupOptions;
 pub use json_dir::{JsonDirSink, Staging};
-pub use repository::{BackupOptions, RepositorySink};
+pub use repository::RepositorySink;
 
 /// Takes objects; may be called from several tasks at once.
 #[async_trait::async_trait]

@@ -1,556 +1,72 @@
-//! The repository sink: a backup into a [`Repository`], as a snapshot.
-//!
-//! Objects become blobs (canonical JSON, deduplicated by id against the repository's index, so an
-//! unchanged object uploads nothing), gathered in packs; each category becomes a tree; at the end
-//! come the index of the new packs and, last, the snapshot (the commit point). An incremental
-//! backup starts each category from the parent snapshot: delta changes are merged onto the
-//! parent's objects, a full listing is compared with them.
-
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
-
-use futures::{StreamExt, TryStreamExt};
-use serde_json::{Map, Value};
+//! The repository sink: the pipeline's objects and changes handed to a
+//! [`SnapshotWriter`], which writes them into a repository as a snapshot.
 
 use super::Sink;
-use crate::catalog::{Category, RelationshipKind, TenantFact};
+use crate::catalog::Category;
 use crate::error::{Error, Result};
-use crate::pipeline::Summary;
-use crate::repo::Repository;
-use crate::repo::canonical;
-use crate::repo::index::{Index, IndexFile};
-use crate::repo::pack::{BlobKind, DEFAULT_TARGET_SIZE, PackInfo, PackWriter, SealedPack};
-use crate::repo::snapshot::{
-    CategorySnapshot, ReadMode, SNAPSHOT_VERSION, Snapshot, SnapshotSummary, TenantInfo, UnreadableSnapshot,
-};
-use crate::repo::tree::{self, Entries, Entry};
+use crate::repo::snapshot::{SnapshotFile, SnapshotSummary, UnreadableSnapshot};
+use crate::repo::{BackupOptions, Repository, SnapshotWriter};
 use crate::source::{Change, Object, Prior, ReadOutcome};
+use crate::summary::Summary;
 
-/// How to back up.
-#[derive(Debug, Clone)]
-pub struct BackupOptions {
-    /// Read every category in full, ignoring the parent's delta links.
-    pub full: bool,
-    /// Tags stored with the snapshot.
-    pub tags: Vec<String>,
-    /// Packs are cut at this many bytes.
-    pub pack_size: usize,
-    /// The tenant being backed up; its latest snapshot is the parent.
-    pub tenant_id: String,
-    /// Start from this snapshot instead of the tenant's latest.
-    pub parent: Option<String>,
-    /// Which secrets public key the backup may seal to (by default the one this machine pinned
-    /// on first use): a repository whose key file now seals elsewhere is refused.
-    pub secrets_recipient: crate::repo::crypto::trust::SecretsRecipient,
-}
-
-impl BackupOptions {
-    pub fn new(tenant_id: impl Into<String>) -> Self {
-        BackupOptions {
-            full: false,
-            tags: Vec::new(),
-            pack_size: DEFAULT_TARGET_SIZE,
-            tenant_id: tenant_id.into(),
-            parent: None,
-            secrets_recipient: Default::default(),
-        }
-    }
-}
-
-/// Parent trees read at once when a backup starts.
-const PARENT_TREE_READS: usize = 8;
-
-/// An object by category and id.
-type ObjectKey = (&'static str, String);
-
-/// One category being written.
-#[derive(Default)]
-struct Building {
-    /// Objects read this time (whole, or merged from a patch).
-    changed: Entries,
-    /// Objects delta said are gone.
-    removed: HashSet<String>,
-    /// Plaintext bytes of the blobs this category added (objects, link chunks, secrets).
-    new_bytes: u64,
-}
-
-struct Packs {
-    objects: PackWriter,
-    trees: PackWriter,
-    secrets: PackWriter,
-}
-
-#[derive(Default)]
-struct Counters {
-    blobs_added: u64,
-    bytes_added: u64,
-    object_bytes: u64,
-    tree_bytes: u64,
-    secret_bytes: u64,
-    index_bytes: u64,
-    packs_added: u64,
-    storage_writes: u64,
-}
-
-/// Writes a snapshot into a repository. Make one per backup with [`RepositorySink::new`], run the
-/// pipeline into it, then read the result with [`RepositorySink::snapshot`].
+/// A backup into a repository, as a [`Sink`]: a thin adapter over [`SnapshotWriter`]. Make one
+/// per backup with [`RepositorySink::new`], run the pipeline into it, then read the result with
+/// [`RepositorySink::snapshot`].
+#[derive(Debug)]
 pub struct RepositorySink {
-    repo: Repository,
-    index: Index,
-    options: BackupOptions,
-    started: jiff::Timestamp,
-    parent: Option<(String, Snapshot)>,
-    /// Snapshot files that could not be read when choosing the parent.
-    skipped: Vec<UnreadableSnapshot>,
-    /// The parent's trees of the categories being read.
-    base: HashMap<&'static str, Arc<Entries>>,
-    packs: Mutex<Packs>,
-    written: Mutex<Vec<PackInfo>>,
-    /// Tree packs filled while closing a category (closing is synchronous), written at finish.
-    pending_trees: Mutex<Vec<SealedPack>>,
-    building: Mutex<HashMap<&'static str, Building>>,
-    /// Objects patched in this run, so that a second patch of one object builds on the first.
-    patched: Mutex<HashMap<ObjectKey, Map<String, Value>>>,
-    done: Mutex<(BTreeMap<String, CategorySnapshot>, BTreeMap<String, String>)>,
-    domain: Mutex<Option<String>>,
-    counters: Mutex<Counters>,
-    result: Mutex<Option<(String, Snapshot)>>,
-    /// The secrets recipient approved; a first use is pinned once the snapshot is written.
-    trusted: crate::repo::crypto::trust::Trusted,
-}
-
-impl std::fmt::Debug for RepositorySink {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RepositorySink").field("repo", &self.repo).field("parent", &self.parent_id()).finish()
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
+    writer: SnapshotWriter,
 }
 
 impl RepositorySink {
-    /// Prepare a backup of `categories`: load the index, find the parent snapshot (the tenant's
-    /// latest readable one, unless `options` names one) and its trees of those categories.
-    /// Snapshot files that cannot be read are passed over, and listed by
-    /// [`RepositorySink::skipped_snapshots`]: one damaged file must not stop every backup.
+    /// Prepare a backup of `categories` (see [`SnapshotWriter::new`]).
     pub async fn new(repo: Repository, options: BackupOptions, categories: &[&'static Category]) -> Result<Self> {
-        let trusted = options.secrets_recipient.verify(&repo).await?;
-        let index = repo.load_index().await?;
-        let (parent, skipped) = match &options.parent {
-            Some(name) => (Some(repo.find_snapshot(name).await?), Vec::new()),
-            None => {
-                let list = repo.snapshot_list().await?;
-                let parent = list.snapshots.into_iter().rev().find(|(_, s)| s.tenant.id == options.tenant_id);
-                (parent, list.unreadable)
-            }
-        };
-        // The parent's trees, several categories at once: a tree under layers is a chain of reads.
-        let mut base = HashMap::new();
-        if let Some((_, snap)) = &parent {
-            let reads =
-                categories.iter().filter_map(|cat| snap.categories.get(cat.name).map(|cs| (cat.name, &cs.tree)));
-            let trees: Vec<(&'static str, Entries)> = futures::stream::iter(reads)
-                .map(|(name, tree)| {
-                    let (repo, index) = (&repo, &index);
-                    async move {
-                        let entries = repo
-                            .read_tree(index, tree)
-                            .await
-                            .map_err(|e| e.context(format!("reading the parent snapshot's {name} (run check)")))?;
-                        Ok::<_, Error>((name, entries))
-                    }
-                })
-                .buffer_unordered(PARENT_TREE_READS)
-                .try_collect()
-                .await?;
-            base.extend(trees.into_iter().map(|(name, entries)| (name, Arc::new(entries))));
-        }
-        let cipher = repo.cipher().clone();
-        let size = options.pack_size;
-        // Blobs already stored are found in the index (`stored`); the writers remember only what
-        // this backup adds, so ids are not held twice.
-        let packs = Packs {
-            objects: PackWriter::new(BlobKind::Object, cipher.clone()).with_target_size(size),
-            trees: PackWriter::new(BlobKind::Tree, cipher.clone()).with_target_size(size),
-            secrets: PackWriter::new(BlobKind::Secret, cipher).with_target_size(size),
-        };
-        let domain = parent.as_ref().and_then(|(_, s)| s.tenant.domain.clone());
-        Ok(RepositorySink {
-            repo,
-            index,
-            options,
-            started: jiff::Timestamp::now(),
-            parent,
-            skipped,
-            base,
-            packs: Mutex::new(packs),
-            written: Mutex::new(Vec::new()),
-            pending_trees: Mutex::new(Vec::new()),
-            building: Mutex::new(HashMap::new()),
-            patched: Mutex::new(HashMap::new()),
-            done: Mutex::new((BTreeMap::new(), BTreeMap::new())),
-            domain: Mutex::new(domain),
-            counters: Mutex::new(Counters::default()),
-            result: Mutex::new(None),
-            trusted,
-        })
+        Ok(RepositorySink { writer: SnapshotWriter::new(repo, options, categories).await? })
     }
 
-    /// Whether the repository already holds the blob, in a pack prune has not marked for deletion
-    /// (a blob of a marked pack is stored again).
-    fn stored(&self, id: &str) -> bool {
-        self.index.lookup_live(id).is_some()
+    /// The writer it hands objects to.
+    pub fn writer(&self) -> &SnapshotWriter {
+        &self.writer
     }
 
     /// The parent snapshot's id, if the backup is incremental.
     pub fn parent_id(&self) -> Option<&str> {
-        self.parent.as_ref().map(|(id, _)| id.as_str())
+        self.writer.parent_id()
     }
 
     /// Snapshot files passed over when choosing the parent, because they cannot be read.
     pub fn skipped_snapshots(&self) -> &[UnreadableSnapshot] {
-        &self.skipped
+        self.writer.skipped_snapshots()
     }
 
     /// The snapshot written by [`Sink::finish`]: (id, snapshot).
-    pub fn snapshot(&self) -> Option<(String, Snapshot)> {
-        lock(&self.result).clone()
-    }
-
-    fn base_entry(&self, cat: &str, id: &str) -> Option<Entry> {
-        self.base.get(cat).and_then(|b| b.get(id)).cloned()
-    }
-
-    /// Store one whole object; returns whether it was new, changed or unchanged vs. the parent.
-    async fn store(&self, object: Object) -> Result<()> {
-        let cat = object.category;
-        let mut json = object.json;
-        if cat.tenant == Some(TenantFact::Identity) {
-            remember_domain(&json, &self.domain);
-        }
-        // Secret properties go into their own blob, sealed to the secrets key.
-        let mut secret_map = Map::new();
-        for p in cat.secret_properties {
-            if let Some(v) = json.remove(*p)
-                && !v.is_null()
-            {
-                secret_map.insert((*p).to_string(), v);
-            }
-        }
-        let cipher = self.repo.cipher();
-        let chunks = chunk_links(cat, &mut json, cipher);
-        let bytes = canonical::map_to_vec(&json);
-        let blob = cipher.id_hex(&bytes);
-        let mut sealed_secret = None;
-        let secret = if secret_map.is_empty() {
-            // A key already held and not read again this time (it never changes) is carried over.
-            self.base_entry(cat.name, &object.id).and_then(|e| e.secret)
-        } else {
-            let plaintext = zeroize::Zeroizing::new(canonical::map_to_vec(&secret_map));
-            let sealed = cipher.seal_secret(&plaintext);
-            let id = self.repo.sealed_secret_id(&sealed);
-            sealed_secret = Some((id.clone(), sealed));
-            Some(id)
-        };
-        let mut full = Vec::new();
-        let mut new_bytes = 0u64;
-        {
-            let mut packs = lock(&self.packs);
-            for (id, plaintext) in chunks.iter().map(|(id, b)| (id, b.as_slice())).chain([(&blob, bytes.as_slice())]) {
-                if !self.stored(id) && !packs.objects.contains(id) {
-                    new_bytes += plaintext.len() as u64;
-                    packs.objects.add(plaintext)?;
-                    lock(&self.counters).blobs_added += 1;
-                    if packs.objects.is_full()
-                        && let Some(p) = packs.objects.take()?
-                    {
-                        full.push(p);
-                    }
-                }
-            }
-            if let Some((id, sealed)) = sealed_secret
-                && !self.stored(&id)
-                && !packs.secrets.contains(&id)
-            {
-                packs.secrets.add_sealed_secret(id, &sealed)?;
-                lock(&self.counters).blobs_added += 1;
-                if packs.secrets.is_full()
-                    && let Some(p) = packs.secrets.take()?
-                {
-                    full.push(p);
-                }
-            }
-        }
-        for pack in full {
-            self.upload(pack).await?;
-        }
-        let mut building = lock(&self.building);
-        let b = building.entry(cat.name).or_default();
-        b.removed.remove(&object.id);
-        b.new_bytes += new_bytes;
-        b.changed.insert(object.id, Entry { blob, secret, chunks: chunks.into_iter().map(|(id, _)| id).collect() });
-        Ok(())
-    }
-
-    async fn upload(&self, pack: SealedPack) -> Result<()> {
-        let info = pack.upload(self.repo.store()).await?;
-        {
-            let mut c = lock(&self.counters);
-            let n = pack.bytes.len() as u64;
-            c.bytes_added += n;
-            match pack.info.entries.first().map(|e| e.kind) {
-                Some(BlobKind::Tree) => c.tree_bytes += n,
-                Some(BlobKind::Secret) => c.secret_bytes += n,
-                _ => c.object_bytes += n,
-            }
-            c.packs_added += 1;
-            c.storage_writes += 1;
-        }
-        lock(&self.written).push(info);
-        Ok(())
-    }
-
-    /// The object as this backup last saw it: patched earlier in this run, or the parent's blob.
-    async fn current(&self, cat: &'static Category, id: &str) -> Result<Option<Map<String, Value>>> {
-        if let Some(m) = lock(&self.patched).get(&(cat.name, id.to_string())) {
-            return Ok(Some(m.clone()));
-        }
-        let Some(entry) = self.base_entry(cat.name, id) else { return Ok(None) };
-        let bytes = self.repo.read_blobs(&self.index, std::slice::from_ref(&entry.blob)).await?;
-        let mut objects = vec![Repository::parse_object(&entry.blob, &bytes[0])?];
-        self.repo.expand_chunks(&self.index, &mut objects).await?;
-        Ok(objects.pop())
-    }
-
-    async fn apply_patch(&self, patch: Object) -> Result<()> {
-        let cat = patch.category;
-        let mut object = self.current(cat, &patch.id).await?.unwrap_or_default();
-        merge_patch(cat, &mut object, patch.json);
-        lock(&self.patched).insert((cat.name, patch.id.clone()), object.clone());
-        self.store(Object { category: cat, id: patch.id, json: object }).await
-    }
-
-    async fn close_category(&self, cat: &'static Category, outcome: &ReadOutcome) -> Result<CategorySnapshot> {
-        let b = lock(&self.building).remove(cat.name).unwrap_or_default();
-        let base = self.base.get(cat.name).cloned().unwrap_or_default();
-        let entries: Entries = match outcome.mode {
-            ReadMode::Full | ReadMode::Carried => b.changed.clone(),
-            ReadMode::Delta | ReadMode::Since => {
-                let mut all = (*base).clone();
-                for id in &b.removed {
-                    all.remove(id);
-                }
-                all.extend(b.changed.clone());
-                all
-            }
-        };
-        let (mut added, mut changed) = (0, 0);
-        for (id, e) in &b.changed {
-            match base.get(id) {
-                None => added += 1,
-                Some(old) if old != e => changed += 1,
-                Some(_) => {}
-            }
-        }
-        let removed = base.keys().filter(|id| !entries.contains_key(*id)).count() as u64;
-        let parent_tree = self.parent.as_ref().and_then(|(_, s)| s.categories.get(cat.name)).map(|c| c.tree.clone());
-        // What differs from the parent's tree.
-        let set: Entries =
-            entries.iter().filter(|(id, e)| base.get(*id) != Some(*e)).map(|(k, v)| (k.clone(), v.clone())).collect();
-        let unset: Vec<String> = base.keys().filter(|id| !entries.contains_key(*id)).cloned().collect();
-        let (root, nodes) = match parent_tree {
-            Some(parent) if set.is_empty() && unset.is_empty() => (parent, Vec::new()),
-            // A few changes: a layer over the parent's tree (a trie rewrites a leaf and its parents
-            // for each one).
-            Some(parent) if (set.len() + unset.len()) * 4 <= entries.len().max(1) => {
-                let depth = self.repo.tree_depth(&self.index, &parent).await?;
-                if depth + 1 >= tree::MAX_LAYERS {
-                    tree::build(&entries, self.repo.cipher())
-                } else {
-                    let node = tree::layer_node(&parent, depth, &set, &unset, self.repo.cipher());
-                    (node.id.clone(), vec![node])
-                }
-            }
-            _ => tree::build(&entries, self.repo.cipher()),
-        };
-        let mut full = Vec::new();
-        let mut tree_bytes = 0u64;
-        {
-            let mut packs = lock(&self.packs);
-            for node in nodes {
-                if !self.stored(&node.id) && !packs.trees.contains(&node.id) {
-                    tree_bytes += node.json.len() as u64;
-                    packs.trees.add(&node.json)?;
-                    lock(&self.counters).blobs_added += 1;
-                    if packs.trees.is_full()
-                        && let Some(p) = packs.trees.take()?
-                    {
-                        full.push(p);
-                    }
-                }
-            }
-        }
-        // Full tree packs are written at finish (rarely more than one per backup).
-        lock(&self.pending_trees).extend(full);
-        Ok(CategorySnapshot {
-            tree: root,
-            objects: entries.len() as u64,
-            read: outcome.mode,
-            time: self.started,
-            cursor: outcome.cursor.clone(),
-            added,
-            changed,
-            removed,
-            new_bytes: b.new_bytes,
-            new_tree_bytes: tree_bytes,
-        })
-    }
-}
-
-/// Link lists longer than this are stored in chunks of their own.
-const CHUNK_THRESHOLD: usize = 64;
-
-/// The average chunk of a list of `n` references: the power of two at or above half its square
-/// root (from 16 to 1,024). A change rewrites one chunk and the list of chunk ids; a list that
-/// gains `k` members a day costs about `k * a` references plus `2n / a` ids, least near
-/// `a = sqrt(n) / 2` for the few changes a day of a large group. A list changes size class only
-/// when its size crosses a power of four, and is chunked anew then.
-fn chunk_average(n: usize) -> usize {
-    (((n as f64).sqrt() / 2.0).ceil() as usize).next_power_of_two().clamp(16, 1024)
-}
-
-/// Sort every link list by id (links are sets; a canonical order keeps unchanged lists one blob)
-/// and move long ones into content-defined chunks, so that a member added to a group of 50,000
-/// rewrites one chunk of about 128 references instead of the whole list. Returns the chunks (id,
-/// canonical JSON); the object keeps `{"@entraBackup.chunks": [ids]}` in the list's place.
-fn chunk_links(
-    cat: &Category,
-    json: &mut Map<String, Value>,
-    cipher: &crate::repo::crypto::Cipher,
-) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    for rel in cat.relationships.iter().filter(|r| r.kind == RelationshipKind::Links) {
-        let Some(Value::Array(refs)) = json.get_mut(rel.name) else { continue };
-        let key = |v: &Value| v.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-        refs.sort_by_cached_key(key);
-        if refs.len() <= CHUNK_THRESHOLD {
-            continue;
-        }
-        let mut ids = Vec::new();
-        let mut chunk = Vec::new();
-        let refs = std::mem::take(refs);
-        let last = refs.len() - 1;
-        let average = chunk_average(refs.len());
-        // A chunk ends after a reference whose id hashes (first two bytes) below 65536 / average.
-        let below = (65_536 / average) as u16;
-        for (i, r) in refs.into_iter().enumerate() {
-            let h = blake3::hash(key(&r).as_bytes());
-            let boundary = u16::from_be_bytes([h.as_bytes()[0], h.as_bytes()[1]]) < below;
-            chunk.push(r);
-            if boundary || chunk.len() >= 4 * average || i == last {
-                let bytes = canonical::to_vec(&Value::Array(std::mem::take(&mut chunk)));
-                let id = cipher.id_hex(&bytes);
-                ids.push(id.clone());
-                out.push((id, bytes));
-            }
-        }
-        json.insert(rel.name.to_string(), serde_json::json!({ crate::repo::CHUNKS_KEY: ids }));
-    }
-    out
-}
-
-/// A parent's category kept as it was, marked as not read this time.
-fn carried(old: &CategorySnapshot) -> CategorySnapshot {
-    CategorySnapshot {
-        read: ReadMode::Carried,
-        added: 0,
-        changed: 0,
-        removed: 0,
-        new_bytes: 0,
-        new_tree_bytes: 0,
-        ..old.clone()
-    }
-}
-
-/// The tenant's default domain from its organization object.
-fn remember_domain(org: &Map<String, Value>, domain: &Mutex<Option<String>>) {
-    let found = org.get("verifiedDomains").and_then(Value::as_array).and_then(|ds| {
-        ds.iter()
-            .find(|d| d.get("isDefault").and_then(Value::as_bool) == Some(true))
-            .and_then(|d| d.get("name").and_then(Value::as_str))
-    });
-    if let Some(name) = found {
-        *lock(domain) = Some(name.to_string());
-    }
-}
-
-/// Apply a delta item to the object it changes: properties replace, `<rel>@delta` adds and
-/// removes references, relationships read in full replace.
-pub(crate) fn merge_patch(cat: &Category, object: &mut Map<String, Value>, patch: Map<String, Value>) {
-    for (key, value) in patch {
-        if let Some(rel_name) = key.strip_suffix("@delta") {
-            let single = cat.relationships.iter().any(|r| r.name == rel_name && r.kind == RelationshipKind::Link);
-            let changes = value.as_array().cloned().unwrap_or_default();
-            let current = object.entry(rel_name.to_string()).or_insert_with(|| Value::Array(Vec::new()));
-            if !current.is_array() {
-                *current = Value::Array(Vec::new());
-            }
-            let list = current.as_array_mut().expect("made an array");
-            for change in changes {
-                let id = change.get("id").cloned().unwrap_or(Value::Null);
-                let removed = change.get("@removed").is_some();
-                list.retain(|r| r.get("id") != Some(&id));
-                if !removed {
-                    if single {
-                        list.clear();
-                    }
-                    let mut r = Map::new();
-                    r.insert("@odata.type".into(), change.get("@odata.type").cloned().unwrap_or(Value::Null));
-                    r.insert("id".into(), id);
-                    list.push(Value::Object(r));
-                }
-            }
-        } else if key == "@removed" || key == "@odata.context" {
-            continue;
-        } else {
-            object.insert(key, value);
-        }
+    pub fn snapshot(&self) -> Option<(String, SnapshotFile)> {
+        self.writer.snapshot()
     }
 }
 
 #[async_trait::async_trait]
 impl Sink for RepositorySink {
     async fn put(&self, object: Object) -> Result<()> {
-        self.store(object).await
+        self.writer.put(object.category, object.id, object.json).await
     }
 
     async fn apply(&self, change: Change) -> Result<()> {
         match change {
-            Change::Object(o) => self.store(o).await,
-            Change::Patch(o) => self.apply_patch(o).await,
+            Change::Object(o) => self.writer.put(o.category, o.id, o.json).await,
+            Change::Patch(o) => self.writer.patch(o.category, o.id, o.json).await,
             Change::Removed { category, id, .. } => {
-                let mut building = lock(&self.building);
-                let b = building.entry(category.name).or_default();
-                b.changed.remove(&id);
-                b.removed.insert(id);
+                self.writer.remove(category, id);
                 Ok(())
             }
         }
     }
 
     fn prior(&self, category: &'static Category) -> Prior {
-        let cursor = if self.options.full {
-            None
-        } else {
-            self.parent.as_ref().and_then(|(_, s)| s.categories.get(category.name)).and_then(|c| c.cursor.clone())
-        };
-        let known_secrets = self
-            .base
-            .get(category.name)
-            .map(|b| b.iter().filter(|(_, e)| e.secret.is_some()).map(|(id, _)| id.clone()).collect())
-            .unwrap_or_default();
-        Prior { cursor, want_cursor: true, known_secrets }
+        Prior {
+            cursor: self.writer.cursor(category),
+            want_cursor: true,
+            known_secrets: self.writer.known_secrets(category),
+        }
     }
 
     async fn category_done(
@@ -559,83 +75,22 @@ impl Sink for RepositorySink {
         outcome: std::result::Result<&ReadOutcome, &Error>,
     ) -> Result<()> {
         match outcome {
-            Ok(outcome) => {
-                let cs = self.close_category(category, outcome).await?;
-                lock(&self.done).0.insert(category.name.to_string(), cs);
-            }
+            Ok(outcome) => self.writer.close_category(category, outcome.mode, outcome.cursor.clone()).await,
             Err(e) => {
-                lock(&self.building).remove(category.name);
-                let mut done = lock(&self.done);
-                done.1.insert(category.name.to_string(), e.to_string());
-                // What the parent held stays in this snapshot, marked as not read this time.
-                if let Some(old) = self.parent.as_ref().and_then(|(_, s)| s.categories.get(category.name)) {
-                    done.0.insert(category.name.to_string(), carried(old));
-                }
+                self.writer.fail_category(category, e.to_string());
+                Ok(())
             }
         }
-        Ok(())
     }
 
     async fn finish(&self, summary: &Summary) -> Result<()> {
-        let mut last = Vec::new();
-        {
-            let mut guard = lock(&self.packs);
-            let packs = &mut *guard;
-            for w in [&mut packs.objects, &mut packs.trees, &mut packs.secrets] {
-                if let Some(p) = w.take()? {
-                    last.push(p);
-                }
-            }
-        }
-        last.extend(std::mem::take(&mut *lock(&self.pending_trees)));
-        for pack in last {
-            self.upload(pack).await?;
-        }
-        let written = std::mem::take(&mut *lock(&self.written));
-        if !written.is_empty() {
-            let (_, len) = IndexFile::new(written).write_sized(self.repo.store(), self.repo.cipher()).await?;
-            let mut c = lock(&self.counters);
-            c.storage_writes += 1;
-            c.bytes_added += len;
-            c.index_bytes += len;
-        }
-        let (categories, failed) = std::mem::take(&mut *lock(&self.done));
-        // Categories of the parent that this backup did not cover stay as they were.
-        let mut categories = categories;
-        if let Some((_, p)) = &self.parent {
-            for (name, cs) in &p.categories {
-                if !categories.contains_key(name) && !self.base.contains_key(name.as_str()) {
-                    categories.insert(name.clone(), carried(cs));
-                }
-            }
-        }
-        let c = std::mem::take(&mut *lock(&self.counters));
-        let snapshot = Snapshot {
-            version: SNAPSHOT_VERSION,
-            time: self.started,
-            tenant: TenantInfo { id: self.options.tenant_id.clone(), domain: lock(&self.domain).clone() },
-            parent: self.parent.as_ref().map(|(id, _)| id.clone()),
-            categories,
-            failed,
-            summary: SnapshotSummary {
-                requests: summary.graph_requests,
-                http_requests: summary.requests,
-                objects: summary.objects,
-                blobs_added: c.blobs_added,
-                bytes_added: c.bytes_added,
-                packs_added: c.packs_added,
-                object_bytes: c.object_bytes,
-                tree_bytes: c.tree_bytes,
-                secret_bytes: c.secret_bytes,
-                index_bytes: c.index_bytes,
-                storage_writes: c.storage_writes + 1,
-                duration_ms: summary.duration_ms,
-            },
-            tags: self.options.tags.clone(),
-            program: concat!("entra-backup ", env!("CARGO_PKG_VERSION")).to_string(),
+        let read = SnapshotSummary {
+            requests: summary.graph_requests,
+            http_requests: summary.requests,
+            objects: summary.objects,
+            duration_ms: summary.duration_ms,
+            ..SnapshotSummary::default()
         };
-        let (id, _) = snapshot.write(self.repo.store(), self.repo.cipher()).await?;
-        *lock(&self.result) = Some((id, snapshot));
-        self.trusted.record(&self.repo)
+        self.writer.finish(&read).await.map(drop)
     }
 }

@@ -2,8 +2,8 @@
 //! next backup reads only what changed (delta, logs since the newest record, secrets never read
 //! twice) and still says exactly what existed; a failed category keeps its previous data.
 
+use entra_backup::Secret;
 use entra_backup::catalog::{self, Category};
-use entra_backup::graph::auth::Secret;
 use entra_backup::pipeline::{self, Progress};
 use entra_backup::repo::backend::Store;
 use entra_backup::repo::crypto::KdfParams;
@@ -105,7 +105,7 @@ async fn snapshots_read_back_as_the_tenant_and_incremental_backups_read_only_cha
     // The first snapshot still holds the tenant as it was.
     let old = SnapshotSource::open(repo.clone(), &first.snapshot_id, false).await.unwrap();
     let before = old.object(catalog::get("users").unwrap(), &user).await.unwrap().unwrap();
-    assert_ne!(before.json["jobTitle"], json!("Changed"));
+    assert_ne!(before["jobTitle"], json!("Changed"));
 
     // --full reads everything again and finds the same objects.
     let third = backup(&sim, &repo, true).await;

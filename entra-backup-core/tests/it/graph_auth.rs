@@ -12,11 +12,10 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use entra_backup::ErrorKind;
 use entra_backup::graph::auth::{
-    AccessToken, ClientAuth, ClientCertificateCredential, ClientSecretCredential, Credentials, Secret, StaticToken,
-    TokenSource,
+    AccessToken, ClientAuth, ClientCertificateCredential, ClientSecretCredential, Credentials, StaticToken, TokenSource,
 };
+use entra_backup::{ErrorKind, Secret};
 use serde_json::Value;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};

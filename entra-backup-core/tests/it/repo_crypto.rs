@@ -1,7 +1,7 @@
 //! The repository's cryptography through its public API, as the repository code uses it.
 
 use entra_backup::ErrorKind;
-use entra_backup::graph::auth::Secret;
+use entra_backup::Secret;
 use entra_backup::repo::crypto::{
     Cipher, KdfParams, KeyFile, MasterKeys, PASSWORD_ENV, RawKey, SEAL_OVERHEAD, SecretsKeyFile,
     passphrase_from_env_or_file, seal_secret,

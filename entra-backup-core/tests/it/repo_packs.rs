@@ -2,13 +2,13 @@
 //! in plaintext.
 
 use bytes::Bytes;
+use entra_backup::__private::index::{Index, IndexFile, list_index_ids};
+use entra_backup::__private::pack::{
+    BlobEntry, BlobKind, DEFAULT_TARGET_SIZE, PackInfo, PackWriter, pack_path, read_blob, read_header,
+};
 use entra_backup::ErrorKind;
 use entra_backup::repo::backend::{self, Store};
 use entra_backup::repo::crypto::{Cipher, MasterKeys};
-use entra_backup::repo::index::{Index, IndexFile, list_index_ids};
-use entra_backup::repo::pack::{
-    BlobEntry, BlobKind, DEFAULT_TARGET_SIZE, PackInfo, PackWriter, pack_path, read_blob, read_header,
-};
 
 /// Each store (the tempdir, if any, lives as long as the store is used) with each cipher.
 fn setups() -> Vec<(String, Store, Cipher, Option<tempfile::TempDir>)> {

@@ -5,14 +5,15 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+use entra_backup::Secret;
 use entra_backup::catalog::{self, Category};
 use entra_backup::diff::{DiffKind, ObjectDiff, diff_live};
-use entra_backup::graph::auth::Secret;
 use entra_backup::pipeline::{self, Progress};
+use entra_backup::repo::IdMap;
 use entra_backup::repo::backend::Store;
 use entra_backup::repo::crypto::KdfParams;
 use entra_backup::repo::{Access, Repository};
-use entra_backup::restore::{GraphRestorer, IdMap, Outcome, RestoreOptions, RestoreReport, restore};
+use entra_backup::restore::{GraphRestorer, Outcome, RestoreOptions, RestoreReport, restore};
 use entra_backup::sink::BackupOptions;
 use entra_backup::source::{GraphSource, SnapshotSource, SourceOptions};
 use entra_backup_sim::{SimConfig, SimServer};
@@ -442,7 +443,7 @@ async fn disaster_drill_restores_the_whole_tenant() {
     let snap = SnapshotSource::open(repo.clone(), &snapshot, false).await.unwrap();
     let before = snap.object(catalog::get("users").unwrap(), u).await.unwrap().unwrap();
     let now = sim.tenant().get("users", u).unwrap().json.clone();
-    assert_eq!(now["department"], before.json["department"]);
+    assert_eq!(now["department"], before["department"]);
     assert_eq!(now["jobTitle"], "Again", "only department was restored");
 }
 

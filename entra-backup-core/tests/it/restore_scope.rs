@@ -3,8 +3,8 @@
 //! roles PIM held for its old id.
 
 use entra_backup::ErrorKind;
+use entra_backup::Secret;
 use entra_backup::catalog::{self, Category};
-use entra_backup::graph::auth::Secret;
 use entra_backup::pipeline::{self, Progress};
 use entra_backup::repo::backend::Store;
 use entra_backup::repo::crypto::KdfParams;

@@ -167,7 +167,7 @@ fn schema_violations(t: &Tenant, report: &ChurnReport) -> (Vec<String>, usize) {
             for v in model.check_object(cat.entity_type, &obj.json) {
                 out.push(format!("{name}/{id}: {v}"));
             }
-            for p in cat.select.iter().chain(cat.single_get_select) {
+            for p in cat.selected().iter().chain(cat.single_get_select) {
                 let stream = model.property(cat.entity_type, p).is_some_and(|x| x.type_name == "Edm.Stream");
                 if !stream && !obj.json.contains_key(*p) {
                     out.push(format!("{name}/{id}: selected property '{p}' is missing"));

@@ -75,7 +75,7 @@ fn check_category(t: &Tenant, cat: &Category, out: &mut Vec<String>) {
         }
         // Every property a backup selects is present (Graph returns each selected property, null or
         // not), except streams (an application's `logo`), which Graph serves at their own path.
-        for p in cat.select.iter().chain(cat.single_get_select) {
+        for p in cat.selected().iter().chain(cat.single_get_select) {
             let stream = model.property(cat.entity_type, p).is_some_and(|x| x.type_name == "Edm.Stream");
             if !stream && !obj.json.contains_key(*p) {
                 out.push(format!("{}/{id}: selected property '{p}' is missing", cat.name));

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use crate::graph::auth::Secret;
+use crate::Secret;
 use crate::{Error, Result};
 
 /// The repository passphrase.

@@ -35,7 +35,7 @@ use super::{
     KEY_LEN, KdfParams, Key32, MasterKeys, NONCE_LEN, RawKey, SEAL_OVERHEAD, SecretsKey, SecretsPublicKey, b64_decode,
     b64_encode,
 };
-use crate::graph::auth::Secret;
+use crate::Secret;
 use crate::{Error, ErrorKind, Result};
 
 /// The version written. Version 1 (before key files were bound to their repository) is read.

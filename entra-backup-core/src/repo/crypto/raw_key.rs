@@ -7,7 +7,7 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::{KEY_LEN, Key32, b64_decode, b64_encode};
-use crate::graph::auth::Secret;
+use crate::Secret;
 use crate::{Error, Result};
 
 /// BLAKE3 `derive_key` context for the wrapping key of a raw-key key file.

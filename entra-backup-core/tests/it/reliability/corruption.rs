@@ -8,11 +8,12 @@
 use std::collections::BTreeSet;
 
 use bytes::Bytes;
+use entra_backup::__private::RepositoryInternals;
 use entra_backup::ErrorKind;
+use entra_backup::repo::IdMap;
 use entra_backup::repo::Repository;
 use entra_backup::repo::check::{self, CheckOptions};
 use entra_backup::repo::prune;
-use entra_backup::restore::IdMap;
 use futures::TryStreamExt;
 
 use super::figure;
@@ -102,7 +103,7 @@ async fn base() -> Base {
         (Kind::Config, "config".to_string()),
         (Kind::Key, list("keys").await[0].clone()),
         (Kind::SecretsKey, list("secrets-keys").await[0].clone()),
-        (Kind::Pack, entra_backup::repo::pack::pack_path(&pack).unwrap()),
+        (Kind::Pack, entra_backup::__private::pack::pack_path(&pack).unwrap()),
         (Kind::Index, list("index").await[0].clone()),
         (Kind::Snapshot, format!("snapshots/{}", snapshots.last().unwrap())),
         (Kind::IdMap, IdMap::path(&second.snapshot_id, &sim.tenant_id())),
@@ -192,7 +193,7 @@ async fn read_whole(repo: &Repository, id: &str, base: &Base, case: &str) -> boo
     for (name, cs) in &snapshot.categories {
         let Ok(entries) = repo.read_tree(&index, &cs.tree).await else { return false };
         assert!(base.state[id].get(name) == Some(&entries), "{case}: snapshot {id}: {name} reads as other objects");
-        let objects = repo.objects(&index, &entries, true, 64);
+        let objects = repo.objects(&index, entries, true, 64);
         if objects.try_collect::<Vec<_>>().await.is_err() {
             return false;
         }

@@ -109,7 +109,7 @@ async fn base(op: Op, sim: &SimServer, disk: Disk) -> Disk {
 fn must_keep(
     op: Op,
     before: &State,
-    repo_snapshots: &[(String, entra_backup::repo::snapshot::Snapshot)],
+    repo_snapshots: &[(String, entra_backup::repo::snapshot::SnapshotFile)],
 ) -> BTreeSet<String> {
     match op {
         Op::Forget => repo_snapshots.last().map(|(id, _)| id.clone()).into_iter().collect(),

@@ -12,15 +12,15 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use entra_backup::graph::auth::Secret;
+use entra_backup::__private::index::{IndexFile, index_path};
+use entra_backup::__private::pack::{BlobKind, PackWriter, open_blob, pack_path, read_header};
+use entra_backup::__private::tree::{self, Entries, Entry};
+use entra_backup::Secret;
+use entra_backup::repo::IdMap;
 use entra_backup::repo::backend::{Backend, Store};
 use entra_backup::repo::crypto::{Cipher, KdfParams, KeyFile, MasterKeys, RawKey, SecretsKeyFile};
-use entra_backup::repo::index::{IndexFile, index_path};
-use entra_backup::repo::pack::{BlobKind, PackWriter, open_blob, pack_path, read_header};
-use entra_backup::repo::snapshot::{Snapshot, snapshot_path};
-use entra_backup::repo::tree::{self, Entries, Entry};
+use entra_backup::repo::snapshot::{SnapshotFile, snapshot_path};
 use entra_backup::repo::{Access, Repository};
-use entra_backup::restore::IdMap;
 use object_store::memory::InMemory;
 use serde_json::{Value, json};
 
@@ -284,7 +284,7 @@ fn fast() -> KdfParams {
 }
 
 /// A pack of a few object blobs, and its blob entries.
-fn pack(cipher: &Cipher) -> entra_backup::repo::pack::SealedPack {
+fn pack(cipher: &Cipher) -> entra_backup::__private::pack::SealedPack {
     let mut w = PackWriter::new(BlobKind::Object, cipher.clone());
     for i in 0..40 {
         w.add(format!(r#"{{"id":"obj-{i}","displayName":"Object {i}","n":{i}}}"#).as_bytes()).unwrap();
@@ -343,7 +343,7 @@ fn index_and_snapshot(cipher: &Cipher) -> (Vec<u8>, Vec<u8>) {
             "time": "2026-01-02T03:04:05Z", "cursor": "https://graph/x", "added": 1, "changed": 1, "removed": 1}},
         "failed": {"groups": "403"}, "summary": {"requests": 5, "objects": 3}, "tags": ["a"], "program": "p"
     });
-    serde_json::from_value::<Snapshot>(snapshot.clone()).expect("the seed snapshot is valid");
+    serde_json::from_value::<SnapshotFile>(snapshot.clone()).expect("the seed snapshot is valid");
     (index, serde_json::to_vec(&snapshot).unwrap())
 }
 
@@ -371,13 +371,13 @@ fn index_and_snapshot_files_survive_any_bytes() {
                 }
             })
         });
-        let snapshot: Snapshot = serde_json::from_slice(&snapshot_json).unwrap();
+        let snapshot: SnapshotFile = serde_json::from_slice(&snapshot_json).unwrap();
         let snapshot_id = cipher.id_hex(&snapshot_json);
         let seeds = [seal(&snapshot_json), padded(&snapshot_json)];
         fuzz(&format!("snapshot file ({mode})"), 400 + i as u64, &seeds, false, |bytes| {
             rt.block_on(async {
                 store.put(&snapshot_path(&snapshot_id).unwrap(), Bytes::copy_from_slice(bytes)).await.unwrap();
-                match Snapshot::read(&store, &cipher, &snapshot_id).await {
+                match SnapshotFile::read(&store, &cipher, &snapshot_id).await {
                     Ok(s) if s != snapshot => Err("a snapshot other than the one written".into()),
                     Ok(_) => Ok(true),
                     Err(_) => Ok(false),
@@ -401,7 +401,7 @@ fn index_and_snapshot_files_survive_any_bytes() {
         rt.block_on(async {
             let id = cipher.id_hex(json);
             store.put(&snapshot_path(&id).unwrap(), stored(json)).await.unwrap();
-            Ok(Snapshot::read(&store, &cipher, &id).await.is_ok())
+            Ok(SnapshotFile::read(&store, &cipher, &id).await.is_ok())
         })
     });
 }

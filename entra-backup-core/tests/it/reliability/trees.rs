@@ -2,9 +2,10 @@
 //! backup writes. A trie never reaches one node twice (an object id hashes to one path), so a tree
 //! that does is damaged or crafted, and walking it must stop instead of doing exponential work.
 
+use entra_backup::__private::RepositoryInternals;
+use entra_backup::__private::index::IndexFile;
+use entra_backup::__private::pack::{BlobKind, PackWriter};
 use entra_backup::repo::crypto::{Cipher, KdfParams};
-use entra_backup::repo::index::IndexFile;
-use entra_backup::repo::pack::{BlobKind, PackWriter};
 use entra_backup::repo::{Access, Repository};
 use serde_json::json;
 

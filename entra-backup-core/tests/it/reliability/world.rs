@@ -5,16 +5,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use entra_backup::__private::RepositoryInternals;
+use entra_backup::__private::index::Index;
+use entra_backup::__private::tree::Entries;
+use entra_backup::Secret;
 use entra_backup::catalog::{self, Category};
-use entra_backup::graph::auth::Secret;
 use entra_backup::pipeline::{self, BackupReport, Progress};
 use entra_backup::repo::backend::{Backend, Capabilities, Store};
 use entra_backup::repo::check::{self, CheckOptions};
 use entra_backup::repo::crypto::KdfParams;
-use entra_backup::repo::index::Index;
 use entra_backup::repo::prune::{self, PruneOptions};
 use entra_backup::repo::testing::{FaultyStore, Kill};
-use entra_backup::repo::tree::Entries;
 use entra_backup::repo::{Access, Repository};
 use entra_backup::sink::BackupOptions;
 use entra_backup::source::SourceOptions;
@@ -200,7 +201,7 @@ async fn trees(
     repo: &Repository,
     index: &Index,
     id: &str,
-    snapshot: &entra_backup::repo::snapshot::Snapshot,
+    snapshot: &entra_backup::repo::snapshot::SnapshotFile,
 ) -> BTreeMap<String, Entries> {
     let mut out = BTreeMap::new();
     for (name, cs) in &snapshot.categories {
