@@ -38,12 +38,16 @@ macro_rules! arr {
 }
 
 mod apps;
+mod conditional_access;
 mod data;
 mod directory;
+mod grants;
+mod groups;
 mod intune;
 mod logs;
 mod policies;
 mod roles;
+mod users;
 
 /// Generate the tenant that `config` describes. Log records are placed in the 30 days before `now`.
 pub fn generate(config: &SimConfig, now: Timestamp) -> Tenant {
