@@ -63,8 +63,11 @@ pub struct CategoryChurn {
     pub removed: usize,
     /// Links added or removed on objects of this category (a replaced manager counts two).
     pub links_changed: usize,
+    /// The ids of the updated objects.
     pub updated_ids: Vec<String>,
+    /// The ids of the new objects.
     pub created_ids: Vec<String>,
+    /// The ids of the removed objects.
     pub removed_ids: Vec<String>,
 }
 
@@ -73,10 +76,12 @@ pub struct CategoryChurn {
 pub struct ChurnReport {
     /// The share asked for (clamped to 0..=1).
     pub fraction: f64,
+    /// The seed the changes were drawn from.
     pub seed: u64,
     /// The tenant's change sequence number before and after the churn: a delta round taken at
     /// `seq_before` sees exactly these changes.
     pub seq_before: u64,
+    /// The tenant's change sequence number after the churn.
     pub seq_after: u64,
     /// Per churned category (every one of [`CHURNED_CATEGORIES`] the catalog has, changed or not).
     pub categories: BTreeMap<&'static str, CategoryChurn>,

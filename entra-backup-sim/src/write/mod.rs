@@ -29,17 +29,19 @@ use schedules::schedule_request;
 use update::{delete, update};
 
 /// At most this many `@odata.bind` links (members and owners together) in one create or update.
-pub const MAX_BINDS: usize = 20;
+pub(crate) const MAX_BINDS: usize = 20;
 
 /// Graph's answer to a write on an object synced from on-premises Active Directory.
-pub const SYNCED_MESSAGE: &str = "Unable to update the specified properties for on-premises mastered Directory Sync \
+pub(crate) const SYNCED_MESSAGE: &str = "Unable to update the specified properties for on-premises mastered Directory Sync \
                                   objects or objects currently undergoing migration.";
 
 /// Graph's answer to creating a mail-enabled security group or a distribution list (its typo kept).
-pub const MAIL_ENABLED_CREATE_MESSAGE: &str = "Cannot Create a mail-enabled security groups and or distribution list.";
+pub(crate) const MAIL_ENABLED_CREATE_MESSAGE: &str =
+    "Cannot Create a mail-enabled security groups and or distribution list.";
 
 /// The answer to changing one (observed wording, not documented).
-pub const MAIL_ENABLED_UPDATE_MESSAGE: &str = "Cannot Update a mail-enabled security groups and or distribution list.";
+pub(crate) const MAIL_ENABLED_UPDATE_MESSAGE: &str =
+    "Cannot Update a mail-enabled security groups and or distribution list.";
 
 /// User properties Microsoft Entra Connect writes from on-premises AD: a synced user refuses them.
 const SYNCED_USER_PROPERTIES: &[&str] = &[
@@ -77,7 +79,7 @@ const SYNCED_USER_PROPERTIES: &[&str] = &[
 
 /// Serve what the read side does not: every write, and the directory's recycle bin. `None` for a
 /// read the read side serves.
-pub fn handle(state: &SimState, req: &GraphRequest) -> Option<GraphResponse> {
+pub(crate) fn handle(state: &SimState, req: &GraphRequest) -> Option<GraphResponse> {
     super::recycle::expire(state);
     if super::recycle::is_recycle_path(req.path) {
         return Some(super::recycle::handle(state, req));
