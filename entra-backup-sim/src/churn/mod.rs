@@ -31,6 +31,10 @@
 //!
 //! Every other category is left alone (dynamic administrative units are not re-evaluated: no
 //! property their rules read is changed on existing users).
+//!
+//! This module holds the report, the entry point and the mutators every kind of change uses (each
+//! counted in the report); the changes of each category are in `users`, `groups`, `devices`, `apps`
+//! and `logs`.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 

@@ -5,6 +5,11 @@
 //!
 //! Status codes, error codes and messages are Graph's (see docs/simulator.md, "Writes", for which
 //! ones Microsoft documents and which follow observed behaviour).
+//!
+//! This module routes a write to its handler and holds the checks every write shares (permissions,
+//! throttling, the body's type and properties); the handlers are in `create`, `update` (and delete),
+//! `references` (`@odata.bind` and `$ref`), `children` (contained children and actions) and
+//! `schedules` (PIM schedule requests).
 
 use serde_json::{Map, Value};
 
@@ -212,8 +217,7 @@ fn admit(state: &SimState, req: &GraphRequest, cat: &Category) -> Option<GraphRe
     }
 }
 
-/// Whether the token holds a permission that writes this category (its `ReadWrite` ones, or
-/// `Directory.ReadWrite.All` for directory objects).
+/// Graph's refusal of a change to an object synced from on-premises AD.
 fn synced_error() -> GraphResponse {
     GraphResponse::bad_request("Request_BadRequest", SYNCED_MESSAGE)
 }
