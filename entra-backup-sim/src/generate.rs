@@ -11,6 +11,10 @@
 //!
 //! Randomness comes only from [`Rng`], one fork per purpose, so that adding objects to one category
 //! does not change another.
+//!
+//! Each kind of object has a module that adds its methods to the generator `Gen` (`directory`,
+//! `users`, `groups`, `apps`, `grants`, `roles`, `conditional_access`, `policies`, `intune`, `logs`);
+//! `data` holds the fixed names and tables they draw from, and `Gen::run` the order they run in.
 
 use std::collections::HashSet;
 
