@@ -7,7 +7,7 @@ use super::SimState;
 use super::errors::GraphResponse;
 
 /// `POST /{tenant}/oauth2/v2.0/token` with a form body.
-pub fn token(state: &SimState, tenant: &str, form: &[(String, String)], base: &str) -> GraphResponse {
+pub(crate) fn token(state: &SimState, tenant: &str, form: &[(String, String)], base: &str) -> GraphResponse {
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     let tid = state.tokens_tenant();
     let aad = |status: u16, error: &str, code: u32, description: String| {
@@ -98,7 +98,7 @@ pub fn token(state: &SimState, tenant: &str, form: &[(String, String)], base: &s
 }
 
 /// `GET /{tenant}/v2.0/.well-known/openid-configuration`.
-pub fn openid_configuration(state: &SimState, base: &str) -> Value {
+pub(crate) fn openid_configuration(state: &SimState, base: &str) -> Value {
     let tid = state.tokens_tenant();
     json!({
         "token_endpoint": format!("{base}/{tid}/oauth2/v2.0/token"),
@@ -126,7 +126,7 @@ pub fn openid_configuration(state: &SimState, base: &str) -> Value {
 }
 
 /// `GET /common/discovery/instance`: MSAL's instance discovery.
-pub fn instance_discovery(state: &SimState, base: &str) -> Value {
+pub(crate) fn instance_discovery(state: &SimState, base: &str) -> Value {
     let host = base.trim_start_matches("http://").trim_start_matches("https://");
     json!({
         "tenant_discovery_endpoint": format!("{base}/{}/v2.0/.well-known/openid-configuration", state.tokens_tenant()),

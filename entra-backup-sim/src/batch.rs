@@ -12,9 +12,9 @@ use super::protocol::GraphRequest;
 use super::token::Grant;
 
 /// Graph's limit on requests in one batch.
-pub const MAX_BATCH: usize = 20;
+pub(crate) const MAX_BATCH: usize = 20;
 
-pub fn batch(state: &SimState, version: &str, body: Option<&Value>, grant: &Grant, base: &str) -> GraphResponse {
+pub(crate) fn batch(state: &SimState, version: &str, body: Option<&Value>, grant: &Grant, base: &str) -> GraphResponse {
     let Some(requests) = body.and_then(|b| b.get("requests")).and_then(Value::as_array) else {
         return GraphResponse::bad_request(
             "BadRequest",

@@ -6,7 +6,7 @@ use super::Rng;
 
 /// One injected failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
+pub(crate) enum Fault {
     /// 500 generalException.
     InternalError,
     /// 503 serviceNotAvailable with Retry-After.
@@ -22,18 +22,18 @@ pub enum Fault {
 }
 
 #[derive(Debug)]
-pub struct Faults {
+pub(crate) struct Faults {
     rate: f64,
     rng: Mutex<Rng>,
 }
 
 impl Faults {
-    pub fn new(seed: u64, rate: f64) -> Self {
+    pub(crate) fn new(seed: u64, rate: f64) -> Self {
         Faults { rate: rate.clamp(0.0, 1.0), rng: Mutex::new(Rng::new(seed).fork("faults")) }
     }
 
     /// Draw whether this request fails, and how.
-    pub fn draw(&self, has_page_token: bool) -> Option<Fault> {
+    pub(crate) fn draw(&self, has_page_token: bool) -> Option<Fault> {
         if self.rate <= 0.0 {
             return None;
         }

@@ -11,6 +11,10 @@
 //!
 //! Randomness comes only from [`Rng`], one fork per purpose, so that adding objects to one category
 //! does not change another.
+//!
+//! Each kind of object has a module that adds its methods to the generator `Gen` (`directory`,
+//! `users`, `groups`, `apps`, `grants`, `roles`, `conditional_access`, `policies`, `intune`, `logs`);
+//! `data` holds the fixed names and tables they draw from, and `Gen::run` the order they run in.
 
 use std::collections::HashSet;
 
@@ -38,12 +42,16 @@ macro_rules! arr {
 }
 
 mod apps;
+mod conditional_access;
 mod data;
 mod directory;
+mod grants;
+mod groups;
 mod intune;
 mod logs;
 mod policies;
 mod roles;
+mod users;
 
 /// Generate the tenant that `config` describes. Log records are placed in the 30 days before `now`.
 pub fn generate(config: &SimConfig, now: Timestamp) -> Tenant {
@@ -240,14 +248,14 @@ impl<'a> Gen<'a> {
 
     // ----- randomness -----
 
-    pub fn rng(&self, purpose: &str) -> Rng {
+    pub(crate) fn rng(&self, purpose: &str) -> Rng {
         self.root.fork(purpose)
     }
 
     // ----- time -----
 
     /// A moment between `min_days` and `max_days` before the anchor, to the second.
-    pub fn past(&self, rng: &mut Rng, min_days: u32, max_days: u32) -> Timestamp {
+    pub(crate) fn past(&self, rng: &mut Rng, min_days: u32, max_days: u32) -> Timestamp {
         let lo = i64::from(min_days) * 86_400;
         let hi = (i64::from(max_days) * 86_400).max(lo + 1);
         let back = lo + rng.below((hi - lo) as usize) as i64;
@@ -255,7 +263,7 @@ impl<'a> Gen<'a> {
     }
 
     /// A moment after `t` by up to `max_days`, never past the anchor.
-    pub fn after(&self, rng: &mut Rng, t: Timestamp, max_days: u32) -> Timestamp {
+    pub(crate) fn after(&self, rng: &mut Rng, t: Timestamp, max_days: u32) -> Timestamp {
         let span = i64::from(max_days) * 86_400;
         let later = t + SignedDuration::from_secs(rng.below(span.max(1) as usize) as i64);
         later.min(self.anchor)
@@ -270,7 +278,7 @@ impl<'a> Gen<'a> {
     /// [`Tenant::link`]: they are part of the object from its creation (no change-log entries, as
     /// for any object that existed before a delta round began), and `link` checks for duplicates
     /// by a linear scan, which would make a 50,000-member group quadratic.
-    pub fn put(&mut self, category: &'static str, json: Value, rels: Vec<(&'static str, Rel)>) -> bool {
+    pub(crate) fn put(&mut self, category: &'static str, json: Value, rels: Vec<(&'static str, Rel)>) -> bool {
         let Some(cat) = catalog::get(category) else { return false };
         let obj = match self.tenant.insert(category, json) {
             Ok(obj) => obj,
@@ -303,18 +311,18 @@ impl<'a> Gen<'a> {
     }
 
     /// Whether the catalog has this category.
-    pub fn has(&self, category: &str) -> bool {
+    pub(crate) fn has(&self, category: &str) -> bool {
         catalog::get(category).is_some()
     }
 
     /// The kind of a relationship, when the catalog has it.
-    pub fn rel_kind(&self, category: &str, rel: &str) -> Option<RelationshipKind> {
+    pub(crate) fn rel_kind(&self, category: &str, rel: &str) -> Option<RelationshipKind> {
         catalog::get(category)?.relationships.iter().find(|r| r.name == rel).map(|r| r.kind)
     }
 
     /// Add a contained child to an object inserted earlier (skipped when the catalog lacks the
     /// relationship or models it as links).
-    pub fn add_child(&mut self, category: &str, id: &str, rel: &str, child: Value) {
+    pub(crate) fn add_child(&mut self, category: &str, id: &str, rel: &str, child: Value) {
         if self.rel_kind(category, rel) != Some(RelationshipKind::Contained) {
             return;
         }
@@ -327,7 +335,7 @@ impl<'a> Gen<'a> {
 
     /// Add a link to an object inserted earlier (skipped when the catalog lacks the relationship
     /// or models it as contained children).
-    pub fn add_link(&mut self, category: &str, id: &str, rel: &str, target: Ref) {
+    pub(crate) fn add_link(&mut self, category: &str, id: &str, rel: &str, target: Ref) {
         if !matches!(self.rel_kind(category, rel), Some(RelationshipKind::Links | RelationshipKind::Link)) {
             return;
         }
@@ -340,26 +348,26 @@ impl<'a> Gen<'a> {
 
     // ----- shared helpers -----
 
-    pub fn user_ref(&self, i: usize) -> Ref {
+    pub(crate) fn user_ref(&self, i: usize) -> Ref {
         Ref { category: "users", id: self.users[i].id.clone() }
     }
 
-    pub fn group_ref(&self, i: usize) -> Ref {
+    pub(crate) fn group_ref(&self, i: usize) -> Ref {
         Ref { category: "groups", id: self.groups[i].id.clone() }
     }
 
     /// Indices of member (non-guest) users.
-    pub fn member_users(&self) -> Vec<usize> {
+    pub(crate) fn member_users(&self) -> Vec<usize> {
         (0..self.users.len()).filter(|&i| !self.users[i].guest).collect()
     }
 
     /// Groups of the given kinds.
-    pub fn groups_of(&self, kinds: &[GroupKind]) -> Vec<usize> {
+    pub(crate) fn groups_of(&self, kinds: &[GroupKind]) -> Vec<usize> {
         (0..self.groups.len()).filter(|&i| kinds.contains(&self.groups[i].kind)).collect()
     }
 
     /// Up to `k` distinct items of `pool`, in a random order, without touching the rest.
-    pub fn sample<T: Clone>(rng: &mut Rng, pool: &[T], k: usize) -> Vec<T> {
+    pub(crate) fn sample<T: Clone>(rng: &mut Rng, pool: &[T], k: usize) -> Vec<T> {
         let k = k.min(pool.len());
         if k == 0 {
             return Vec::new();
@@ -537,7 +545,7 @@ pub(crate) struct Rule {
 }
 
 impl Rule {
-    pub fn parse(rule: &str) -> Rule {
+    pub(crate) fn parse(rule: &str) -> Rule {
         let mut clauses = Vec::new();
         let mut valid = true;
         for clause in rule.split(" -and ") {
@@ -564,12 +572,12 @@ impl Rule {
     }
 
     /// The properties the rule reads.
-    pub fn properties(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn properties(&self) -> impl Iterator<Item = &str> {
         self.clauses.iter().map(|(p, _, _)| p.as_str())
     }
 
     /// Evaluate on properties from `get`.
-    pub fn matches_with<'v>(&self, get: impl Fn(&str) -> Option<&'v Value>) -> bool {
+    pub(crate) fn matches_with<'v>(&self, get: impl Fn(&str) -> Option<&'v Value>) -> bool {
         self.valid
             && self.clauses.iter().all(|(prop, op, expected)| {
                 let actual = get(prop.as_str()).unwrap_or(&Value::Null);
@@ -592,7 +600,7 @@ impl Rule {
     }
 
     /// The users (indices into `g.users`) the rule selects, reading the generated user objects.
-    pub fn select_users(rules: &[&Rule], g: &Gen<'_>) -> Vec<Vec<usize>> {
+    pub(crate) fn select_users(rules: &[&Rule], g: &Gen<'_>) -> Vec<Vec<usize>> {
         let mut props: Vec<&str> = rules.iter().flat_map(|r| r.properties()).collect();
         props.sort_unstable();
         props.dedup();

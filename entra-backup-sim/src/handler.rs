@@ -18,14 +18,14 @@ use super::token::Grant;
 use entra_backup::catalog::{self, ApiVersion, Area, Category, Relationship, RelationshipKind, Shape, ThrottleFamily};
 
 /// Directory delta pages hold at most this many objects (observed; Graph does not document it).
-pub const DELTA_PAGE: u32 = 200;
+pub(crate) const DELTA_PAGE: u32 = 200;
 /// Directory delta links live 7 days.
-pub const DELTA_LIFETIME_SECS: i64 = 7 * 24 * 3600;
+pub(crate) const DELTA_LIFETIME_SECS: i64 = 7 * 24 * 3600;
 /// `$expand` of a link relationship returns at most 20 targets, unpaged.
-pub const EXPAND_LIMIT: usize = 20;
+pub(crate) const EXPAND_LIMIT: usize = 20;
 
 /// Serve one request.
-pub fn dispatch(state: &SimState, req: &GraphRequest) -> GraphResponse {
+pub(crate) fn dispatch(state: &SimState, req: &GraphRequest) -> GraphResponse {
     // Writes and the directory's recycle bin are served by the write side.
     if let Some(resp) = super::write::handle(state, req) {
         return resp;
@@ -233,7 +233,7 @@ fn page_state(
     })
 }
 
-pub fn expired_page_token() -> GraphResponse {
+pub(crate) fn expired_page_token() -> GraphResponse {
     GraphResponse::bad_request(
         "Directory_ExpiredPageToken",
         "The specified page token value has expired and can no longer be included in your request.",

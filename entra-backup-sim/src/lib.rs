@@ -18,6 +18,8 @@
 //! # Ok(()) }
 //! ```
 
+#![warn(missing_docs, unreachable_pub)]
+
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -104,6 +106,8 @@ pub struct Clock {
 }
 
 impl Clock {
+    /// The simulator's time: the wall clock moved forward by [`advance`](Self::advance), never earlier
+    /// than a time it gave before.
     pub fn now(&self) -> jiff::Timestamp {
         let offset = jiff::SignedDuration::from_secs(self.offset_secs.load(Ordering::Relaxed));
         let t = jiff::Timestamp::now().checked_add(offset).unwrap_or_else(|_| jiff::Timestamp::now());
@@ -121,7 +125,9 @@ impl Clock {
 /// The state behind a running simulator, shared by its request handlers and its owner.
 #[derive(Debug)]
 pub struct SimState {
+    /// How the simulator was started.
     pub config: SimConfig,
+    /// The simulator's clock, which tests move forward.
     pub clock: Clock,
     tenant: RwLock<Tenant>,
     pub(crate) throttle: throttle::Throttle,
@@ -133,6 +139,7 @@ pub struct SimState {
 }
 
 impl SimState {
+    /// Generate the tenant `config` describes and the state that serves it.
     pub fn new(config: SimConfig) -> Arc<Self> {
         let clock = Clock::default();
         let tenant = generate(&config, clock.now());

@@ -27,7 +27,7 @@ pub(crate) const USER_DEFAULT: &[&str] = &[
 
 /// One request to the simulated Graph.
 #[derive(Debug)]
-pub struct GraphRequest<'a> {
+pub(crate) struct GraphRequest<'a> {
     pub method: &'a str,
     /// `v1.0` or `beta`.
     pub version: &'a str,
@@ -96,7 +96,7 @@ pub(super) fn route(path: &str) -> Result<(&'static Category, Route<'_>), GraphR
 }
 
 /// A 429 in Graph's shape for the family.
-pub fn throttled(t: Throttled) -> GraphResponse {
+pub(crate) fn throttled(t: Throttled) -> GraphResponse {
     let mut r = GraphResponse::error(
         429,
         "TooManyRequests",

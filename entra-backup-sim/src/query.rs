@@ -10,7 +10,7 @@ use super::errors::GraphResponse;
 
 /// The query options of one request.
 #[derive(Debug, Clone, Default)]
-pub struct ODataQuery {
+pub(crate) struct ODataQuery {
     pub top: Option<u32>,
     pub select: Option<Vec<String>>,
     pub filter: Option<(String, Filter)>,
@@ -24,7 +24,7 @@ pub struct ODataQuery {
 
 impl ODataQuery {
     /// Parse a raw query string. Unknown `$` options and malformed values get Graph's 400.
-    pub fn parse(raw: &str) -> Result<Self, GraphResponse> {
+    pub(crate) fn parse(raw: &str) -> Result<Self, GraphResponse> {
         let mut q = ODataQuery::default();
         for (k, v) in url::form_urlencoded::parse(raw.as_bytes()) {
             let key = k.to_ascii_lowercase();
@@ -88,7 +88,7 @@ fn split_list(v: &str) -> Vec<String> {
 /// A parsed `$filter` expression: the forms a backup client needs (comparisons, `and`, `or`, `not`,
 /// `in`, `startswith`).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Filter {
+pub(crate) enum Filter {
     And(Box<Filter>, Box<Filter>),
     Or(Box<Filter>, Box<Filter>),
     Not(Box<Filter>),
@@ -98,7 +98,7 @@ pub enum Filter {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
+pub(crate) enum Op {
     Eq,
     Ne,
     Gt,
@@ -310,7 +310,7 @@ impl Parser {
 }
 
 impl Filter {
-    pub fn parse(s: &str) -> Result<Filter, String> {
+    pub(crate) fn parse(s: &str) -> Result<Filter, String> {
         let mut p = Parser { toks: tokenize(s)?, pos: 0 };
         let f = p.expr()?;
         if p.pos != p.toks.len() {
@@ -320,7 +320,7 @@ impl Filter {
     }
 
     /// The top-level properties the filter reads.
-    pub fn properties(&self) -> Vec<&str> {
+    pub(crate) fn properties(&self) -> Vec<&str> {
         match self {
             Filter::And(a, b) | Filter::Or(a, b) => {
                 let mut v = a.properties();
@@ -334,7 +334,7 @@ impl Filter {
         }
     }
 
-    pub fn matches(&self, obj: &serde_json::Map<String, Value>) -> bool {
+    pub(crate) fn matches(&self, obj: &serde_json::Map<String, Value>) -> bool {
         let get = |path: &[String]| -> Value {
             let mut cur = obj.get(&path[0]).cloned().unwrap_or(Value::Null);
             for p in &path[1..] {
@@ -386,7 +386,7 @@ fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
 
 /// The state behind an opaque `$skiptoken` or `$deltatoken`.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
-pub struct PageState {
+pub(crate) struct PageState {
     /// Where the token belongs: the request path it continues.
     pub p: String,
     /// The last id served.
@@ -413,13 +413,13 @@ pub struct PageState {
 }
 
 impl PageState {
-    pub fn encode(&self) -> String {
+    pub(crate) fn encode(&self) -> String {
         // A fixed prefix so tokens look like Graph's and never start with a character that needs
         // escaping in a URL.
         format!("RFNwdAIAAQAAAB{}", URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default()))
     }
 
-    pub fn decode(token: &str) -> Option<PageState> {
+    pub(crate) fn decode(token: &str) -> Option<PageState> {
         let body = token.strip_prefix("RFNwdAIAAQAAAB")?;
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(body).ok()?).ok()
     }

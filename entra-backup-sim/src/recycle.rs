@@ -15,7 +15,7 @@ use super::throttle::identity_cost;
 use entra_backup::catalog::{self, Category};
 
 /// How long a soft-deleted object stays restorable.
-pub const RETENTION_DAYS: i64 = 30;
+pub(crate) const RETENTION_DAYS: i64 = 30;
 
 /// `microsoft.graph.{type}` casts the list accepts, with their categories.
 const CASTS: &[(&str, &str)] = &[
@@ -29,13 +29,13 @@ const CASTS: &[(&str, &str)] = &[
 const PREFIX: &str = "/directory/deleteditems";
 
 /// Whether a path is under `/directory/deletedItems` (Graph matches it case-insensitively).
-pub fn is_recycle_path(path: &str) -> bool {
+pub(crate) fn is_recycle_path(path: &str) -> bool {
     let lower = path.trim_end_matches('/').to_ascii_lowercase();
     lower == PREFIX || lower.starts_with(&format!("{PREFIX}/"))
 }
 
 /// Delete for good what has been in the recycle bin for 30 days.
-pub fn expire(state: &SimState) {
+pub(crate) fn expire(state: &SimState) {
     let cutoff = state.clock.now() - jiff::SignedDuration::from_hours(24 * RETENTION_DAYS);
     let due = state.tenant().deleted_items().any(|d| d.deleted_at <= cutoff);
     if due {
@@ -43,7 +43,7 @@ pub fn expire(state: &SimState) {
     }
 }
 
-pub fn handle(state: &SimState, req: &GraphRequest) -> GraphResponse {
+pub(crate) fn handle(state: &SimState, req: &GraphRequest) -> GraphResponse {
     let rest = &req.path.trim_end_matches('/')[PREFIX.len()..];
     let segs: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     let method = req.method.to_ascii_uppercase();

@@ -70,6 +70,7 @@ impl SimServer {
         &self.url
     }
 
+    /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -79,6 +80,7 @@ impl SimServer {
         format!("{}/v1.0", self.url)
     }
 
+    /// The simulated tenant's id (a GUID).
     pub fn tenant_id(&self) -> String {
         self.state.tenant_id()
     }

@@ -13,7 +13,9 @@ use entra_backup::catalog::{self, Category};
 /// A reference to another object: its category and id.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Ref {
+    /// The category of the object referred to (the catalog's name).
     pub category: &'static str,
+    /// Its id.
     pub id: String,
 }
 
@@ -37,6 +39,7 @@ pub struct StoredObject {
 }
 
 impl StoredObject {
+    /// The object's `id` (empty when it has none).
     pub fn id(&self) -> &str {
         self.json.get("id").and_then(Value::as_str).unwrap_or_default()
     }
@@ -49,6 +52,7 @@ impl StoredObject {
         }
     }
 
+    /// The objects its relationship `rel` links to (none when it has no such links).
     pub fn links(&self, rel: &str) -> &[Ref] {
         self.links.get(rel).map(Vec::as_slice).unwrap_or(&[])
     }
@@ -64,6 +68,7 @@ pub enum Removal {
 }
 
 impl Removal {
+    /// The `reason` of delta's `@removed` annotation.
     pub fn reason(self) -> &'static str {
         match self {
             Removal::SoftDeleted => "changed",
@@ -75,15 +80,20 @@ impl Removal {
 /// A change to one link, kept so that delta can report `members@delta` additions and removals.
 #[derive(Debug, Clone)]
 pub struct LinkChange {
+    /// The change sequence number of the change.
     pub seq: u64,
+    /// The relationship changed.
     pub rel: &'static str,
+    /// The object linked or unlinked.
     pub target: Ref,
+    /// Whether the link was added (else removed).
     pub added: bool,
 }
 
 /// The objects of one category.
 #[derive(Debug, Default, Clone)]
 pub struct CategoryStore {
+    /// The objects, by id.
     pub objects: BTreeMap<String, StoredObject>,
     /// Objects removed from the collection: id -> (seq, why). Read by delta.
     pub removed: BTreeMap<String, (u64, Removal)>,
@@ -94,12 +104,26 @@ pub struct CategoryStore {
 /// An error in a change to the ground truth (a test's or the generator's mistake).
 #[derive(Debug, thiserror::Error)]
 pub enum TenantError {
+    /// No category of that name in the catalog.
     #[error("unknown category '{0}'")]
     UnknownCategory(String),
+    /// The category has no relationship of that name.
     #[error("unknown relationship '{rel}' of category '{category}'")]
-    UnknownRelationship { category: String, rel: String },
+    UnknownRelationship {
+        /// The category.
+        category: String,
+        /// The relationship asked for.
+        rel: String,
+    },
+    /// No object of that id in the category.
     #[error("no object '{id}' in category '{category}'")]
-    NotFound { category: String, id: String },
+    NotFound {
+        /// The category.
+        category: String,
+        /// The id asked for.
+        id: String,
+    },
+    /// An object given to the tenant has no string `id`.
     #[error("object of category '{0}' has no string 'id'")]
     MissingId(String),
 }
@@ -108,6 +132,7 @@ pub enum TenantError {
 /// until it expires.
 #[derive(Debug, Clone)]
 pub struct DeletedItem {
+    /// The category the object was deleted from.
     pub category: &'static str,
     /// The object as it was, with its own links and children; `deletedDateTime` set.
     pub object: StoredObject,
@@ -121,6 +146,7 @@ pub struct DeletedItem {
 /// The whole tenant.
 #[derive(Debug, Clone)]
 pub struct Tenant {
+    /// The tenant's id (a GUID).
     pub tenant_id: String,
     /// The tenant's primary domain (`contoso.onmicrosoft.com`).
     pub domain: String,
@@ -133,6 +159,7 @@ pub struct Tenant {
 }
 
 impl Tenant {
+    /// An empty tenant: every category of the catalog, holding nothing.
     pub fn new(tenant_id: impl Into<String>, domain: impl Into<String>) -> Self {
         let stores = catalog::all().iter().map(|c| (c.name, CategoryStore::default())).collect();
         Tenant {
@@ -181,6 +208,7 @@ impl Tenant {
         catalog::get(name).ok_or_else(|| TenantError::UnknownCategory(name.to_string()))
     }
 
+    /// The store of a category (`None` for a name the catalog does not know).
     pub fn store(&self, category: &str) -> Option<&CategoryStore> {
         self.stores.get(category)
     }
@@ -195,6 +223,7 @@ impl Tenant {
         self.stores.get(category).map_or(0, |s| s.objects.len())
     }
 
+    /// One object of a category, by id.
     pub fn get(&self, category: &str, id: &str) -> Option<&StoredObject> {
         self.stores.get(category)?.objects.get(id)
     }

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use entra_backup::catalog::ThrottleFamily;
-pub use entra_backup::graph::pacing::{identity_cost, identity_quota};
+pub(crate) use entra_backup::graph::pacing::{identity_cost, identity_quota};
 
 /// A token bucket.
 #[derive(Debug)]
@@ -38,7 +38,7 @@ impl Bucket {
 
 /// What a throttled request is told.
 #[derive(Debug, Clone)]
-pub struct Throttled {
+pub(crate) struct Throttled {
     /// Seconds to wait, when the family sends Retry-After (Conditional Access does not).
     pub retry_after: Option<u64>,
     /// `x-ms-throttle-scope`.
@@ -49,7 +49,7 @@ pub struct Throttled {
 
 /// Headers an admitted request carries.
 #[derive(Debug, Clone, Default)]
-pub struct Admitted {
+pub(crate) struct Admitted {
     /// `x-ms-resource-unit` (identity family).
     pub resource_units: Option<u32>,
     /// `x-ms-throttle-limit-percentage` once usage passes 80%.
@@ -69,7 +69,7 @@ struct Buckets {
 
 /// The simulator's throttling state for one app in one tenant.
 #[derive(Debug)]
-pub struct Throttle {
+pub(crate) struct Throttle {
     enabled: bool,
     buckets: Mutex<Buckets>,
     app_id: String,
@@ -77,7 +77,7 @@ pub struct Throttle {
 }
 
 impl Throttle {
-    pub fn new(users: usize, enabled: bool) -> Self {
+    pub(crate) fn new(users: usize, enabled: bool) -> Self {
         let ru = f64::from(identity_quota(users));
         Throttle {
             enabled,
@@ -95,14 +95,14 @@ impl Throttle {
         }
     }
 
-    pub fn with_ids(mut self, app_id: &str, tenant_id: &str) -> Self {
+    pub(crate) fn with_ids(mut self, app_id: &str, tenant_id: &str) -> Self {
         self.app_id = app_id.to_string();
         self.tenant_id = tenant_id.to_string();
         self
     }
 
     /// Admit a request of `cost` resource units (identity family; 1 request elsewhere), or refuse it.
-    pub fn admit(&self, family: ThrottleFamily, cost: u32, write: bool) -> Result<Admitted, Throttled> {
+    pub(crate) fn admit(&self, family: ThrottleFamily, cost: u32, write: bool) -> Result<Admitted, Throttled> {
         let mut admitted = Admitted::default();
         if family == ThrottleFamily::Identity {
             admitted.resource_units = Some(cost);

@@ -14,14 +14,14 @@ use entra_backup::catalog;
 
 /// What a valid token grants.
 #[derive(Debug, Clone)]
-pub struct Grant {
+pub(crate) struct Grant {
     pub app_id: String,
     pub roles: Vec<String>,
 }
 
 /// Why a token was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenProblem {
+pub(crate) enum TokenProblem {
     Missing,
     Invalid,
     Expired,
@@ -29,7 +29,7 @@ pub enum TokenProblem {
 
 /// Why a token request was refused: an AADSTS error.
 #[derive(Debug, Clone)]
-pub struct TokenError {
+pub(crate) struct TokenError {
     pub status: u16,
     pub error: &'static str,
     pub code: u32,
@@ -37,7 +37,7 @@ pub struct TokenError {
 }
 
 #[derive(Debug)]
-pub struct TokenIssuer {
+pub(crate) struct TokenIssuer {
     tenant_id: String,
     credentials: Option<(String, String)>,
     roles: Vec<String>,
@@ -47,7 +47,7 @@ pub struct TokenIssuer {
 }
 
 impl TokenIssuer {
-    pub fn new(config: &SimConfig, tenant_id: &str) -> Self {
+    pub(crate) fn new(config: &SimConfig, tenant_id: &str) -> Self {
         let roles = match &config.granted_permissions {
             Some(p) => p.clone(),
             None => catalog::permissions::<&str>(&[], true).unwrap_or_default().into_iter().map(String::from).collect(),
@@ -64,7 +64,7 @@ impl TokenIssuer {
 
     /// The client-credentials grant: a client id with a secret or a client assertion (a JWT whose
     /// `sub` is the client id; the simulator does not check its signature).
-    pub fn issue(
+    pub(crate) fn issue(
         &self,
         client_id: &str,
         secret: Option<&str>,
@@ -141,7 +141,7 @@ impl TokenIssuer {
     }
 
     /// Check an `Authorization` header value.
-    pub fn check(&self, authorization: Option<&str>) -> Result<Grant, TokenProblem> {
+    pub(crate) fn check(&self, authorization: Option<&str>) -> Result<Grant, TokenProblem> {
         let token = authorization
             .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
             .map(str::trim)
@@ -156,7 +156,7 @@ impl TokenIssuer {
     }
 
     /// Expire every token issued so far (a test of refresh on 401).
-    pub fn expire_all(&self) {
+    pub(crate) fn expire_all(&self) {
         let mut issued = self.issued.lock().unwrap_or_else(|p| p.into_inner());
         let past = Instant::now();
         for (exp, _) in issued.values_mut() {
@@ -176,7 +176,7 @@ fn assertion_subject(assertion: &str) -> Option<String> {
 impl Grant {
     /// Whether the grant holds one of `needed`, or a permission that implies it (`ReadWrite` for
     /// `Read`, `Directory.Read.All` for directory reads).
-    pub fn allows(&self, needed: &[&str], directory: bool) -> bool {
+    pub(crate) fn allows(&self, needed: &[&str], directory: bool) -> bool {
         if needed.is_empty() {
             return true;
         }

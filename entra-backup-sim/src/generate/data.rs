@@ -1,6 +1,6 @@
 //! Fixed data the generator draws from: names, places, departments, and Microsoft's well-known ids.
 
-pub const FIRST_NAMES: &[&str] = &[
+pub(super) const FIRST_NAMES: &[&str] = &[
     "Adele",
     "Alex",
     "Allan",
@@ -65,7 +65,7 @@ pub const FIRST_NAMES: &[&str] = &[
     "Zoe",
 ];
 
-pub const LAST_NAMES: &[&str] = &[
+pub(super) const LAST_NAMES: &[&str] = &[
     "Adams",
     "Ahmed",
     "Alvarez",
@@ -129,14 +129,14 @@ pub const LAST_NAMES: &[&str] = &[
 ];
 
 /// A department, its relative size, its job titles and its cost-center prefix.
-pub struct Department {
+pub(super) struct Department {
     pub name: &'static str,
     pub weight: u32,
     pub titles: &'static [&'static str],
     pub division: &'static str,
 }
 
-pub const DEPARTMENTS: &[Department] = &[
+pub(super) const DEPARTMENTS: &[Department] = &[
     Department {
         name: "Sales",
         weight: 18,
@@ -223,7 +223,7 @@ pub const DEPARTMENTS: &[Department] = &[
 ];
 
 /// An office location.
-pub struct Site {
+pub(super) struct Site {
     pub city: &'static str,
     pub state: Option<&'static str>,
     pub country: &'static str,
@@ -238,7 +238,7 @@ pub struct Site {
     pub lon: f64,
 }
 
-pub const SITES: &[Site] = &[
+pub(super) const SITES: &[Site] = &[
     Site {
         city: "Seattle",
         state: Some("WA"),
@@ -372,20 +372,20 @@ pub const SITES: &[Site] = &[
 ];
 
 /// Partner organizations (guests and contacts come from them).
-pub const PARTNERS: &[&str] =
+pub(super) const PARTNERS: &[&str] =
     &["fabrikam.com", "northwindtraders.com", "adatum.com", "tailspintoys.com", "wingtiptoys.com", "litwareinc.com"];
 
 /// Microsoft's tenant: the owner of first-party applications.
-pub const MICROSOFT_TENANT: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
+pub(super) const MICROSOFT_TENANT: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
 
-pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
-pub const EXCHANGE_APP_ID: &str = "00000002-0000-0ff1-ce00-000000000000";
-pub const SHAREPOINT_APP_ID: &str = "00000003-0000-0ff1-ce00-000000000000";
-pub const INTUNE_APP_ID: &str = "0000000a-0000-0000-c000-000000000000";
-pub const AZURE_MANAGEMENT_APP_ID: &str = "797f4846-ba00-4fd7-ba43-dac1f8f63013";
+pub(super) const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+pub(super) const EXCHANGE_APP_ID: &str = "00000002-0000-0ff1-ce00-000000000000";
+pub(super) const SHAREPOINT_APP_ID: &str = "00000003-0000-0ff1-ce00-000000000000";
+pub(super) const INTUNE_APP_ID: &str = "0000000a-0000-0000-c000-000000000000";
+pub(super) const AZURE_MANAGEMENT_APP_ID: &str = "797f4846-ba00-4fd7-ba43-dac1f8f63013";
 
 /// A first-party application present in every tenant: app id, display name, service principal names.
-pub const FIRST_PARTY: &[(&str, &str, &[&str])] = &[
+pub(super) const FIRST_PARTY: &[(&str, &str, &[&str])] = &[
     (
         GRAPH_APP_ID,
         "Microsoft Graph",
@@ -435,7 +435,7 @@ pub const FIRST_PARTY: &[(&str, &str, &[&str])] = &[
 ];
 
 /// Microsoft Graph application permissions (app roles): id, value, display name.
-pub const GRAPH_APP_ROLES: &[(&str, &str, &str)] = &[
+pub(super) const GRAPH_APP_ROLES: &[(&str, &str, &str)] = &[
     ("df021288-bdef-4463-88db-98f22de89214", "User.Read.All", "Read all users' full profiles"),
     ("741f803b-c850-494e-b5df-cde7c675a1ca", "User.ReadWrite.All", "Read and write all users' full profiles"),
     ("5b567255-7703-4780-807c-7be8301ae99b", "Group.Read.All", "Read all groups"),
@@ -459,7 +459,7 @@ pub const GRAPH_APP_ROLES: &[(&str, &str, &str)] = &[
 ];
 
 /// Microsoft Graph delegated permissions (OAuth2 scopes): id, value, admin consent display name.
-pub const GRAPH_SCOPES: &[(&str, &str, &str)] = &[
+pub(super) const GRAPH_SCOPES: &[(&str, &str, &str)] = &[
     ("e1fe6dd8-ba31-4d61-89e7-88639da4683d", "User.Read", "Sign in and read user profile"),
     ("37f7f235-527c-4136-accd-4a02d197296e", "openid", "Sign users in"),
     ("14dad69e-099b-42c9-810b-d002981feec1", "profile", "View users' basic profile"),
@@ -473,7 +473,7 @@ pub const GRAPH_SCOPES: &[(&str, &str, &str)] = &[
 ];
 
 /// A built-in directory role: template id, display name, description, a few of its resource actions.
-pub const BUILT_IN_ROLES: &[(&str, &str, &str, &[&str])] = &[
+pub(super) const BUILT_IN_ROLES: &[(&str, &str, &str, &[&str])] = &[
     (
         "62e90394-69f5-4237-9190-012177145e10",
         "Global Administrator",
@@ -602,20 +602,20 @@ pub const BUILT_IN_ROLES: &[(&str, &str, &str, &[&str])] = &[
     ),
 ];
 
-pub const GLOBAL_ADMIN: &str = "62e90394-69f5-4237-9190-012177145e10";
-pub const USER_ADMIN: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
-pub const HELPDESK_ADMIN: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
+pub(super) const GLOBAL_ADMIN: &str = "62e90394-69f5-4237-9190-012177145e10";
+pub(super) const USER_ADMIN: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+pub(super) const HELPDESK_ADMIN: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
 /// The Guest User role: the default `guestUserRoleId` of the authorization policy.
-pub const GUEST_USER_ROLE: &str = "10dae51f-b6af-4016-8d66-8c2a99b929b3";
+pub(super) const GUEST_USER_ROLE: &str = "10dae51f-b6af-4016-8d66-8c2a99b929b3";
 
 /// A licence: SKU id, part number, and its service plans (id, name, service as assigned plans name it).
-pub struct Sku {
+pub(super) struct Sku {
     pub sku_id: &'static str,
     pub part_number: &'static str,
     pub plans: &'static [(&'static str, &'static str, &'static str)],
 }
 
-pub const SKUS: &[Sku] = &[
+pub(super) const SKUS: &[Sku] = &[
     Sku {
         sku_id: "c7df2760-2c81-4ef7-b578-5b5392b571df",
         part_number: "ENTERPRISEPREMIUM",

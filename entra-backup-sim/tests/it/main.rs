@@ -5,6 +5,7 @@
 
 mod sim_churn;
 mod sim_csdl;
+mod sim_digest;
 mod sim_graph;
 mod sim_served_csdl;
 mod sim_write;
