@@ -45,6 +45,8 @@ mod secret;
 pub mod sink;
 pub mod source;
 mod summary;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod text;
 
 pub use catalog::Category;

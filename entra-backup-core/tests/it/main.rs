@@ -5,6 +5,7 @@
 
 mod backend_conformance;
 mod backup;
+mod conformance;
 mod export;
 mod export_target;
 mod graph_auth;
