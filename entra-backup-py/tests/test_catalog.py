@@ -6,7 +6,7 @@ import entra_backup as eb
 def test_every_category_is_listed_in_restore_order() -> None:
     cats = eb.categories()
     names = [c["name"] for c in cats]
-    assert len(names) == 47 and len(set(names)) == 47
+    assert len(names) == 48 and len(set(names)) == 48
     assert "users" in names and "conditionalAccessPolicies" in names
     orders = [c["order"] for c in cats]
     assert orders == sorted(orders)

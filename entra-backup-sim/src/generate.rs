@@ -237,6 +237,7 @@ impl<'a> Gen<'a> {
         self.conditional_access();
         self.authentication_methods();
         self.tenant_policies();
+        self.group_settings();
         self.sts_policies();
         self.bitlocker_keys();
         self.intune();

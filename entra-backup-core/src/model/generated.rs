@@ -64,6 +64,7 @@ pub(super) const ENTITY_TYPE_NAMES: &[&str] = &[
     "microsoft.graph.federatedIdentityCredential",
     "microsoft.graph.fido2AuthenticationMethodConfiguration",
     "microsoft.graph.group",
+    "microsoft.graph.groupSetting",
     "microsoft.graph.homeRealmDiscoveryPolicy",
     "microsoft.graph.identitySecurityDefaultsEnforcementPolicy",
     "microsoft.graph.iosCompliancePolicy",
@@ -192,6 +193,7 @@ pub(super) fn dispatch_round_trip(
         }
         GraphEntity::ODATA_TYPE => super::round_trip_as::<GraphEntity>(value),
         Group::ODATA_TYPE => super::round_trip_as::<Group>(value),
+        GroupSetting::ODATA_TYPE => super::round_trip_as::<GroupSetting>(value),
         HomeRealmDiscoveryPolicy::ODATA_TYPE => super::round_trip_as::<HomeRealmDiscoveryPolicy>(value),
         IdentitySecurityDefaultsEnforcementPolicy::ODATA_TYPE => {
             super::round_trip_as::<IdentitySecurityDefaultsEnforcementPolicy>(value)
@@ -776,6 +778,7 @@ pub(super) fn dispatch_properties(entity_type: &str) -> Option<&'static [&'stati
             "visibility",
             "welcomeMessageEnabled",
         ],
+        "microsoft.graph.groupSetting" => &["id", "displayName", "templateId", "values"],
         "microsoft.graph.homeRealmDiscoveryPolicy" => {
             &["id", "deletedDateTime", "description", "displayName", "definition", "isOrganizationDefault"]
         }
@@ -3323,6 +3326,16 @@ model! {
 }
 
 model! {
+    /// `microsoft.graph.groupSetting`
+    entity GroupSetting = "microsoft.graph.groupSetting" {
+        id: String = "id",
+        display_name: String = "displayName",
+        template_id: String = "templateId",
+        values: Vec<SettingValue> = "values",
+    }
+}
+
+model! {
     /// `microsoft.graph.homeRealmDiscoveryPolicy`
     entity HomeRealmDiscoveryPolicy = "microsoft.graph.homeRealmDiscoveryPolicy" {
         id: String = "id",
@@ -4627,6 +4640,14 @@ model! {
         created_date_time: String = "createdDateTime",
         is_resolved: bool = "isResolved",
         service_instance: String = "serviceInstance",
+    }
+}
+
+model! {
+    /// `microsoft.graph.settingValue`
+    complex SettingValue = "microsoft.graph.settingValue" {
+        name: String = "name",
+        value: String = "value",
     }
 }
 

@@ -76,6 +76,37 @@ impl Gen<'_> {
         }
     }
 
+    /// The tenant-wide Microsoft 365 group settings an administrator created from the
+    /// `Group.Unified` template (a tenant without them has none: Graph then applies the template's
+    /// defaults). Graph returns every value of the template, as strings.
+    pub(super) fn group_settings(&mut self) {
+        let mut rng = self.rng("groupSettings");
+        let values = [
+            ("CustomBlockedWordsList", ""),
+            ("EnableMSStandardBlockedWords", "true"),
+            ("ClassificationDescriptions", ""),
+            ("DefaultClassification", ""),
+            ("PrefixSuffixNamingRequirement", "GRP-[GroupName]"),
+            ("AllowGuestsToBeGroupOwner", "false"),
+            ("AllowGuestsToAccessGroups", "true"),
+            ("GuestUsageGuidelinesUrl", ""),
+            ("GroupCreationAllowedGroupId", ""),
+            ("AllowToAddGuests", "true"),
+            ("UsageGuidelinesUrl", ""),
+            ("ClassificationList", ""),
+            ("EnableGroupCreation", "true"),
+            ("NewUnifiedGroupWritebackDefault", "true"),
+            ("EnableMIPLabels", "false"),
+        ];
+        let json = obj! {
+            "id": rng.guid(),
+            "displayName": "Group.Unified",
+            "templateId": "62375ab9-6b52-47ed-826b-58e47e0e304b",
+            "values": Value::Array(values.iter().map(|(n, v)| obj!{ "name": *n, "value": *v }).collect()),
+        };
+        self.put("groupSettings", json, vec![]);
+    }
+
     /// Exchange's routing domain: `contoso7.mail.onmicrosoft.com`.
     fn mail_domain(&self) -> String {
         self.initial_domain.replace(".onmicrosoft.com", ".mail.onmicrosoft.com")
