@@ -1,6 +1,6 @@
 //! What an Entra ID tenant holds, and how each part of it is read and written through Microsoft Graph.
 //!
-//! The catalog is data: one [`Category`] per kind of object, all in [`table`]. Everything else (the
+//! The catalog is data: one [`Category`] per kind of object, all in [`CATEGORIES`]. Everything else (the
 //! Graph source, the simulator, the restore planner, the permission report) reads it from here, so
 //! adding a category is one entry in one table.
 //!

@@ -40,7 +40,7 @@ pub const FRAME_TARGET: usize = 64 * 1024;
 /// Bytes of the header-length trailer at the end of a pack.
 const TRAILER_LEN: u64 = 4;
 
-/// The most blobs a writer puts in one pack, so that its header stays under [`MAX_HEADER_LEN`]
+/// The most blobs a writer puts in one pack, so that its header stays under `MAX_HEADER_LEN`
 /// (an entry takes at most about 220 bytes of JSON).
 pub const MAX_PACK_BLOBS: usize = 100_000;
 

@@ -382,7 +382,7 @@ pub async fn write(store: &Store, kind: KeyKind, json: Vec<u8>) -> Result<String
 }
 
 /// `keys` wrapped in a new key file opened by `new` (a passphrase, with `kdf`, or a raw key): its
-/// JSON, for [`write`].
+/// JSON, for [`write()`].
 pub fn wrap_master(keys: &MasterKeys, repository: &str, new: &Access, kdf: KdfParams) -> Result<Vec<u8>> {
     let file = match new {
         Access::Passphrase(p) => KeyFile::create_with_passphrase(keys, repository, p, kdf)?,
@@ -392,7 +392,7 @@ pub fn wrap_master(keys: &MasterKeys, repository: &str, new: &Access, kdf: KdfPa
     Ok(file.to_json())
 }
 
-/// The secrets key wrapped in a new secrets key file opened by `new`: its JSON, for [`write`].
+/// The secrets key wrapped in a new secrets key file opened by `new`: its JSON, for [`write()`].
 pub fn wrap_secrets(key: &SecretsKey, repository: &str, new: &Access, kdf: KdfParams) -> Result<Vec<u8>> {
     let file = match new {
         Access::Passphrase(p) => SecretsKeyFile::create_with_passphrase(key, repository, p, kdf)?,
