@@ -28,9 +28,9 @@ pub struct CheckOptions {
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckReport {
-    /// Snapshot files checked.
+    /// Snapshots that opened and were checked (the others are errors, or warnings when newer).
     pub snapshots: usize,
-    /// Index files in use (not superseded).
+    /// Index files that opened (superseded ones included).
     pub indexes: usize,
     /// Packs the index names.
     pub packs: usize,

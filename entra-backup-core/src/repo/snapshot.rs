@@ -62,8 +62,8 @@ pub struct SnapshotFile {
 pub struct TenantInfo {
     /// The tenant's id, as the backup was given it.
     pub id: String,
-    /// The tenant's default verified domain, from its organization object; `None` when no backup
-    /// of this tenant has read `organization` yet.
+    /// The tenant's default verified domain, from its organization object; `None` until a backup
+    /// of this tenant reads `organization`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
 }
