@@ -27,6 +27,7 @@ pub enum DiffKind {
     Added,
     /// Only in the first side.
     Removed,
+    /// On both sides, with attributes that differ.
     Changed,
 }
 
@@ -34,13 +35,18 @@ pub enum DiffKind {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttributeDiff {
+    /// The property or relationship name (`displayName`, `members`).
     pub attribute: String,
+    /// The first side's value; `None` when absent or null there, and for a link relationship.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub before: Option<Value>,
+    /// The second side's value; `None` when absent or null there, and for a link relationship.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<Value>,
+    /// For a link relationship: ids of the references only the second side has.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub added: Vec<String>,
+    /// For a link relationship: ids of the references only the first side has.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<String>,
 }
@@ -49,14 +55,20 @@ pub struct AttributeDiff {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectDiff {
+    /// The category's name in the catalog.
     pub category: &'static str,
+    /// The object's id in the first side (the snapshot's id, for a recreated object).
     pub id: String,
+    /// A name people recognise it by (see [`display_name`]), from the second side unless the
+    /// object was removed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    /// Added, removed or changed.
     pub kind: DiffKind,
     /// The live id of an object a restore recreated (the id map's entry for `id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_id: Option<String>,
+    /// What differs, for [`DiffKind::Changed`]; empty for an added or removed object.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attributes: Vec<AttributeDiff>,
 }
@@ -65,9 +77,13 @@ pub struct ObjectDiff {
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DiffSummary {
+    /// Objects only in the second side.
     pub added: u64,
+    /// Objects only in the first side.
     pub removed: u64,
+    /// Objects on both sides that differ.
     pub changed: u64,
+    /// Objects on both sides that do not differ.
     pub unchanged: u64,
     /// Categories Graph refused to list (against the live tenant): nothing is said of them.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -41,9 +41,11 @@ pub struct Error {
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
+/// The crate's result, with [`Error`] by default.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// An error of `kind` with a message for people (no Graph code, no status).
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Error { kind, message: message.into(), graph_code: None, status: None, source: None }
     }
@@ -53,15 +55,18 @@ impl Error {
         Error { kind, message: message.into(), graph_code: code, status: Some(status), source: None }
     }
 
+    /// Attach the underlying error, returned by [`std::error::Error::source`].
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));
         self
     }
 
+    /// What went wrong, to match on.
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
 
+    /// The message, without Graph's code (which [`Display`](fmt::Display) appends).
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -82,10 +87,13 @@ impl Error {
         self
     }
 
+    /// An [`ErrorKind::InvalidInput`] error.
     pub fn invalid_input(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidInput, message)
     }
 
+    /// An [`ErrorKind::Io`] error: `message` (what was being done) followed by the I/O error,
+    /// kept as the source.
     pub fn io(message: impl Into<String>, source: std::io::Error) -> Self {
         Self::new(ErrorKind::Io, format!("{}: {source}", message.into())).with_source(source)
     }

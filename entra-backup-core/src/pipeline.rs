@@ -24,19 +24,24 @@ pub const CATEGORY_CONCURRENCY: usize = 8;
 /// Live state of a run, for progress displays: one entry per category, in catalog order.
 #[derive(Debug)]
 pub struct Progress {
+    /// The run's categories, in the order given to [`Progress::new`].
     pub categories: Vec<CategoryProgress>,
     started: Instant,
 }
 
+/// Live state of one category of a run.
 #[derive(Debug)]
 pub struct CategoryProgress {
+    /// The category being read.
     pub category: &'static Category,
+    /// Its counters so far.
     pub stats: CategoryStats,
     /// 0 waiting, 1 reading, 2 done, 3 failed.
     state: std::sync::atomic::AtomicU8,
 }
 
 impl CategoryProgress {
+    /// Where the category is now.
     pub fn state(&self) -> State {
         match self.state.load(Ordering::Relaxed) {
             0 => State::Waiting,
@@ -48,6 +53,7 @@ impl CategoryProgress {
 }
 
 impl Progress {
+    /// Progress for a run over `categories`, all waiting; the clock starts now.
     pub fn new(categories: &[&'static Category]) -> Arc<Self> {
         Arc::new(Progress {
             categories: categories
@@ -58,6 +64,7 @@ impl Progress {
         })
     }
 
+    /// Time since [`Progress::new`].
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()
     }
@@ -240,8 +247,11 @@ pub async fn export_with(
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BackupReport {
+    /// The new snapshot's id (its file name under `snapshots/`).
     pub snapshot_id: String,
+    /// The snapshot as written.
     pub snapshot: crate::repo::snapshot::SnapshotFile,
+    /// What the run read, per category.
     pub summary: Summary,
     /// Snapshot files that could not be read, passed over when choosing the parent.
     #[serde(skip_serializing_if = "Vec::is_empty")]

@@ -1,6 +1,6 @@
 //! What an Entra ID tenant holds, and how each part of it is read and written through Microsoft Graph.
 //!
-//! The catalog is data: one [`Category`] per kind of object, all in [`table`]. Everything else (the
+//! The catalog is data: one [`Category`] per kind of object, all in [`CATEGORIES`]. Everything else (the
 //! Graph source, the simulator, the restore planner, the permission report) reads it from here, so
 //! adding a category is one entry in one table.
 //!
@@ -137,21 +137,32 @@ pub enum TenantFact {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Area {
+    /// Users, groups, devices, contacts.
     Identities,
+    /// The tenant itself: organization, domains, licences, administrative units.
     Organization,
+    /// App registrations, service principals, permission grants.
     Applications,
+    /// Directory roles, role definitions and assignments, PIM schedules.
     Roles,
+    /// Conditional Access, authentication, token, consent and cross-tenant policies; custom
+    /// security attributes.
     Policies,
+    /// Device data kept outside the device objects (BitLocker recovery keys).
     Devices,
+    /// Intune device configuration and compliance policies.
     Intune,
+    /// Audit and sign-in logs.
     Logs,
 }
 
 /// The Graph API version a path lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum ApiVersion {
+    /// `v1.0`: the stable API.
     #[serde(rename = "v1.0")]
     V1,
+    /// `beta`: for what v1.0 lacks (Intune settings catalog and administrative templates).
     #[serde(rename = "beta")]
     Beta,
 }
@@ -170,7 +181,9 @@ impl ApiVersion {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Shape {
+    /// A list of objects with ids, read page by page.
     Collection,
+    /// One object at a fixed path (a tenant-wide policy), read with one `GET` and restored by patching it.
     Singleton,
 }
 
@@ -278,17 +291,28 @@ pub enum RelationshipKind {
 pub enum RelationshipWrite {
     /// `POST {path}/$ref` with `{"@odata.id": ...}` to add, `DELETE {path}/{target}/$ref` to remove.
     /// `bind_on_create`: the create request accepts `<name>@odata.bind` (at most 20 per request).
-    Ref { bind_on_create: bool },
+    Ref {
+        /// Whether the create request may carry the links as `<name>@odata.bind`.
+        bind_on_create: bool,
+    },
     /// `PUT {path}/$ref` with `{"@odata.id": ...}` (a single link such as manager).
     PutRef,
     /// A Graph action that replaces the whole set: `POST {path}` with a body (Intune `assign`).
-    Action { path: &'static str, body_property: &'static str },
+    Action {
+        /// The action's path, with `{id}` standing for the parent's id.
+        path: &'static str,
+        /// The body property that carries the whole set (`assignments`).
+        body_property: &'static str,
+    },
     /// Each child is created with `POST {path}` and patched with `PATCH {path}/{childId}`.
     Children,
     /// Written as part of the parent's body.
     WithParent,
     /// Graph offers no way to write it.
-    NotWritable { reason: &'static str },
+    NotWritable {
+        /// Why, for the restore report.
+        reason: &'static str,
+    },
 }
 
 /// A property path holding ids of objects in other categories.

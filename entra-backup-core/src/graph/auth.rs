@@ -56,10 +56,12 @@ pub const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 #[derive(Clone)]
 pub struct AccessToken {
     secret: Secret,
+    /// When the identity platform says it expires.
     pub expires_at: Instant,
 }
 
 impl AccessToken {
+    /// A token that expires at `expires_at`.
     pub fn new(token: impl Into<Secret>, expires_at: Instant) -> Self {
         AccessToken { secret: token.into(), expires_at }
     }
@@ -114,6 +116,7 @@ pub struct StaticToken {
 }
 
 impl StaticToken {
+    /// A token taken as valid for good (it is never refreshed).
     pub fn new(token: impl Into<Secret>) -> Self {
         let far = Instant::now()
             .checked_add(Duration::from_secs(100 * 365 * 24 * 3600))
@@ -197,6 +200,7 @@ impl TokenSource for ClientSecretCredential {
 /// How the app proves who it is.
 #[derive(Debug, Clone)]
 pub enum ClientAuth {
+    /// A client secret.
     Secret(Secret),
     /// A PEM file with the certificate and its private key.
     CertificateFile(PathBuf),
@@ -205,8 +209,11 @@ pub enum ClientAuth {
 /// An app registration's credentials, as configuration.
 #[derive(Debug, Clone)]
 pub struct Credentials {
+    /// The tenant's id (a GUID) or one of its domains.
     pub tenant_id: String,
+    /// The app registration's application (client) id.
     pub client_id: String,
+    /// How the app proves who it is.
     pub auth: ClientAuth,
     /// The identity platform to use when the caller names none (`AZURE_AUTHORITY_HOST`).
     pub authority_host: Option<String>,

@@ -40,9 +40,11 @@ impl RequestStats {
 /// What a request is, for pacing and accounting.
 #[derive(Debug, Clone)]
 pub struct RequestMeta {
+    /// The throttling family whose pace the request waits for.
     pub family: ThrottleFamily,
     /// Estimated cost in the family's units (resource units for identity, 1 elsewhere).
     pub cost: u32,
+    /// Where its counts go.
     pub stats: Arc<RequestStats>,
 }
 
@@ -55,6 +57,7 @@ pub struct RetryPolicy {
     pub max_elapsed: Duration,
     /// First backoff; doubled each time, with full jitter, up to `max_backoff`.
     pub base_backoff: Duration,
+    /// The longest backoff between two tries.
     pub max_backoff: Duration,
 }
 
@@ -72,8 +75,11 @@ impl Default for RetryPolicy {
 /// One page of a listing.
 #[derive(Debug)]
 pub struct Page {
+    /// The page's items (`value`), or the one object of a singleton.
     pub items: Vec<Value>,
+    /// `@odata.nextLink`: where the next page is; `None` on the last page.
     pub next_link: Option<String>,
+    /// `@odata.deltaLink`: given on the last page of a delta round, where the next round starts.
     pub delta_link: Option<String>,
 }
 
@@ -137,6 +143,7 @@ impl GraphClient {
         }
     }
 
+    /// Replace the default [`RetryPolicy`].
     pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
@@ -147,6 +154,7 @@ impl GraphClient {
         &self.graph_url
     }
 
+    /// The pacer its requests wait for.
     pub fn pacer(&self) -> &Pacer {
         &self.pacer
     }
@@ -458,8 +466,11 @@ impl GraphClient {
 /// One request of a `$batch`: a method, a URL relative to the version root, and a JSON body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BatchRequest {
+    /// `GET`, `POST`, `PATCH`, `PUT` or `DELETE`.
     pub method: &'static str,
+    /// Relative to the version root, with its query: `/users/{id}?$select=id`.
     pub url: String,
+    /// The JSON body, if any.
     pub body: Option<Value>,
 }
 
@@ -479,6 +490,7 @@ pub struct Pager {
 }
 
 impl Pager {
+    /// A listing starting at `first`, an absolute URL.
     pub fn new(first: impl Into<String>) -> Self {
         let first = first.into();
         Pager { next: Some(first.clone()), first, restarts: 0, restarted: false, delta_link: None }

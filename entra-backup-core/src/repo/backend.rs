@@ -53,10 +53,15 @@ pub use open::{local_path, open, open_existing};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Backend {
+    /// A local directory.
     Local,
+    /// In-process memory (`memory://`), gone when the process ends.
     Memory,
+    /// Amazon S3 or a compatible store (`s3://`).
     S3,
+    /// Azure Blob Storage (`az://`, `azure://`).
     Azure,
+    /// Google Cloud Storage (`gs://`).
     Gcs,
 }
 
@@ -152,10 +157,12 @@ impl Store {
         })
     }
 
+    /// Which kind of storage it talks to.
     pub fn backend(&self) -> Backend {
         self.backend
     }
 
+    /// What the backend guarantees.
     pub fn capabilities(&self) -> Capabilities {
         self.capabilities
     }

@@ -28,11 +28,17 @@ pub struct CheckOptions {
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CheckReport {
+    /// Snapshots that opened and were checked (the others are errors, or warnings when newer).
     pub snapshots: usize,
+    /// Index files that opened (superseded ones included).
     pub indexes: usize,
+    /// Packs the index names.
     pub packs: usize,
+    /// Blobs the index names.
     pub blobs: usize,
+    /// Packs read whole and verified (see [`CheckOptions::read_data_percent`]).
     pub packs_read: usize,
+    /// Blobs authenticated, decompressed and checked against their ids.
     pub blobs_read: usize,
     /// Damage: the repository does not hold what it says.
     pub errors: Vec<String>,
@@ -42,6 +48,7 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
+    /// Whether no damage was found (warnings allowed).
     pub fn ok(&self) -> bool {
         self.errors.is_empty()
     }

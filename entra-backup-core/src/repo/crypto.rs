@@ -193,10 +193,12 @@ impl fmt::Debug for MasterKeys {
 pub struct SecretsPublicKey([u8; KEY_LEN]);
 
 impl SecretsPublicKey {
+    /// The key from its 32 bytes.
     pub fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
         SecretsPublicKey(bytes)
     }
 
+    /// Its 32 bytes.
     pub fn as_bytes(&self) -> &[u8; KEY_LEN] {
         &self.0
     }
@@ -206,6 +208,8 @@ impl SecretsPublicKey {
         b64_encode(&self.0)
     }
 
+    /// Parse [`SecretsPublicKey::to_base64`]'s form (surrounding whitespace ignored); anything
+    /// but 32 bytes is an [`ErrorKind::InvalidInput`] error.
     pub fn from_base64(text: &str) -> Result<Self> {
         let bytes = b64_decode(text.trim())
             .filter(|b| b.len() == KEY_LEN)
@@ -252,6 +256,7 @@ impl SecretsKey {
         Key32::from_slice(&self.key.as_bytes()[..])
     }
 
+    /// The public half, which backups seal to.
     pub fn public_key(&self) -> &SecretsPublicKey {
         &self.public
     }
@@ -307,6 +312,7 @@ enum Inner {
 }
 
 impl Cipher {
+    /// The cipher of an encrypted repository, from its unlocked master keys.
     pub fn new(keys: &MasterKeys) -> Self {
         let aead = Box::new(XChaCha20Poly1305::new(keys.data.as_bytes().into()));
         Cipher { inner: Inner::Encrypted { aead, id_key: keys.id.clone(), secrets_public: keys.secrets_public } }
@@ -317,6 +323,7 @@ impl Cipher {
         Cipher { inner: Inner::Plaintext }
     }
 
+    /// Whether it encrypts (false for [`Cipher::plaintext`]).
     pub fn is_encrypted(&self) -> bool {
         matches!(self.inner, Inner::Encrypted { .. })
     }
@@ -433,15 +440,18 @@ impl fmt::Debug for Cipher {
 pub struct IdHasher(blake3::Hasher);
 
 impl IdHasher {
+    /// Add `bytes` to what is hashed.
     pub fn update(&mut self, bytes: &[u8]) -> &mut Self {
         self.0.update(bytes);
         self
     }
 
+    /// The id of everything added so far.
     pub fn finalize(&self) -> [u8; KEY_LEN] {
         *self.0.finalize().as_bytes()
     }
 
+    /// [`IdHasher::finalize`] as 64 lowercase hex digits.
     pub fn finalize_hex(&self) -> String {
         to_hex(&self.finalize())
     }

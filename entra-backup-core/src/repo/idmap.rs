@@ -30,7 +30,9 @@ const HEADER_LEN: usize = MAGIC.len() + 8;
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Pending {
+    /// The category's name in the catalog.
     pub category: String,
+    /// The create body's [`natural_key`].
     pub key: String,
 }
 
@@ -150,6 +152,8 @@ impl IdMap {
         self.generation
     }
 
+    /// Record that the snapshot's object `old` is now the live object `new` (nothing when they
+    /// are equal); it is no longer pending.
     pub fn insert(&mut self, old: &str, new: &str) {
         if old != new {
             self.ids.insert(old.to_string(), new.to_string());
@@ -168,6 +172,7 @@ impl IdMap {
         self.reverse.get(new).map_or(new, String::as_str)
     }
 
+    /// Whether no id was remapped.
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }

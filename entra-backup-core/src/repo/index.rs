@@ -30,7 +30,10 @@ pub const MAX_INDEX_FILE: u64 = 1024 * 1024 * 1024;
 /// One index file.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexFile {
+    /// The packs it indexes, each with its blobs.
     pub packs: Vec<PackInfo>,
+    /// Ids of index files this one replaces: a reader ignores them (prune and repair rewrite the
+    /// index this way).
     #[serde(default)]
     pub supersedes: Vec<String>,
     /// Packs marked for deletion by prune, and when.
@@ -41,7 +44,9 @@ pub struct IndexFile {
 /// A pack prune found unused, and when it first found it so.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Marked {
+    /// The pack's id.
     pub pack: String,
+    /// When prune first found it unused.
     pub marked: jiff::Timestamp,
 }
 
@@ -52,6 +57,7 @@ pub fn index_path(index_id: &str) -> Result<String> {
 }
 
 impl IndexFile {
+    /// An index of `packs` that supersedes nothing and marks nothing.
     pub fn new(packs: Vec<PackInfo>) -> Self {
         IndexFile { packs, supersedes: Vec::new(), delete: Vec::new() }
     }
@@ -177,6 +183,7 @@ impl Index {
         self.blobs.get(id).map(|(position, entry)| (self.packs[*position].as_str(), entry))
     }
 
+    /// Whether the blob `id` is indexed.
     pub fn contains(&self, id: &str) -> bool {
         self.blobs.contains_key(id)
     }
@@ -186,6 +193,7 @@ impl Index {
         self.blobs.len()
     }
 
+    /// Whether it indexes no blob.
     pub fn is_empty(&self) -> bool {
         self.blobs.is_empty()
     }
@@ -201,6 +209,7 @@ impl Index {
         self.packs.iter().map(String::as_str)
     }
 
+    /// Whether the pack `pack_id` is indexed.
     pub fn contains_pack(&self, pack_id: &str) -> bool {
         self.pack_positions.contains_key(pack_id)
     }

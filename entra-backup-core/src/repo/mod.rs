@@ -7,10 +7,10 @@
 //! - [`crypto`]: master keys under a passphrase (Argon2id) or a key file, XChaCha20-Poly1305 for
 //!   data, keyed BLAKE3 content ids, and secrets sealed to a second key that backups can write but
 //!   only its holder can read.
-//! - [`pack`]: blobs compressed (zstd) and sealed one by one, gathered in packs of up to 16 MiB,
+//! - `pack`: blobs compressed (zstd) and sealed one by one, gathered in packs of up to 16 MiB,
 //!   each readable with one ranged GET.
-//! - [`index`]: which blob is in which pack, in index files that later ones may supersede.
-//! - [`tree`]: a category's object ids mapped to blob ids, as a hash trie that changes little
+//! - `index`: which blob is in which pack, in index files that later ones may supersede.
+//! - `tree`: a category's object ids mapped to blob ids, as a hash trie that changes little
 //!   when a few objects change.
 //! - [`snapshot`]: the commit point of a backup.
 //! - [`Repository`]: the handle that opens all of it; [`check`], [`prune`] and [`repair`] work on

@@ -40,7 +40,7 @@ pub const FRAME_TARGET: usize = 64 * 1024;
 /// Bytes of the header-length trailer at the end of a pack.
 const TRAILER_LEN: u64 = 4;
 
-/// The most blobs a writer puts in one pack, so that its header stays under [`MAX_HEADER_LEN`]
+/// The most blobs a writer puts in one pack, so that its header stays under `MAX_HEADER_LEN`
 /// (an entry takes at most about 220 bytes of JSON).
 pub const MAX_PACK_BLOBS: usize = 100_000;
 
@@ -61,6 +61,7 @@ pub enum BlobKind {
 }
 
 impl BlobKind {
+    /// Its name in index files: `object`, `tree` or `secret`.
     pub fn as_str(self) -> &'static str {
         match self {
             BlobKind::Object => "object",
@@ -73,6 +74,7 @@ impl BlobKind {
 /// Where one blob is in its pack.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct BlobEntry {
+    /// What the blob holds.
     pub kind: BlobKind,
     /// The blob id: [`Cipher::id_hex`] of the plaintext.
     pub id: String,
@@ -97,7 +99,9 @@ impl BlobEntry {
 /// A written pack: its id and its blobs (as an index file lists it: `{"id", "blobs"}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackInfo {
+    /// The pack id: the unkeyed BLAKE3 of its stored bytes, 64 hex digits.
     pub id: String,
+    /// Its blobs, in the order they are stored.
     #[serde(rename = "blobs")]
     pub entries: Vec<BlobEntry>,
 }
@@ -183,10 +187,12 @@ impl PackWriter {
         self
     }
 
+    /// The kind of blob it packs.
     pub fn kind(&self) -> BlobKind {
         self.kind
     }
 
+    /// Packs are cut at this many bytes of stored blobs.
     pub fn target_size(&self) -> usize {
         self.target_size
     }
@@ -196,6 +202,7 @@ impl PackWriter {
         self.entries.len() + self.frame_entries.len()
     }
 
+    /// Whether the pack being built holds no blob.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -331,7 +338,9 @@ impl PackWriter {
 /// A pack sealed by [`PackWriter::take`], not yet written.
 #[derive(Debug, Clone)]
 pub struct SealedPack {
+    /// Its id and blobs, for the index.
     pub info: PackInfo,
+    /// The pack file's bytes, as stored.
     pub bytes: Bytes,
 }
 

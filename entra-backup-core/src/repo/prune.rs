@@ -438,15 +438,22 @@ where
 /// hours, `daily` days, ... (restic's rules, per tenant).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeepPolicy {
+    /// Keep the newest this many.
     pub last: usize,
+    /// Keep the newest of each of the latest this many hours that have one.
     pub hourly: usize,
+    /// Keep the newest of each of the latest this many days that have one.
     pub daily: usize,
+    /// Keep the newest of each of the latest this many ISO weeks that have one.
     pub weekly: usize,
+    /// Keep the newest of each of the latest this many months that have one.
     pub monthly: usize,
+    /// Keep the newest of each of the latest this many years that have one.
     pub yearly: usize,
 }
 
 impl KeepPolicy {
+    /// Whether it has no rule (all zero): [`apply_policy`] refuses it.
     pub fn is_empty(&self) -> bool {
         *self == KeepPolicy::default()
     }
@@ -459,9 +466,13 @@ type BucketKey = fn(&jiff::Timestamp) -> String;
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ForgetDecision {
+    /// The snapshot's id.
     pub id: String,
+    /// When its backup started.
     pub time: jiff::Timestamp,
+    /// The tenant it is of.
     pub tenant: String,
+    /// Whether a rule keeps it (else forget removes it).
     pub keep: bool,
     /// Why it is kept (`last`, `daily`, ...).
     pub reasons: Vec<&'static str>,

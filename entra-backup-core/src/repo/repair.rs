@@ -32,6 +32,7 @@ pub const QUARANTINE: &str = "quarantine";
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RepairSnapshotsReport {
+    /// Nothing was changed: the report says what would be.
     pub dry_run: bool,
     /// Snapshots that read.
     pub readable: usize,
@@ -61,6 +62,7 @@ pub async fn repair_snapshots(repo: &Repository, dry_run: bool) -> Result<Repair
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RepairIndexReport {
+    /// Nothing was changed: the report says what would be.
     pub dry_run: bool,
     /// Index files read; their entries are kept.
     pub indexes_read: usize,

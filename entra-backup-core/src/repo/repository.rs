@@ -38,11 +38,13 @@ const READ_CONCURRENCY: usize = 16;
 /// The plaintext `config` file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Config {
+    /// The repository format version ([`FORMAT_VERSION`] when this program made it).
     pub version: u32,
     /// A random id, 64 hex digits.
     pub id: String,
     /// `xchacha20poly1305-blake3` or `none`.
     pub encryption: String,
+    /// When the repository was made.
     pub created: jiff::Timestamp,
     /// BLAKE3 of the fields above ([`Config::checksum_of`]), so that a flipped byte in `config`
     /// is found on opening. Absent in repositories made before it; then not checked.
@@ -323,22 +325,28 @@ impl Repository {
         Ok(())
     }
 
+    /// The object store it lives in.
     pub fn store(&self) -> &Store {
         &self.store
     }
 
+    /// Its plaintext `config` file.
     pub fn config(&self) -> &Config {
         &self.config
     }
 
+    /// The data key's cipher (the identity cipher for an unencrypted repository).
     pub fn cipher(&self) -> &Cipher {
         &self.cipher
     }
 
+    /// Whether data is encrypted (`encryption` is not `none`).
     pub fn is_encrypted(&self) -> bool {
         self.cipher.is_encrypted()
     }
 
+    /// Whether secrets can be read: [`Repository::unlock_secrets`] succeeded, or the repository
+    /// is not encrypted.
     pub fn secrets_unlocked(&self) -> bool {
         self.secrets.is_some() || !self.cipher.is_encrypted()
     }

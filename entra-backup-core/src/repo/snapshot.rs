@@ -30,9 +30,11 @@ const MAX_SNAPSHOT_JSON: usize = 256 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SnapshotFile {
+    /// The format version ([`SNAPSHOT_VERSION`] when this program wrote it).
     pub version: u32,
     /// When the backup started.
     pub time: jiff::Timestamp,
+    /// The tenant it is of.
     pub tenant: TenantInfo,
     /// The snapshot this one was read incrementally from.
     #[serde(default)]
@@ -43,8 +45,10 @@ pub struct SnapshotFile {
     /// held keeps that data here, marked `read: carried`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub failed: BTreeMap<String, String>,
+    /// What the backup read and stored.
     #[serde(default)]
     pub summary: SnapshotSummary,
+    /// Tags the backup was given ([`BackupOptions::tags`](crate::repo::BackupOptions::tags)).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     /// The program that wrote it (`entra-backup 0.1.0`).
@@ -56,7 +60,10 @@ pub struct SnapshotFile {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantInfo {
+    /// The tenant's id, as the backup was given it.
     pub id: String,
+    /// The tenant's default verified domain, from its organization object; `None` until a backup
+    /// of this tenant reads `organization`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
 }
@@ -82,7 +89,9 @@ pub enum ReadMode {
 pub struct CategorySnapshot {
     /// The root of the category's tree.
     pub tree: String,
+    /// Objects the category holds in this snapshot.
     pub objects: u64,
+    /// How this backup obtained them.
     pub read: ReadMode,
     /// When the objects were read (for a carried category: when they were last read).
     pub time: jiff::Timestamp,
@@ -114,19 +123,25 @@ pub struct SnapshotSummary {
     pub requests: u64,
     /// HTTP requests to Graph (a `$batch` counted once).
     pub http_requests: u64,
+    /// Objects read from Graph (for an incremental backup: new or changed ones).
     pub objects: u64,
     /// Blobs stored by this backup (all others were already in the repository).
     pub blobs_added: u64,
     /// Bytes written to storage: packs, the index and the snapshot.
     pub bytes_added: u64,
+    /// Pack files written.
     pub packs_added: u64,
-    /// Of `bytes_added`: object packs, tree packs, secret packs and the index.
+    /// Of `bytes_added`: object packs (object and link-chunk blobs).
     pub object_bytes: u64,
+    /// Of `bytes_added`: tree packs.
     pub tree_bytes: u64,
+    /// Of `bytes_added`: secret packs.
     pub secret_bytes: u64,
+    /// Of `bytes_added`: the index file.
     pub index_bytes: u64,
     /// Storage write requests.
     pub storage_writes: u64,
+    /// Wall-clock time of the Graph read, in milliseconds.
     pub duration_ms: u64,
 }
 
@@ -232,7 +247,9 @@ pub enum SnapshotProblem {
 /// A snapshot file that cannot be read, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnreadableSnapshot {
+    /// The snapshot's id (its file name under `snapshots/`).
     pub id: String,
+    /// What kind of problem.
     pub problem: SnapshotProblem,
     /// What is wrong, for people.
     pub reason: String,

@@ -19,7 +19,9 @@ use crate::repo::backend::Store;
 pub struct StagingFile {
     /// The path relative to the repository, `/`-separated (`data/63/6352…#1`).
     pub path: String,
+    /// Its size in bytes.
     pub size: u64,
+    /// When it was last written.
     pub modified: jiff::Timestamp,
 }
 

@@ -62,6 +62,7 @@ pub enum Kill {
 /// One write a [`FaultyStore`] counted: its number (from 1), what it was and on which path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Write {
+    /// Its number among the store's writes, from 1.
     pub number: u64,
     /// `put`, `multipart`, `copy`, `rename` or `delete`.
     pub op: &'static str,

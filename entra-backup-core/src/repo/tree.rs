@@ -43,6 +43,7 @@ pub struct Entry {
 }
 
 impl Entry {
+    /// An entry for an object blob with no secret and no chunks.
     pub fn new(blob: String) -> Self {
         Entry { blob, secret: None, chunks: Vec::new() }
     }
@@ -54,7 +55,9 @@ pub type Entries = BTreeMap<String, Entry>;
 /// One encoded tree node: its id and canonical JSON.
 #[derive(Debug, Clone)]
 pub struct Node {
+    /// The node's blob id.
     pub id: String,
+    /// Its canonical JSON.
     pub json: Vec<u8>,
 }
 
@@ -62,18 +65,28 @@ pub struct Node {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum NodeData {
+    /// At most [`LEAF_MAX`] entries.
     Leaf {
+        /// Rows sorted by object id: `[object id, blob id]`, or
+        /// `[object id, blob id, secret blob id or "", chunk ids...]`.
         entries: Vec<Vec<String>>,
     },
+    /// Entries split by a hex digit of their object id's hash.
     Inner {
+        /// Which digit of the hash splits them (0 at the root).
         depth: usize,
+        /// `(digit, sub-tree id)`, for the digits that have entries.
         subtrees: Vec<(u8, String)>,
     },
     /// The parent tree's entries, with `set` set and `unset` removed.
     Layer {
+        /// The parent tree's id.
         layer: String,
+        /// 1 over a trie, one more over each layer.
         depth: usize,
+        /// Rows added or replaced, as in a leaf.
         set: Vec<Vec<String>>,
+        /// Object ids removed.
         unset: Vec<String>,
     },
 }

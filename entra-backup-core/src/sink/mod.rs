@@ -20,6 +20,7 @@ pub use repository::RepositorySink;
 /// Takes objects; may be called from several tasks at once.
 #[async_trait::async_trait]
 pub trait Sink: Send + Sync {
+    /// Take one whole object. An error stops the run.
     async fn put(&self, object: Object) -> Result<()>;
 
     /// Take one change of an incremental read. The default takes whole objects only.

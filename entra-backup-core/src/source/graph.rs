@@ -119,6 +119,8 @@ impl GraphSource {
         Ok(source)
     }
 
+    /// A source over an existing client (a simulator's, a test's); no tenant id until
+    /// [`GraphSource::with_tenant_id`].
     pub fn new(client: Arc<GraphClient>, options: SourceOptions) -> Self {
         GraphSource { client, options, tenant: None }
     }
@@ -129,6 +131,7 @@ impl GraphSource {
         self
     }
 
+    /// The Graph client it reads through.
     pub fn client(&self) -> &Arc<GraphClient> {
         &self.client
     }
@@ -539,7 +542,7 @@ impl GraphSource {
 
 /// The overlap window of a log category: how late Graph may deliver its records, as the catalog
 /// gives it (`log_latency_minutes`), two hours when it gives none.
-pub fn log_overlap(cat: &Category) -> jiff::SignedDuration {
+pub(crate) fn log_overlap(cat: &Category) -> jiff::SignedDuration {
     jiff::SignedDuration::from_mins(cat.log_latency_minutes.unwrap_or(120).into())
 }
 

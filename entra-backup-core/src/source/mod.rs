@@ -32,10 +32,12 @@ pub use crate::repo::snapshot::ReadMode;
 /// child objects for contained relationships.
 #[derive(Debug, Clone)]
 pub struct Object {
+    /// The category it belongs to.
     pub category: &'static Category,
     /// The object's id (or its key: a cross-tenant partner's `tenantId`; a singleton's category
     /// name when Graph gives it no id).
     pub id: String,
+    /// Graph's JSON of the object, relationships included as navigation properties.
     pub json: Map<String, Value>,
 }
 
@@ -62,10 +64,18 @@ pub enum Change {
     Patch(Object),
     /// The object left the category since the cursor (`reason` as delta gives it: `changed` for
     /// the recycle bin, `deleted` for good).
-    Removed { category: &'static Category, id: String, reason: Option<String> },
+    Removed {
+        /// The category it left.
+        category: &'static Category,
+        /// The object's id.
+        id: String,
+        /// Delta's `@removed.reason`; `None` when Graph gave none.
+        reason: Option<String>,
+    },
 }
 
 impl Change {
+    /// The category the change belongs to.
     pub fn category(&self) -> &'static Category {
         match self {
             Change::Object(o) | Change::Patch(o) => o.category,
@@ -90,24 +100,31 @@ pub struct Prior {
 /// How a category was read, and where the next read starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadOutcome {
+    /// Whether the category was read whole or as changes since the prior cursor.
     pub mode: ReadMode,
+    /// Where the next read starts (a delta link, the newest log record's time); `None`: the next
+    /// read reads everything.
     pub cursor: Option<String>,
 }
 
 /// Live counters of one category's read, shared with whoever shows progress.
 #[derive(Debug, Default)]
 pub struct CategoryStats {
+    /// The category's Graph requests.
     pub requests: Arc<RequestStats>,
+    /// Objects sent (for a delta read: new or changed objects; removals are not counted).
     pub objects: AtomicU64,
     /// Links and contained children read.
     pub relationships: AtomicU64,
 }
 
 impl CategoryStats {
+    /// Objects sent so far.
     pub fn objects(&self) -> u64 {
         self.objects.load(Ordering::Relaxed)
     }
 
+    /// Links and contained children read so far.
     pub fn relationships(&self) -> u64 {
         self.relationships.load(Ordering::Relaxed)
     }

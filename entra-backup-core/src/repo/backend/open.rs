@@ -18,7 +18,7 @@ use crate::error::{Error, ErrorKind, Result};
 const ACCEPTED: &str = "a local path, file:///abs/path, memory://, s3://bucket[/prefix], \
                         az://container[/prefix] (or azure://), gs://bucket[/prefix]";
 
-/// Open the store a repository URL names (see the [module docs](self) for the forms).
+/// Open the store a repository URL names (see the [module docs](super) for the forms).
 ///
 /// A bad URL or an unknown scheme is [`ErrorKind::InvalidInput`]; a local directory that cannot
 /// be created is [`ErrorKind::Io`]. Nothing is contacted over the network here: a wrong endpoint

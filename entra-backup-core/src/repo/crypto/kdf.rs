@@ -8,7 +8,9 @@ use crate::{Error, Result};
 pub struct KdfParams {
     /// Memory in KiB (at least 8 per lane).
     pub memory_kib: u32,
+    /// Passes over the memory.
     pub iterations: u32,
+    /// Lanes computed in parallel.
     pub parallelism: u32,
 }
 
@@ -19,6 +21,7 @@ impl KdfParams {
     pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
     /// Largest number of passes (about 5 times the default's work at the default memory).
     pub const MAX_ITERATIONS: u32 = 16;
+    /// Largest number of lanes.
     pub const MAX_PARALLELISM: u32 = 16;
 
     /// The smallest cost Argon2 allows. Only for tests: it protects a passphrase hardly at all.

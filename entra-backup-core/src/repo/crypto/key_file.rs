@@ -329,6 +329,7 @@ macro_rules! shown_fields {
             self.0.kdf_params().is_some()
         }
 
+        /// When the key file was made.
         pub fn created(&self) -> jiff::Timestamp {
             self.0.created
         }
@@ -435,6 +436,9 @@ impl KeyFile {
 pub struct SecretsKeyFile(WrappedKey);
 
 impl SecretsKeyFile {
+    /// Wrap `key` for the repository `repository` (its id) under the secrets passphrase
+    /// (Argon2id with `params`, random salt). Empty passphrases and parameters out of range are
+    /// refused.
     pub fn create_with_passphrase(
         key: &SecretsKey,
         repository: &str,
@@ -454,6 +458,7 @@ impl SecretsKeyFile {
         .map(SecretsKeyFile)
     }
 
+    /// Wrap `key` for the repository `repository` (its id) under a raw key.
     pub fn create_with_key(key: &SecretsKey, repository: &str, raw: &RawKey) -> Self {
         let payload = key.to_key_bytes();
         let public = key.public_key();
@@ -477,6 +482,7 @@ impl SecretsKeyFile {
         self.finish(&payload)
     }
 
+    /// Unwrap with the raw key. Wrong key: [`ErrorKind::Authentication`].
     pub fn unlock_with_key(&self, raw: &RawKey) -> Result<SecretsKey> {
         let payload = self.0.unwrap_payload(Unlock::Key(raw), (WRONG_SECRETS_PASSPHRASE, WRONG_SECRETS_RAW_KEY))?;
         self.finish(&payload)

@@ -21,7 +21,9 @@ const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyKind {
+    /// Key files wrapping the repository's master keys, in `keys/`.
     Master,
+    /// Key files wrapping the secrets private key, in `secrets-keys/`.
     Secrets,
 }
 
@@ -241,7 +243,9 @@ pub async fn holds_public_key(store: &Store, repository: &str, public: &SecretsP
 /// What [`check_key_files`] found: damage (errors) and things to know (warnings).
 #[derive(Debug, Default, Clone)]
 pub struct KeyCheck {
+    /// Damage, one message per problem, naming the file.
     pub errors: Vec<String>,
+    /// Not damage, but worth knowing.
     pub warnings: Vec<String>,
 }
 
@@ -314,12 +318,18 @@ pub async fn check_key_files(store: &Store, repository: &str, cipher: &Cipher) -
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct KeyInfo {
+    /// The file's path in the repository (`keys/<id>`).
     pub path: String,
+    /// Which set it belongs to.
     pub kind: KeyKind,
     /// `passphrase` or `key file`; empty when the file cannot be read.
     pub opened_with: String,
+    /// The Argon2id cost (`argon2id m=64 MiB t=3`); `None` for a raw-key file or one that
+    /// cannot be read.
     pub kdf: Option<String>,
+    /// When it was made; `None` when it cannot be read.
     pub created: Option<jiff::Timestamp>,
+    /// Its format version; `None` when it cannot be read.
     pub version: Option<u32>,
     /// The secrets public key it holds or seals to (base64), when it shows one.
     pub public_key: Option<String>,
@@ -372,7 +382,7 @@ pub async fn write(store: &Store, kind: KeyKind, json: Vec<u8>) -> Result<String
 }
 
 /// `keys` wrapped in a new key file opened by `new` (a passphrase, with `kdf`, or a raw key): its
-/// JSON, for [`write`].
+/// JSON, for [`write()`].
 pub fn wrap_master(keys: &MasterKeys, repository: &str, new: &Access, kdf: KdfParams) -> Result<Vec<u8>> {
     let file = match new {
         Access::Passphrase(p) => KeyFile::create_with_passphrase(keys, repository, p, kdf)?,
@@ -382,7 +392,7 @@ pub fn wrap_master(keys: &MasterKeys, repository: &str, new: &Access, kdf: KdfPa
     Ok(file.to_json())
 }
 
-/// The secrets key wrapped in a new secrets key file opened by `new`: its JSON, for [`write`].
+/// The secrets key wrapped in a new secrets key file opened by `new`: its JSON, for [`write()`].
 pub fn wrap_secrets(key: &SecretsKey, repository: &str, new: &Access, kdf: KdfParams) -> Result<Vec<u8>> {
     let file = match new {
         Access::Passphrase(p) => SecretsKeyFile::create_with_passphrase(key, repository, p, kdf)?,

@@ -19,10 +19,12 @@ const RAW_KEY_CONTEXT: &str = "entra-backup 2026-05 key file wrapping key from a
 pub struct RawKey(Key32);
 
 impl RawKey {
+    /// A fresh random key.
     pub fn generate() -> Self {
         RawKey(Key32::random())
     }
 
+    /// The key from its 32 bytes.
     pub fn from_bytes(bytes: &[u8; KEY_LEN]) -> Self {
         RawKey(Key32::from_slice(bytes))
     }

@@ -38,6 +38,7 @@ pub enum SecretsRecipient {
 /// A recorded pin.
 #[derive(Debug, Clone)]
 pub struct Pin {
+    /// The pinned secrets public key.
     pub public_key: SecretsPublicKey,
     /// The file it is kept in.
     pub path: PathBuf,
