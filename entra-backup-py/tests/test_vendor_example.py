@@ -101,4 +101,4 @@ authority_url = "{c.url}"
         assert not report["gamma"]["ok"] and report["gamma"]["snapshot"] is None
         assert report["gamma"]["error"].startswith("AuthenticationError") and "AADSTS" in report["gamma"]["error"]
         assert "wrong" not in report["gamma"]["error"]
-        assert [s["id"] for s in alpha.snapshots()] == [report["alpha"]["snapshot"]]
+        assert [s.id for s in alpha.snapshots()] == [report["alpha"]["snapshot"]]

@@ -104,11 +104,11 @@ async def back_up(tenant: dict[str, Any], defaults: dict[str, Any], verbose: boo
     out = Outcome(tenant["name"])
     started = time.monotonic()
 
-    def progress(p: dict[str, Any]) -> None:
+    def progress(p: eb.ProgressUpdate) -> None:
         if verbose:
             print(
-                f"  {out.name}: {p['categories_done']}/{p['categories_total']} categories, "
-                f"{p['objects']} objects, {p['requests']} requests",
+                f"  {out.name}: {p['categoriesDone']}/{p['categoriesTotal']} categories, "
+                f"{p['objects']} objects, {p['httpRequests']} requests",
                 file=sys.stderr,
             )
 
@@ -126,7 +126,7 @@ async def back_up(tenant: dict[str, Any], defaults: dict[str, Any], verbose: boo
         out.incremental = snap.get("parent") is not None
         out.objects = sum(c["objects"] for c in snap["categories"].values())
         out.changes = sum(c["added"] + c["changed"] + c["removed"] for c in snap["categories"].values())
-        out.requests = snap["summary"]["requests"]
+        out.requests = snap["summary"]["graphRequests"]
         out.bytes_added = snap["summary"]["bytesAdded"]
         out.failed = dict(snap.get("failed", {}))
         policy = {k: setting(tenant, defaults, k) for k in KEEP if setting(tenant, defaults, k)}
