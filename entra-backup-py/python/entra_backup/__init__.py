@@ -73,7 +73,7 @@ from ._types import (
 )
 
 if TYPE_CHECKING:
-    from ._entra_backup import CancelledError  # deprecated: OperationCancelledError
+    from ._entra_backup import CancelledError as CancelledError  # deprecated: OperationCancelledError
 else:
 
     def __getattr__(name: str) -> object:
