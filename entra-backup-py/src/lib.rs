@@ -9,7 +9,9 @@
 //! | credentials.rs  | `Credentials`, `categories`, `category`, `permissions`            |
 //! | access.rs       | `Access`                                                          |
 //! | repository.rs   | `Repository`                                                      |
+//! | backup.rs       | the backup job of `Repository.backup` and its report              |
 //! | restore.rs      | the restore job of `Repository.restore` and `plan_restore`        |
+//! | maintenance.rs  | the options and reports of `check`, `forget`, `prune`             |
 //! | snapshot.rs     | `Snapshot`                                                        |
 //! | export.rs       | `export`, `export_async`                                          |
 //! | iter.rs         | `ObjectIterator`, `WalkIterator`, `DiffIterator`, `IdIterator`    |
@@ -25,11 +27,13 @@ use pyo3::prelude::*;
 mod access;
 mod args;
 mod awaitable;
+mod backup;
 mod convert;
 mod credentials;
 mod errors;
 mod export;
 mod iter;
+mod maintenance;
 mod progress;
 mod repository;
 mod restore;

@@ -1,28 +1,29 @@
 //! `Repository`: a repository of snapshots, and what is done with one (backup, diff, restore,
-//! check, forget, prune). `Access` is in access.rs, `Snapshot` in snapshot.rs, the restore job in
-//! restore.rs.
+//! check, forget, prune). `Access` is in access.rs, `Snapshot` in snapshot.rs; the backup job in
+//! backup.rs, the restore job in restore.rs, the options of check, forget and prune in
+//! maintenance.rs.
 
 use std::sync::{Arc, Mutex, RwLock};
 
 use entra_backup::catalog::{self, Category};
 use entra_backup::diff::{self, DiffSummary};
-use entra_backup::pipeline::{self, Progress};
-use entra_backup::repo::check::{self, CheckOptions};
+use entra_backup::repo::check;
 use entra_backup::repo::crypto::KdfParams;
-use entra_backup::repo::prune::{self, KeepPolicy, PruneOptions};
+use entra_backup::repo::prune;
 use entra_backup::repo::{self as core_repo, backend};
-use entra_backup::sink::BackupOptions;
 use entra_backup::source::{SnapshotSource, Source, SourceOptions};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyList, PyTuple};
 
 use crate::access::Access;
 use crate::args;
 use crate::awaitable;
+use crate::backup::{BackupJob, backup_result};
 use crate::convert;
 use crate::credentials::{Credentials, resolve};
 use crate::errors::{IntoPy, invalid};
 use crate::iter::DiffIterator;
+use crate::maintenance::{check_dict, keep_policy, prune_options, read_data};
 use crate::progress;
 use crate::restore::{self, Scope};
 use crate::runtime::{self, Ticker};
@@ -86,104 +87,6 @@ fn kdf(py: Python<'_>, memory_mib: i128, iterations: i128) -> PyResult<KdfParams
         return Err(invalid(py, "kdf_memory_mib and kdf_iterations must be at least 1"));
     }
     Ok(KdfParams { memory_kib: memory_mib.saturating_mul(1024), iterations, parallelism: 1 })
-}
-
-/// What a backup needs, checked in Python's thread before any work starts.
-struct BackupJob {
-    repo: core_repo::Repository,
-    source: entra_backup::source::GraphSource,
-    options: BackupOptions,
-    progress: Arc<Progress>,
-}
-
-impl BackupJob {
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
-        repo: core_repo::Repository,
-        credentials: &Credentials,
-        categories: Option<&Bound<'_, PyAny>>,
-        full: bool,
-        tags: Option<&Bound<'_, PyAny>>,
-        secrets: bool,
-    ) -> PyResult<Self> {
-        let cats = resolve(py, "categories", args::strings(py, "categories", categories)?)?;
-        let tags = args::strings(py, "tags", tags)?;
-        let source = credentials.source(SourceOptions { secrets, ..SourceOptions::default() }).py_err(py)?;
-        let mut options = BackupOptions::new(source.tenant_id().unwrap_or_default());
-        options.full = full;
-        options.tags = tags.unwrap_or_default();
-        Ok(BackupJob { repo, source, options, progress: Progress::new(&cats) })
-    }
-
-    async fn run(self) -> entra_backup::Result<pipeline::BackupReport> {
-        pipeline::backup(&self.source, &self.repo, self.options, &self.progress).await
-    }
-}
-
-/// A backup's report as a dict, or `IncompleteBackupError` carrying it when categories failed
-/// (unless `allow_failed`), as the command-line tool exits non-zero then.
-fn backup_result<'py>(
-    py: Python<'py>,
-    report: &pipeline::BackupReport,
-    allow_failed: bool,
-) -> PyResult<Bound<'py, PyAny>> {
-    let dict = convert::serialized_with(py, report, convert::backup_report)?;
-    let failed = &report.snapshot.failed;
-    if failed.is_empty() || allow_failed {
-        return Ok(dict);
-    }
-    let names: Vec<&str> = failed.keys().map(String::as_str).collect();
-    let message = format!(
-        "the backup wrote snapshot {}, but {} could not be read: {} (the snapshot keeps what its parent held \
-         of them; see .report['snapshot']['failed'])",
-        report.snapshot_id,
-        if names.len() == 1 { "1 category" } else { "these categories" },
-        names.join(", ")
-    );
-    Err(crate::errors::incomplete(py, message, dict))
-}
-
-fn keep_policy(py: Python<'_>, keep: [i128; 6]) -> PyResult<KeepPolicy> {
-    let [last, hourly, daily, weekly, monthly, yearly] = keep;
-    Ok(KeepPolicy {
-        last: args::whole(py, "keep_last", last)?,
-        hourly: args::whole(py, "keep_hourly", hourly)?,
-        daily: args::whole(py, "keep_daily", daily)?,
-        weekly: args::whole(py, "keep_weekly", weekly)?,
-        monthly: args::whole(py, "keep_monthly", monthly)?,
-        yearly: args::whole(py, "keep_yearly", yearly)?,
-    })
-}
-
-fn prune_options(
-    py: Python<'_>,
-    grace: Option<&Bound<'_, PyAny>>,
-    dry_run: bool,
-    max_unused: f64,
-) -> PyResult<PruneOptions> {
-    let seconds: f64 = match grace {
-        None => 86_400.0,
-        Some(g) => match g.call_method0("total_seconds") {
-            Ok(s) => s.extract()?,
-            Err(_) => g.extract().map_err(|_| invalid(py, "grace is a datetime.timedelta or a number of seconds"))?,
-        },
-    };
-    if !seconds.is_finite() || seconds < 0.0 {
-        return Err(invalid(py, format!("grace cannot be negative ({seconds} s)")));
-    }
-    if !(0.0..=1.0).contains(&max_unused) {
-        return Err(invalid(py, format!("max_unused is a share from 0 to 1, not {max_unused}")));
-    }
-    Ok(PruneOptions { grace: jiff::SignedDuration::from_secs_f64(seconds), max_unused, dry_run })
-}
-
-fn read_data(py: Python<'_>, percent: f64) -> PyResult<CheckOptions> {
-    if (0.0..=100.0).contains(&percent) {
-        Ok(CheckOptions { read_data_percent: percent })
-    } else {
-        Err(invalid(py, format!("read_data_percent is a percentage from 0 to 100, not {percent}")))
-    }
 }
 
 /// `Snapshot` objects, as `snapshot()` gives them (each opened for reading on its first read).
@@ -715,10 +618,4 @@ impl Repository {
     ) -> PyResult<Bound<'py, PyAny>> {
         self.restore_async(py, snapshot, live, categories, ids, attributes, overwrite_relationships, true)
     }
-}
-
-fn check_dict<'py>(py: Python<'py>, report: &check::CheckReport) -> PyResult<Bound<'py, PyAny>> {
-    let d = convert::serialized(py, report)?.cast_into::<PyDict>()?;
-    d.set_item("ok", report.ok())?;
-    Ok(d.into_any())
 }
