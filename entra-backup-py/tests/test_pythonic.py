@@ -149,3 +149,15 @@ def test_context_managers(creds: eb.Credentials, tmp_path: pathlib.Path) -> None
         return count
 
     assert asyncio.run(main()) == 3
+
+
+def test_every_waiting_call_has_an_awaitable_twin() -> None:
+    # What does not wait on Graph or storage: iterators (they work with `async for`), closing, and
+    # the simulator's own bookkeeping.
+    not_waiting = {"diff", "objects", "walk", "close", "credentials", "count", "total_objects", "churn"}
+    for cls in (eb.Repository, eb.Snapshot, eb.SimServer):
+        for name, member in vars(cls).items():
+            if name.startswith("_") or name.endswith("_async") or name in not_waiting or not callable(member):
+                continue
+            assert callable(getattr(cls, f"{name}_async", None)), f"{cls.__name__}.{name} has no {name}_async"
+    assert callable(eb.export_async)
