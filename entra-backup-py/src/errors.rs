@@ -176,8 +176,8 @@ const PYTHONIC: &[(&str, &str)] = &[
     (
         "needs a second passphrase or key file for secrets (ENTRA_BACKUP_SECRETS_PASSWORD, --secrets-password-file \
          or --secrets-key-file)",
-        "needs a second passphrase or key file for secrets (Repository.init(url, access, \
-         secrets=Access.passphrase(...)), or Access.key_file(...), Access.secrets_from_env())",
+        "needs a second passphrase or key file for secrets (Repository.init(url, access, secrets=...) with \
+         Access.passphrase(...), Access.key_file(...) or Access.secrets_from_env())",
     ),
     (
         "give its passphrase (ENTRA_BACKUP_PASSWORD or --password-file) or --key-file",
