@@ -111,6 +111,7 @@ pub fn backup_report(v: &mut Value) {
 }
 
 /// Every key camelCase (the simulator's reports are snake_case), recursively.
+#[cfg(feature = "sim")]
 pub fn camel_case(v: &mut Value) {
     match v {
         Value::Object(map) => {
@@ -127,6 +128,7 @@ pub fn camel_case(v: &mut Value) {
     }
 }
 
+#[cfg(feature = "sim")]
 fn camel(key: &str) -> String {
     let mut out = String::with_capacity(key.len());
     let mut upper = false;
