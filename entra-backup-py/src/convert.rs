@@ -62,3 +62,85 @@ pub fn repr(s: &str) -> String {
     out.push('\'');
     out
 }
+
+/// [`serialized`], with `fix` applied to the JSON first (Python's names for some keys).
+pub fn serialized_with<'py, T: Serialize>(py: Python<'py>, x: &T, fix: fn(&mut Value)) -> PyResult<Bound<'py, PyAny>> {
+    let mut v = serde_json::to_value(x)
+        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(format!("cannot convert a report: {e}")))?;
+    fix(&mut v);
+    value(py, &v)
+}
+
+/// Rename `from` to `to` in an object, keeping the keys' order.
+fn rename(v: &mut Value, from: &str, to: &str) {
+    if let Value::Object(map) = v
+        && map.contains_key(from)
+    {
+        *map = std::mem::take(map).into_iter().map(|(k, v)| (if k == from { to.to_string() } else { k }, v)).collect();
+    }
+}
+
+// The reports count two kinds of requests and the command line's JSON calls both `requests` in
+// places: a run's summary counts HTTP requests (a `$batch` once), a snapshot's summary Graph
+// requests (each inside a `$batch`). Python gives each its own name, the same everywhere:
+// `httpRequests` and `graphRequests`.
+
+/// A run's summary (`pipeline::Summary`: what `export` returns, a backup report's `summary`).
+pub fn run_summary(v: &mut Value) {
+    rename(v, "requests", "httpRequests");
+    if let Some(Value::Array(cats)) = v.get_mut("categories") {
+        cats.iter_mut().for_each(|c| rename(c, "requests", "httpRequests"));
+    }
+}
+
+/// A snapshot file (`Snapshot.info()`, a backup report's `snapshot`).
+pub fn snapshot_file(v: &mut Value) {
+    if let Some(summary) = v.get_mut("summary") {
+        rename(summary, "requests", "graphRequests");
+    }
+}
+
+/// A backup report: its run summary and its snapshot.
+pub fn backup_report(v: &mut Value) {
+    if let Some(s) = v.get_mut("summary") {
+        run_summary(s);
+    }
+    if let Some(s) = v.get_mut("snapshot") {
+        snapshot_file(s);
+    }
+}
+
+/// Every key camelCase (the simulator's reports are snake_case), recursively.
+#[cfg(feature = "sim")]
+pub fn camel_case(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            *map = std::mem::take(map)
+                .into_iter()
+                .map(|(k, mut v)| {
+                    camel_case(&mut v);
+                    (camel(&k), v)
+                })
+                .collect();
+        }
+        Value::Array(items) => items.iter_mut().for_each(camel_case),
+        _ => {}
+    }
+}
+
+#[cfg(feature = "sim")]
+fn camel(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut upper = false;
+    for c in key.chars() {
+        if c == '_' && !out.is_empty() {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

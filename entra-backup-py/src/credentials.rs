@@ -201,7 +201,7 @@ pub fn categories(py: Python<'_>) -> PyResult<Bound<'_, PyList>> {
 /// One category of the catalog by name (an `InvalidInputError` for an unknown one).
 #[pyfunction]
 pub fn category<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
-    let c = resolve(py, Some(vec![name.to_string()]))?;
+    let c = resolve(py, "name", Some(vec![name.to_string()]))?;
     crate::convert::serialized(py, c[0])
 }
 
@@ -209,7 +209,11 @@ pub fn category<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>>
 /// category), and with `restore` to restore them too.
 #[pyfunction]
 #[pyo3(signature = (categories=None, *, restore=false))]
-pub fn permissions(py: Python<'_>, categories: Option<Vec<String>>, restore: bool) -> PyResult<Vec<&'static str>> {
+pub fn permissions(py: Python<'_>, categories: Option<Bound<'_, PyAny>>, restore: bool) -> PyResult<Vec<&'static str>> {
+    let categories = crate::args::strings(py, "categories", categories.as_ref())?;
+    if let Some(names) = &categories {
+        resolve(py, "categories", Some(names.clone()))?;
+    }
     let names: Vec<&str> = match &categories {
         Some(c) => c.iter().map(String::as_str).collect(),
         None => catalog::all().iter().map(|c| c.name).collect(),
@@ -217,11 +221,14 @@ pub fn permissions(py: Python<'_>, categories: Option<Vec<String>>, restore: boo
     catalog::permissions(&names, restore).map_err(entra_backup::Error::from).py_err(py)
 }
 
-/// Category names to catalog entries (None: every category).
-pub fn resolve(py: Python<'_>, names: Option<Vec<String>>) -> PyResult<Vec<&'static catalog::Category>> {
+/// Category names to catalog entries (None: every category); an unknown name is an
+/// `InvalidInputError` naming the argument `arg`, with the catalog's "did you mean".
+pub fn resolve(py: Python<'_>, arg: &str, names: Option<Vec<String>>) -> PyResult<Vec<&'static catalog::Category>> {
     match names {
         None => Ok(catalog::all().iter().collect()),
-        Some(n) if n.is_empty() => Err(crate::errors::invalid(py, "no categories given (None means every category)")),
-        Some(n) => catalog::resolve(&n).map_err(entra_backup::Error::from).py_err(py),
+        Some(n) if n.is_empty() => {
+            Err(crate::errors::invalid(py, format!("{arg}: no categories given (None means every category)")))
+        }
+        Some(n) => catalog::resolve(&n).map_err(|e| crate::errors::invalid(py, format!("{arg}: {e}"))),
     }
 }

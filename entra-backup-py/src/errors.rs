@@ -28,7 +28,13 @@ const CLASSES: &[(&str, &str, bool, &str)] = &[
     ),
     ("StorageError", "io", false, "Reading or writing local files or object storage failed."),
     ("ProtocolError", "protocol", false, "A response or a stored file could not be understood."),
-    ("CancelledError", "cancelled", false, "The operation was cancelled."),
+    (
+        "OperationCancelledError",
+        "cancelled",
+        false,
+        "The operation was cancelled. (Not asyncio's `CancelledError`; `entra_backup.CancelledError` is a deprecated \
+         alias of this class.)",
+    ),
     (
         "ConflictError",
         "conflict",
@@ -92,6 +98,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     for ((name, ..), cls) in CLASSES.iter().zip(subs) {
         m.add(*name, cls.bind(py))?;
     }
+    // The old name, shared with asyncio's: the same class (`entra_backup` warns when it is used).
+    m.add("CancelledError", m.getattr("OperationCancelledError")?)?;
     // `report` is set on each instance (see `incomplete`).
     let incomplete = INCOMPLETE.get_or_try_init(py, || {
         let bases = PyTuple::new(py, [base.bind(py).clone()])?;
@@ -148,11 +156,44 @@ fn build(py: Python<'_>, e: &Error) -> PyResult<PyErr> {
     let Some(class) = class else {
         return Ok(PyException::new_err(e.to_string()));
     };
-    let value = class.call1((e.to_string(),))?;
+    let value = class.call1((pythonic(&e.to_string()),))?;
     value.setattr("kind", kind)?;
     value.setattr("graph_code", e.graph_code())?;
     value.setattr("status", e.status())?;
     Ok(PyErr::from_value(value))
+}
+
+/// What the core says to users of the command line, said to Python's: (the command line's words,
+/// Python's). The core keeps its messages (the command-line tool and its tests rely on them).
+const PYTHONIC: &[(&str, &str)] = &[
+    ("(run `entra-backup categories` to list them)", "(entra_backup.categories() lists them)"),
+    ("(create one with `entra-backup init`)", "(create one with entra_backup.Repository.init(...))"),
+    (
+        "needs the secrets key (ENTRA_BACKUP_SECRETS_PASSWORD, --secrets-password-file or --secrets-key-file)",
+        "needs the secrets key: open the repository with secrets=Access.passphrase(...) (or Access.key_file(...), \
+         Access.secrets_from_env()), or call repository.unlock_secrets(...)",
+    ),
+    (
+        "needs a second passphrase or key file for secrets (ENTRA_BACKUP_SECRETS_PASSWORD, --secrets-password-file \
+         or --secrets-key-file)",
+        "needs a second passphrase or key file for secrets (Repository.init(url, access, secrets=...) with \
+         Access.passphrase(...), Access.key_file(...) or Access.secrets_from_env())",
+    ),
+    (
+        "give its passphrase (ENTRA_BACKUP_PASSWORD or --password-file) or --key-file",
+        "open it with its passphrase (Access.passphrase(...), Access.from_env()) or key file (Access.key_file(...))",
+    ),
+];
+
+/// A core message in Python's words (see [`PYTHONIC`]).
+pub fn pythonic(message: &str) -> String {
+    let mut out = message.to_string();
+    for (cli, python) in PYTHONIC {
+        if out.contains(cli) {
+            out = out.replace(cli, python);
+        }
+    }
+    out
 }
 
 /// `Result<T, Error>` to `PyResult<T>`.

@@ -178,21 +178,16 @@ fn object_pair(py: Python<'_>, o: Object) -> PyResult<Bound<'_, PyAny>> {
     Ok(PyTuple::new(py, [PyString::new(py, o.category.name).into_any(), dict.into_any()])?.into_any())
 }
 
-/// Objects of a snapshot, as dicts of their Graph JSON (`Snapshot.objects`), or as
-/// `(category, dict)` pairs (`Snapshot.walk`). Read in batches as it is iterated.
+/// Objects of a snapshot, as dicts of their Graph JSON (`Snapshot.objects`), read in batches as
+/// it is iterated.
 #[pyclass(module = "entra_backup", frozen)]
 pub struct ObjectIterator {
     feed: Arc<Feed<Object>>,
-    pairs: bool,
 }
 
 impl ObjectIterator {
-    pub fn new(feed: Arc<Feed<Object>>, pairs: bool) -> Self {
-        ObjectIterator { feed, pairs }
-    }
-
-    fn convert(&self) -> fn(Python<'_>, Object) -> PyResult<Bound<'_, PyAny>> {
-        if self.pairs { object_pair } else { object_dict }
+    pub fn new(feed: Arc<Feed<Object>>) -> Self {
+        ObjectIterator { feed }
     }
 }
 
@@ -203,10 +198,7 @@ impl ObjectIterator {
     }
 
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        match self.feed.next(py)? {
-            Some(o) => Ok(Some((self.convert())(py, o)?)),
-            None => Ok(None),
-        }
+        self.feed.next(py)?.map(|o| object_dict(py, o)).transpose()
     }
 
     fn __aiter__(slf: Py<Self>) -> Py<Self> {
@@ -214,7 +206,38 @@ impl ObjectIterator {
     }
 
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.feed.anext(py, self.convert())
+        self.feed.anext(py, object_dict)
+    }
+}
+
+/// `(category, object)` pairs of a snapshot (`Snapshot.walk`), read in batches as it is iterated.
+#[pyclass(module = "entra_backup", frozen)]
+pub struct WalkIterator {
+    feed: Arc<Feed<Object>>,
+}
+
+impl WalkIterator {
+    pub fn new(feed: Arc<Feed<Object>>) -> Self {
+        WalkIterator { feed }
+    }
+}
+
+#[pymethods]
+impl WalkIterator {
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        self.feed.next(py)?.map(|o| object_pair(py, o)).transpose()
+    }
+
+    fn __aiter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.feed.anext(py, object_pair)
     }
 }
 

@@ -17,9 +17,10 @@ fn state_name(s: State) -> &'static str {
     }
 }
 
-/// `{"elapsed", "objects", "relationships", "requests", "throttled", "categories_done",
-/// "categories_failed", "categories_total", "categories": [{"category", "state", "objects",
-/// "relationships", "requests", "throttled"}, ...]}`
+/// `{"elapsed", "objects", "relationships", "httpRequests", "throttled", "categoriesDone",
+/// "categoriesFailed", "categoriesTotal", "categories": [{"category", "state", "objects",
+/// "relationships", "httpRequests", "throttled"}, ...]}` (`entra_backup.ProgressUpdate`): camelCase
+/// as the reports, and the request count named as in them (HTTP requests, a `$batch` counted once).
 pub fn to_dict<'py>(py: Python<'py>, progress: &Progress) -> PyResult<Bound<'py, PyDict>> {
     let cats = PyList::empty(py);
     let (mut objects, mut relationships, mut requests, mut throttled, mut done, mut failed) = (0, 0, 0, 0, 0, 0);
@@ -43,7 +44,7 @@ pub fn to_dict<'py>(py: Python<'py>, progress: &Progress) -> PyResult<Bound<'py,
         d.set_item("state", state_name(state))?;
         d.set_item("objects", o)?;
         d.set_item("relationships", l)?;
-        d.set_item("requests", q)?;
+        d.set_item("httpRequests", q)?;
         d.set_item("throttled", t)?;
         cats.append(d)?;
     }
@@ -51,11 +52,11 @@ pub fn to_dict<'py>(py: Python<'py>, progress: &Progress) -> PyResult<Bound<'py,
     d.set_item("elapsed", progress.elapsed().as_secs_f64())?;
     d.set_item("objects", objects)?;
     d.set_item("relationships", relationships)?;
-    d.set_item("requests", requests)?;
+    d.set_item("httpRequests", requests)?;
     d.set_item("throttled", throttled)?;
-    d.set_item("categories_done", done)?;
-    d.set_item("categories_failed", failed)?;
-    d.set_item("categories_total", progress.categories.len())?;
+    d.set_item("categoriesDone", done)?;
+    d.set_item("categoriesFailed", failed)?;
+    d.set_item("categoriesTotal", progress.categories.len())?;
     d.set_item("categories", cats)?;
     Ok(d)
 }

@@ -1,138 +1,59 @@
-//! `Access`, `Repository` and `Snapshot`: repositories and what they hold; `export`.
+//! `Repository`: a repository of snapshots, and what is done with one (backup, diff, restore,
+//! check, forget, prune). `Access` is in access.rs, `Snapshot` in snapshot.rs; the backup job in
+//! backup.rs, the restore job in restore.rs, the options of check, forget and prune in
+//! maintenance.rs.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
-use entra_backup::Secret;
 use entra_backup::catalog::{self, Category};
 use entra_backup::diff::{self, DiffSummary};
-use entra_backup::pipeline::{self, Progress};
-use entra_backup::repo::check::{self, CheckOptions};
-use entra_backup::repo::crypto::{KdfParams, PASSWORD_ENV, RawKey, SECRETS_PASSWORD_ENV, passphrase_from_env_or_file};
-use entra_backup::repo::prune::{self, KeepPolicy, PruneOptions};
+use entra_backup::repo::check;
+use entra_backup::repo::crypto::KdfParams;
+use entra_backup::repo::prune;
 use entra_backup::repo::{self as core_repo, backend};
-use entra_backup::sink::BackupOptions;
 use entra_backup::source::{SnapshotSource, Source, SourceOptions};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyList, PyTuple};
 
+use crate::access::Access;
+use crate::args;
 use crate::awaitable;
+use crate::backup::{BackupJob, backup_result};
 use crate::convert;
 use crate::credentials::{Credentials, resolve};
 use crate::errors::{IntoPy, invalid};
-use crate::iter::{DiffIterator, IdIterator, ObjectIterator};
+use crate::iter::DiffIterator;
+use crate::maintenance::{check_dict, keep_policy, prune_options, read_data};
 use crate::progress;
+use crate::restore::{self, Scope};
 use crate::runtime::{self, Ticker};
-
-#[derive(Clone)]
-enum Opening {
-    Passphrase(Secret),
-    KeyFile(RawKey),
-    Plaintext,
-}
-
-/// How to open a repository, or its secrets key: a passphrase, a key file, or (for a repository
-/// created without encryption) plaintext. Never shows the passphrase or key.
-#[pyclass(module = "entra_backup", frozen)]
-#[derive(Clone)]
-pub struct Access {
-    key: Opening,
-    source: String,
-}
-
-impl Access {
-    fn core(&self) -> core_repo::Access {
-        match &self.key {
-            Opening::Passphrase(p) => core_repo::Access::Passphrase(p.clone()),
-            Opening::KeyFile(k) => core_repo::Access::Key(k.clone()),
-            Opening::Plaintext => core_repo::Access::Plaintext,
-        }
-    }
-
-    fn from_env_var(py: Python<'_>, var: &str, file: Option<PathBuf>) -> PyResult<Self> {
-        match passphrase_from_env_or_file(var, file.as_deref()).py_err(py)? {
-            Some(p) => Ok(Access {
-                key: Opening::Passphrase(p),
-                source: match file {
-                    Some(f) => format!("password_file={}", convert::repr(&f.display().to_string())),
-                    None => format!("env={var}"),
-                },
-            }),
-            None => Err(invalid(py, format!("no passphrase: set {var} or give password_file"))),
-        }
-    }
-}
-
-#[pymethods]
-impl Access {
-    /// A passphrase (stretched with Argon2id).
-    #[staticmethod]
-    fn passphrase(py: Python<'_>, passphrase: String) -> PyResult<Self> {
-        if passphrase.is_empty() {
-            return Err(invalid(py, "the passphrase is empty"));
-        }
-        Ok(Access { key: Opening::Passphrase(Secret::new(passphrase)), source: "passphrase".into() })
-    }
-
-    /// A key file: one line, the base64 of a random 32-byte key (read now).
-    #[staticmethod]
-    fn key_file(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        let key = RawKey::read_file(&path).py_err(py)?;
-        Ok(Access {
-            key: Opening::KeyFile(key),
-            source: format!("key_file={}", convert::repr(&path.display().to_string())),
-        })
-    }
-
-    /// Make a new key file at `path` (refused if it exists; readable by its owner only) and use it.
-    #[staticmethod]
-    fn new_key_file(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        let key = RawKey::generate();
-        key.write_new_file(&path).py_err(py)?;
-        Ok(Access {
-            key: Opening::KeyFile(key),
-            source: format!("key_file={}", convert::repr(&path.display().to_string())),
-        })
-    }
-
-    /// No encryption: only to create or open a repository without it.
-    #[staticmethod]
-    fn plaintext() -> Self {
-        Access { key: Opening::Plaintext, source: "plaintext".into() }
-    }
-
-    /// The repository passphrase from ENTRA_BACKUP_PASSWORD, or the first line of `password_file`.
-    #[staticmethod]
-    #[pyo3(signature = (password_file=None))]
-    fn from_env(py: Python<'_>, password_file: Option<PathBuf>) -> PyResult<Self> {
-        Self::from_env_var(py, PASSWORD_ENV, password_file)
-    }
-
-    /// The secrets passphrase from ENTRA_BACKUP_SECRETS_PASSWORD, or the first line of `password_file`.
-    #[staticmethod]
-    #[pyo3(signature = (password_file=None))]
-    fn secrets_from_env(py: Python<'_>, password_file: Option<PathBuf>) -> PyResult<Self> {
-        Self::from_env_var(py, SECRETS_PASSWORD_ENV, password_file)
-    }
-
-    fn __repr__(&self) -> String {
-        format!("Access({})", self.source)
-    }
-}
+use crate::snapshot::Snapshot;
 
 /// A repository: where snapshots of tenants live (a local folder, S3, Azure Blob, GCS, memory).
+/// A context manager: leaving the `with` block closes it (its keys are dropped from memory).
 #[pyclass(module = "entra_backup", frozen)]
 pub struct Repository {
-    repo: RwLock<core_repo::Repository>,
+    /// None once closed.
+    repo: RwLock<Option<core_repo::Repository>>,
 }
 
 impl Repository {
-    fn get(&self) -> core_repo::Repository {
-        self.repo.read().unwrap_or_else(|p| p.into_inner()).clone()
+    fn get(&self, py: Python<'_>) -> PyResult<core_repo::Repository> {
+        match self.repo.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            Some(r) => Ok(r.clone()),
+            None => Err(invalid(py, "this repository was closed (its `with` block ended): open it again")),
+        }
     }
 
     fn wrap(repo: core_repo::Repository) -> Self {
-        Repository { repo: RwLock::new(repo) }
+        Repository { repo: RwLock::new(Some(repo)) }
+    }
+
+    /// Keep the repository with its secrets key unlocked (unless it was closed meanwhile).
+    fn unlocked(&self, repo: core_repo::Repository) {
+        if let Some(r) = self.repo.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            *r = repo;
+        }
     }
 }
 
@@ -159,157 +80,32 @@ async fn open_repo(
     Ok(repo)
 }
 
-fn kdf(py: Python<'_>, memory_mib: u32, iterations: u32) -> PyResult<KdfParams> {
+fn kdf(py: Python<'_>, memory_mib: i128, iterations: i128) -> PyResult<KdfParams> {
+    let memory_mib: u32 = args::whole(py, "kdf_memory_mib", memory_mib)?;
+    let iterations: u32 = args::whole(py, "kdf_iterations", iterations)?;
     if memory_mib == 0 || iterations == 0 {
         return Err(invalid(py, "kdf_memory_mib and kdf_iterations must be at least 1"));
     }
     Ok(KdfParams { memory_kib: memory_mib.saturating_mul(1024), iterations, parallelism: 1 })
 }
 
-/// What a backup needs, checked in Python's thread before any work starts.
-struct BackupJob {
-    repo: core_repo::Repository,
-    source: entra_backup::source::GraphSource,
-    options: BackupOptions,
-    progress: Arc<Progress>,
-}
-
-impl BackupJob {
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
-        repo: core_repo::Repository,
-        credentials: &Credentials,
-        categories: Option<Vec<String>>,
-        full: bool,
-        tags: Option<Vec<String>>,
-        secrets: bool,
-    ) -> PyResult<Self> {
-        let cats = resolve(py, categories)?;
-        let source = credentials.source(SourceOptions { secrets, ..SourceOptions::default() }).py_err(py)?;
-        let mut options = BackupOptions::new(source.tenant_id().unwrap_or_default());
-        options.full = full;
-        options.tags = tags.unwrap_or_default();
-        Ok(BackupJob { repo, source, options, progress: Progress::new(&cats) })
-    }
-
-    async fn run(self) -> entra_backup::Result<pipeline::BackupReport> {
-        pipeline::backup(&self.source, &self.repo, self.options, &self.progress).await
-    }
-}
-
-/// A backup's report as a dict, or `IncompleteBackupError` carrying it when categories failed
-/// (unless `allow_failed`), as the command-line tool exits non-zero then.
-fn backup_result<'py>(
+/// `Snapshot` objects, as `snapshot()` gives them (each opened for reading on its first read).
+fn snapshot_list<'py>(
     py: Python<'py>,
-    report: &pipeline::BackupReport,
-    allow_failed: bool,
-) -> PyResult<Bound<'py, PyAny>> {
-    let dict = convert::serialized(py, report)?;
-    let failed = &report.snapshot.failed;
-    if failed.is_empty() || allow_failed {
-        return Ok(dict);
-    }
-    let names: Vec<&str> = failed.keys().map(String::as_str).collect();
-    let message = format!(
-        "the backup wrote snapshot {}, but {} could not be read: {} (the snapshot keeps what its parent held \
-         of them; see .report['snapshot']['failed'])",
-        report.snapshot_id,
-        if names.len() == 1 { "1 category" } else { "these categories" },
-        names.join(", ")
-    );
-    Err(crate::errors::incomplete(py, message, dict))
-}
-
-fn keep_policy(last: usize, hourly: usize, daily: usize, weekly: usize, monthly: usize, yearly: usize) -> KeepPolicy {
-    KeepPolicy { last, hourly, daily, weekly, monthly, yearly }
-}
-
-fn prune_options(
-    py: Python<'_>,
-    grace: Option<&Bound<'_, PyAny>>,
-    dry_run: bool,
-    max_unused: f64,
-) -> PyResult<PruneOptions> {
-    let seconds: f64 = match grace {
-        None => 86_400.0,
-        Some(g) => match g.call_method0("total_seconds") {
-            Ok(s) => s.extract()?,
-            Err(_) => g.extract().map_err(|_| invalid(py, "grace is a datetime.timedelta or a number of seconds"))?,
-        },
-    };
-    if !seconds.is_finite() || seconds < 0.0 {
-        return Err(invalid(py, format!("grace cannot be negative ({seconds} s)")));
-    }
-    if !(0.0..=1.0).contains(&max_unused) {
-        return Err(invalid(py, format!("max_unused is a share from 0 to 1, not {max_unused}")));
-    }
-    Ok(PruneOptions { grace: jiff::SignedDuration::from_secs_f64(seconds), max_unused, dry_run })
-}
-
-fn read_data(py: Python<'_>, percent: f64) -> PyResult<CheckOptions> {
-    if (0.0..=100.0).contains(&percent) {
-        Ok(CheckOptions { read_data_percent: percent })
-    } else {
-        Err(invalid(py, format!("read_data_percent is a percentage from 0 to 100, not {percent}")))
-    }
-}
-
-fn snapshot_list(
-    py: Python<'_>,
+    repo: &core_repo::Repository,
     list: Vec<(String, core_repo::snapshot::SnapshotFile)>,
-) -> PyResult<Bound<'_, PyList>> {
+) -> PyResult<Bound<'py, PyList>> {
     let out = PyList::empty(py);
-    for (id, s) in list {
-        let d = convert::serialized(py, &s)?.cast_into::<PyDict>()?;
-        d.set_item("id", id)?;
-        out.append(d)?;
+    for (id, file) in list {
+        out.append(Bound::new(py, Snapshot::listed(repo.clone(), id, file))?)?;
     }
     Ok(out)
 }
 
-impl Repository {
-    /// The restore future for `restore` and `restore_async`: options checked here, in Python's
-    /// thread, so bad input raises before anything runs.
-    #[allow(clippy::too_many_arguments)]
-    fn restore_job(
-        &self,
-        py: Python<'_>,
-        snapshot: String,
-        live: &Credentials,
-        categories: Option<Vec<String>>,
-        ids: Option<Vec<String>>,
-        attributes: Option<Vec<String>>,
-        overwrite_relationships: bool,
-        dry_run: bool,
-    ) -> PyResult<impl FnOnce() -> RestoreFuture + Send + 'static> {
-        let categories = match categories {
-            None => Vec::new(),
-            some => resolve(py, some)?,
-        };
-        let options = entra_backup::restore::RestoreOptions {
-            categories,
-            ids: ids.unwrap_or_default(),
-            attributes: attributes.unwrap_or_default(),
-            overwrite_relationships,
-            dry_run,
-        };
-        let source = live.source(SourceOptions::default()).py_err(py)?;
-        let repo = self.get();
-        Ok(move || -> RestoreFuture {
-            Box::pin(async move { entra_backup::restore::restore_snapshot(repo, &snapshot, &source, &options).await })
-        })
-    }
-}
-
-type RestoreFuture = std::pin::Pin<
-    Box<dyn std::future::Future<Output = entra_backup::Result<entra_backup::restore::RestoreReport>> + Send>,
->;
-
-fn diff_categories(py: Python<'_>, categories: Option<Vec<String>>) -> PyResult<Vec<&'static Category>> {
-    match categories {
+fn diff_categories(py: Python<'_>, categories: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<&'static Category>> {
+    match args::strings(py, "categories", categories)? {
         None => Ok(catalog::all().iter().filter(|c| c.time_property.is_none()).collect()),
-        some => resolve(py, some),
+        some => resolve(py, "categories", some),
     }
 }
 
@@ -325,8 +121,8 @@ impl Repository {
         url: String,
         access: &Access,
         secrets: Option<&Access>,
-        kdf_memory_mib: u32,
-        kdf_iterations: u32,
+        kdf_memory_mib: i128,
+        kdf_iterations: i128,
     ) -> PyResult<Self> {
         let kdf = kdf(py, kdf_memory_mib, kdf_iterations)?;
         let (access, secrets) = (access.core(), secrets.map(Access::core));
@@ -342,8 +138,8 @@ impl Repository {
         url: String,
         access: &Access,
         secrets: Option<&Access>,
-        kdf_memory_mib: u32,
-        kdf_iterations: u32,
+        kdf_memory_mib: i128,
+        kdf_iterations: i128,
     ) -> PyResult<Bound<'py, PyAny>> {
         let kdf = kdf(py, kdf_memory_mib, kdf_iterations)?;
         let (access, secrets) = (access.core(), secrets.map(Access::core));
@@ -382,36 +178,76 @@ impl Repository {
 
     /// Unlock the secrets key (to read BitLocker keys back).
     fn unlock_secrets(&self, py: Python<'_>, secrets: &Access) -> PyResult<()> {
-        let mut repo = self.get();
+        let mut repo = self.get(py)?;
         let access = secrets.core();
         let repo = runtime::run(py, move || async move { repo.unlock_secrets(&access).await.map(|()| repo) })?;
-        *self.repo.write().unwrap_or_else(|p| p.into_inner()) = repo;
+        self.unlocked(repo);
         Ok(())
     }
 
+    /// `unlock_secrets`, awaitable.
+    fn unlock_secrets_async<'py>(slf: Bound<'py, Self>, secrets: &Access) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let mut repo = slf.get().get(py)?;
+        let access = secrets.core();
+        let this = slf.unbind();
+        awaitable::future_job(
+            py,
+            move || async move { repo.unlock_secrets(&access).await.map(|()| repo) },
+            move |py, repo| {
+                this.get().unlocked(repo);
+                Ok(py.None().into_bound(py))
+            },
+        )
+    }
+
+    /// Close the repository: its keys are dropped from memory, and every later call raises.
+    /// Closing twice does nothing. Snapshots and iterators already made keep working.
+    fn close(&self) {
+        self.repo.write().unwrap_or_else(|p| p.into_inner()).take();
+    }
+
+    /// Whether `close` was called (or the `with` block ended).
     #[getter]
-    fn location(&self) -> String {
-        self.get().store().location().to_string()
+    fn closed(&self) -> bool {
+        self.repo.read().unwrap_or_else(|p| p.into_inner()).is_none()
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_exc))]
+    fn __exit__(&self, _exc: &Bound<'_, PyTuple>) -> bool {
+        self.close();
+        false
+    }
+
+    #[getter]
+    fn location(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(self.get(py)?.store().location().to_string())
     }
 
     /// The repository's id (from its config).
     #[getter]
-    fn id(&self) -> String {
-        self.get().config().id.clone()
+    fn id(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(self.get(py)?.config().id.clone())
     }
 
     #[getter]
-    fn encrypted(&self) -> bool {
-        self.get().is_encrypted()
+    fn encrypted(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.get(py)?.is_encrypted())
     }
 
     #[getter]
-    fn secrets_unlocked(&self) -> bool {
-        self.get().secrets_unlocked()
+    fn secrets_unlocked(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.get(py)?.secrets_unlocked())
     }
 
     fn __repr__(&self) -> String {
-        let r = self.get();
+        let Some(r) = self.repo.read().unwrap_or_else(|p| p.into_inner()).clone() else {
+            return "Repository(closed=True)".into();
+        };
         format!(
             "Repository(location={}, id={}, encrypted={}, secrets_unlocked={})",
             convert::repr(r.store().location()),
@@ -434,16 +270,16 @@ impl Repository {
         &self,
         py: Python<'py>,
         credentials: &Credentials,
-        categories: Option<Vec<String>>,
+        categories: Option<Bound<'py, PyAny>>,
         full: bool,
-        tags: Option<Vec<String>>,
+        tags: Option<Bound<'py, PyAny>>,
         secrets: bool,
         progress: Option<Py<PyAny>>,
         progress_interval: f64,
         allow_failed: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let every = progress::interval(py, progress_interval)?;
-        let job = BackupJob::new(py, self.get(), credentials, categories, full, tags, secrets)?;
+        let job = BackupJob::new(py, self.get(py)?, credentials, categories.as_ref(), full, tags.as_ref(), secrets)?;
         let live = job.progress.clone();
         let report = match &progress {
             None => runtime::run(py, move || job.run())?,
@@ -464,16 +300,16 @@ impl Repository {
         &self,
         py: Python<'py>,
         credentials: &Credentials,
-        categories: Option<Vec<String>>,
+        categories: Option<Bound<'py, PyAny>>,
         full: bool,
-        tags: Option<Vec<String>>,
+        tags: Option<Bound<'py, PyAny>>,
         secrets: bool,
         progress: Option<Py<PyAny>>,
         progress_interval: f64,
         allow_failed: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let every = progress::interval(py, progress_interval)?;
-        let job = BackupJob::new(py, self.get(), credentials, categories, full, tags, secrets)?;
+        let job = BackupJob::new(py, self.get(py)?, credentials, categories.as_ref(), full, tags.as_ref(), secrets)?;
         let live = job.progress.clone();
         let ticks = progress::ticks(py, progress.as_ref(), &live, every);
         awaitable::future_job_ticking(
@@ -489,21 +325,23 @@ impl Repository {
         )
     }
 
-    /// Every snapshot, oldest first, as dicts (`id`, `time`, `tenant`, `parent`, `categories`,
-    /// `failed`, `summary`, `tags`).
+    /// Every snapshot, oldest first, as `Snapshot` objects like `snapshot()` gives (each read from
+    /// storage only when its objects are asked for; `.info()` gives its metadata as a dict).
     fn snapshots<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let repo = self.get();
-        let list = runtime::run(py, move || async move { repo.snapshots().await })?;
-        snapshot_list(py, list)
+        let repo = self.get(py)?;
+        let r = repo.clone();
+        let list = runtime::run(py, move || async move { r.snapshots().await })?;
+        snapshot_list(py, &repo, list)
     }
 
     /// `snapshots`, awaitable.
     fn snapshots_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let repo = self.get();
+        let repo = self.get(py)?;
+        let r = repo.clone();
         awaitable::future_job(
             py,
-            move || async move { repo.snapshots().await },
-            |py, list| snapshot_list(py, list).map(Bound::into_any),
+            move || async move { r.snapshots().await },
+            move |py, list| snapshot_list(py, &repo, list).map(Bound::into_any),
         )
     }
 
@@ -511,19 +349,19 @@ impl Repository {
     /// `secrets`, its objects come with their secret properties (needs the secrets key).
     #[pyo3(signature = (name="latest", *, secrets=false))]
     fn snapshot(&self, py: Python<'_>, name: &str, secrets: bool) -> PyResult<Snapshot> {
-        let (repo, name) = (self.get(), name.to_string());
+        let (repo, name) = (self.get(py)?, name.to_string());
         let source = runtime::run(py, move || async move { SnapshotSource::open(repo, &name, secrets).await })?;
-        Ok(Snapshot { source: Arc::new(source), secrets })
+        Ok(Snapshot::opened(source))
     }
 
     /// `snapshot`, awaitable.
     #[pyo3(signature = (name="latest", *, secrets=false))]
     fn snapshot_async<'py>(&self, py: Python<'py>, name: &str, secrets: bool) -> PyResult<Bound<'py, PyAny>> {
-        let (repo, name) = (self.get(), name.to_string());
+        let (repo, name) = (self.get(py)?, name.to_string());
         awaitable::future_job(
             py,
             move || async move { SnapshotSource::open(repo, &name, secrets).await },
-            move |py, s| Ok(Bound::new(py, Snapshot { source: Arc::new(s), secrets })?.into_any()),
+            |py, s| Ok(Bound::new(py, Snapshot::opened(s))?.into_any()),
         )
     }
 
@@ -537,10 +375,10 @@ impl Repository {
         snapshot: String,
         other: Option<String>,
         live: Option<&Credentials>,
-        categories: Option<Vec<String>>,
+        categories: Option<Bound<'_, PyAny>>,
         id: Option<String>,
     ) -> PyResult<DiffIterator> {
-        let cats = diff_categories(py, categories)?;
+        let cats = diff_categories(py, categories.as_ref())?;
         let live = match (&other, live) {
             (Some(_), Some(_)) => {
                 return Err(invalid(py, "give either another snapshot or live credentials, not both"));
@@ -549,7 +387,7 @@ impl Repository {
             (Some(_), None) => None,
             (None, Some(c)) => Some(c.source(SourceOptions::default()).py_err(py)?),
         };
-        let repo = self.get();
+        let repo = self.get(py)?;
         let summary: Arc<Mutex<Option<DiffSummary>>> = Arc::default();
         let done = summary.clone();
         let feed = crate::iter::spawn(py, move |tx| async move {
@@ -594,7 +432,7 @@ impl Repository {
     #[pyo3(signature = (read_data_percent=0.0))]
     fn check<'py>(&self, py: Python<'py>, read_data_percent: f64) -> PyResult<Bound<'py, PyAny>> {
         let options = read_data(py, read_data_percent)?;
-        let repo = self.get();
+        let repo = self.get(py)?;
         let report = runtime::run(py, move || async move { check::check(&repo, &options).await })?;
         check_dict(py, &report)
     }
@@ -603,7 +441,7 @@ impl Repository {
     #[pyo3(signature = (read_data_percent=0.0))]
     fn check_async<'py>(&self, py: Python<'py>, read_data_percent: f64) -> PyResult<Bound<'py, PyAny>> {
         let options = read_data(py, read_data_percent)?;
-        let repo = self.get();
+        let repo = self.get(py)?;
         awaitable::future_job(
             py,
             move || async move { check::check(&repo, &options).await },
@@ -619,16 +457,17 @@ impl Repository {
     fn forget<'py>(
         &self,
         py: Python<'py>,
-        keep_last: usize,
-        keep_hourly: usize,
-        keep_daily: usize,
-        keep_weekly: usize,
-        keep_monthly: usize,
-        keep_yearly: usize,
+        keep_last: i128,
+        keep_hourly: i128,
+        keep_daily: i128,
+        keep_weekly: i128,
+        keep_monthly: i128,
+        keep_yearly: i128,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let policy = keep_policy(keep_last, keep_hourly, keep_daily, keep_weekly, keep_monthly, keep_yearly);
-        let repo = self.get();
+        let keep = [keep_last, keep_hourly, keep_daily, keep_weekly, keep_monthly, keep_yearly];
+        let policy = keep_policy(py, keep)?;
+        let repo = self.get(py)?;
         let decisions =
             runtime::run(py, move || async move { entra_backup::api::forget(&repo, &policy, dry_run).await })?;
         convert::serialized(py, &decisions)
@@ -640,16 +479,17 @@ impl Repository {
     fn forget_async<'py>(
         &self,
         py: Python<'py>,
-        keep_last: usize,
-        keep_hourly: usize,
-        keep_daily: usize,
-        keep_weekly: usize,
-        keep_monthly: usize,
-        keep_yearly: usize,
+        keep_last: i128,
+        keep_hourly: i128,
+        keep_daily: i128,
+        keep_weekly: i128,
+        keep_monthly: i128,
+        keep_yearly: i128,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let policy = keep_policy(keep_last, keep_hourly, keep_daily, keep_weekly, keep_monthly, keep_yearly);
-        let repo = self.get();
+        let keep = [keep_last, keep_hourly, keep_daily, keep_weekly, keep_monthly, keep_yearly];
+        let policy = keep_policy(py, keep)?;
+        let repo = self.get(py)?;
         awaitable::future_job(
             py,
             move || async move { entra_backup::api::forget(&repo, &policy, dry_run).await },
@@ -669,7 +509,7 @@ impl Repository {
         max_unused: f64,
     ) -> PyResult<Bound<'py, PyAny>> {
         let options = prune_options(py, grace.as_ref(), dry_run, max_unused)?;
-        let repo = self.get();
+        let repo = self.get(py)?;
         let plan = runtime::run(py, move || async move { prune::prune(&repo, &options).await })?;
         convert::serialized(py, &plan)
     }
@@ -684,7 +524,7 @@ impl Repository {
         max_unused: f64,
     ) -> PyResult<Bound<'py, PyAny>> {
         let options = prune_options(py, grace.as_ref(), dry_run, max_unused)?;
-        let repo = self.get();
+        let repo = self.get(py)?;
         awaitable::future_job(
             py,
             move || async move { prune::prune(&repo, &options).await },
@@ -704,16 +544,22 @@ impl Repository {
         py: Python<'py>,
         snapshot: String,
         live: &Credentials,
-        categories: Option<Vec<String>>,
-        ids: Option<Vec<String>>,
-        attributes: Option<Vec<String>>,
+        categories: Option<Bound<'py, PyAny>>,
+        ids: Option<Bound<'py, PyAny>>,
+        attributes: Option<Bound<'py, PyAny>>,
         overwrite_relationships: bool,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let job =
-            self.restore_job(py, snapshot, live, categories, ids, attributes, overwrite_relationships, dry_run)?;
+        let scope = Scope {
+            categories: categories.as_ref(),
+            ids: ids.as_ref(),
+            attributes: attributes.as_ref(),
+            overwrite_relationships,
+            dry_run,
+        };
+        let job = restore::job(py, self.get(py)?, snapshot, live, scope)?;
         let report = runtime::run(py, job)?;
-        convert::serialized(py, &report)
+        restore::report(py, &report)
     }
 
     /// `restore`, awaitable.
@@ -724,15 +570,21 @@ impl Repository {
         py: Python<'py>,
         snapshot: String,
         live: &Credentials,
-        categories: Option<Vec<String>>,
-        ids: Option<Vec<String>>,
-        attributes: Option<Vec<String>>,
+        categories: Option<Bound<'py, PyAny>>,
+        ids: Option<Bound<'py, PyAny>>,
+        attributes: Option<Bound<'py, PyAny>>,
         overwrite_relationships: bool,
         dry_run: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let job =
-            self.restore_job(py, snapshot, live, categories, ids, attributes, overwrite_relationships, dry_run)?;
-        awaitable::future_job(py, job, |py, report| convert::serialized(py, &report))
+        let scope = Scope {
+            categories: categories.as_ref(),
+            ids: ids.as_ref(),
+            attributes: attributes.as_ref(),
+            overwrite_relationships,
+            dry_run,
+        };
+        let job = restore::job(py, self.get(py)?, snapshot, live, scope)?;
+        awaitable::future_job(py, job, |py, report| restore::report(py, &report))
     }
 
     /// What `restore` would do, written nothing: `restore(..., dry_run=True)`.
@@ -743,9 +595,9 @@ impl Repository {
         py: Python<'py>,
         snapshot: String,
         live: &Credentials,
-        categories: Option<Vec<String>>,
-        ids: Option<Vec<String>>,
-        attributes: Option<Vec<String>>,
+        categories: Option<Bound<'py, PyAny>>,
+        ids: Option<Bound<'py, PyAny>>,
+        attributes: Option<Bound<'py, PyAny>>,
         overwrite_relationships: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         self.restore(py, snapshot, live, categories, ids, attributes, overwrite_relationships, true)
@@ -759,234 +611,11 @@ impl Repository {
         py: Python<'py>,
         snapshot: String,
         live: &Credentials,
-        categories: Option<Vec<String>>,
-        ids: Option<Vec<String>>,
-        attributes: Option<Vec<String>>,
+        categories: Option<Bound<'py, PyAny>>,
+        ids: Option<Bound<'py, PyAny>>,
+        attributes: Option<Bound<'py, PyAny>>,
         overwrite_relationships: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         self.restore_async(py, snapshot, live, categories, ids, attributes, overwrite_relationships, true)
     }
-}
-
-fn check_dict<'py>(py: Python<'py>, report: &check::CheckReport) -> PyResult<Bound<'py, PyAny>> {
-    let d = convert::serialized(py, report)?.cast_into::<PyDict>()?;
-    d.set_item("ok", report.ok())?;
-    Ok(d.into_any())
-}
-
-/// One snapshot of a repository: its metadata, its objects (as dicts, streamed), one object by id.
-#[pyclass(module = "entra_backup", frozen)]
-pub struct Snapshot {
-    source: Arc<SnapshotSource>,
-    secrets: bool,
-}
-
-impl Snapshot {
-    fn category(&self, py: Python<'_>, name: &str) -> PyResult<&'static Category> {
-        let cat = resolve(py, Some(vec![name.to_string()]))?[0];
-        Ok(cat)
-    }
-
-    fn held(&self, py: Python<'_>, categories: Option<Vec<String>>) -> PyResult<Vec<&'static Category>> {
-        match categories {
-            None => Ok(self.source.categories()),
-            some => resolve(py, some),
-        }
-    }
-
-    fn iterate(&self, py: Python<'_>, cats: Vec<&'static Category>, pairs: bool) -> PyResult<ObjectIterator> {
-        let (source, secrets) = (self.source.clone(), self.secrets);
-        let feed = crate::iter::spawn(py, move |tx| async move {
-            let (otx, mut orx) = tokio::sync::mpsc::channel(crate::iter::QUEUE);
-            let read = async move {
-                let r = entra_backup::api::read_objects(&source, &cats, secrets, BATCH, &otx).await;
-                drop(otx);
-                r
-            };
-            let forward = async move {
-                while let Some(batch) = orx.recv().await {
-                    if tx.send(Ok(batch)).await.is_err() {
-                        return;
-                    }
-                }
-            };
-            let (read, ()) = tokio::join!(read, forward);
-            read.map(drop)
-        })?;
-        Ok(ObjectIterator::new(feed, pairs))
-    }
-}
-
-/// Objects per batch handed from the core to Python.
-const BATCH: usize = 256;
-
-#[pymethods]
-impl Snapshot {
-    #[getter]
-    fn id(&self) -> &str {
-        self.source.id()
-    }
-
-    /// When the backup started (RFC 3339, UTC).
-    #[getter]
-    fn time(&self) -> String {
-        self.source.time().to_string()
-    }
-
-    #[getter]
-    fn tenant_id(&self) -> &str {
-        &self.source.tenant().id
-    }
-
-    /// The snapshot this one was made incrementally from.
-    #[getter]
-    fn parent(&self) -> Option<&str> {
-        self.source.file().parent.as_deref()
-    }
-
-    #[getter]
-    fn tags(&self) -> Vec<String> {
-        self.source.file().tags.clone()
-    }
-
-    /// The names of the categories it holds, in restore order.
-    #[getter]
-    fn category_names(&self) -> Vec<&'static str> {
-        self.source.categories().iter().map(|c| c.name).collect()
-    }
-
-    /// Everything the snapshot says of itself, as `Repository.snapshots()` gives it.
-    fn info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let d = convert::serialized(py, self.source.file())?.cast_into::<PyDict>()?;
-        d.set_item("id", self.source.id())?;
-        Ok(d.into_any())
-    }
-
-    /// The ids of one category's objects, in id order (read from the snapshot's tree only).
-    fn ids(&self, py: Python<'_>, category: &str) -> PyResult<IdIterator> {
-        let cat = self.category(py, category)?;
-        let source = self.source.clone();
-        let ids = runtime::run(py, move || async move { Ok(source.ids(cat).await?.into_iter().collect()) })?;
-        Ok(IdIterator::new(ids))
-    }
-
-    /// One object as a dict, or None if the snapshot does not hold it.
-    fn get<'py>(&self, py: Python<'py>, category: &str, id: String) -> PyResult<Option<Bound<'py, PyAny>>> {
-        let cat = self.category(py, category)?;
-        let source = self.source.clone();
-        let object = runtime::run(py, move || async move { source.object(cat, &id).await })?;
-        object.map(|o| convert::object(py, &o).map(Bound::into_any)).transpose()
-    }
-
-    /// The objects of `category` (default: every category the snapshot holds), each a dict of
-    /// its Graph JSON with its relationships, read in batches as the iterator is consumed.
-    #[pyo3(signature = (category=None))]
-    fn objects(&self, py: Python<'_>, category: Option<String>) -> PyResult<ObjectIterator> {
-        let cats = self.held(py, category.map(|c| vec![c]))?;
-        self.iterate(py, cats, false)
-    }
-
-    /// `(category, object)` pairs of `categories` (default: every category the snapshot holds).
-    #[pyo3(signature = (categories=None))]
-    fn walk(&self, py: Python<'_>, categories: Option<Vec<String>>) -> PyResult<ObjectIterator> {
-        let cats = self.held(py, categories)?;
-        self.iterate(py, cats, true)
-    }
-
-    /// Write the snapshot out in the plain layout of `export` (`DIR/<category>/<id>.json`).
-    fn export<'py>(&self, py: Python<'py>, out_dir: PathBuf) -> PyResult<Bound<'py, PyAny>> {
-        let source = self.source.clone();
-        let summary = runtime::run(py, move || async move {
-            let progress = Progress::new(&source.categories());
-            pipeline::export(source.as_ref(), &out_dir, &progress).await
-        })?;
-        convert::serialized(py, &summary)
-    }
-
-    fn __repr__(&self) -> String {
-        let s = self.source.file();
-        format!(
-            "Snapshot(id={}, time={}, tenant_id={}, objects={})",
-            convert::repr(self.source.id()),
-            convert::repr(&s.time.to_string()),
-            convert::repr(&s.tenant.id),
-            s.categories.values().map(|c| c.objects).sum::<u64>()
-        )
-    }
-}
-
-fn export_job(
-    py: Python<'_>,
-    credentials: &Credentials,
-    categories: Option<Vec<String>>,
-    secrets: bool,
-    logs_days: Option<u32>,
-) -> PyResult<(entra_backup::source::GraphSource, Arc<Progress>)> {
-    let cats = resolve(py, categories)?;
-    let logs_since = logs_days.map(|d| jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * i64::from(d)));
-    let source = credentials.source(SourceOptions { secrets, logs_since, ..SourceOptions::default() }).py_err(py)?;
-    Ok((source, Progress::new(&cats)))
-}
-
-/// Read a tenant through Graph into `out_dir/<category>/<id>.json` (and `summary.json`), every
-/// property and relationship. Returns the summary (per category: objects, requests, throttled,
-/// and `error` for a category that could not be read).
-#[pyfunction]
-#[pyo3(signature = (credentials, out_dir, *, categories=None, secrets=false, logs_days=None, progress=None, progress_interval=1.0))]
-#[allow(clippy::too_many_arguments)]
-pub fn export<'py>(
-    py: Python<'py>,
-    credentials: &Credentials,
-    out_dir: PathBuf,
-    categories: Option<Vec<String>>,
-    secrets: bool,
-    logs_days: Option<u32>,
-    progress: Option<Py<PyAny>>,
-    progress_interval: f64,
-) -> PyResult<Bound<'py, PyAny>> {
-    let every = progress::interval(py, progress_interval)?;
-    let (source, live) = export_job(py, credentials, categories, secrets, logs_days)?;
-    let p = live.clone();
-    let work = move || async move { pipeline::export(&source, &out_dir, &p).await };
-    let summary = match &progress {
-        None => runtime::run(py, work)?,
-        Some(cb) => {
-            let mut tick = |py: Python<'_>| progress::call(py, cb, &live);
-            let summary = runtime::run_with(py, work, Some(Ticker { every, tick: &mut tick }))?;
-            progress::call(py, cb, &live)?;
-            summary
-        }
-    };
-    convert::serialized(py, &summary)
-}
-
-/// `export`, awaitable.
-#[pyfunction]
-#[pyo3(signature = (credentials, out_dir, *, categories=None, secrets=false, logs_days=None, progress=None, progress_interval=1.0))]
-#[allow(clippy::too_many_arguments)]
-pub fn export_async<'py>(
-    py: Python<'py>,
-    credentials: &Credentials,
-    out_dir: PathBuf,
-    categories: Option<Vec<String>>,
-    secrets: bool,
-    logs_days: Option<u32>,
-    progress: Option<Py<PyAny>>,
-    progress_interval: f64,
-) -> PyResult<Bound<'py, PyAny>> {
-    let every = progress::interval(py, progress_interval)?;
-    let (source, live) = export_job(py, credentials, categories, secrets, logs_days)?;
-    let p = live.clone();
-    let ticks = progress::ticks(py, progress.as_ref(), &live, every);
-    awaitable::future_job_ticking(
-        py,
-        move || async move { pipeline::export(&source, &out_dir, &p).await },
-        move |py, summary| {
-            if let Some(cb) = &progress {
-                progress::call(py, cb, &live)?;
-            }
-            convert::serialized(py, &summary)
-        },
-        ticks,
-    )
 }

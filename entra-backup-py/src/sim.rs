@@ -7,6 +7,7 @@ use std::time::Duration;
 use entra_backup_sim::{SimConfig, SimServer as CoreSim};
 use pyo3::prelude::*;
 
+use crate::args;
 use crate::credentials::Credentials;
 use crate::errors::invalid;
 use crate::runtime;
@@ -47,18 +48,24 @@ impl SimServer {
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        users: usize,
-        groups: usize,
-        seed: u64,
-        memberships: Option<usize>,
-        latency_ms: u64,
+        users: i128,
+        groups: i128,
+        seed: i128,
+        memberships: Option<i128>,
+        latency_ms: i128,
         throttle: bool,
         faults: f64,
         tenant_id: Option<String>,
         client_id: Option<String>,
         client_secret: Option<String>,
-        granted_permissions: Option<Vec<String>>,
+        granted_permissions: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
+        let users: usize = args::whole(py, "users", users)?;
+        let groups: usize = args::whole(py, "groups", groups)?;
+        let seed: u64 = args::whole(py, "seed", seed)?;
+        let memberships: Option<usize> = memberships.map(|m| args::whole(py, "memberships", m)).transpose()?;
+        let latency_ms: u64 = args::whole(py, "latency_ms", latency_ms)?;
+        let granted_permissions = args::strings(py, "granted_permissions", granted_permissions.as_ref())?;
         if !(0.0..=1.0).contains(&faults) {
             return Err(invalid(py, format!("faults is a share from 0 to 1, not {faults}")));
         }
@@ -124,7 +131,7 @@ impl SimServer {
 
     /// How many objects `category` holds now (the ground truth).
     fn count(&self, py: Python<'_>, category: &str) -> PyResult<usize> {
-        crate::credentials::resolve(py, Some(vec![category.to_string()]))?;
+        crate::credentials::resolve(py, "category", Some(vec![category.to_string()]))?;
         self.with(py, |s| s.tenant().count(category))
     }
 
@@ -134,15 +141,17 @@ impl SimServer {
     }
 
     /// Change about `fraction` of the big categories (users, groups, devices, apps; new log
-    /// records), deterministically from `seed`, as an administrator would. Returns what changed.
+    /// records), deterministically from `seed`, as an administrator would. Returns what changed
+    /// (`entra_backup.ChurnReport`, camelCase keys as every report).
     #[pyo3(signature = (fraction=0.01, seed=1))]
-    fn churn<'py>(&self, py: Python<'py>, fraction: f64, seed: u64) -> PyResult<Bound<'py, PyAny>> {
+    fn churn<'py>(&self, py: Python<'py>, fraction: f64, seed: i128) -> PyResult<Bound<'py, PyAny>> {
         if !(0.0..=1.0).contains(&fraction) {
             return Err(invalid(py, format!("fraction is a share from 0 to 1, not {fraction}")));
         }
+        let seed: u64 = args::whole(py, "seed", seed)?;
         let report = py.detach(|| self.with_detached(|s| s.churn(fraction, seed)));
         match report {
-            Some(r) => crate::convert::serialized(py, &r),
+            Some(r) => crate::convert::serialized_with(py, &r, crate::convert::camel_case),
             None => Err(invalid(py, "the simulated tenant was stopped")),
         }
     }
@@ -169,6 +178,22 @@ impl SimServer {
         Ok(false)
     }
 
+    fn __aenter__<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        crate::awaitable::ready(py, Ok(slf.into_any().unbind()))
+    }
+
+    /// Stop serving, awaitable (`async with SimServer(...)`).
+    #[pyo3(signature = (*_exc))]
+    fn __aexit__<'py>(&self, py: Python<'py>, _exc: &Bound<'py, pyo3::types::PyTuple>) -> PyResult<Bound<'py, PyAny>> {
+        self.stopping(py, |py| pyo3::types::PyBool::new(py, false).to_owned().into_any())
+    }
+
+    /// `stop`, awaitable.
+    fn stop_async<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.stopping(py, |py| py.None().into_bound(py))
+    }
+
     fn __repr__(&self) -> String {
         let running = if self.running() { "True" } else { "False" };
         format!(
@@ -180,6 +205,21 @@ impl SimServer {
 }
 
 impl SimServer {
+    /// An awaitable stopping the server, then giving `done()`.
+    fn stopping<'py>(&self, py: Python<'py>, done: fn(Python<'_>) -> Bound<'_, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let server = self.server.lock().unwrap_or_else(|p| p.into_inner()).take();
+        crate::awaitable::future_job(
+            py,
+            move || async move {
+                if let Some(s) = server {
+                    s.shutdown().await;
+                }
+                Ok(())
+            },
+            move |py, ()| Ok(done(py)),
+        )
+    }
+
     fn with_detached<T>(&self, f: impl FnOnce(&CoreSim) -> T) -> Option<T> {
         self.server.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(f)
     }

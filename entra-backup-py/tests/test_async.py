@@ -26,7 +26,7 @@ def test_async_backup_snapshot_and_objects(sim: eb.SimServer, creds: eb.Credenti
 
         reopened = await eb.Repository.open_async(str(tmp_path / "a"), access)
         snaps = await reopened.snapshots_async()
-        assert [s["id"] for s in snaps] == [reports[0]["snapshotId"]]
+        assert [s.id for s in snaps] == [reports[0]["snapshotId"]]
         snap = await reopened.snapshot_async()
         users = [o async for o in snap.objects("users")]
         assert len(users) == sim.count("users") and len({u["id"] for u in users}) == len(users)

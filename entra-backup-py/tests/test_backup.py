@@ -28,7 +28,7 @@ def test_backup_then_incremental_backup_then_diff_forget_prune(tmp_path: pathlib
         assert snap2["categories"]["users"]["read"] == "delta"
         assert snap2["categories"]["users"]["objects"] == sim.count("users")
         # Only what changed was read and written.
-        assert second["summary"]["requests"] < first["summary"]["requests"]
+        assert second["summary"]["httpRequests"] < first["summary"]["httpRequests"]
         assert snap2["summary"]["bytesAdded"] < snap1["summary"]["bytesAdded"]
 
         # The newest snapshot holds the tenant as it is now.
@@ -36,12 +36,12 @@ def test_backup_then_incremental_backup_then_diff_forget_prune(tmp_path: pathlib
         assert latest.id == second["snapshotId"] and latest.parent == first["snapshotId"]
         ids = set(latest.ids("users"))
         assert ids == {o["id"] for o in latest.objects("users")}
-        assert set(users["created_ids"]) <= ids
-        assert not set(users["removed_ids"]) & ids
+        assert set(users["createdIds"]) <= ids
+        assert not set(users["removedIds"]) & ids
         assert len(ids) == sim.count("users")
 
         listed = repo.snapshots()
-        assert [s["id"] for s in listed] == [first["snapshotId"], second["snapshotId"]]
+        assert [s.id for s in listed] == [first["snapshotId"], second["snapshotId"]]
 
         # The differences are exactly what churn did to users.
         diffs = repo.diff(first["snapshotId"], second["snapshotId"], categories=["users"])
@@ -51,9 +51,9 @@ def test_backup_then_incremental_backup_then_diff_forget_prune(tmp_path: pathlib
             got[d["kind"]].add(d["id"])
             if d["kind"] == "changed":
                 assert d["attributes"], d
-        assert got["added"] == set(users["created_ids"])
-        assert got["removed"] == set(users["removed_ids"])
-        assert got["changed"] == set(users["updated_ids"]) - set(users["removed_ids"])
+        assert got["added"] == set(users["createdIds"])
+        assert got["removed"] == set(users["removedIds"])
+        assert got["changed"] == set(users["updatedIds"]) - set(users["removedIds"])
         summary = diffs.summary
         assert summary is not None
         assert summary["changed"] == len(got["changed"]) and summary["added"] == len(got["added"])
@@ -69,7 +69,7 @@ def test_backup_then_incremental_backup_then_diff_forget_prune(tmp_path: pathlib
         assert [d["keep"] for d in decisions if d["id"] == first["snapshotId"]] == [False]
         assert len(repo.snapshots()) == 2
         repo.forget(keep_last=1)
-        assert [s["id"] for s in repo.snapshots()] == [second["snapshotId"]]
+        assert [s.id for s in repo.snapshots()] == [second["snapshotId"]]
         plan = repo.prune(grace=datetime.timedelta(0))
         assert isinstance(plan["bytesFreed"], int)
         assert repo.check(read_data_percent=100)["ok"]

@@ -22,7 +22,7 @@ def test_hierarchy() -> None:
         eb.InvalidInputError,
         eb.StorageError,
         eb.ProtocolError,
-        eb.CancelledError,
+        eb.OperationCancelledError,
         eb.ConflictError,
     ]
     for cls in subclasses:
@@ -105,7 +105,7 @@ def test_bad_credentials_input_fails_at_once(tmp_path: pathlib.Path, monkeypatch
         monkeypatch.delenv(var, raising=False)
     with pytest.raises(eb.InvalidInputError, match="AZURE_TENANT_ID"):
         eb.Credentials.from_env()
-    with pytest.raises(OverflowError):
+    with pytest.raises(eb.InvalidInputError, match="users"):
         eb.SimServer(users=-1)
     with pytest.raises(eb.InvalidInputError):
         eb.SimServer(faults=2.0)

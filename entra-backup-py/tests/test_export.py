@@ -9,7 +9,7 @@ import entra_backup as eb
 def test_export_writes_every_object_of_the_chosen_categories(
     sim: eb.SimServer, creds: eb.Credentials, tmp_path: pathlib.Path
 ) -> None:
-    calls: list[dict[str, Any]] = []
+    calls: list[eb.ProgressUpdate] = []
     summary = eb.export(creds, tmp_path, categories=["users", "groups"], progress=calls.append, progress_interval=0.05)
     assert summary["failedCategories"] == 0
     users = sorted((tmp_path / "users").glob("*.json"))
@@ -22,13 +22,13 @@ def test_export_writes_every_object_of_the_chosen_categories(
     # The last progress call comes after the end: every category done, every object counted.
     assert calls, "the progress callback was never called"
     last = calls[-1]
-    assert last["categories_total"] == 2 and last["categories_done"] == 2
+    assert last["categoriesTotal"] == 2 and last["categoriesDone"] == 2
     assert last["objects"] == summary["objects"]
     assert {c["category"] for c in last["categories"]} == {"users", "groups"}
 
 
 def test_export_async(sim: eb.SimServer, creds: eb.Credentials, tmp_path: pathlib.Path) -> None:
-    async def main() -> dict[str, Any]:
+    async def main() -> eb.ExportReport:
         return await eb.export_async(creds, tmp_path / "out", categories=["devices"])
 
     summary = asyncio.run(main())

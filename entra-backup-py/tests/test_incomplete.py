@@ -3,7 +3,6 @@ another Graph root (a simulated tenant moved to another port) heals by itself.""
 
 import asyncio
 import pathlib
-from typing import Any
 
 import pytest
 
@@ -27,13 +26,13 @@ def test_a_backup_with_failed_categories_raises_with_its_report(tmp_path: pathli
         assert list(report["snapshot"]["failed"]) == ["conditionalAccessPolicies"]
         assert report["snapshot"]["categories"]["users"]["objects"] == 20
         # The snapshot was written all the same.
-        assert [s["id"] for s in repo.snapshots()] == [report["snapshotId"]]
+        assert [s.id for s in repo.snapshots()] == [report["snapshotId"]]
 
         # Opted out: the report comes back.
         again = repo.backup(creds, categories=cats, allow_failed=True)
         assert list(again["snapshot"]["failed"]) == ["conditionalAccessPolicies"]
 
-        async def backup_async(allow_failed: bool) -> dict[str, Any]:
+        async def backup_async(allow_failed: bool) -> eb.BackupReport:
             return await repo.backup_async(creds, categories=cats, allow_failed=allow_failed)
 
         with pytest.raises(eb.IncompleteBackupError) as raised_async:

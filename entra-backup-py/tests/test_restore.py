@@ -83,7 +83,7 @@ def test_restore_plans_restores_and_then_writes_nothing(tenant: eb.SimServer, tm
     assert tenant.count("users") == len(users)
     assert list(repo.diff("latest", live=creds, categories=["users"])) == []
 
-    async def restore_again() -> dict[str, Any]:
+    async def restore_again() -> eb.RestoreReport:
         return await repo.restore_async("latest", creds, categories=["users", "groups"])
 
     again = asyncio.run(restore_again())

@@ -1,4 +1,5 @@
-"""examples/python/backup_tenants.py against two simulated tenants (and one that refuses its secret)."""
+"""examples/python/backup_tenants.py against two simulated tenants (and one that refuses its secret),
+and in its own simulated mode on the example config."""
 
 import json
 import os
@@ -101,4 +102,22 @@ authority_url = "{c.url}"
         assert not report["gamma"]["ok"] and report["gamma"]["snapshot"] is None
         assert report["gamma"]["error"].startswith("AuthenticationError") and "AADSTS" in report["gamma"]["error"]
         assert "wrong" not in report["gamma"]["error"]
-        assert [s["id"] for s in alpha.snapshots()] == [report["alpha"]["snapshot"]]
+        assert [s.id for s in alpha.snapshots()] == [report["alpha"]["snapshot"]]
+
+
+def test_simulated_mode_runs_the_example_config_as_it_is() -> None:
+    example = SCRIPT.parent / "tenants.example.toml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENTRA_BACKUP_")}
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), str(example), "--simulate", "20", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = {o["name"]: o for o in json.loads(done.stdout)}
+    assert set(report) == {"contoso", "fabrikam", "gov-tenant"}
+    assert all(o["ok"] and o["snapshot"] and o["objects"] > 0 for o in report.values()), report
+    # fabrikam's config names five categories: only those were backed up.
+    assert report["fabrikam"]["objects"] < report["contoso"]["objects"]

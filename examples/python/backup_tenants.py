@@ -12,17 +12,25 @@ secret itself), and where its repository is. Tenants are backed up a few at a ti
 does not stop the others. A repository that does not exist yet is created when `create = true`.
 After each backup the retention policy (`keep_*`) is applied, and the repository checked.
 The exit code is 0 when every tenant was backed up whole, 1 otherwise.
+
+Without a tenant at hand, `--simulate` backs up a simulated tenant (entra_backup.SimServer) in place
+of each one the config lists, into repositories in a temporary folder, with throwaway passphrases:
+
+    python examples/python/backup_tenants.py examples/python/tenants.example.toml --simulate
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import pathlib
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,11 +112,11 @@ async def back_up(tenant: dict[str, Any], defaults: dict[str, Any], verbose: boo
     out = Outcome(tenant["name"])
     started = time.monotonic()
 
-    def progress(p: dict[str, Any]) -> None:
+    def progress(p: eb.ProgressUpdate) -> None:
         if verbose:
             print(
-                f"  {out.name}: {p['categories_done']}/{p['categories_total']} categories, "
-                f"{p['objects']} objects, {p['requests']} requests",
+                f"  {out.name}: {p['categoriesDone']}/{p['categoriesTotal']} categories, "
+                f"{p['objects']} objects, {p['httpRequests']} requests",
                 file=sys.stderr,
             )
 
@@ -126,7 +134,7 @@ async def back_up(tenant: dict[str, Any], defaults: dict[str, Any], verbose: boo
         out.incremental = snap.get("parent") is not None
         out.objects = sum(c["objects"] for c in snap["categories"].values())
         out.changes = sum(c["added"] + c["changed"] + c["removed"] for c in snap["categories"].values())
-        out.requests = snap["summary"]["requests"]
+        out.requests = snap["summary"]["graphRequests"]
         out.bytes_added = snap["summary"]["bytesAdded"]
         out.failed = dict(snap.get("failed", {}))
         policy = {k: setting(tenant, defaults, k) for k in KEEP if setting(tenant, defaults, k)}
@@ -176,14 +184,59 @@ def print_report(outcomes: list[Outcome]) -> None:
     print(f"{ok} of {len(outcomes)} tenants backed up whole")
 
 
+@contextlib.contextmanager
+def simulated(config: dict[str, Any], users: int) -> Iterator[dict[str, Any]]:
+    """The config with each tenant replaced by a simulated one (same name, its own seed), every
+    repository in a temporary folder, and the secrets and passphrases it names made up."""
+    with contextlib.ExitStack() as stack:
+        root = stack.enter_context(tempfile.TemporaryDirectory(prefix="entra-backup-simulated-"))
+        defaults = {
+            **{k: v for k, v in config.get("defaults", {}).items() if "key_file" not in k},
+            "repository_root": root,
+            "create": True,
+        }
+        os.environ.setdefault(defaults.get("password_env", "ENTRA_BACKUP_PASSWORD"), "simulated passphrase")
+        os.environ.setdefault(defaults.get("secrets_password_env", "ENTRA_BACKUP_SECRETS_PASSWORD"), "simulated secrets")
+        tenants = []
+        for seed, tenant in enumerate(config["tenants"], start=1):
+            sim = stack.enter_context(eb.SimServer(users=users, groups=max(1, users // 5), seed=seed, throttle=False))
+            secret_env = f"SIMULATED_SECRET_{seed}"
+            os.environ[secret_env] = "any secret: the simulator accepts it"
+            kept = {k: v for k, v in tenant.items() if k in ("name", "categories", "tags") or k.startswith("keep_")}
+            tenants.append(
+                {
+                    **kept,
+                    "tenant_id": sim.tenant_id,
+                    "client_id": "simulated-app",
+                    "client_secret_env": secret_env,
+                    "graph_url": sim.url,
+                    "authority_url": sim.url,
+                }
+            )
+        print(f"simulated: {len(tenants)} tenants, repositories in {root}", file=sys.stderr)
+        yield {"defaults": defaults, "tenants": tenants}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", type=pathlib.Path, help="a .toml or .json file listing the tenants")
     parser.add_argument("--parallel", type=int, default=2, help="tenants backed up at once (default 2)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--verbose", action="store_true", help="print progress to stderr")
+    parser.add_argument(
+        "--simulate",
+        nargs="?",
+        type=int,
+        const=50,
+        metavar="USERS",
+        help="back up simulated tenants (of USERS users, default 50) in place of the config's, into a temporary folder",
+    )
     args = parser.parse_args()
-    outcomes = asyncio.run(run(load_config(args.config), max(1, args.parallel), args.verbose))
+    config = load_config(args.config)
+    with contextlib.ExitStack() as stack:
+        if args.simulate is not None:
+            config = stack.enter_context(simulated(config, args.simulate))
+        outcomes = asyncio.run(run(config, max(1, args.parallel), args.verbose))
     if args.json:
         print(json.dumps([o.__dict__ for o in outcomes], indent=2))
     else:

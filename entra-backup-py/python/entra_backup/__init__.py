@@ -3,13 +3,16 @@ compare its snapshots, and run a simulated tenant for tests.
 
 Every call has a blocking form that releases the GIL (Ctrl-C interrupts it cleanly) and, where it
 waits on the network or storage, an awaitable ``*_async`` twin. Errors are ``EntraBackupError`` and
-its subclasses. See docs/python.md.
+its subclasses. Reports, progress updates and differences are dicts typed by the TypedDicts of
+``entra_backup._types`` (re-exported here: ``BackupReport``, ``ProgressUpdate``, ``DiffEntry``...).
+See docs/python.md.
 """
+
+from typing import TYPE_CHECKING
 
 from ._entra_backup import (
     Access,
     AuthenticationError,
-    CancelledError,
     ConflictError,
     Credentials,
     DiffIterator,
@@ -21,12 +24,14 @@ from ._entra_backup import (
     NetworkError,
     NotFoundError,
     ObjectIterator,
+    OperationCancelledError,
     PermissionDeniedError,
     ProtocolError,
     Repository,
     Snapshot,
     StorageError,
     ThrottlingExhaustedError,
+    WalkIterator,
     __version__,
     categories,
     category,
@@ -34,6 +39,57 @@ from ._entra_backup import (
     export_async,
     permissions,
 )
+from ._types import (
+    AttributeDiff,
+    BackupReport,
+    CategoryChurn,
+    CategoryFailure,
+    CategoryNote,
+    CategoryProgress,
+    CategoryReport,
+    CategorySnapshot,
+    CategoryState,
+    CheckReport,
+    ChurnReport,
+    DiffEntry,
+    DiffKind,
+    DiffSummary,
+    ExportReport,
+    NewPassword,
+    NotRestorable,
+    ProgressUpdate,
+    ReadMode,
+    RestoreAction,
+    RestoreOutcome,
+    RestoreOutcomeKind,
+    RestoreReport,
+    RestoreSummary,
+    RunSummary,
+    SnapshotFile,
+    SnapshotInfo,
+    SnapshotSummary,
+    TenantInfo,
+    UnreadableSnapshot,
+)
+
+if TYPE_CHECKING:
+    from ._entra_backup import CancelledError as CancelledError  # deprecated: OperationCancelledError
+else:
+
+    def __getattr__(name: str) -> object:
+        # `entra_backup.CancelledError`, the old name of OperationCancelledError (asyncio has a
+        # CancelledError of its own): still there, with a DeprecationWarning.
+        if name == "CancelledError":
+            import warnings
+
+            warnings.warn(
+                "entra_backup.CancelledError is deprecated: use entra_backup.OperationCancelledError "
+                "(asyncio.CancelledError is another class)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return OperationCancelledError
+        raise AttributeError(f"module 'entra_backup' has no attribute {name!r}")
 
 try:
     from ._entra_backup import SimServer
@@ -42,26 +98,57 @@ except ImportError:  # a wheel built without the simulated tenant (the crate's `
 
 __all__ = [
     "Access",
+    "AttributeDiff",
     "AuthenticationError",
-    "CancelledError",
+    "BackupReport",
+    "CategoryChurn",
+    "CategoryFailure",
+    "CategoryNote",
+    "CategoryProgress",
+    "CategoryReport",
+    "CategorySnapshot",
+    "CategoryState",
+    "CheckReport",
+    "ChurnReport",
     "ConflictError",
     "Credentials",
+    "DiffEntry",
     "DiffIterator",
+    "DiffKind",
+    "DiffSummary",
     "EntraBackupError",
+    "ExportReport",
     "GraphError",
     "IdIterator",
     "IncompleteBackupError",
     "InvalidInputError",
     "NetworkError",
+    "NewPassword",
     "NotFoundError",
+    "NotRestorable",
     "ObjectIterator",
+    "OperationCancelledError",
     "PermissionDeniedError",
+    "ProgressUpdate",
     "ProtocolError",
+    "ReadMode",
     "Repository",
+    "RestoreAction",
+    "RestoreOutcome",
+    "RestoreOutcomeKind",
+    "RestoreReport",
+    "RestoreSummary",
+    "RunSummary",
     "SimServer",
     "Snapshot",
+    "SnapshotFile",
+    "SnapshotInfo",
+    "SnapshotSummary",
     "StorageError",
+    "TenantInfo",
     "ThrottlingExhaustedError",
+    "UnreadableSnapshot",
+    "WalkIterator",
     "__version__",
     "categories",
     "category",
