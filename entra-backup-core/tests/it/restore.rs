@@ -460,14 +460,15 @@ impl entra_backup::restore::Restorer for LoseFirstCreates {
         self.inner.deleted(category).await
     }
 
-    async fn write(
+    async fn apply(
         &self,
         category: &'static Category,
-        writes: Vec<entra_backup::restore::Write>,
+        operations: Vec<entra_backup::restore::Operation>,
     ) -> Vec<entra_backup::Result<Value>> {
-        let path = category.restore.create_path.unwrap_or(category.path);
-        let creates = writes.iter().all(|w| w.method == "POST" && w.url == path);
-        let answers = self.inner.write(category, writes).await;
+        use entra_backup::restore::Operation;
+        let creates =
+            operations.iter().all(|o| matches!(o, Operation::Create { .. } | Operation::RequestSchedule { .. }));
+        let answers = self.inner.apply(category, operations).await;
         if creates && self.armed.swap(false, std::sync::atomic::Ordering::SeqCst) {
             return answers
                 .into_iter()
@@ -475,10 +476,6 @@ impl entra_backup::restore::Restorer for LoseFirstCreates {
                 .collect();
         }
         answers
-    }
-
-    fn object_url(&self, path: &str) -> String {
-        self.inner.object_url(path)
     }
 
     fn counts(&self) -> (u64, u64) {
