@@ -6,7 +6,7 @@
 //!
 //! A plan is also what a dry run shows: [`RestoreReport::plan`](super::RestoreReport::plan).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value, json};
@@ -308,7 +308,7 @@ impl Changes {
 #[cfg(test)]
 pub(crate) struct Inputs<'a> {
     /// The snapshot's objects in scope, by id.
-    pub snapshot: &'a BTreeMap<String, Map<String, Value>>,
+    pub snapshot: &'a std::collections::BTreeMap<String, Map<String, Value>>,
     /// The live objects.
     pub live: Vec<Object>,
     /// The ids of the category's objects in the recycle bin.
