@@ -108,7 +108,7 @@ fn an_extra_link_is_unlinked_only_with_overwrite_relationships() {
     let groups = cat("groups");
     let snap = json!({"id": "g1", "displayName": "Team", "groupTypes": [], "members": [{"id": "u1"}]});
     let live = json!({"id": "g1", "displayName": "Team", "groupTypes": [], "members": [{"id": "u1"}, {"id": "u9"}]});
-    let kept = plan_of(groups, &[snap.clone()], &[live.clone()], &[], &IdMap::default(), false);
+    let kept = plan_of(groups, std::slice::from_ref(&snap), std::slice::from_ref(&live), &[], &IdMap::default(), false);
     assert!(kept.steps.is_empty() && kept.unchanged == 1, "{:?}", kept.steps);
     let exact = plan_of(groups, &[snap], &[live], &[], &IdMap::default(), true);
     assert_eq!(kinds(&exact.steps), ["unlink"]);
