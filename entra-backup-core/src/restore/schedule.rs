@@ -6,8 +6,8 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Map, Value, json};
 
-use super::plan::ScheduleAction;
 use crate::catalog::{Category, Pim as CatalogPim};
+use serde::Serialize;
 
 /// Why a restored schedule's start differs from the snapshot's.
 pub(super) const STARTS_AGAIN: &str =
@@ -20,6 +20,27 @@ pub(super) const ACTIVATION: &str =
 /// Why a time-bound role assignment waits for its schedule.
 pub(super) const THROUGH_SCHEDULE: &str = "a time-bound PIM assignment: it is restored through its schedule \
      (roleAssignmentSchedules) with its end, never as a permanent assignment";
+
+/// Which schedule request brings a PIM schedule back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ScheduleAction {
+    /// Make a missing schedule again.
+    #[serde(rename = "adminAssign")]
+    Assign,
+    /// Put a live schedule's `scheduleInfo` back.
+    #[serde(rename = "adminUpdate")]
+    Update,
+}
+
+impl ScheduleAction {
+    /// The request's `action`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScheduleAction::Assign => "adminAssign",
+            ScheduleAction::Update => "adminUpdate",
+        }
+    }
+}
 
 /// How an active assignment that is not permanent came to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

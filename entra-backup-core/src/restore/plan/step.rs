@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
+pub use super::super::schedule::ScheduleAction;
 use crate::catalog;
 use crate::diff::display_name;
 
@@ -62,27 +63,6 @@ pub struct LinkTo {
     pub relationship: Rel,
     /// The target's id (mapped).
     pub target: String,
-}
-
-/// Which schedule request brings a PIM schedule back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum ScheduleAction {
-    /// Make a missing schedule again.
-    #[serde(rename = "adminAssign")]
-    Assign,
-    /// Put a live schedule's `scheduleInfo` back.
-    #[serde(rename = "adminUpdate")]
-    Update,
-}
-
-impl ScheduleAction {
-    /// The request's `action`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScheduleAction::Assign => "adminAssign",
-            ScheduleAction::Update => "adminUpdate",
-        }
-    }
 }
 
 /// The kinds of step.
