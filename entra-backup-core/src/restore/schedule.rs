@@ -4,10 +4,10 @@
 //! which schedules a request may bring back and builds the requests.
 
 use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::catalog::{Category, Pim as CatalogPim};
-use serde::Serialize;
 
 /// Why a restored schedule's start differs from the snapshot's.
 pub(super) const STARTS_AGAIN: &str =

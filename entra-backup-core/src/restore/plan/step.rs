@@ -6,9 +6,9 @@ use std::collections::HashSet;
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-pub use super::super::schedule::ScheduleAction;
 use crate::catalog;
 use crate::diff::display_name;
+pub use crate::restore::schedule::ScheduleAction;
 
 /// What a restore will do to one category, object by object (the steps of one object follow
 /// each other, in the order they are carried out; links are added at the end of the restore,
