@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::plan::CategoryPlan;
 use crate::catalog::Strategy;
 use crate::error::CategoryFailure;
 
@@ -159,7 +160,7 @@ pub struct RestoreReport {
     pub summary: RestoreSummary,
     /// In a dry run, the plan of each category planned: what a restore would do, step by step.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub plan: Vec<super::plan::CategoryPlan>,
+    pub plan: Vec<CategoryPlan>,
 }
 
 impl RestoreReport {
