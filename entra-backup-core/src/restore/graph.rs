@@ -1,15 +1,16 @@
 //! The restorer over Microsoft Graph: writes in `$batch` envelopes of 20, paced within the
-//! published write quotas, and the directory recycle bin.
+//! published write quotas, and the directory recycle bin. The only restore code that knows how
+//! Graph spells a write (its URLs from [`urls`], `$ref`, `@odata.id` and `@odata.bind`).
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures::StreamExt;
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
-use super::{Restorer, Write};
-use crate::catalog::{Category, ThrottleFamily};
+use super::{Bind, Operation, Restorer};
+use crate::catalog::{Category, RelationshipWrite, ThrottleFamily, urls};
 use crate::error::Result;
 use crate::graph::client::BatchRequest;
 use crate::graph::pacing::identity_cost;
@@ -37,14 +38,64 @@ impl GraphRestorer {
     fn meta(&self, family: ThrottleFamily, cost: u32) -> RequestMeta {
         RequestMeta { family, cost, stats: self.stats.clone() }
     }
+
+    /// The absolute URL of a directory object, for `@odata.id` and `@odata.bind`.
+    fn object_url(&self, id: &str) -> Value {
+        Value::String(self.client.url(urls::DIRECTORY_VERSION.segment(), &urls::directory_object(id)))
+    }
+
+    /// `body` with the links of `bind` as `<relationship>@odata.bind` lists.
+    fn with_binds(&self, mut body: Map<String, Value>, bind: Vec<Bind>) -> Value {
+        for b in bind {
+            let key = urls::bind_key(b.relationship);
+            if let Some(a) = body.entry(key).or_insert_with(|| json!([])).as_array_mut() {
+                a.extend(b.targets.iter().map(|t| self.object_url(t)));
+            }
+        }
+        Value::Object(body)
+    }
+
+    /// The Graph request that carries out `op` on an object of `cat`.
+    fn request(&self, cat: &Category, op: Operation) -> BatchRequest {
+        let (method, url, body) = match op {
+            Operation::Undelete { id } => ("POST", urls::restore_deleted(&id), Some(json!({}))),
+            Operation::Create { body, bind } => {
+                ("POST", urls::create(cat).to_string(), Some(self.with_binds(body, bind)))
+            }
+            Operation::RequestSchedule { body } => ("POST", urls::create(cat).to_string(), Some(Value::Object(body))),
+            Operation::Patch { id, body, bind } => ("PATCH", urls::item(cat, &id), Some(self.with_binds(body, bind))),
+            Operation::Link { id, relationship, target } => {
+                let method = if matches!(relationship.write, RelationshipWrite::PutRef) { "PUT" } else { "POST" };
+                (method, urls::ref_add(relationship, &id), Some(json!({"@odata.id": self.object_url(&target)})))
+            }
+            Operation::Unlink { id, relationship, target } => {
+                ("DELETE", urls::ref_remove(relationship, &id, &target), None)
+            }
+            Operation::AddChild { parent, relationship, child } => {
+                ("POST", urls::relationship(relationship, &parent), Some(child))
+            }
+            Operation::RemoveChild { parent, relationship, child } => {
+                ("DELETE", urls::child(relationship, &parent, &child), None)
+            }
+            Operation::ReplaceChildren { parent, relationship, children } => {
+                let property = match relationship.write {
+                    RelationshipWrite::Action { body_property, .. } => body_property,
+                    _ => relationship.name,
+                };
+                let url =
+                    urls::action(relationship, &parent).unwrap_or_else(|| urls::relationship(relationship, &parent));
+                ("POST", url, Some(json!({ property: children })))
+            }
+        };
+        BatchRequest { method, url, body }
+    }
 }
 
 #[async_trait::async_trait]
 impl Restorer for GraphRestorer {
     async fn deleted(&self, category: &'static Category) -> Result<HashSet<String>> {
         // Ids are all the planner needs: the second look reads what came back.
-        let path = format!("/directory/deletedItems/{}?$select=id&$top=999", category.entity_type);
-        let url = self.client.url("v1.0", &path);
+        let url = self.client.url(urls::DIRECTORY_VERSION.segment(), &urls::deleted_items(category));
         let meta = self.meta(ThrottleFamily::Identity, identity_cost(1, true, false, Some(999)));
         let mut pager = Pager::new(url);
         let mut out = HashSet::new();
@@ -57,19 +108,15 @@ impl Restorer for GraphRestorer {
         Ok(out)
     }
 
-    async fn write(&self, category: &'static Category, writes: Vec<Write>) -> Vec<Result<Value>> {
+    async fn apply(&self, category: &'static Category, operations: Vec<Operation>) -> Vec<Result<Value>> {
         let version = category.api_version.segment();
         // Conditional Access allows one request per second: a batch of twenty would be throttled
         // nineteen times over, so its writes go one at a time.
         let size = if category.throttle == ThrottleFamily::ConditionalAccess { 1 } else { BATCH };
         let meta = self.meta(category.throttle, 1);
-        self.writes.fetch_add(writes.len() as u64, Ordering::Relaxed);
-        let chunks: Vec<Vec<BatchRequest>> = writes
-            .chunks(size)
-            .map(|c| {
-                c.iter().map(|w| BatchRequest { method: w.method, url: w.url.clone(), body: w.body.clone() }).collect()
-            })
-            .collect();
+        self.writes.fetch_add(operations.len() as u64, Ordering::Relaxed);
+        let requests: Vec<BatchRequest> = operations.into_iter().map(|op| self.request(category, op)).collect();
+        let chunks: Vec<Vec<BatchRequest>> = requests.chunks(size).map(<[BatchRequest]>::to_vec).collect();
         let answers: Vec<Vec<Result<Value>>> = futures::stream::iter(chunks)
             .map(|chunk| {
                 let meta = meta.clone();
@@ -79,10 +126,6 @@ impl Restorer for GraphRestorer {
             .collect()
             .await;
         answers.into_iter().flatten().collect()
-    }
-
-    fn object_url(&self, path: &str) -> String {
-        self.client.url("v1.0", path)
     }
 
     fn counts(&self) -> (u64, u64) {

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::plan::CategoryPlan;
 use crate::catalog::Strategy;
 use crate::error::CategoryFailure;
 
@@ -132,9 +133,9 @@ pub struct RestoreSummary {
     pub not_restorable: u64,
     pub failed: u64,
     pub planned: u64,
-    /// Graph writes sent (inside `$batch` envelopes or alone).
+    /// Graph writes sent (inside batch envelopes or alone).
     pub writes: u64,
-    /// HTTP requests sent, reads and `$batch` envelopes included.
+    /// HTTP requests sent, reads and batch envelopes included.
     pub requests: u64,
     pub duration_ms: u64,
 }
@@ -157,6 +158,9 @@ pub struct RestoreReport {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub passwords: Vec<NewPassword>,
     pub summary: RestoreSummary,
+    /// In a dry run, the plan of each category planned: what a restore would do, step by step.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plan: Vec<CategoryPlan>,
 }
 
 impl RestoreReport {

@@ -4,10 +4,10 @@
 //! which schedules a request may bring back and builds the requests.
 
 use jiff::{SignedDuration, Timestamp};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::Write;
-use crate::catalog::Category;
+use crate::catalog::{Category, Pim as CatalogPim};
 
 /// Why a restored schedule's start differs from the snapshot's.
 pub(super) const STARTS_AGAIN: &str =
@@ -21,9 +21,30 @@ pub(super) const ACTIVATION: &str =
 pub(super) const THROUGH_SCHEDULE: &str = "a time-bound PIM assignment: it is restored through its schedule \
      (roleAssignmentSchedules) with its end, never as a permanent assignment";
 
+/// Which schedule request brings a PIM schedule back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ScheduleAction {
+    /// Make a missing schedule again.
+    #[serde(rename = "adminAssign")]
+    Assign,
+    /// Put a live schedule's `scheduleInfo` back.
+    #[serde(rename = "adminUpdate")]
+    Update,
+}
+
+impl ScheduleAction {
+    /// The request's `action`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScheduleAction::Assign => "adminAssign",
+            ScheduleAction::Update => "adminUpdate",
+        }
+    }
+}
+
 /// How an active assignment that is not permanent came to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Pim {
+pub(crate) enum Pim {
     /// Assigned by an administrator until a date.
     TimeBound,
     /// Activated by its holder from an eligibility.
@@ -44,7 +65,9 @@ pub(super) fn refusal(cat: &Category, schedule: &Map<String, Value>, now: Timest
                 .into(),
         );
     }
-    if cat.name == "roleAssignmentSchedules" && text("assignmentType").eq_ignore_ascii_case("activated") {
+    if cat.pim == (CatalogPim::Schedules { activations: true })
+        && text("assignmentType").eq_ignore_ascii_case("activated")
+    {
         return Some(ACTIVATION.into());
     }
     match end(schedule) {
@@ -65,17 +88,16 @@ pub(super) fn pim_kind(schedule: &Map<String, Value>, now: Timestamp) -> Option<
     }
 }
 
-/// The request that makes `schedule` (ids already mapped) exist again: `adminAssign`, or
-/// `adminUpdate` to put back its `scheduleInfo`.
+/// The body of the request that makes `schedule` (ids already mapped) exist again:
+/// `adminAssign`, or `adminUpdate` to put back its `scheduleInfo`.
 pub(super) fn request(
-    cat: &Category,
     schedule: &Map<String, Value>,
-    action: &str,
+    action: ScheduleAction,
     snapshot: &str,
     now: Timestamp,
-) -> Write {
+) -> Map<String, Value> {
     let mut body = Map::new();
-    body.insert("action".into(), json!(action));
+    body.insert("action".into(), json!(action.as_str()));
     for k in IDENTITY {
         if let Some(v) = schedule.get(k).filter(|v| !v.is_null()) {
             body.insert(k.into(), v.clone());
@@ -83,7 +105,7 @@ pub(super) fn request(
     }
     body.insert("justification".into(), json!(format!("Restored by entra-backup from snapshot {snapshot}")));
     body.insert("scheduleInfo".into(), schedule_info(schedule, now));
-    Write::new("POST", cat.restore.create_path.unwrap_or(cat.path), Some(Value::Object(body)))
+    body
 }
 
 /// The snapshot's schedule as a request states it. A request cannot start in the past (a schedule
@@ -166,9 +188,8 @@ mod tests {
     fn a_request_starts_now_and_never_lengthens_the_schedule() {
         let eligible = catalog::get("roleEligibilitySchedules").unwrap();
         let now: Timestamp = "2025-01-05T00:00:00Z".parse().unwrap();
-        let w = request(eligible, &schedule(json!({})), "adminAssign", "snap1", now);
-        assert_eq!(w.url, "/roleManagement/directory/roleEligibilityScheduleRequests");
-        let body = w.body.unwrap();
+        let body = request(&schedule(json!({})), ScheduleAction::Assign, "snap1", now);
+        assert_eq!(catalog::urls::create(eligible), "/roleManagement/directory/roleEligibilityScheduleRequests");
         assert_eq!(body["action"], "adminAssign");
         assert_eq!(body["principalId"], "p");
         assert!(body.get("appScopeId").is_none(), "nulls are not sent");
@@ -177,7 +198,7 @@ mod tests {
         assert!(body["justification"].as_str().unwrap().contains("snap1"));
         // A schedule is known across its ids by who holds which role where.
         assert_eq!(
-            super::super::natural_key(&schedule(json!({}))),
+            crate::repo::idmap::natural_key(&schedule(json!({}))),
             "principalId=p\u{1f}roleDefinitionId=r\u{1f}directoryScopeId=/"
         );
     }

@@ -15,4 +15,5 @@ mod reliability;
 mod repo_crypto;
 mod repo_packs;
 mod restore;
+mod restore_resume;
 mod restore_scope;
