@@ -47,6 +47,7 @@ pub mod source;
 mod summary;
 pub mod text;
 
+pub use api::Connection;
 pub use catalog::Category;
 pub use diff::{DiffKind, DiffSummary, ObjectDiff, diff_live, diff_snapshots};
 pub use error::{CategoryFailure, Error, ErrorKind, Result};
