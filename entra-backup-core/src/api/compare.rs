@@ -99,3 +99,17 @@ pub async fn diff(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_diff_compares_every_category_but_the_logs_by_default() {
+        let all = DiffRequest::default().compared_categories();
+        assert!(!all.is_empty() && all.iter().all(|c| c.time_property.is_none()));
+        assert_eq!(all.len(), catalog::all().iter().filter(|c| c.time_property.is_none()).count());
+        let users = catalog::get("users").unwrap();
+        assert_eq!(DiffRequest::default().categories(vec![users]).compared_categories(), vec![users]);
+    }
+}

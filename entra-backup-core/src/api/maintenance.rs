@@ -115,3 +115,17 @@ pub async fn prune(repo: &Repository, request: &PruneRequest) -> Result<PrunePla
     let options = PruneOptions { grace: request.grace, dry_run: request.dry_run, ..PruneOptions::default() };
     prune::prune(repo, &options).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_default_as_the_library_does() {
+        let prune = PruneRequest::default();
+        assert_eq!(prune.grace, PruneOptions::default().grace);
+        assert!(!prune.dry_run);
+        assert!(!ForgetRequest::default().dry_run);
+        assert_eq!(CheckRequest::default().read_data_percent(5.0).read_data_percent, 5.0);
+    }
+}
