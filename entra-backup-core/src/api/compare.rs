@@ -63,10 +63,11 @@ impl DiffRequest {
 /// ```no_run
 /// # async fn demo(repo: entra_backup::Repository) -> entra_backup::Result<()> {
 /// use entra_backup::api::{Connection, DiffRequest, DiffWith, diff};
+/// use entra_backup::diff::ObjectDiff;
 ///
 /// let before = repo.open_snapshot("latest", false).await?;
 /// let connection = Connection::from_env()?;
-/// let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+/// let (tx, mut rx) = tokio::sync::mpsc::channel::<ObjectDiff>(256);
 /// let printer = async move {
 ///     while let Some(d) = rx.recv().await {
 ///         println!("{:?} {} {}", d.kind, d.category, d.id);
@@ -110,6 +111,8 @@ mod tests {
         assert!(!all.is_empty() && all.iter().all(|c| c.time_property.is_none()));
         assert_eq!(all.len(), catalog::all().iter().filter(|c| c.time_property.is_none()).count());
         let users = catalog::get("users").unwrap();
-        assert_eq!(DiffRequest::default().categories(vec![users]).compared_categories(), vec![users]);
+        let names: Vec<&str> =
+            DiffRequest::default().categories(vec![users]).compared_categories().iter().map(|c| c.name).collect();
+        assert_eq!(names, ["users"]);
     }
 }
