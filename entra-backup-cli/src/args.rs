@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use entra_backup::api::Connection;
 use entra_backup::graph::auth::Credentials;
-use entra_backup::source::{Endpoints, GraphSource, SourceOptions};
 use entra_backup_sim as sim;
 
 use crate::exit::CliError;
@@ -329,7 +329,9 @@ pub(crate) struct ConnectionArgs {
 }
 
 impl ConnectionArgs {
-    pub(crate) fn source(&self, options: SourceOptions) -> Result<GraphSource, CliError> {
+    /// The connection the flags and the environment describe: the environment's credentials
+    /// (see [`Connection::from_env`]), with `--tenant-id` and `--client-id` taking precedence.
+    pub(crate) fn connection(&self) -> Result<Connection, CliError> {
         let mut creds = Credentials::from_env().or_else(|e| {
             // Flags may supply what the environment lacks.
             let env = |k: &str| std::env::var(k).ok();
@@ -346,9 +348,7 @@ impl ConnectionArgs {
         if let Some(c) = &self.client_id {
             creds.client_id = c.clone();
         }
-        let endpoints =
-            Endpoints { graph_url: Some(self.graph_url.clone()), authority_url: Some(self.authority_url.clone()) };
-        Ok(GraphSource::connect(&creds, &endpoints, options)?)
+        Ok(Connection::from(creds).with_graph_url(self.graph_url.clone()).with_authority(self.authority_url.clone()))
     }
 }
 

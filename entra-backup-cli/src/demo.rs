@@ -3,9 +3,7 @@
 
 use std::io::IsTerminal;
 
-use entra_backup::catalog::{self, Category};
-use entra_backup::pipeline::{self, Progress};
-use entra_backup::source::{Endpoints, GraphSource, SourceOptions};
+use entra_backup::api::{self, Connection};
 use entra_backup_sim::{SimConfig, SimServer};
 
 use crate::TenantArgs;
@@ -16,9 +14,7 @@ use crate::exit::CliError;
 /// difference, restore the whole tenant, and show what is back and what Graph would not restore.
 pub async fn demo(args: TenantArgs, keep: Option<std::path::PathBuf>) -> Result<(), CliError> {
     use entra_backup::Secret;
-    use entra_backup::graph::auth::{ClientAuth, Credentials};
     use entra_backup::repo::{Access, Repository, backend, crypto::KdfParams};
-    use entra_backup::sink::BackupOptions;
 
     let config = SimConfig {
         seed: args.seed,
@@ -53,14 +49,13 @@ pub async fn demo(args: TenantArgs, keep: Option<std::path::PathBuf>) -> Result<
         "Encrypted repository at {location} (passphrase `demo passphrase`, secrets passphrase `demo secrets passphrase`)\n"
     );
 
-    let credentials = Credentials {
-        tenant_id: server.tenant_id(),
-        client_id: "demo-app".into(),
-        auth: ClientAuth::Secret(Secret::new("demo-secret")),
-        authority_host: None,
-    };
-    let endpoints = Endpoints { graph_url: Some(server.url().into()), authority_url: Some(server.url().into()) };
-    let categories: Vec<&'static Category> = catalog::all().iter().collect();
+    let connection = Connection::client_secret(server.tenant_id(), "demo-app", "demo-secret")
+        .with_graph_url(server.url())
+        .with_authority(server.url());
+    // The demo's secrets key is trusted in its own temporary folder, not pinned in the user's home.
+    let request = api::BackupRequest::default()
+        .secrets(true)
+        .secrets_recipient(entra_backup::repo::crypto::trust::SecretsRecipient::TrustDir(temp.path().join("trust")));
     for round in 1..=2 {
         if round == 2 {
             let churn = server.churn(0.01, 1);
@@ -69,16 +64,9 @@ pub async fn demo(args: TenantArgs, keep: Option<std::path::PathBuf>) -> Result<
                 churn.objects_touched
             );
         }
-        let source =
-            GraphSource::connect(&credentials, &endpoints, SourceOptions { secrets: true, ..SourceOptions::default() })
-                .map_err(CliError::from)?;
-        let progress = Progress::new(&categories);
+        let progress = request.progress();
         let display = std::io::stderr().is_terminal().then(|| crate::progress::start(progress.clone()));
-        // The demo's secrets key is trusted in its own temporary folder, not pinned in the user's home.
-        let mut options = BackupOptions::new(server.tenant_id());
-        options.secrets_recipient =
-            entra_backup::repo::crypto::trust::SecretsRecipient::TrustDir(temp.path().join("trust"));
-        let result = pipeline::backup(&source, &repo, options, &progress).await;
+        let result = api::backup(&connection, &repo, &request, &progress).await;
         if let Some(d) = display {
             d.stop().await;
         }
@@ -119,15 +107,11 @@ pub async fn demo(args: TenantArgs, keep: Option<std::path::PathBuf>) -> Result<
 
     // The disaster, the difference, the restore.
     out!("\n{}", demo_damage(&server));
-    let connect = || GraphSource::connect(&credentials, &endpoints, SourceOptions::default()).map_err(CliError::from);
-    let snapshot =
-        entra_backup::source::SnapshotSource::open(repo.clone(), &latest, false).await.map_err(CliError::from)?;
-    let before = demo_diff(&snapshot, &connect()?).await?;
+    let snapshot = repo.open_snapshot(&latest, false).await.map_err(CliError::from)?;
+    let before = demo_diff(&snapshot, &connection).await?;
     out!("\n`diff {} --live`: {}", &latest[..12], before);
-    let live = connect()?;
-    let restorer = entra_backup::restore::GraphRestorer::new(live.client().clone());
-    let options = entra_backup::restore::RestoreOptions::default();
-    let report = entra_backup::restore::restore(&snapshot, &live, &restorer, &options).await.map_err(CliError::from)?;
+    let whole = api::RestoreRequest::default();
+    let report = api::restore(&connection, repo.clone(), &latest, &whole).await.map_err(CliError::from)?;
     let s = &report.summary;
     out!(
         "\n`restore {}` (the whole tenant, in dependency order): {} restored from the recycle bin, {} recreated with \
@@ -188,18 +172,15 @@ pub async fn demo(args: TenantArgs, keep: Option<std::path::PathBuf>) -> Result<
         let more = if what.len() > 3 { format!(" and {} more", what.len() - 3) } else { String::new() };
         out!("  - {reason}: {}{more}", what[..what.len().min(3)].join(", "));
     }
-    let after = demo_diff(&snapshot, &connect()?).await?;
+    let after = demo_diff(&snapshot, &connection).await?;
     out!("\n`diff {} --live` after the restore: {}", &latest[..12], after);
     out!(
         "(recreated objects compare under their new ids; what still differs is what the list above says Graph sets or refuses)"
     );
-    let again =
-        entra_backup::restore::restore(&snapshot, &connect()?, &restorer, &options).await.map_err(CliError::from)?;
-    out!("A second restore plans nothing and writes nothing: {} writes.", again.summary.writes - report.summary.writes);
+    let again = api::restore(&connection, repo.clone(), &latest, &whole).await.map_err(CliError::from)?;
+    out!("A second restore plans nothing and writes nothing: {} writes.", again.summary.writes);
     let report =
-        entra_backup::repo::check::check(&repo, &entra_backup::repo::check::CheckOptions { read_data_percent: 100.0 })
-            .await
-            .map_err(CliError::from)?;
+        api::check(&repo, &api::CheckRequest::default().read_data_percent(100.0)).await.map_err(CliError::from)?;
     out!(
         "\ncheck: {} snapshots, {} packs, {} blobs verified, {} errors",
         report.snapshots,
@@ -305,11 +286,7 @@ fn demo_damage(server: &SimServer) -> String {
 }
 
 /// `diff --live` in one line: counts, and which categories differ.
-async fn demo_diff(snapshot: &entra_backup::source::SnapshotSource, live: &GraphSource) -> Result<String, CliError> {
-    let cats: Vec<&'static Category> = catalog::all().iter().filter(|c| c.time_property.is_none()).collect();
-    let map = entra_backup::repo::IdMap::load(snapshot.repository(), snapshot.id(), &snapshot.tenant().id)
-        .await
-        .map_err(CliError::from)?;
+async fn demo_diff(snapshot: &entra_backup::Snapshot, live: &Connection) -> Result<String, CliError> {
     let (tx, mut rx) = tokio::sync::mpsc::channel(256);
     let collect = async move {
         let mut by: std::collections::BTreeMap<&'static str, usize> = Default::default();
@@ -322,7 +299,7 @@ async fn demo_diff(snapshot: &entra_backup::source::SnapshotSource, live: &Graph
         (by, attributes)
     };
     let run = async move {
-        let r = entra_backup::diff::diff_live(snapshot, live, &cats, None, &map, &tx).await;
+        let r = api::diff(snapshot, api::DiffWith::Live(live), &api::DiffRequest::default(), &tx).await;
         drop(tx);
         r
     };

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use entra_backup::api;
 use entra_backup::catalog::{self, Category};
-use entra_backup::pipeline::{self, Progress, Summary};
-use entra_backup::source::SourceOptions;
+use entra_backup::pipeline::Summary;
 use entra_backup_sim::{SimConfig, SimServer};
 use std::io::IsTerminal;
 
@@ -247,22 +247,18 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Export { out, force, categories, json, secrets, logs_days, connection, .. } => {
             let cats = if categories.is_empty() {
-                catalog::all().iter().collect()
+                Vec::new()
             } else {
                 catalog::resolve(&categories).map_err(entra_backup::Error::from)?
             };
             let logs_since =
                 logs_days.map(|d| jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * i64::from(d)));
-            let source = connection.source(SourceOptions { secrets, logs_since, ..SourceOptions::default() })?;
-            let progress = Progress::new(&cats);
+            let connection = connection.connection()?;
+            let request =
+                api::ExportRequest::default().categories(cats).secrets(secrets).logs_since(logs_since).replace(force);
+            let progress = request.progress();
             let display = (!json && std::io::stderr().is_terminal()).then(|| progress::start(progress.clone()));
-            let result = pipeline::export_with(
-                &source,
-                &out,
-                &progress,
-                pipeline::ExportOptions { replace: force, whole: false },
-            )
-            .await;
+            let result = api::export(&connection, &out, &request, &progress).await;
             if let Some(d) = display {
                 d.stop().await;
             }

@@ -3,15 +3,13 @@
 
 use std::path::PathBuf;
 
+use entra_backup::api;
 use entra_backup::catalog::{self, Category};
-use entra_backup::pipeline::{self, Progress};
 use entra_backup::repo::backend;
-use entra_backup::repo::check::{CheckOptions, check};
 use entra_backup::repo::crypto::{PASSWORD_ENV, RawKey, SECRETS_PASSWORD_ENV, passphrase_from_env_or_file};
-use entra_backup::repo::prune::{self, KeepPolicy, PruneOptions};
+use entra_backup::repo::prune::KeepPolicy;
 use entra_backup::repo::{Access, Repository};
-use entra_backup::sink::BackupOptions;
-use entra_backup::source::{SnapshotSource, SourceOptions};
+use entra_backup::source::SnapshotSource;
 use serde_json::Value;
 
 use crate::ConnectionArgs;
@@ -114,15 +112,12 @@ pub async fn backup(
 ) -> Result<(), CliError> {
     let cats = resolve(categories)?;
     let repository = repo.open().await?;
-    let source = connection.source(SourceOptions { secrets: !no_secrets, ..SourceOptions::default() })?;
-    let tenant = entra_backup::source::Source::tenant_id(&source).unwrap_or_default();
-    let mut options = BackupOptions::new(tenant);
-    options.full = full;
-    options.tags = tags;
-    let progress = Progress::new(&cats);
+    let connection = connection.connection()?;
+    let request = api::BackupRequest::default().categories(cats).full(full).tags(tags).secrets(!no_secrets);
+    let progress = request.progress();
     let display = (!json && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .then(|| crate::progress::start(progress.clone()));
-    let result = pipeline::backup(&source, &repository, options, &progress).await;
+    let result = api::backup(&connection, &repository, &request, &progress).await;
     if let Some(d) = display {
         d.stop().await;
     }
@@ -306,9 +301,8 @@ pub async fn export(
     let mut repository = repo.open().await?;
     let unlocked = secrets.unlock(&mut repository).await?;
     let source = SnapshotSource::open(repository, snapshot, unlocked).await.map_err(e)?;
-    let progress = Progress::new(&source.categories());
-    let options = pipeline::ExportOptions { replace: force, whole: true };
-    let summary = pipeline::export_with(&source, out_dir, &progress, options).await.map_err(e)?;
+    let request = api::ExportRequest::default().replace(force);
+    let summary = api::export_snapshot(&source, out_dir, &request).await.map_err(e)?;
     if !summary.ok() {
         let failed: Vec<String> = summary
             .categories
@@ -345,7 +339,8 @@ pub async fn check_cmd(repo: &RepoArgs, read_data: f64, json: bool) -> Result<()
         return Err(CliError::usage(format!("--read-data takes a percentage from 0 to 100, not {read_data}")));
     }
     let repository = repo.open().await?;
-    let report = check(&repository, &CheckOptions { read_data_percent: read_data }).await.map_err(e)?;
+    let report =
+        api::check(&repository, &api::CheckRequest::default().read_data_percent(read_data)).await.map_err(e)?;
     if json {
         crate::print_json(&report)?;
     } else {
@@ -381,11 +376,8 @@ pub async fn forget(
     json: bool,
 ) -> Result<(), CliError> {
     let repository = repo.open().await?;
-    // Forget under the prune lease too, so that it never races a prune's view of the snapshots.
-    let lease = prune::acquire_lease(&repository).await.map_err(e)?;
-    let decisions = prune::forget(&repository, &policy, dry_run).await;
-    lease.release(&repository).await.map_err(e)?;
-    let decisions = decisions.map_err(e)?;
+    let request = api::ForgetRequest::default().policy(policy).dry_run(dry_run);
+    let decisions = api::forget_with(&repository, &request).await.map_err(e)?;
     crate::unreadable::note_undecided(&repository, &decisions).await?;
     if json {
         crate::print_json(&decisions)?;
@@ -425,8 +417,7 @@ pub async fn prune_cmd(
     json: bool,
 ) -> Result<(), CliError> {
     let repository = repo.open().await?;
-    let options = PruneOptions { grace, dry_run, ..PruneOptions::default() };
-    let plan = prune::prune(&repository, &options).await.map_err(e)?;
+    let plan = api::prune(&repository, &api::PruneRequest::default().grace(grace).dry_run(dry_run)).await.map_err(e)?;
     if json {
         crate::print_json(&plan)?;
     } else {
@@ -477,14 +468,11 @@ pub async fn diff(
     id: Option<&str>,
     json: bool,
 ) -> Result<(), CliError> {
-    use entra_backup::diff::{DiffKind, diff_live, diff_snapshots};
+    use entra_backup::diff::DiffKind;
     let repository = repo.open().await?;
-    let before = SnapshotSource::open(repository.clone(), snapshot, false).await.map_err(e)?;
-    let cats: Vec<&'static Category> = if categories.is_empty() {
-        catalog::all().iter().filter(|c| c.time_property.is_none()).collect()
-    } else {
-        resolve(categories)?
-    };
+    let before = SnapshotSource::open(repository, snapshot, false).await.map_err(e)?;
+    let cats = if categories.is_empty() { Vec::new() } else { resolve(categories)? };
+    let request = api::DiffRequest::default().categories(cats).id(id.map(str::to_string));
     let (tx, mut rx) = tokio::sync::mpsc::channel(256);
     let printer = async move {
         let mut all = Vec::new();
@@ -518,26 +506,20 @@ pub async fn diff(
         }
         all
     };
-    // Credentials are checked before anything is compared.
-    let live_source = match (other, live) {
-        (None, Some(connection)) => Some(connection.source(SourceOptions::default())?),
+    // Credentials are read before anything is compared.
+    let connection = match (other, live) {
+        (None, Some(connection)) => Some(connection.connection()?),
         _ => None,
     };
     let compare = async move {
-        match (other, live_source) {
-            (Some(o), _) => {
-                let after = SnapshotSource::open(repository, o, false).await?;
-                diff_snapshots(&before, &after, &cats, id, &tx).await
-            }
-            (None, Some(source)) => {
-                // Objects an earlier restore recreated are compared under their new ids.
-                let tenant =
-                    entra_backup::source::Source::tenant_id(&source).unwrap_or_else(|| before.tenant().id.clone());
-                let map = entra_backup::repo::IdMap::load(before.repository(), before.id(), &tenant).await?;
-                diff_live(&before, &source, &cats, id, &map, &tx).await
-            }
-            (None, None) => Err(entra_backup::Error::invalid_input("give a second snapshot, or --live")),
-        }
+        let with = match (other, &connection) {
+            (Some(o), _) => api::DiffWith::Snapshot(o),
+            (None, Some(connection)) => api::DiffWith::Live(connection),
+            (None, None) => return Err(entra_backup::Error::invalid_input("give a second snapshot, or --live")),
+        };
+        let summary = api::diff(&before, with, &request, &tx).await;
+        drop(tx);
+        summary
     };
     let (summary, all) = tokio::join!(compare, printer);
     let summary = summary.map_err(e)?;
@@ -584,20 +566,21 @@ pub struct RestoreArgs<'a> {
 }
 
 pub async fn restore(repo: &RepoArgs, connection: &ConnectionArgs, args: RestoreArgs<'_>) -> Result<(), CliError> {
-    use entra_backup::restore::{RestoreOptions, restore_snapshot};
-    use entra_backup::source::Source;
     let repository = repo.open().await?;
     let categories = if args.categories.is_empty() { Vec::new() } else { resolve(args.categories)? };
-    let source = connection.source(SourceOptions::default())?;
-    let options = RestoreOptions {
-        categories,
-        ids: args.ids.to_vec(),
-        attributes: args.attributes.to_vec(),
-        overwrite_relationships: args.overwrite_relationships,
-        dry_run: args.dry_run,
-    };
-    let tenant = source.tenant_id().unwrap_or_default();
-    let report = restore_snapshot(repository, args.snapshot, &source, &options).await.map_err(e)?;
+    let connection = connection.connection()?;
+    let request = api::RestoreRequest::default()
+        .categories(categories)
+        .ids(args.ids.to_vec())
+        .attributes(args.attributes.to_vec())
+        .overwrite_relationships(args.overwrite_relationships);
+    let tenant = connection.tenant_id().to_string();
+    let report = if args.dry_run {
+        api::plan(&connection, repository, args.snapshot, &request).await
+    } else {
+        api::restore(&connection, repository, args.snapshot, &request).await
+    }
+    .map_err(e)?;
     if args.json {
         crate::print_json(&report)?;
     } else {

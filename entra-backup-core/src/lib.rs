@@ -49,6 +49,7 @@ mod summary;
 pub mod testing;
 pub mod text;
 
+pub use api::Connection;
 pub use catalog::Category;
 pub use diff::{DiffKind, DiffSummary, ObjectDiff, diff_live, diff_snapshots};
 pub use error::{CategoryFailure, Error, ErrorKind, Result};

@@ -6,7 +6,9 @@
 mod bad_input;
 mod cli;
 mod repo_cli;
+mod repo_cli_refusals;
 mod repo_keys;
 mod repo_repair;
 mod repo_safety;
+mod repo_safety_prune;
 mod transport;

@@ -1,7 +1,28 @@
-//! Entry points for embedders and language bindings (the Python module `entra_backup` uses them),
-//! each a few lines over the modules, so that a binding stays conversion and glue: a Graph source
-//! from a bearer token, `forget` under the prune lease (as the command-line tool runs it), and a
-//! snapshot's objects streamed in batches over several categories.
+//! The use cases, for embedders, language bindings and the command-line tool: each a function over
+//! the modules, with a `#[non_exhaustive]` request (options with `Default` and builder methods),
+//! so that a front end stays conversion, glue and presentation.
+//!
+//! - [`Connection`]: how to reach and sign in to a tenant's Graph (client secret, certificate or
+//!   token), which opens a [`GraphSource`] and a [`GraphRestorer`](crate::GraphRestorer);
+//! - [`backup`], [`export`] and [`export_snapshot`]: a tenant into a repository or a folder, a
+//!   snapshot into a folder;
+//! - [`diff`]: a snapshot against another or against the live tenant ([`DiffWith`]);
+//! - [`plan`] and [`restore`]: a restore's plan (a dry run), and the restore itself;
+//! - [`check`], [`forget_with`] and [`prune`]: the repository's upkeep;
+//! - and the older entry points the Python module uses: [`connect_with_token`], [`forget`] and
+//!   [`read_objects`] (a snapshot's objects streamed in batches over several categories).
+
+mod backup;
+mod compare;
+mod connection;
+mod maintenance;
+mod restoring;
+
+pub use backup::{BackupRequest, ExportRequest, backup, export, export_snapshot};
+pub use compare::{DiffRequest, DiffWith, diff};
+pub use connection::Connection;
+pub use maintenance::{CheckRequest, ForgetRequest, PruneRequest, check, forget_with, prune};
+pub use restoring::{RestoreRequest, plan, restore};
 
 use std::sync::Arc;
 
