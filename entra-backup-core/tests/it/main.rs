@@ -5,6 +5,7 @@
 
 mod backend_conformance;
 mod backup;
+mod catalog_names;
 mod conformance;
 mod export;
 mod export_target;
