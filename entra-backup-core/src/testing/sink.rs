@@ -1,10 +1,11 @@
 //! The conformance suite for [`Sink`] implementations.
 //!
 //! ```no_run
-//! # use entra_backup::{Object, Result, Sink};
-//! # async fn f(my_sink: impl Sink, read_back: impl AsyncFnOnce(&dyn Sink) -> Result<Vec<Object>>) {
-//! // `read_back` returns every object the sink now holds.
-//! entra_backup::testing::sink::conformance(my_sink, read_back).await;
+//! # use entra_backup::{JsonDirSink, Object, Result};
+//! # async fn f(dir: &std::path::Path, read_folder: fn(&std::path::Path) -> Result<Vec<Object>>) {
+//! // The second argument reads back every object the sink now holds.
+//! let sink = JsonDirSink::new(dir);
+//! entra_backup::testing::sink::conformance(sink, async |s: &JsonDirSink| read_folder(s.root())).await;
 //! # }
 //! ```
 
