@@ -63,6 +63,7 @@ const INTUNE_SECRET_LIMIT: Limit = Limit {
              back empty or as secret references: re-enter them after a restore",
 };
 
+/// Every category, in restore order (dependencies first).
 pub static CATEGORIES: &[Category] = &[
     Category {
         name: "attributeSets",

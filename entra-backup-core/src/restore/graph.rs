@@ -31,6 +31,7 @@ pub struct GraphRestorer {
 const BATCH: usize = 20;
 
 impl GraphRestorer {
+    /// A restorer writing through `client` (its pacing, retries and credentials).
     pub fn new(client: Arc<GraphClient>) -> Self {
         GraphRestorer { client, stats: Arc::default(), writes: Arc::default(), concurrency: 4 }
     }

@@ -37,6 +37,7 @@ pub struct NotRestorable {
     /// The attribute or relationship; None: the whole object.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attribute: Option<String>,
+    /// Why Graph (or Entra ID) does not let it be written back, and what the operator can do.
     pub reason: String,
 }
 
@@ -44,11 +45,14 @@ pub struct NotRestorable {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectReport {
+    /// The object's category.
     pub category: &'static str,
     /// The id in the snapshot.
     pub id: String,
+    /// Its display name in the snapshot, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    /// What happened to it (or would happen, in a dry run).
     pub outcome: Outcome,
     /// The strategy used (or planned).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,6 +69,7 @@ pub struct ObjectReport {
     /// References removed (with `--overwrite-relationships`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub links_removed: Vec<String>,
+    /// The parts of it that cannot be restored, with the reasons.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_restorable: Vec<NotRestorable>,
     /// Graph's errors, one per refused write.
@@ -100,9 +105,11 @@ impl ObjectReport {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CategoryNote {
+    /// The category.
     pub category: &'static str,
     /// Objects of the snapshot in it.
     pub objects: u64,
+    /// Why it cannot be written back.
     pub reason: String,
 }
 
@@ -110,8 +117,11 @@ pub struct CategoryNote {
 #[derive(Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NewPassword {
+    /// The recreated user's new id.
     pub id: String,
+    /// The user's sign-in name.
     pub user_principal_name: String,
+    /// The temporary password (the user must change it at the next sign-in).
     pub password: String,
 }
 
@@ -125,18 +135,27 @@ impl std::fmt::Debug for NewPassword {
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RestoreSummary {
+    /// Objects brought back from the recycle bin with their ids.
     pub restored: u64,
+    /// Objects created anew (under new ids).
     pub recreated: u64,
+    /// Live objects whose attributes were written back.
     pub patched: u64,
+    /// Objects whose links only were added or removed.
     pub relinked: u64,
+    /// Objects already as in the snapshot.
     pub unchanged: u64,
+    /// Objects (or parts of them) that cannot be restored.
     pub not_restorable: u64,
+    /// Objects with at least one refused write.
     pub failed: u64,
+    /// Objects a dry run would change.
     pub planned: u64,
     /// Graph writes sent (inside batch envelopes or alone).
     pub writes: u64,
     /// HTTP requests sent, reads and batch envelopes included.
     pub requests: u64,
+    /// How long the restore took, in milliseconds.
     pub duration_ms: u64,
 }
 
@@ -144,10 +163,15 @@ pub struct RestoreSummary {
 #[derive(Debug, Clone, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RestoreReport {
+    /// The snapshot restored from (its full id).
     pub snapshot: String,
+    /// The tenant written to.
     pub tenant: String,
+    /// Whether nothing was written (the report is then the plan).
     pub dry_run: bool,
+    /// Every object the restore touched, or found it could not touch.
     pub objects: Vec<ObjectReport>,
+    /// Categories of the snapshot a restore cannot write at all, with the reasons.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub categories: Vec<CategoryNote>,
     /// Categories that could not be restored at all, with Graph's error.
@@ -155,8 +179,10 @@ pub struct RestoreReport {
     pub failed_categories: Vec<CategoryFailure>,
     /// Old id -> new id of every recreated object (of this run and earlier interrupted ones).
     pub id_map: BTreeMap<String, String>,
+    /// The temporary passwords of recreated users (shown once; never stored).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub passwords: Vec<NewPassword>,
+    /// The counts.
     pub summary: RestoreSummary,
     /// In a dry run, the plan of each category planned: what a restore would do, step by step.
     #[serde(skip_serializing_if = "Vec::is_empty")]

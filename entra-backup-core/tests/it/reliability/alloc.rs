@@ -48,7 +48,7 @@ static GLOBAL: Watching = Watching;
 
 /// Run `f` on this thread and return its result and the largest single allocation it asked for
 /// (work it hands to other threads is not seen).
-pub fn largest_allocation<T>(f: impl FnOnce() -> T) -> (T, usize) {
+pub(super) fn largest_allocation<T>(f: impl FnOnce() -> T) -> (T, usize) {
     LARGEST.with(|l| l.set(0));
     WATCHED.with(|w| w.set(true));
     let out = f();

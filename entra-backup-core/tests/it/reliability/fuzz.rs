@@ -36,21 +36,21 @@ const ALLOCATION_LIMIT: usize = 64 * 1024 * 1024;
 const KNOWN_LARGE_ALLOCATIONS: &[(&str, &str)] = &[];
 
 /// A small deterministic generator (xorshift64*): the same seed gives the same inputs.
-pub struct Rng(u64);
+pub(super) struct Rng(u64);
 
 impl Rng {
-    pub fn new(seed: u64) -> Self {
+    pub(super) fn new(seed: u64) -> Self {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    pub fn below(&mut self, n: usize) -> usize {
+    pub(super) fn below(&mut self, n: usize) -> usize {
         if n == 0 { 0 } else { (self.next() % n as u64) as usize }
     }
 
@@ -64,7 +64,7 @@ const INTERESTING: &[u64] = &[0, 1, 0x7f, 0x80, 0xff, 0xffff, 0x7fff_ffff, 0xfff
 
 /// One to four byte-level changes: bit flips, bytes set, ranges deleted, duplicated or inserted,
 /// interesting little-endian numbers written over, truncation.
-pub fn mutate_bytes(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
+pub(super) fn mutate_bytes(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
     let mut out = input.to_vec();
     for _ in 0..1 + rng.below(4) {
         let len = out.len();
@@ -115,7 +115,7 @@ pub fn mutate_bytes(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
 
 /// One structural change to a JSON document: a value replaced by a hostile one (huge or negative
 /// numbers, a long string, the wrong type, deep nesting), or an array element duplicated or dropped.
-pub fn mutate_json(rng: &mut Rng, input: &Value) -> Value {
+pub(super) fn mutate_json(rng: &mut Rng, input: &Value) -> Value {
     let mut out = input.clone();
     let mut slots = 0usize;
     count(&out, &mut slots);
@@ -275,7 +275,7 @@ fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
-pub fn memory() -> Store {
+pub(super) fn memory() -> Store {
     Store::from_object_store(Arc::new(InMemory::new()), "", Backend::Memory, CAPS).unwrap()
 }
 

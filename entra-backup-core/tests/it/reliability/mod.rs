@@ -14,14 +14,14 @@ mod world;
 
 /// How much of each matrix to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Budget {
+pub(crate) enum Budget {
     /// A sample: the README's test command.
     Short,
     /// Everything: `ENTRA_BACKUP_RELIABILITY=full`.
     Full,
 }
 
-pub fn budget() -> Budget {
+pub(crate) fn budget() -> Budget {
     match std::env::var("ENTRA_BACKUP_RELIABILITY").as_deref() {
         Ok("full") => Budget::Full,
         Ok("" | "short") | Err(_) => Budget::Short,
@@ -30,6 +30,6 @@ pub fn budget() -> Budget {
 }
 
 /// Print one figure for the report (visible with `--nocapture`).
-pub fn figure(line: &str) {
+pub(crate) fn figure(line: &str) {
     eprintln!("reliability: {line}");
 }

@@ -27,39 +27,39 @@ use object_store::memory::InMemory;
 use entra_backup_test_support::sim_tenant::source;
 
 /// An in-memory disk has the capabilities of a cloud store.
-pub const CAPS: Capabilities = Capabilities { conditional_update: true, create_if_absent: true };
+pub(super) const CAPS: Capabilities = Capabilities { conditional_update: true, create_if_absent: true };
 
 /// Packs are cut this small so that a backup of a small tenant writes many of them.
-pub const PACK_SIZE: usize = 8 * 1024;
+pub(super) const PACK_SIZE: usize = 8 * 1024;
 
-pub const DATA_PW: &str = "data pw";
-pub const SECRETS_PW: &str = "secrets pw";
+pub(super) const DATA_PW: &str = "data pw";
+pub(super) const SECRETS_PW: &str = "secrets pw";
 
 /// The categories backed up: directory objects, a secret-bearing one, delta and log categories.
-pub const CATEGORIES: &[&str] =
+pub(super) const CATEGORIES: &[&str] =
     &["users", "groups", "devices", "bitlockerRecoveryKeys", "applications", "namedLocations", "directoryAudits"];
 
-pub fn categories() -> Vec<&'static Category> {
+pub(super) fn categories() -> Vec<&'static Category> {
     CATEGORIES.iter().map(|n| catalog::get(n).unwrap_or_else(|| panic!("no category {n}"))).collect()
 }
 
-pub fn pass(p: &str) -> Access {
+pub(super) fn pass(p: &str) -> Access {
     Access::Passphrase(Secret::new(p))
 }
 
 /// Where a repository's bytes are: in memory, or in a local directory, where `object_store` first
 /// writes each object to a staging file `<path>#<n>` and then links it into place.
-pub enum Disk {
+pub(super) enum Disk {
     Memory(Arc<InMemory>),
     Local(tempfile::TempDir),
 }
 
 impl Disk {
-    pub fn memory() -> Disk {
+    pub(super) fn memory() -> Disk {
         Disk::Memory(Arc::new(InMemory::new()))
     }
 
-    pub fn local() -> Disk {
+    pub(super) fn local() -> Disk {
         Disk::Local(tempfile::tempdir().unwrap())
     }
 
@@ -81,7 +81,7 @@ impl Disk {
     }
 
     /// The store a process that just started sees.
-    pub fn store(&self) -> Store {
+    pub(super) fn store(&self) -> Store {
         let (backend, caps) = self.kind();
         let store = Store::from_object_store(self.object_store(), "", backend, caps).unwrap();
         match self {
@@ -91,7 +91,7 @@ impl Disk {
     }
 
     /// A store that dies at write `n`, and its counter.
-    pub fn faulty(&self, n: u64, kill: Kill) -> (FaultyStore, Store) {
+    pub(super) fn faulty(&self, n: u64, kill: Kill) -> (FaultyStore, Store) {
         let (backend, caps) = self.kind();
         let faulty = FaultyStore::new(self.object_store()).kill_at(n, kill);
         let store = faulty.store(backend, caps);
@@ -99,7 +99,7 @@ impl Disk {
     }
 
     /// A copy, to run one case on.
-    pub fn fork(&self) -> Disk {
+    pub(super) fn fork(&self) -> Disk {
         match self {
             Disk::Memory(m) => Disk::Memory(Arc::new(m.fork())),
             Disk::Local(dir) => {
@@ -112,7 +112,7 @@ impl Disk {
 
     /// Every file really there, `/`-separated (on a local disk staging files too, which
     /// `object_store` does not list).
-    pub async fn files(&self) -> Vec<String> {
+    pub(super) async fn files(&self) -> Vec<String> {
         let mut out = match self {
             Disk::Memory(_) => {
                 self.store().list("").await.unwrap().into_iter().map(|m| m.location.to_string()).collect()
@@ -129,7 +129,7 @@ impl Disk {
 
     /// Leave what a process killed in the middle of writing `path` leaves: on a local disk, its
     /// staging file, half written; in memory nothing (a put is atomic there). Returns the name left.
-    pub fn tear(&self, path: &str) -> Option<String> {
+    pub(super) fn tear(&self, path: &str) -> Option<String> {
         let Disk::Local(dir) = self else { return None };
         let staged = format!("{path}#1");
         let file = dir.path().join(&staged);
@@ -163,20 +163,20 @@ fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) {
     }
 }
 
-pub async fn start_sim(seed: u64) -> SimServer {
+pub(super) async fn start_sim(seed: u64) -> SimServer {
     SimServer::start(SimConfig { seed, users: 24, groups: 5, throttle: false, ..SimConfig::default() }).await.unwrap()
 }
 
-pub async fn init(disk: &Disk) -> Repository {
+pub(super) async fn init(disk: &Disk) -> Repository {
     Repository::init(disk.store(), &pass(DATA_PW), Some(&pass(SECRETS_PW)), KdfParams::fast_for_tests()).await.unwrap()
 }
 
-pub async fn open(store: Store) -> entra_backup::Result<Repository> {
+pub(super) async fn open(store: Store) -> entra_backup::Result<Repository> {
     Repository::open(store, &pass(DATA_PW)).await
 }
 
 /// Back up [`CATEGORIES`] of `sim` into `repo`.
-pub async fn backup(sim: &SimServer, repo: &Repository, full: bool) -> entra_backup::Result<BackupReport> {
+pub(super) async fn backup(sim: &SimServer, repo: &Repository, full: bool) -> entra_backup::Result<BackupReport> {
     let src = source(sim, "any", SourceOptions { secrets: true, ..SourceOptions::default() });
     let mut options = BackupOptions::new(sim.tenant_id());
     options.full = full;
@@ -186,9 +186,9 @@ pub async fn backup(sim: &SimServer, repo: &Repository, full: bool) -> entra_bac
 
 /// Every snapshot's trees, by snapshot id and category: what "the same objects" means (blob ids
 /// are content ids, and check reads every blob).
-pub type State = BTreeMap<String, BTreeMap<String, Entries>>;
+pub(super) type State = BTreeMap<String, BTreeMap<String, Entries>>;
 
-pub async fn state(repo: &Repository) -> State {
+pub(super) async fn state(repo: &Repository) -> State {
     let index = repo.load_index().await.expect("the index loads");
     let mut out = State::new();
     for (id, snapshot) in repo.snapshots().await.expect("the snapshots read") {
@@ -212,10 +212,10 @@ async fn trees(
 }
 
 /// What a failed expectation says.
-pub type Outcome = Result<(), String>;
+pub(super) type Outcome = Result<(), String>;
 
 /// `check --read-data 100` finds nothing wrong; returns its warnings.
-pub async fn check_clean(repo: &Repository) -> Result<Vec<String>, String> {
+pub(super) async fn check_clean(repo: &Repository) -> Result<Vec<String>, String> {
     let report = check::check(repo, &CheckOptions { read_data_percent: 100.0 })
         .await
         .map_err(|e| format!("check failed: {e}"))?;
@@ -226,7 +226,7 @@ pub async fn check_clean(repo: &Repository) -> Result<Vec<String>, String> {
 }
 
 /// The snapshots of `before` named in `keep` are all there, with the same objects.
-pub fn intact(before: &State, after: &State, keep: &BTreeSet<String>) -> Outcome {
+pub(super) fn intact(before: &State, after: &State, keep: &BTreeSet<String>) -> Outcome {
     for id in keep {
         match after.get(id) {
             None => return Err(format!("snapshot {id} was lost")),
@@ -240,7 +240,7 @@ pub fn intact(before: &State, after: &State, keep: &BTreeSet<String>) -> Outcome
 /// A SIGKILLed process is gone; in this process the killed operation's prune lease (and any
 /// take-over marker, which holds a lease too) names our own pid. Give them the pid of a process that
 /// has exited, as the files a killed process leaves have.
-pub async fn lease_of_a_dead_process(store: &Store) {
+pub(super) async fn lease_of_a_dead_process(store: &Store) {
     let mut child = std::process::Command::new("true").spawn().expect("spawn true");
     let pid = child.id();
     child.wait().unwrap();
@@ -256,7 +256,7 @@ pub async fn lease_of_a_dead_process(store: &Store) {
 }
 
 /// Prune with a grace of 0 until it has nothing left to do (marked packs go on the next run).
-pub async fn prune_until_quiet(repo: &Repository) -> Outcome {
+pub(super) async fn prune_until_quiet(repo: &Repository) -> Outcome {
     let options = PruneOptions { grace: jiff::SignedDuration::ZERO, ..PruneOptions::default() };
     for _ in 0..4 {
         let plan = prune::prune(repo, &options).await.map_err(|e| format!("prune --grace 0: {e}"))?;
@@ -270,7 +270,7 @@ pub async fn prune_until_quiet(repo: &Repository) -> Outcome {
 
 /// After prune, the repository holds only what it needs: its config and keys, readable snapshots,
 /// the index files in use, and packs they index and no one marked; no leases, no staging files.
-pub async fn nothing_unreferenced(repo: &Repository, disk: &Disk) -> Outcome {
+pub(super) async fn nothing_unreferenced(repo: &Repository, disk: &Disk) -> Outcome {
     let index = repo.load_index().await.unwrap();
     let files: BTreeSet<&str> = index.files().iter().map(String::as_str).collect();
     let snapshots: BTreeSet<String> = repo.snapshots().await.unwrap().into_iter().map(|(id, _)| id).collect();
