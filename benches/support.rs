@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 /// Peak resident memory of this process, in MB (Linux; 0 elsewhere).
-pub fn peak_rss_mb() -> f64 {
+pub(crate) fn peak_rss_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
@@ -19,7 +19,7 @@ pub fn peak_rss_mb() -> f64 {
 }
 
 /// A `entra-backup sim serve` child process, stopped when dropped.
-pub struct Sim {
+pub(crate) struct Sim {
     child: std::process::Child,
     pub url: String,
 }
@@ -33,12 +33,12 @@ impl Drop for Sim {
 
 /// A simulated tenant of `users` users, `users / 5` groups and ten memberships a user, with
 /// Graph's throttling on and 20 ms of latency, and the share `faults` of requests failing.
-pub fn start_sim(users: usize, faults: f64) -> Sim {
+pub(crate) fn start_sim(users: usize, faults: f64) -> Sim {
     start_sim_with(users, users / 5, users * 10, faults)
 }
 
 /// A simulated tenant of this shape, with Graph's throttling on and 20 ms of latency.
-pub fn start_sim_with(users: usize, groups: usize, memberships: usize, faults: f64) -> Sim {
+pub(crate) fn start_sim_with(users: usize, groups: usize, memberships: usize, faults: f64) -> Sim {
     let mut child = Command::new(env!("CARGO_BIN_EXE_entra-backup"))
         .args(["sim", "serve", "--addr", "127.0.0.1:0", "--seed", "42", "--latency-ms", "20", "--throttle", "on"])
         .args(["--users", &users.to_string(), "--groups", &groups.to_string()])
@@ -53,14 +53,14 @@ pub fn start_sim_with(users: usize, groups: usize, memberships: usize, faults: f
 }
 
 /// The simulated tenant as an app sees it: its id, credentials for it, and where it is.
-pub struct Tenant {
+pub(crate) struct Tenant {
     pub id: String,
     pub credentials: entra_backup::graph::auth::Credentials,
     pub endpoints: entra_backup::source::Endpoints,
 }
 
 /// Ask the simulator which tenant it serves.
-pub async fn tenant_of(sim: &Sim) -> Tenant {
+pub(crate) async fn tenant_of(sim: &Sim) -> Tenant {
     use entra_backup::Secret;
     use entra_backup::graph::auth::{ClientAuth, Credentials};
     let summary: serde_json::Value =
@@ -78,7 +78,7 @@ pub async fn tenant_of(sim: &Sim) -> Tenant {
 }
 
 /// An encrypted repository in a temporary folder (a quick key derivation: the figures are not about it).
-pub async fn temp_repository() -> (tempfile::TempDir, entra_backup::repo::Repository) {
+pub(crate) async fn temp_repository() -> (tempfile::TempDir, entra_backup::repo::Repository) {
     use entra_backup::Secret;
     use entra_backup::repo::{Access, Repository, backend, crypto::KdfParams};
     let dir = tempfile::tempdir().unwrap();
@@ -96,7 +96,7 @@ pub async fn temp_repository() -> (tempfile::TempDir, entra_backup::repo::Reposi
 
 /// The benchmark's `--flag value` pairs (cargo's own `--bench` left out); `usage` is shown when a
 /// flag has no value.
-pub fn flags(usage: &str) -> Vec<(String, String)> {
+pub(crate) fn flags(usage: &str) -> Vec<(String, String)> {
     let argv: Vec<String> = std::env::args().skip(1).filter(|x| x != "--bench").collect();
     argv.chunks(2)
         .map(|pair| match pair {

@@ -12,7 +12,7 @@ use crate::exit::CliError;
 /// The main job on an embedded default: start a simulated tenant, back it up into a local
 /// encrypted repository, change 1% of it, back it up again incrementally, damage it, show the
 /// difference, restore the whole tenant, and show what is back and what Graph would not restore.
-pub async fn demo(args: TenantArgs, keep: Option<std::path::PathBuf>) -> Result<(), CliError> {
+pub(crate) async fn demo(args: TenantArgs, keep: Option<std::path::PathBuf>) -> Result<(), CliError> {
     use entra_backup::Secret;
     use entra_backup::repo::{Access, Repository, backend, crypto::KdfParams};
 

@@ -9,7 +9,7 @@ use entra_backup::ErrorKind;
 
 /// What an exit code means. The numbers are part of the interface: scripts match on them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Code {
+pub(crate) enum Code {
     /// 1: the command ran to the end, but some categories or objects failed (the report lists
     /// them), or `check` found damage.
     Failures,
@@ -35,7 +35,7 @@ pub enum Code {
 
 impl Code {
     /// The process exit status.
-    pub fn status(self) -> u8 {
+    pub(crate) fn status(self) -> u8 {
         match self {
             Code::Failures => 1,
             Code::Usage => 2,
@@ -49,7 +49,7 @@ impl Code {
     }
 
     /// A stable name for `--json`.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Code::Failures => "failures",
             Code::Usage => "usage",
@@ -65,33 +65,33 @@ impl Code {
 
 /// A command's failure: its exit code and one line of text.
 #[derive(Debug)]
-pub struct CliError {
+pub(crate) struct CliError {
     pub code: Code,
     message: String,
 }
 
 impl CliError {
-    pub fn new(code: Code, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: Code, message: impl Into<String>) -> Self {
         CliError { code, message: one_line(&message.into()) }
     }
 
     /// Bad input; nothing was done.
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Self::new(Code::Usage, message)
     }
 
     /// The command finished, but not everything succeeded.
-    pub fn failures(message: impl Into<String>) -> Self {
+    pub(crate) fn failures(message: impl Into<String>) -> Self {
         Self::new(Code::Failures, message)
     }
 
     /// The exit status for the process.
-    pub fn exit_code(&self) -> ExitCode {
+    pub(crate) fn exit_code(&self) -> ExitCode {
         ExitCode::from(self.code.status())
     }
 
     /// The error as `--json` prints it.
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "error": { "exitCode": self.code.status(), "kind": self.code.name(), "message": self.message }
         })
@@ -147,7 +147,7 @@ const MAX_MESSAGE_CHARS: usize = 1000;
 /// One line, with control characters shown escaped: a value from the command line or a file
 /// (an id with a newline in it) must not forge extra lines of output. Cut to
 /// [`MAX_MESSAGE_CHARS`], keeping its start and its end.
-pub fn one_line(s: &str) -> String {
+pub(crate) fn one_line(s: &str) -> String {
     let s = s.trim_end_matches(['\n', '\r']);
     let line: String = if s.chars().any(char::is_control) {
         s.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
@@ -167,7 +167,7 @@ pub fn one_line(s: &str) -> String {
 
 /// A panic is a bug, but it must still end in one line and a documented code, and never print
 /// its payload (which could hold data) to the user.
-pub fn install_panic_hook() {
+pub(crate) fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
         eprintln!("error: internal error{at}; please report it (exit code 70)");

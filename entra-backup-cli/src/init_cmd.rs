@@ -14,7 +14,7 @@ fn e(err: entra_backup::Error) -> CliError {
     err.into()
 }
 
-pub async fn init(
+pub(crate) async fn init(
     repo: &RepoArgs,
     secrets: &SecretsArgs,
     memory_mib: u32,

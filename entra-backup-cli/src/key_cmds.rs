@@ -12,10 +12,10 @@ use crate::exit::CliError;
 use crate::repo_cmds::{RepoArgs, SecretsArgs};
 
 /// The new passphrase of `key add` and `key passwd` (or `--new-password-file`).
-pub const NEW_PASSWORD_ENV: &str = "ENTRA_BACKUP_NEW_PASSWORD";
+pub(crate) const NEW_PASSWORD_ENV: &str = "ENTRA_BACKUP_NEW_PASSWORD";
 
 #[derive(clap::Subcommand)]
-pub enum KeyCommand {
+pub(crate) enum KeyCommand {
     /// List the key files (no passphrase is tried): how each is opened, and any damage.
     List {
         #[command(flatten)]
@@ -60,7 +60,7 @@ pub enum KeyCommand {
 
 /// The new way in, and which key it opens.
 #[derive(clap::Args)]
-pub struct NewKeyArgs {
+pub(crate) struct NewKeyArgs {
     /// The secrets key (opened with the secrets passphrase) instead of the repository's keys.
     #[arg(long)]
     secrets_key: bool,
@@ -150,12 +150,12 @@ fn warn_if_same(new: &Access, kind: KeyKind, repo: &RepoArgs, secrets: &SecretsA
 
 impl KeyCommand {
     /// Whether JSON was asked for (errors are then printed as JSON too).
-    pub fn json(&self) -> bool {
+    pub(crate) fn json(&self) -> bool {
         matches!(self, KeyCommand::List { json: true, .. })
     }
 }
 
-pub async fn run(command: KeyCommand) -> Result<(), CliError> {
+pub(crate) async fn run(command: KeyCommand) -> Result<(), CliError> {
     match command {
         KeyCommand::List { repo, json } => list(&repo, json).await,
         KeyCommand::Add { repo, secrets, new } => add(&repo, &secrets, &new, false).await,

@@ -6,7 +6,7 @@
 use tracing_subscriber::EnvFilter;
 
 /// Install the subscriber; call once, before anything logs.
-pub fn init(verbose: u8) {
+pub(crate) fn init(verbose: u8) {
     // Our crate at the chosen level; the HTTP and storage crates stay at warnings until -vvv.
     let default = match verbose {
         0 => "warn".to_string(),

@@ -10,19 +10,19 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub struct Display {
+pub(crate) struct Display {
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
 
 impl Display {
-    pub async fn stop(self) {
+    pub(crate) async fn stop(self) {
         let _ = self.stop.send(());
         let _ = self.task.await;
     }
 }
 
-pub fn start(progress: Arc<Progress>) -> Display {
+pub(crate) fn start(progress: Arc<Progress>) -> Display {
     let (stop, mut stopped) = oneshot::channel();
     let task = tokio::spawn(async move {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8));

@@ -9,7 +9,7 @@ use crate::repo_cmds::RepoArgs;
 
 /// `repair snapshots` or `repair index`.
 #[derive(clap::Subcommand)]
-pub enum RepairCommand {
+pub(crate) enum RepairCommand {
     /// Set aside snapshot files that cannot be read (empty or damaged) in quarantine/snapshots/.
     Snapshots {
         #[command(flatten)]
@@ -34,7 +34,7 @@ pub enum RepairCommand {
 
 impl RepairCommand {
     /// Whether JSON was asked for (errors are then printed as JSON too).
-    pub fn json(&self) -> bool {
+    pub(crate) fn json(&self) -> bool {
         match self {
             RepairCommand::Snapshots { json, .. } | RepairCommand::Index { json, .. } => *json,
         }
@@ -51,7 +51,7 @@ fn pack_file(pack: &str) -> String {
 }
 
 /// `forget SNAPSHOT...`: remove those snapshots, readable or not.
-pub async fn forget_ids(repo: &RepoArgs, names: &[String], dry_run: bool, json: bool) -> Result<(), CliError> {
+pub(crate) async fn forget_ids(repo: &RepoArgs, names: &[String], dry_run: bool, json: bool) -> Result<(), CliError> {
     let repository = repo.open().await?;
     let ids = prune::forget_snapshots(&repository, names, dry_run).await.map_err(e)?;
     if json {
@@ -67,7 +67,7 @@ pub async fn forget_ids(repo: &RepoArgs, names: &[String], dry_run: bool, json: 
 }
 
 /// `repair snapshots` and `repair index`.
-pub async fn repair(what: RepairCommand) -> Result<(), CliError> {
+pub(crate) async fn repair(what: RepairCommand) -> Result<(), CliError> {
     match what {
         RepairCommand::Snapshots { repo, dry_run, json } => {
             let repository = repo.open().await?;

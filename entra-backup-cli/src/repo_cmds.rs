@@ -17,7 +17,7 @@ use crate::exit::CliError;
 
 /// Where the repository is and how to open it.
 #[derive(clap::Args, Clone)]
-pub struct RepoArgs {
+pub(crate) struct RepoArgs {
     /// The repository: a local path, file:///path, s3://bucket/prefix, az://container/prefix,
     /// gs://bucket/prefix or memory://. Cloud options and credentials come from the environment.
     #[arg(long, env = "ENTRA_BACKUP_REPOSITORY")]
@@ -35,7 +35,7 @@ pub struct RepoArgs {
 
 /// How to open the secrets key (BitLocker keys).
 #[derive(clap::Args, Clone)]
-pub struct SecretsArgs {
+pub(crate) struct SecretsArgs {
     /// Read the secrets passphrase from this file (instead of ENTRA_BACKUP_SECRETS_PASSWORD).
     #[arg(long)]
     pub secrets_password_file: Option<PathBuf>,
@@ -67,7 +67,7 @@ impl RepoArgs {
         }
     }
 
-    pub async fn open(&self) -> Result<Repository, CliError> {
+    pub(crate) async fn open(&self) -> Result<Repository, CliError> {
         let store = backend::open_existing(&self.repo).map_err(e)?;
         Repository::open(store, &self.access()?).await.map_err(e)
     }
@@ -101,7 +101,7 @@ fn resolve(categories: &[String]) -> Result<Vec<&'static Category>, CliError> {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub async fn backup(
+pub(crate) async fn backup(
     repo: &RepoArgs,
     connection: &ConnectionArgs,
     categories: &[String],
@@ -177,7 +177,7 @@ pub async fn backup(
     }
 }
 
-pub async fn snapshots(repo: &RepoArgs, json: bool) -> Result<(), CliError> {
+pub(crate) async fn snapshots(repo: &RepoArgs, json: bool) -> Result<(), CliError> {
     let repository = repo.open().await?;
     let listing = repository.snapshot_list().await.map_err(e)?;
     for bad in &listing.unreadable {
@@ -213,7 +213,7 @@ pub async fn snapshots(repo: &RepoArgs, json: bool) -> Result<(), CliError> {
     Ok(())
 }
 
-pub async fn ls(repo: &RepoArgs, snapshot: &str, category: Option<&str>, json: bool) -> Result<(), CliError> {
+pub(crate) async fn ls(repo: &RepoArgs, snapshot: &str, category: Option<&str>, json: bool) -> Result<(), CliError> {
     let repository = repo.open().await?;
     let source = SnapshotSource::open(repository.clone(), snapshot, false).await.map_err(e)?;
     let snap = source.file();
@@ -266,7 +266,7 @@ pub async fn ls(repo: &RepoArgs, snapshot: &str, category: Option<&str>, json: b
     Ok(())
 }
 
-pub async fn show(
+pub(crate) async fn show(
     repo: &RepoArgs,
     secrets: &SecretsArgs,
     snapshot: &str,
@@ -290,7 +290,7 @@ pub async fn show(
     Ok(())
 }
 
-pub async fn export(
+pub(crate) async fn export(
     repo: &RepoArgs,
     secrets: &SecretsArgs,
     snapshot: &str,
@@ -334,7 +334,7 @@ pub async fn export(
     Ok(())
 }
 
-pub async fn check_cmd(repo: &RepoArgs, read_data: f64, json: bool) -> Result<(), CliError> {
+pub(crate) async fn check_cmd(repo: &RepoArgs, read_data: f64, json: bool) -> Result<(), CliError> {
     if !(0.0..=100.0).contains(&read_data) {
         return Err(CliError::usage(format!("--read-data takes a percentage from 0 to 100, not {read_data}")));
     }
@@ -367,7 +367,7 @@ pub async fn check_cmd(repo: &RepoArgs, read_data: f64, json: bool) -> Result<()
     }
 }
 
-pub async fn forget(
+pub(crate) async fn forget(
     repo: &RepoArgs,
     policy: KeepPolicy,
     then_prune: bool,
@@ -410,7 +410,7 @@ pub async fn forget(
     Ok(())
 }
 
-pub async fn prune_cmd(
+pub(crate) async fn prune_cmd(
     repo: &RepoArgs,
     grace: jiff::SignedDuration,
     dry_run: bool,
@@ -443,7 +443,7 @@ pub async fn prune_cmd(
 /// Longest grace period: 100 years. Any longer overflows the timestamps it is added to.
 const MAX_GRACE: jiff::SignedDuration = jiff::SignedDuration::from_hours(100 * 365 * 24);
 
-pub fn parse_grace(s: &str) -> Result<jiff::SignedDuration, String> {
+pub(crate) fn parse_grace(s: &str) -> Result<jiff::SignedDuration, String> {
     let d: jiff::SignedDuration = if s.trim() == "0" {
         jiff::SignedDuration::ZERO
     } else {
@@ -459,7 +459,7 @@ pub fn parse_grace(s: &str) -> Result<jiff::SignedDuration, String> {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub async fn diff(
+pub(crate) async fn diff(
     repo: &RepoArgs,
     snapshot: &str,
     other: Option<&str>,
@@ -555,7 +555,7 @@ pub async fn diff(
 }
 
 /// What `restore` was asked.
-pub struct RestoreArgs<'a> {
+pub(crate) struct RestoreArgs<'a> {
     pub snapshot: &'a str,
     pub categories: &'a [String],
     pub ids: &'a [String],
@@ -565,7 +565,11 @@ pub struct RestoreArgs<'a> {
     pub json: bool,
 }
 
-pub async fn restore(repo: &RepoArgs, connection: &ConnectionArgs, args: RestoreArgs<'_>) -> Result<(), CliError> {
+pub(crate) async fn restore(
+    repo: &RepoArgs,
+    connection: &ConnectionArgs,
+    args: RestoreArgs<'_>,
+) -> Result<(), CliError> {
     let repository = repo.open().await?;
     let categories = if args.categories.is_empty() { Vec::new() } else { resolve(args.categories)? };
     let connection = connection.connection()?;
@@ -600,7 +604,7 @@ pub async fn restore(repo: &RepoArgs, connection: &ConnectionArgs, args: Restore
 }
 
 /// The report for people: one line per object, then what could not be done and why.
-pub fn print_restore(report: &entra_backup::restore::RestoreReport, tenant: &str) {
+pub(crate) fn print_restore(report: &entra_backup::restore::RestoreReport, tenant: &str) {
     use entra_backup::restore::Outcome;
     let short = |s: &str| s.chars().take(12).collect::<String>();
     if report.dry_run {

@@ -12,7 +12,7 @@ fn short(id: &str) -> &str {
 }
 
 /// The warning for a snapshot file that cannot be read.
-pub fn unreadable_line(bad: &UnreadableSnapshot) -> String {
+pub(crate) fn unreadable_line(bad: &UnreadableSnapshot) -> String {
     let hint = if bad.is_damaged() {
         format!("; `entra-backup repair snapshots` sets it aside, `entra-backup forget {}` removes it", short(&bad.id))
     } else {
@@ -22,13 +22,13 @@ pub fn unreadable_line(bad: &UnreadableSnapshot) -> String {
 }
 
 /// The warning a backup gives for a snapshot file it passed over when choosing its parent.
-pub fn skipped_line(bad: &UnreadableSnapshot) -> String {
+pub(crate) fn skipped_line(bad: &UnreadableSnapshot) -> String {
     format!("{} (not considered as the parent of this backup)", unreadable_line(bad))
 }
 
 /// After a policy forget: name the snapshot files the policy could not decide on (they cannot be
 /// read, so their time is unknown) and that were kept.
-pub async fn note_undecided(repo: &Repository, decisions: &[ForgetDecision]) -> Result<(), CliError> {
+pub(crate) async fn note_undecided(repo: &Repository, decisions: &[ForgetDecision]) -> Result<(), CliError> {
     for id in list_snapshot_ids(repo.store()).await.map_err(CliError::from)? {
         if !decisions.iter().any(|d| d.id == id) {
             eprintln!(

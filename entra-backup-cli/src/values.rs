@@ -3,13 +3,13 @@
 //! Each refuses with a message that names the limit (clap adds the flag's name).
 
 /// Largest simulated tenant: 1,000,000 users or groups (ten times the largest benchmark).
-pub const MAX_TENANT_OBJECTS: usize = 1_000_000;
+pub(crate) const MAX_TENANT_OBJECTS: usize = 1_000_000;
 /// Largest number of simulated group memberships: ten per user of the largest tenant.
-pub const MAX_MEMBERSHIPS: usize = 10 * MAX_TENANT_OBJECTS;
+pub(crate) const MAX_MEMBERSHIPS: usize = 10 * MAX_TENANT_OBJECTS;
 /// Longest simulated latency: a minute, beyond which every client has given up.
-pub const MAX_LATENCY_MS: u64 = 60_000;
+pub(crate) const MAX_LATENCY_MS: u64 = 60_000;
 /// Longest tag of a snapshot, in characters.
-pub const MAX_TAG_CHARS: usize = 256;
+pub(crate) const MAX_TAG_CHARS: usize = 256;
 
 fn whole_number(s: &str, max: u64) -> Result<u64, String> {
     let n: u64 = s.trim().parse().map_err(|_| format!("`{s}` is not a whole number from 0 to {max}"))?;
@@ -17,22 +17,22 @@ fn whole_number(s: &str, max: u64) -> Result<u64, String> {
 }
 
 /// Users or groups of a simulated tenant.
-pub fn tenant_objects(s: &str) -> Result<usize, String> {
+pub(crate) fn tenant_objects(s: &str) -> Result<usize, String> {
     whole_number(s, MAX_TENANT_OBJECTS as u64).map(|n| n as usize)
 }
 
 /// Group memberships of a simulated tenant.
-pub fn memberships(s: &str) -> Result<usize, String> {
+pub(crate) fn memberships(s: &str) -> Result<usize, String> {
     whole_number(s, MAX_MEMBERSHIPS as u64).map(|n| n as usize)
 }
 
 /// The simulator's added latency, in milliseconds.
-pub fn latency_ms(s: &str) -> Result<u64, String> {
+pub(crate) fn latency_ms(s: &str) -> Result<u64, String> {
     whole_number(s, MAX_LATENCY_MS)
 }
 
 /// A snapshot tag: not empty, no control characters (it is printed in tables, one per line).
-pub fn tag(s: &str) -> Result<String, String> {
+pub(crate) fn tag(s: &str) -> Result<String, String> {
     if s.trim().is_empty() {
         return Err("a tag cannot be empty".into());
     }

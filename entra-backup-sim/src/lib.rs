@@ -18,7 +18,6 @@
 //! # Ok(()) }
 //! ```
 
-#![warn(missing_docs, unreachable_pub)]
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -25,10 +25,10 @@ use entra_backup_test_support as common;
 #[path = "bad_input/cases.rs"]
 mod cases;
 
-pub const PASSWORD: &str = "bad-input-data-pass-Ochre-3318";
-pub const SECRETS_PASSWORD: &str = "bad-input-secrets-pass-Umber-7720";
-pub const CLIENT_ID: &str = "bad-input-test-app";
-pub const CLIENT_SECRET: &str = "bad-input-client-secret-Kx93-never-printed";
+pub(crate) const PASSWORD: &str = "bad-input-data-pass-Ochre-3318";
+pub(crate) const SECRETS_PASSWORD: &str = "bad-input-secrets-pass-Umber-7720";
+pub(crate) const CLIENT_ID: &str = "bad-input-test-app";
+pub(crate) const CLIENT_SECRET: &str = "bad-input-client-secret-Kx93-never-printed";
 
 /// Longest a case may run: a backstop that turns a hang into a failure, far above any real run.
 const HANG: Duration = Duration::from_secs(300);
@@ -37,7 +37,7 @@ const HANG: Duration = Duration::from_secs(300);
 // The whole table, although no bad input ends in `Failures`.
 #[allow(dead_code)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
+pub(crate) enum Exit {
     /// The command ran, and some objects or categories failed.
     Failures = 1,
     /// Usage or bad input: clap's errors, unknown names, values out of range, missing passphrase.
@@ -53,7 +53,7 @@ pub enum Exit {
 }
 
 /// One bad input: a command line, its environment, and what it must say.
-pub struct Case {
+pub(crate) struct Case {
     /// `command/what`, unique; `KNOWN_OPEN` names cases by it.
     pub name: String,
     /// Arguments; `{repo}`, `{dir}`, `{graph}` and `{busy}` stand for the case's repository copy,
@@ -73,10 +73,10 @@ pub struct Case {
 }
 
 /// Prepares a case's scratch folder (the repository copy is in `repo/`) before it is fingerprinted.
-pub type Setup = Box<dyn Fn(&Path)>;
+pub(crate) type Setup = Box<dyn Fn(&Path)>;
 
 /// A case of `args` (placeholders allowed) that must exit with `exit`.
-pub fn case(name: &str, exit: Exit, args: &[&str]) -> Case {
+pub(crate) fn case(name: &str, exit: Exit, args: &[&str]) -> Case {
     Case {
         name: name.to_string(),
         args: args.iter().map(OsString::from).collect(),
@@ -90,49 +90,49 @@ pub fn case(name: &str, exit: Exit, args: &[&str]) -> Case {
 }
 
 impl Case {
-    pub fn says(mut self, text: &str) -> Self {
+    pub(crate) fn says(mut self, text: &str) -> Self {
         self.says.push(text.to_string());
         self
     }
 
-    pub fn env(mut self, var: &'static str, value: impl Into<OsString>) -> Self {
+    pub(crate) fn env(mut self, var: &'static str, value: impl Into<OsString>) -> Self {
         self.env.push((var, Some(value.into())));
         self
     }
 
-    pub fn unset(mut self, var: &'static str) -> Self {
+    pub(crate) fn unset(mut self, var: &'static str) -> Self {
         self.env.push((var, None));
         self
     }
 
-    pub fn arg(mut self, arg: impl Into<OsString>) -> Self {
+    pub(crate) fn arg(mut self, arg: impl Into<OsString>) -> Self {
         self.args.push(arg.into());
         self
     }
 
     /// Against the simulated tenant: Graph and the identity platform at `{graph}`.
-    pub fn live(self) -> Self {
+    pub(crate) fn live(self) -> Self {
         self.arg("--graph-url").arg("{graph}").arg("--authority-url").arg("{graph}")
     }
 
-    pub fn secret(mut self, text: &str) -> Self {
+    pub(crate) fn secret(mut self, text: &str) -> Self {
         self.secrets.push(text.to_string());
         self
     }
 
-    pub fn stdout_allowed(mut self) -> Self {
+    pub(crate) fn stdout_allowed(mut self) -> Self {
         self.stdout_allowed = true;
         self
     }
 
-    pub fn setup(mut self, f: impl Fn(&Path) + 'static) -> Self {
+    pub(crate) fn setup(mut self, f: impl Fn(&Path) + 'static) -> Self {
         self.setup = Some(Box::new(f));
         self
     }
 }
 
 /// A repository of the simulated tenant with two snapshots, and what the cases need to know of it.
-pub struct Fixture {
+pub(crate) struct Fixture {
     pub tenant: ServedTenant,
     _dir: tempfile::TempDir,
     /// The pristine repository; each case runs on a copy.

@@ -11,7 +11,7 @@ use super::{Case, Fixture, PASSWORD, case};
 /// Cases that fail today because their bug is being fixed on another branch (owner and issue 12
 /// item in the reason). Skipped so that this branch stays green; the lead empties the list as the
 /// fixes merge (`BAD_INPUT_ALL=1` runs them and says which pass).
-pub const KNOWN_OPEN: &[(&str, &str)] = &[];
+pub(super) const KNOWN_OPEN: &[(&str, &str)] = &[];
 
 /// A file in the scratch folder, readable by its owner only (as a password file should be, so
 /// that no warning about it adds a line to stderr).
@@ -32,7 +32,7 @@ fn not_utf8() -> OsString {
     OsString::from_vec(b"caf\xe9-\xff".to_vec())
 }
 
-pub fn cases(fx: &Fixture) -> Vec<Case> {
+pub(super) fn cases(fx: &Fixture) -> Vec<Case> {
     let mut all = Vec::new();
     all.extend(usage());
     all.extend(sim_and_demo());
