@@ -18,7 +18,6 @@
 //! # Ok(()) }
 //! ```
 
-
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
