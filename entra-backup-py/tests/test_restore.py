@@ -74,6 +74,11 @@ def test_restore_plans_restores_and_then_writes_nothing(tenant: eb.SimServer, tm
     assert all(actions[u] == "recycleBin" for u in gone), actions
     assert actions[changed] == "patch"
     assert tenant.count("users") == len(users) - 2, "a dry run wrote"
+    # The dry run's plan, step by step: the deleted users come back from the recycle bin.
+    steps = {(s["id"], s["kind"]) for c in plan.get("plan", []) for s in c["steps"]}
+    assert "users" in [c["category"] for c in plan.get("plan", [])], plan.get("plan")
+    assert all((u, "undelete") in steps for u in gone), steps
+    assert (changed, "patch") in steps, steps
 
     report = repo.restore("latest", creds, categories=["users", "groups"])
     assert report["summary"]["failed"] == 0, report
