@@ -75,8 +75,9 @@ def test_restore_plans_restores_and_then_writes_nothing(tenant: eb.SimServer, tm
     assert actions[changed] == "patch"
     assert tenant.count("users") == len(users) - 2, "a dry run wrote"
     # The dry run's plan, step by step: the deleted users come back from the recycle bin.
-    steps = {(s["id"], s["kind"]) for c in plan.get("plan", []) for s in c["steps"]}
-    assert "users" in [c["category"] for c in plan.get("plan", [])], plan.get("plan")
+    plans = plan.get("plan")
+    assert plans is not None and "users" in [c["category"] for c in plans], plan
+    steps = {(s["id"], s["kind"]) for c in plans for s in c["steps"]}
     assert all((u, "undelete") in steps for u in gone), steps
     assert (changed, "patch") in steps, steps
 
