@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use entra_backup::Secret;
+use entra_backup::api::Connection;
 use entra_backup::catalog;
 use entra_backup::graph::auth::{ClientAuth, Credentials as CoreCredentials};
 use entra_backup::source::{Endpoints, GraphSource, SourceOptions};
@@ -12,10 +13,12 @@ use pyo3::types::PyList;
 use crate::convert::repr;
 use crate::errors::IntoPy;
 
+/// What the Python getters and `repr` show: how the credentials were given. The core's
+/// [`Connection`] does the work (it keeps its own fields private).
 #[derive(Clone)]
-enum Auth {
-    App(CoreCredentials),
-    Token { token: Secret, tenant_id: String },
+enum Kind {
+    App { client_id: String, certificate_path: Option<PathBuf>, authority_host: Option<String> },
+    Token,
 }
 
 /// How to reach a tenant's Graph and sign in: an app registration's client secret or certificate,
@@ -24,33 +27,62 @@ enum Auth {
 #[pyclass(module = "entra_backup", frozen)]
 #[derive(Clone)]
 pub struct Credentials {
-    auth: Auth,
+    connection: Connection,
+    kind: Kind,
     endpoints: Endpoints,
 }
 
 impl Credentials {
     /// A Graph source reading with these credentials.
     pub fn source(&self, options: SourceOptions) -> entra_backup::Result<GraphSource> {
-        match &self.auth {
-            Auth::App(c) => GraphSource::connect(c, &self.endpoints, options),
-            Auth::Token { token, tenant_id } => entra_backup::api::connect_with_token(
-                token.clone(),
-                tenant_id,
-                self.endpoints.graph_url.as_deref(),
-                options,
-            ),
-        }
+        self.connection.source(options)
     }
 
-    fn new(py: Python<'_>, auth: Auth, graph_url: Option<String>, authority_url: Option<String>) -> PyResult<Self> {
-        let creds = Credentials { auth, endpoints: Endpoints { graph_url, authority_url } };
+    /// The core's connection these credentials stand for.
+    pub fn connection(&self) -> &Connection {
+        &self.connection
+    }
+
+    fn new(
+        py: Python<'_>,
+        connection: Connection,
+        kind: Kind,
+        graph_url: Option<String>,
+        authority_url: Option<String>,
+    ) -> PyResult<Self> {
+        let mut connection = connection;
+        if let Some(g) = &graph_url {
+            connection = connection.with_graph_url(g.clone());
+        }
+        if let Some(a) = &authority_url {
+            connection = connection.with_authority(a.clone());
+        }
+        let creds = Credentials { connection, kind, endpoints: Endpoints { graph_url, authority_url } };
         // Check everything now (URLs, ids, the certificate file), so that bad input fails here.
         creds.source(SourceOptions::default()).py_err(py)?;
         Ok(creds)
     }
 
+    /// Credentials of an app registration (its secret or certificate).
+    fn from_core(
+        py: Python<'_>,
+        core: CoreCredentials,
+        graph_url: Option<String>,
+        authority_url: Option<String>,
+    ) -> PyResult<Self> {
+        let kind = Kind::App {
+            client_id: core.client_id.clone(),
+            certificate_path: match &core.auth {
+                ClientAuth::CertificateFile(p) => Some(p.clone()),
+                ClientAuth::Secret(_) => None,
+            },
+            authority_host: core.authority_host.clone(),
+        };
+        Self::new(py, Connection::from_credentials(core), kind, graph_url, authority_url)
+    }
+
     pub fn app(py: Python<'_>, core: CoreCredentials, graph_url: String, authority_url: String) -> PyResult<Self> {
-        Self::new(py, Auth::App(core), Some(graph_url), Some(authority_url))
+        Self::from_core(py, core, Some(graph_url), Some(authority_url))
     }
 }
 
@@ -73,7 +105,7 @@ impl Credentials {
             auth: ClientAuth::Secret(Secret::new(client_secret)),
             authority_host: None,
         };
-        Self::new(py, Auth::App(core), graph_url, authority_url)
+        Self::from_core(py, core, graph_url, authority_url)
     }
 
     /// An app registration's certificate: a PEM file with the certificate and its unencrypted RSA
@@ -94,7 +126,7 @@ impl Credentials {
             auth: ClientAuth::CertificateFile(certificate_path),
             authority_host: None,
         };
-        Self::new(py, Auth::App(core), graph_url, authority_url)
+        Self::from_core(py, core, graph_url, authority_url)
     }
 
     /// A bearer token for Graph, used as it is and never refreshed
@@ -102,7 +134,7 @@ impl Credentials {
     #[staticmethod]
     #[pyo3(signature = (token, *, tenant_id, graph_url=None))]
     fn token(py: Python<'_>, token: String, tenant_id: String, graph_url: Option<String>) -> PyResult<Self> {
-        Self::new(py, Auth::Token { token: Secret::new(token), tenant_id }, graph_url, None)
+        Self::new(py, Connection::token(tenant_id, Secret::new(token)), Kind::Token, graph_url, None)
     }
 
     /// The Azure SDKs' environment variables: AZURE_TENANT_ID, AZURE_CLIENT_ID, and
@@ -124,33 +156,30 @@ impl Credentials {
             _ => env(k),
         })
         .py_err(py)?;
-        Self::new(py, Auth::App(core), graph_url, authority_url)
+        Self::from_core(py, core, graph_url, authority_url)
     }
 
     /// `client_secret`, `certificate` or `token`.
     #[getter]
     fn kind(&self) -> &'static str {
-        match &self.auth {
-            Auth::App(CoreCredentials { auth: ClientAuth::Secret(_), .. }) => "client_secret",
-            Auth::App(CoreCredentials { auth: ClientAuth::CertificateFile(_), .. }) => "certificate",
-            Auth::Token { .. } => "token",
+        match &self.kind {
+            Kind::App { certificate_path: None, .. } => "client_secret",
+            Kind::App { certificate_path: Some(_), .. } => "certificate",
+            Kind::Token => "token",
         }
     }
 
     #[getter]
     fn tenant_id(&self) -> String {
-        match &self.auth {
-            Auth::App(c) => c.tenant_id.clone(),
-            Auth::Token { tenant_id, .. } => tenant_id.clone(),
-        }
+        self.connection.tenant_id().to_string()
     }
 
     /// The app registration's client id (None for a token).
     #[getter]
     fn client_id(&self) -> Option<String> {
-        match &self.auth {
-            Auth::App(c) => Some(c.client_id.clone()),
-            Auth::Token { .. } => None,
+        match &self.kind {
+            Kind::App { client_id, .. } => Some(client_id.clone()),
+            Kind::Token => None,
         }
     }
 
@@ -163,9 +192,9 @@ impl Credentials {
     /// The identity platform's URL (None: AZURE_AUTHORITY_HOST or https://login.microsoftonline.com).
     #[getter]
     fn authority_url(&self) -> Option<String> {
-        match &self.auth {
-            Auth::App(c) => self.endpoints.authority_url.clone().or_else(|| c.authority_host.clone()),
-            Auth::Token { .. } => None,
+        match &self.kind {
+            Kind::App { authority_host, .. } => self.endpoints.authority_url.clone().or_else(|| authority_host.clone()),
+            Kind::Token => None,
         }
     }
 
@@ -174,7 +203,7 @@ impl Credentials {
         if let Some(c) = self.client_id() {
             s += &format!(", client_id={}", repr(&c));
         }
-        if let Auth::App(CoreCredentials { auth: ClientAuth::CertificateFile(p), .. }) = &self.auth {
+        if let Kind::App { certificate_path: Some(p), .. } = &self.kind {
             s += &format!(", certificate_path={}", repr(&p.display().to_string()));
         }
         if let Some(g) = &self.endpoints.graph_url {

@@ -5,13 +5,14 @@
 
 use std::sync::{Arc, Mutex, RwLock};
 
-use entra_backup::catalog::{self, Category};
-use entra_backup::diff::{self, DiffSummary};
+use entra_backup::api;
+use entra_backup::catalog::Category;
+use entra_backup::diff::DiffSummary;
 use entra_backup::repo::check;
 use entra_backup::repo::crypto::KdfParams;
 use entra_backup::repo::prune;
 use entra_backup::repo::{self as core_repo, backend};
-use entra_backup::source::{SnapshotSource, Source, SourceOptions};
+use entra_backup::source::{SnapshotSource, SourceOptions};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 
@@ -102,9 +103,10 @@ fn snapshot_list<'py>(
     Ok(out)
 }
 
+/// The categories a diff compares; empty (None given): the core's default, every category but the logs.
 fn diff_categories(py: Python<'_>, categories: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<&'static Category>> {
     match args::strings(py, "categories", categories)? {
-        None => Ok(catalog::all().iter().filter(|c| c.time_property.is_none()).collect()),
+        None => Ok(Vec::new()),
         some => resolve(py, "categories", some),
     }
 }
@@ -385,28 +387,26 @@ impl Repository {
             }
             (None, None) => return Err(invalid(py, "give another snapshot to compare with, or live credentials")),
             (Some(_), None) => None,
-            (None, Some(c)) => Some(c.source(SourceOptions::default()).py_err(py)?),
+            (None, Some(c)) => {
+                // Bad credentials fail here, at the call, not at the first step of the iterator.
+                c.source(SourceOptions::default()).py_err(py)?;
+                Some(c.connection().clone())
+            }
         };
+        let request = api::DiffRequest::default().categories(cats).id(id);
         let repo = self.get(py)?;
         let summary: Arc<Mutex<Option<DiffSummary>>> = Arc::default();
         let done = summary.clone();
         let feed = crate::iter::spawn(py, move |tx| async move {
-            let before = SnapshotSource::open(repo.clone(), &snapshot, false).await?;
+            let before = SnapshotSource::open(repo, &snapshot, false).await?;
             let (dtx, mut drx) = tokio::sync::mpsc::channel(256);
             let compare = async move {
-                match (other, live) {
-                    (Some(o), _) => {
-                        let after = SnapshotSource::open(repo, &o, false).await?;
-                        diff::diff_snapshots(&before, &after, &cats, id.as_deref(), &dtx).await
-                    }
-                    (None, Some(source)) => {
-                        // Objects an earlier restore recreated are compared under their new ids.
-                        let tenant = source.tenant_id().unwrap_or_else(|| before.tenant().id.clone());
-                        let map = entra_backup::repo::IdMap::load(before.repository(), before.id(), &tenant).await?;
-                        diff::diff_live(&before, &source, &cats, id.as_deref(), &map, &dtx).await
-                    }
+                let with = match (&other, &live) {
+                    (Some(o), _) => api::DiffWith::Snapshot(o),
+                    (None, Some(connection)) => api::DiffWith::Live(connection),
                     (None, None) => unreachable!("checked before spawning"),
-                }
+                };
+                api::diff(&before, with, &request, &dtx).await
             };
             let forward = async move {
                 let mut batch = Vec::with_capacity(64);

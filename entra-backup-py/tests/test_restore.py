@@ -74,6 +74,12 @@ def test_restore_plans_restores_and_then_writes_nothing(tenant: eb.SimServer, tm
     assert all(actions[u] == "recycleBin" for u in gone), actions
     assert actions[changed] == "patch"
     assert tenant.count("users") == len(users) - 2, "a dry run wrote"
+    # The dry run's plan, step by step: the deleted users come back from the recycle bin.
+    plans = plan.get("plan")
+    assert plans is not None and "users" in [c["category"] for c in plans], plan
+    steps = {(s["id"], s["kind"]) for c in plans for s in c["steps"]}
+    assert all((u, "undelete") in steps for u in gone), steps
+    assert (changed, "patch") in steps, steps
 
     report = repo.restore("latest", creds, categories=["users", "groups"])
     assert report["summary"]["failed"] == 0, report

@@ -22,6 +22,7 @@ __all__ = [
     "CategoryChurn",
     "CategoryFailure",
     "CategoryNote",
+    "CategoryPlan",
     "CategoryProgress",
     "CategoryReport",
     "CategorySnapshot",
@@ -34,6 +35,8 @@ __all__ = [
     "ExportReport",
     "NewPassword",
     "NotRestorable",
+    "PlanStep",
+    "PlanStepKind",
     "ProgressUpdate",
     "ReadMode",
     "RestoreAction",
@@ -372,6 +375,58 @@ class RestoreSummary(TypedDict):
     durationMs: int
 
 
+PlanStepKind = Union[
+    Literal["undelete"],
+    Literal["create"],
+    Literal["requestSchedule"],
+    Literal["patch"],
+    Literal["children"],
+    Literal["link"],
+    Literal["unlink"],
+    Literal["adopt"],
+    Literal["awaitSchedule"],
+    Literal["notRestorable"],
+]
+"""What one step of a restore's plan does to an object."""
+
+
+class _PlanStep(TypedDict):
+    id: str
+    kind: PlanStepKind
+
+
+class PlanStep(_PlanStep, total=False):
+    """One thing a restore will do to one object (``id``: its id in the snapshot). Which other
+    keys are there depends on ``kind``: ``body`` and ``links`` (create), ``request`` and
+    ``schedule`` (requestSchedule), ``attributes`` (patch), ``relationship`` with ``want`` and
+    ``have`` (children) or ``target`` (link, unlink), ``key`` (awaitSchedule), ``reason`` and
+    ``attribute`` (notRestorable)."""
+
+    live: str
+    """The object's id in the tenant, when it is there."""
+    displayName: str
+    body: Dict[str, Any]
+    links: List[Dict[str, str]]
+    request: Union[Literal["adminAssign"], Literal["adminUpdate"]]
+    schedule: Dict[str, Any]
+    attributes: Dict[str, Any]
+    relationship: str
+    want: Any
+    have: Any
+    target: str
+    key: str
+    attribute: str
+    reason: str
+
+
+class CategoryPlan(TypedDict):
+    """What a restore will do to one category, step by step (in a dry run's ``plan``)."""
+
+    category: str
+    steps: List[PlanStep]
+    unchanged: int
+
+
 class _RestoreReport(TypedDict):
     snapshot: str
     tenant: str
@@ -387,6 +442,8 @@ class RestoreReport(_RestoreReport, total=False):
     categories: List[CategoryNote]
     failedCategories: List[CategoryFailure]
     passwords: List[NewPassword]
+    plan: List[CategoryPlan]
+    """In a dry run: the plan of each category planned."""
 
 
 # --- check, and the simulated tenant ----------------------------------------------------------
