@@ -4,9 +4,11 @@
 //! recursively, and an object carrying `@odata.type` is checked against that type (which must derive
 //! from the expected one).
 //!
-//! ```ignore
+//! ```
+//! use entra_backup_test_support::csdl;
+//! let json = serde_json::json!({"id": "1", "displayName": "Adele", "accountEnabled": "yes"});
 //! let violations = csdl::check_value("microsoft.graph.user", &json);
-//! assert!(violations.is_empty(), "{violations:#?}");
+//! assert_eq!(violations.len(), 1, "{violations:#?}"); // accountEnabled is an Edm.Boolean
 //! ```
 //!
 //! Type names may be given qualified (`microsoft.graph.user`), with the schema's alias
