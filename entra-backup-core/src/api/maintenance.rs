@@ -71,8 +71,11 @@ impl ForgetRequest {
 pub async fn forget_with(repo: &Repository, request: &ForgetRequest) -> Result<Vec<ForgetDecision>> {
     let lease = prune::acquire_lease(repo).await?;
     let decisions = prune::forget(repo, &request.policy, request.dry_run).await;
-    lease.release(repo).await?;
-    decisions
+    let released = lease.release(repo).await;
+    // The forget's own error says more than a failed release after it.
+    let decisions = decisions?;
+    released?;
+    Ok(decisions)
 }
 
 /// What [`prune`] does.

@@ -36,7 +36,7 @@ use crate::graph::GraphClient;
 use crate::graph::auth::{DEFAULT_GRAPH_URL, StaticToken};
 use crate::graph::pacing::Pacer;
 use crate::repo::Repository;
-use crate::repo::prune::{self, ForgetDecision, KeepPolicy};
+use crate::repo::prune::{ForgetDecision, KeepPolicy};
 use crate::source::{GraphSource, Object, SnapshotSource, SourceOptions};
 
 /// A [`GraphSource`] that sends `token` as it is (`az account get-access-token --resource-type
@@ -71,12 +71,7 @@ pub async fn forget(repo: &Repository, policy: &KeepPolicy, dry_run: bool) -> Re
             "forget needs a policy: keep at least one of last, hourly, daily, weekly, monthly or yearly",
         ));
     }
-    let lease = prune::acquire_lease(repo).await?;
-    let decisions = prune::forget(repo, policy, dry_run).await;
-    let released = lease.release(repo).await;
-    let decisions = decisions?;
-    released?;
-    Ok(decisions)
+    forget_with(repo, &ForgetRequest::default().policy(policy.clone()).dry_run(dry_run)).await
 }
 
 /// Send every object of `categories` (those the snapshot holds, in the order given) to `out`,
