@@ -63,7 +63,9 @@ fn scope() -> Vec<&'static Category> {
 /// A backup of users and groups, then the damage: 300 users into the recycle bin and 6 groups
 /// deleted for good.
 async fn backed_up_and_damaged(sim: &SimServer) -> (Repository, String) {
-    let repo = Repository::init(Store::memory(), &pass("pw"), None, KdfParams::fast_for_tests()).await.unwrap();
+    let repo = Repository::init(Store::memory(), &pass("pw"), Some(&pass("secrets")), KdfParams::fast_for_tests())
+        .await
+        .unwrap();
     let source = connection(sim, &[]).source(SourceOptions::default()).unwrap();
     let report =
         pipeline::backup(&source, &repo, BackupOptions::new(sim.tenant_id()), &Progress::new(&scope())).await.unwrap();
