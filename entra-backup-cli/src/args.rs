@@ -175,6 +175,12 @@ pub(crate) enum Command {
         dry_run: bool,
         #[arg(long)]
         json: bool,
+        /// Another app registration of the tenant to spread the writes over (Graph limits writes
+        /// per app; three apps write three times as fast, up to the tenant's limit), read from the
+        /// variables PREFIX_CLIENT_ID and PREFIX_CLIENT_SECRET or PREFIX_CLIENT_CERTIFICATE_PATH
+        /// (and PREFIX_TENANT_ID, by default the tenant restored into). Repeatable.
+        #[arg(long = "extra-app", value_name = "ENV_PREFIX")]
+        extra_app: Vec<String>,
         #[command(flatten)]
         connection: ConnectionArgs,
     },
@@ -352,6 +358,44 @@ impl ConnectionArgs {
     }
 }
 
+/// `connection` with the extra app registrations named by `prefixes`: each `PREFIX` names the
+/// variables `PREFIX_CLIENT_ID`, and `PREFIX_CLIENT_SECRET` or `PREFIX_CLIENT_CERTIFICATE_PATH`
+/// (the secret wins when both are set), and optionally `PREFIX_TENANT_ID` (by default the
+/// connection's tenant). Secrets are only ever read from the environment, never from the command line.
+pub(crate) fn with_extra_apps(connection: Connection, prefixes: &[String]) -> Result<Connection, CliError> {
+    with_extra_apps_from(connection, prefixes, |k| std::env::var(k).ok())
+}
+
+fn with_extra_apps_from(
+    mut connection: Connection,
+    prefixes: &[String],
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Connection, CliError> {
+    let tenant = connection.tenant_id().to_string();
+    for prefix in prefixes {
+        let prefix = prefix.trim().trim_end_matches('_');
+        if prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(CliError::usage(format!(
+                "--extra-app takes the prefix of environment variables (letters, digits and _, such as \
+                 RESTORE_APP2 for RESTORE_APP2_CLIENT_ID and RESTORE_APP2_CLIENT_SECRET), not '{prefix}'"
+            )));
+        }
+        let creds = Credentials::from_lookup(|k| match k {
+            "AZURE_TENANT_ID" => env(&format!("{prefix}_TENANT_ID")).or_else(|| Some(tenant.clone())),
+            "AZURE_AUTHORITY_HOST" => env(k),
+            _ => env(&k.replacen("AZURE", prefix, 1)),
+        })
+        .map_err(|_| {
+            CliError::usage(format!(
+                "--extra-app {prefix}: set {prefix}_CLIENT_ID and {prefix}_CLIENT_SECRET or \
+                 {prefix}_CLIENT_CERTIFICATE_PATH (the app registration's client id and secret or certificate)"
+            ))
+        })?;
+        connection = connection.with_extra_app(creds);
+    }
+    Ok(connection)
+}
+
 #[derive(Subcommand)]
 pub(crate) enum SimCommand {
     /// Serve a simulated tenant over Graph's HTTP API until interrupted.
@@ -370,6 +414,11 @@ pub(crate) enum SimCommand {
         /// Share of requests failing with an injected fault, from 0 to 1.
         #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
         faults: f64,
+        /// For benchmarks: every published throttling rate multiplied by K (each window divided by
+        /// K, each quota the same), so that a run that takes hours against Graph takes minutes.
+        /// The client must pace at the same scale (`Connection::with_time_scale_for_simulator`).
+        #[arg(long, value_name = "K", default_value_t = 1.0, value_parser = parse_time_scale)]
+        time_scale: f64,
     },
 }
 
@@ -395,7 +444,40 @@ pub(crate) enum OnOff {
     Off,
 }
 
+pub(crate) fn parse_time_scale(s: &str) -> Result<f64, String> {
+    let k: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if k.is_finite() && (0.001..=1_000_000.0).contains(&k) {
+        Ok(k)
+    } else {
+        Err(format!("{k} is not a time scale between 0.001 and 1000000"))
+    }
+}
+
 pub(crate) fn parse_rate(s: &str) -> Result<f64, String> {
     let r: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
     if (0.0..=1.0).contains(&r) { Ok(r) } else { Err(format!("{r} is not between 0 and 1")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_apps_come_from_prefixed_variables_and_bad_ones_are_named() {
+        let env = |k: &str| match k {
+            "APP2_CLIENT_ID" => Some("client-2".to_string()),
+            "APP2_CLIENT_SECRET" => Some("secret-2".to_string()),
+            "APP3_CLIENT_ID" => Some("client-3".to_string()),
+            _ => None,
+        };
+        let c = Connection::client_secret("tenant", "client-1", "secret-1");
+        let c = with_extra_apps_from(c, &["APP2".into()], env).unwrap();
+        assert_eq!(c.extra_apps().len(), 1);
+        assert_eq!(c.extra_apps()[0].client_id, "client-2");
+        assert_eq!(c.extra_apps()[0].tenant_id, "tenant");
+        let err = with_extra_apps_from(c.clone(), &["APP3".into()], env).unwrap_err().to_string();
+        assert!(err.contains("APP3_CLIENT_SECRET"), "{err}");
+        let err = with_extra_apps_from(c, &["bad prefix".into()], env).unwrap_err().to_string();
+        assert!(err.contains("--extra-app"), "{err}");
+    }
 }

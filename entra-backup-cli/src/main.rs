@@ -110,7 +110,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             }
             Ok(())
         }
-        Command::Sim { command: SimCommand::Serve { addr, tenant, latency_ms, throttle, faults } } => {
+        Command::Sim { command: SimCommand::Serve { addr, tenant, latency_ms, throttle, faults, time_scale } } => {
             let config = SimConfig {
                 seed: tenant.seed,
                 users: tenant.users,
@@ -119,6 +119,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 latency: Duration::from_millis(latency_ms),
                 throttle: throttle == OnOff::On,
                 fault_rate: faults,
+                time_scale,
                 ..SimConfig::default()
             };
             let server = SimServer::start_on(config, addr)
@@ -167,9 +168,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             overwrite_relationships,
             dry_run,
             json,
+            extra_app,
             connection,
         } => {
             let args = repo_cmds::RestoreArgs {
+                extra_apps: &extra_app,
                 snapshot: &snapshot,
                 categories: &category,
                 ids: &id,

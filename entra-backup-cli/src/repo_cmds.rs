@@ -563,6 +563,8 @@ pub(crate) struct RestoreArgs<'a> {
     pub overwrite_relationships: bool,
     pub dry_run: bool,
     pub json: bool,
+    /// `--extra-app` prefixes.
+    pub extra_apps: &'a [String],
 }
 
 pub(crate) async fn restore(
@@ -572,7 +574,7 @@ pub(crate) async fn restore(
 ) -> Result<(), CliError> {
     let repository = repo.open().await?;
     let categories = if args.categories.is_empty() { Vec::new() } else { resolve(args.categories)? };
-    let connection = connection.connection()?;
+    let connection = crate::args::with_extra_apps(connection.connection()?, args.extra_apps)?;
     let request = api::RestoreRequest::default()
         .categories(categories)
         .ids(args.ids.to_vec())

@@ -45,6 +45,7 @@ pub use generate::generate;
 pub use rng::Rng;
 pub use server::SimServer;
 pub use tenant::{CategoryStore, DeletedItem, LinkChange, Ref, Removal, StoredObject, Tenant, TenantError};
+pub use throttle::AppUsage;
 
 /// How the simulated tenant is made and how it behaves.
 #[derive(Debug, Clone)]
@@ -66,8 +67,17 @@ pub struct SimConfig {
     pub fault_rate: f64,
     /// The tenant id (a GUID); by default derived from the seed.
     pub tenant_id: Option<String>,
-    /// When set, only this client id and secret get tokens; otherwise any do.
+    /// When set, only this client id and secret (and those of `extra_credentials`) get tokens;
+    /// otherwise any do. Each client id is an app of its own for throttling (its own per-app
+    /// quotas, the tenant-wide ones shared).
     pub credentials: Option<(String, String)>,
+    /// More app registrations (client id, secret) of the tenant that get tokens when
+    /// `credentials` is set (a restore spreading its writes over several apps).
+    pub extra_credentials: Vec<(String, String)>,
+    /// Every published throttling rate multiplied by this (each window divided by it, each quota
+    /// the same), so that a benchmark runs the real thing faster; 1 outside benchmarks. The
+    /// client must pace at the same scale (`Pacer::scaled`).
+    pub time_scale: f64,
     /// When set, the application permissions tokens carry; otherwise every permission the catalog
     /// names. Requests needing a permission not granted get 403, as Graph answers them.
     pub granted_permissions: Option<Vec<String>>,
@@ -87,6 +97,8 @@ impl Default for SimConfig {
             fault_rate: 0.0,
             tenant_id: None,
             credentials: None,
+            extra_credentials: Vec::new(),
+            time_scale: 1.0,
             granted_permissions: None,
             token_lifetime: Duration::from_secs(3599),
         }
@@ -143,7 +155,8 @@ impl SimState {
         let tenant = generate(&config, clock.now());
         let users = tenant.count("users");
         Arc::new(SimState {
-            throttle: throttle::Throttle::new(users, config.throttle).with_ids("", &tenant.tenant_id),
+            throttle: throttle::Throttle::scaled(users, config.throttle, config.time_scale)
+                .with_tenant_id(&tenant.tenant_id),
             tokens: token::TokenIssuer::new(&config, &tenant.tenant_id),
             faults: faults::Faults::new(config.seed, config.fault_rate),
             tenant: RwLock::new(tenant),
@@ -177,6 +190,12 @@ impl SimState {
     pub(crate) fn next_request_id(&self) -> String {
         let n = self.requests.fetch_add(1, Ordering::Relaxed);
         Rng::new(self.config.seed.wrapping_mul(31).wrapping_add(n)).guid()
+    }
+
+    /// What each app (by client id, the token's `appid`) has sent the tenant so far: requests,
+    /// writes admitted, 429s (also served at `GET /_sim/apps`).
+    pub fn app_usage(&self) -> std::collections::BTreeMap<String, AppUsage> {
+        self.throttle.usage()
     }
 
     /// Expire every access token issued so far (clients must fetch a new one on 401).

@@ -18,7 +18,7 @@ use super::errors::GraphResponse;
 use super::faults::Fault;
 use super::handler::{dispatch, expired_page_token};
 use super::protocol::GraphRequest;
-use super::token::TokenProblem;
+use super::token::{Grant, TokenProblem};
 use super::{ChurnReport, SimConfig, SimState, Tenant, auth, batch};
 
 /// A running simulator: its URL, its ground truth, and a way to stop it.
@@ -172,6 +172,8 @@ async fn handle(
         ["common", "discovery", "instance"] => GraphResponse::ok(auth::instance_discovery(&state, &base)),
         ["_sim", "churn"] => churn_route(&state, &method, query),
         ["_sim", "delete"] => delete_route(&state, &method, query),
+        // What each app (client id) sent: requests, writes admitted, 429s.
+        ["_sim", "apps"] => GraphResponse::ok(serde_json::json!(state.app_usage())),
         ["_sim", rest @ ..] => ground_truth(&state, rest),
         [version @ ("v1.0" | "beta"), ..] => {
             let graph_path = &path[version.len() + 1..];
@@ -387,6 +389,24 @@ fn graph(
             ));
         }
     };
+    // Throttling counts against the app the token was issued to.
+    super::throttle::as_app(&grant.app_id, || {
+        graph_as_app(state, method, version, path, query, headers, body, base, &grant)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn graph_as_app(
+    state: &SimState,
+    method: &Method,
+    version: &str,
+    path: &str,
+    query: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+    base: &str,
+    grant: &Grant,
+) -> Result<GraphResponse, Fault> {
     let has_page_token = query.contains("skiptoken=") || query.contains("deltatoken=");
     if let Some(fault) = state.faults.draw(has_page_token) {
         if fault == Fault::ExpiredPageToken {
@@ -411,7 +431,7 @@ fn graph(
         if *method != Method::POST {
             return Ok(GraphResponse::error(405, "BadRequest", "$batch takes POST."));
         }
-        return Ok(batch::batch(state, version, json_body.as_ref(), &grant, base));
+        return Ok(batch::batch(state, version, json_body.as_ref(), grant, base));
     }
     let header_list: Vec<(String, String)> =
         headers.iter().map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or_default().to_string())).collect();
@@ -422,7 +442,7 @@ fn graph(
         query,
         headers: &header_list,
         body: json_body.as_ref(),
-        grant: &grant,
+        grant,
         base,
     };
     Ok(dispatch(state, &req))

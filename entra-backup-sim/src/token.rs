@@ -39,7 +39,8 @@ pub(crate) struct TokenError {
 #[derive(Debug)]
 pub(crate) struct TokenIssuer {
     tenant_id: String,
-    credentials: Option<(String, String)>,
+    /// The app registrations (client id, secret) that get tokens; empty: any client id does.
+    credentials: Vec<(String, String)>,
     roles: Vec<String>,
     lifetime: Duration,
     issued: Mutex<HashMap<String, (Instant, Grant)>>,
@@ -54,7 +55,12 @@ impl TokenIssuer {
         };
         TokenIssuer {
             tenant_id: tenant_id.to_string(),
-            credentials: config.credentials.clone(),
+            credentials: config
+                .credentials
+                .iter()
+                .chain(if config.credentials.is_some() { &config.extra_credentials[..] } else { &[] })
+                .cloned()
+                .collect(),
             roles,
             lifetime: config.token_lifetime,
             issued: Mutex::new(HashMap::new()),
@@ -89,8 +95,8 @@ impl TokenIssuer {
                 ));
             }
         }
-        if let Some((id, expected)) = &self.credentials {
-            if id != client_id {
+        if !self.credentials.is_empty() {
+            let Some((_, expected)) = self.credentials.iter().find(|(id, _)| id == client_id) else {
                 return Err(client_error(
                     400,
                     "unauthorized_client",
@@ -102,7 +108,7 @@ impl TokenIssuer {
                         self.tenant_id
                     ),
                 ));
-            }
+            };
             if assertion.is_none() && secret != Some(expected.as_str()) {
                 return Err(client_error(
                     401,

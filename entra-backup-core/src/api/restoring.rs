@@ -4,7 +4,8 @@ use super::Connection;
 use crate::catalog::Category;
 use crate::error::Result;
 use crate::repo::Repository;
-use crate::restore::{RestoreOptions, RestoreReport, restore_snapshot};
+use crate::restore::{RestoreOptions, RestoreReport};
+use crate::source::SnapshotSource;
 
 /// What [`plan`] and [`restore`] restore: the scope within the snapshot.
 #[derive(Debug, Clone, Default)]
@@ -76,6 +77,10 @@ pub async fn plan(
 /// the tenant `connection` reaches: recycle-bin restores, recreations (new ids remapped everywhere
 /// and kept in the repository's id map), patches and relinks, in dependency order. Objects and
 /// categories that fail are in the report; see [`crate::restore::restore`].
+///
+/// The writes are spread over the connection's app registrations
+/// ([`Connection::with_extra_app`]), each paced to its own write quota and all together to the
+/// tenant's; every app signs in before the first write.
 pub async fn restore(
     connection: &Connection,
     repo: Repository,
@@ -92,6 +97,8 @@ async fn run(
     request: &RestoreRequest,
     dry_run: bool,
 ) -> Result<RestoreReport> {
-    let live = connection.source(crate::source::SourceOptions::default())?;
-    restore_snapshot(repo, snapshot, &live, &request.options(dry_run)).await
+    let (live, restorer) = connection.restorer()?;
+    connection.check_extra_apps(&restorer).await?;
+    let snapshot = SnapshotSource::open(repo, snapshot, false).await?;
+    crate::restore::restore(&snapshot, &live, &restorer, &request.options(dry_run)).await
 }

@@ -154,6 +154,12 @@ impl GraphClient {
         &self.graph_url
     }
 
+    /// Fetch a token now (or find one cached): whether these credentials can sign in, before
+    /// anything depends on it. The error is the identity platform's, without the secret.
+    pub async fn sign_in(&self) -> Result<()> {
+        self.tokens.token().await.map(|_| ())
+    }
+
     /// The pacer its requests wait for.
     pub fn pacer(&self) -> &Pacer {
         &self.pacer

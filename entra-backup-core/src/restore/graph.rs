@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use futures::StreamExt;
 use serde_json::{Map, Value, json};
@@ -17,13 +17,20 @@ use crate::graph::pacing::identity_cost;
 use crate::graph::{GraphClient, Pager, RequestMeta, RequestStats};
 
 /// Writes through a [`GraphClient`] (usually the one of the [`GraphSource`](crate::source::GraphSource)
-/// that reads the live tenant, so that reads and writes share one pacer).
+/// that reads the live tenant, so that reads and writes share one pacer), or through the clients of
+/// several app registrations of the tenant, each with its own per-app write quota: envelopes go to
+/// them in turn (see [`GraphRestorer::with_writers`]).
 #[derive(Debug, Clone)]
 pub struct GraphRestorer {
+    /// Reads (the recycle bin) and the first app's writes.
     client: Arc<GraphClient>,
+    /// Every app's client, the first being `client`.
+    writers: Vec<Arc<GraphClient>>,
+    /// The writer the next envelope goes to, counting on.
+    turn: Arc<AtomicUsize>,
     stats: Arc<RequestStats>,
     writes: Arc<AtomicU64>,
-    /// `$batch` envelopes in flight.
+    /// `$batch` envelopes in flight per app.
     concurrency: usize,
 }
 
@@ -33,7 +40,31 @@ const BATCH: usize = 20;
 impl GraphRestorer {
     /// A restorer writing through `client` (its pacing, retries and credentials).
     pub fn new(client: Arc<GraphClient>) -> Self {
-        GraphRestorer { client, stats: Arc::default(), writes: Arc::default(), concurrency: 4 }
+        Self::with_writers(vec![client])
+    }
+
+    /// A restorer reading through the first of `writers` and writing through all of them, one
+    /// `$batch` envelope to each in turn. Each is one app registration of the tenant with its own
+    /// pacer; made with [`Pacer::another_app`](crate::graph::pacing::Pacer::another_app), the
+    /// pacers share the tenant-wide write quota, so that the apps together never exceed it.
+    ///
+    /// # Panics
+    /// When `writers` is empty.
+    pub fn with_writers(writers: Vec<Arc<GraphClient>>) -> Self {
+        let client = writers.first().expect("a restorer needs at least one Graph client").clone();
+        GraphRestorer {
+            client,
+            writers,
+            turn: Arc::default(),
+            stats: Arc::default(),
+            writes: Arc::default(),
+            concurrency: 4,
+        }
+    }
+
+    /// The clients writes go through, the first also reading.
+    pub fn writers(&self) -> &[Arc<GraphClient>] {
+        &self.writers
     }
 
     fn meta(&self, family: ThrottleFamily, cost: u32) -> RequestMeta {
@@ -118,12 +149,18 @@ impl Restorer for GraphRestorer {
         self.writes.fetch_add(operations.len() as u64, Ordering::Relaxed);
         let requests: Vec<BatchRequest> = operations.into_iter().map(|op| self.request(category, op)).collect();
         let chunks: Vec<Vec<BatchRequest>> = requests.chunks(size).map(<[BatchRequest]>::to_vec).collect();
-        let answers: Vec<Vec<Result<Value>>> = futures::stream::iter(chunks)
-            .map(|chunk| {
+        // Identity envelopes go to the apps in turn (their quotas are equal), carrying on where
+        // the last call stopped so that small calls spread too. Other families' limits are the
+        // tenant's (Conditional Access's one request a second): their writes stay on the first app.
+        let apps = if category.throttle == ThrottleFamily::Identity { self.writers.len() } else { 1 };
+        let first = if apps > 1 { self.turn.fetch_add(chunks.len(), Ordering::Relaxed) } else { 0 };
+        let answers: Vec<Vec<Result<Value>>> = futures::stream::iter(chunks.into_iter().enumerate())
+            .map(|(i, chunk)| {
                 let meta = meta.clone();
-                async move { self.client.batch(version, &chunk, &meta).await }
+                let client = &self.writers[(first + i) % apps];
+                async move { client.batch(version, &chunk, &meta).await }
             })
-            .buffered(self.concurrency)
+            .buffered(self.concurrency * apps)
             .collect()
             .await;
         answers.into_iter().flatten().collect()

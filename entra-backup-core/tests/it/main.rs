@@ -16,5 +16,6 @@ mod reliability;
 mod repo_crypto;
 mod repo_packs;
 mod restore;
+mod restore_apps;
 mod restore_resume;
 mod restore_scope;
