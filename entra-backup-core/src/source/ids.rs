@@ -31,6 +31,11 @@ impl IdSet {
         self.0.insert(key(id))
     }
 
+    /// Add every id of `other`.
+    pub(crate) fn absorb(&mut self, other: IdSet) {
+        self.0.extend(other.0);
+    }
+
     /// Whether `id` is in the set.
     pub(crate) fn contains(&self, id: &str) -> bool {
         self.0.contains(&key(id))

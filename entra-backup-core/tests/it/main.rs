@@ -18,3 +18,4 @@ mod repo_packs;
 mod restore;
 mod restore_resume;
 mod restore_scope;
+mod streaming;
