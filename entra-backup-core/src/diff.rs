@@ -262,10 +262,10 @@ pub async fn diff_snapshots(
                 continue;
             }
             batch.push((id.clone(), b.cloned(), a.cloned()));
-            if batch.len() >= stream_batch() {
-                if !compare_batch(before, after, cat, std::mem::take(&mut batch), &mut summary, out).await? {
-                    return Ok(summary);
-                }
+            if batch.len() >= stream_batch()
+                && !compare_batch(before, after, cat, std::mem::take(&mut batch), &mut summary, out).await?
+            {
+                return Ok(summary);
             }
         }
         if !compare_batch(before, after, cat, batch, &mut summary, out).await? {
