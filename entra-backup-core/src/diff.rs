@@ -16,8 +16,9 @@ use crate::catalog::{Category, RelationshipKind};
 use crate::error::Result;
 use crate::repo::IdMap;
 use crate::repo::Snapshot;
-use crate::repo::tree::Entries;
-use crate::source::{CategoryStats, Object, Source};
+use crate::repo::tree::{Entries, Entry};
+use crate::source::ids::IdSet;
+use crate::source::{CategoryStats, Object, Source, stream_batch};
 
 /// What happened to an object between two points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -193,15 +194,18 @@ pub fn compare_objects(
     out
 }
 
-/// Objects read at once from a snapshot.
-const BATCH: usize = 256;
-
+/// Read the objects of `entries` (a part of a category's tree), by id.
 async fn read_objects(source: &Snapshot, entries: Entries) -> Result<BTreeMap<String, Map<String, Value>>> {
     source.read(entries, false).try_collect().await
 }
 
+/// One id of a category whose blob differs between the two sides, with its entry on each side.
+type Differing = (String, Option<Entry>, Option<Entry>);
+
 /// Compare snapshot `before` with snapshot `after` in `categories`, sending each difference to
-/// `out` (optionally only object `only_id`). Unchanged objects (the same blob) are not read.
+/// `out` (optionally only object `only_id`). Unchanged objects (the same blob) are not read; the
+/// others are read and compared a batch at a time ([`stream_batch`]), in id order, so that memory
+/// holds the two trees and one batch of objects, never a category's objects.
 pub async fn diff_snapshots(
     before: &Snapshot,
     after: &Snapshot,
@@ -221,59 +225,115 @@ pub async fn diff_snapshots(
             continue;
         }
         let (eb, ea) = (before.entries(cat).await?, after.entries(cat).await?);
-        let keep = |id: &String| only_id.is_none_or(|o| o == id);
-        let differing = |x: &Entries, y: &Entries| -> Entries {
-            x.iter()
-                .filter(|(id, e)| keep(id) && y.get(*id).is_none_or(|f| f.blob != e.blob || f.chunks != e.chunks))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        };
-        let (db, da) = (differing(&eb, &ea), differing(&ea, &eb));
-        summary.unchanged += eb.keys().filter(|id| keep(id) && !db.contains_key(*id)).count() as u64;
-        let (ob, oa) = (read_objects(before, db).await?, read_objects(after, da).await?);
-        let ids: BTreeSet<&String> = ob.keys().chain(oa.keys()).collect();
-        for id in ids {
-            let d = match (ob.get(id), oa.get(id)) {
-                (Some(b), Some(a)) => {
-                    let attributes = compare_objects(cat, b, a);
-                    if attributes.is_empty() {
-                        summary.unchanged += 1;
-                        continue;
-                    }
-                    ObjectDiff {
-                        category: cat.name,
-                        id: id.clone(),
-                        display_name: display_name(a),
-                        kind: DiffKind::Changed,
-                        new_id: None,
-                        attributes,
-                    }
-                }
-                (Some(b), None) => ObjectDiff {
-                    category: cat.name,
-                    id: id.clone(),
-                    display_name: display_name(b),
-                    kind: DiffKind::Removed,
-                    new_id: None,
-                    attributes: vec![],
-                },
-                (None, Some(a)) => ObjectDiff {
-                    category: cat.name,
-                    id: id.clone(),
-                    display_name: display_name(a),
-                    kind: DiffKind::Added,
-                    new_id: None,
-                    attributes: vec![],
-                },
-                (None, None) => continue,
+        let keep = |id: &str| only_id.is_none_or(|o| o == id);
+        let same = |x: &Entry, y: &Entry| x.blob == y.blob && x.chunks == y.chunks;
+        // Both trees walked together in id order: ids on one side only, or with another blob.
+        let (mut ib, mut ia) = (eb.iter().peekable(), ea.iter().peekable());
+        let mut batch: Vec<Differing> = Vec::new();
+        loop {
+            let step = match (ib.peek(), ia.peek()) {
+                (None, None) => None,
+                (Some((kb, _)), Some((ka, _))) => Some(kb.cmp(ka)),
+                (Some(_), None) => Some(std::cmp::Ordering::Less),
+                (None, Some(_)) => Some(std::cmp::Ordering::Greater),
             };
-            summary.count(&d);
-            if out.send(d).await.is_err() {
+            let Some(step) = step else { break };
+            let (id, b, a) = match step {
+                std::cmp::Ordering::Less => {
+                    let (id, b) = ib.next().expect("peeked");
+                    (id, Some(b), None)
+                }
+                std::cmp::Ordering::Greater => {
+                    let (id, a) = ia.next().expect("peeked");
+                    (id, None, Some(a))
+                }
+                std::cmp::Ordering::Equal => {
+                    let ((id, b), (_, a)) = (ib.next().expect("peeked"), ia.next().expect("peeked"));
+                    (id, Some(b), Some(a))
+                }
+            };
+            if !keep(id) {
+                continue;
+            }
+            if let (Some(b), Some(a)) = (b, a)
+                && same(b, a)
+            {
+                summary.unchanged += 1;
+                continue;
+            }
+            batch.push((id.clone(), b.cloned(), a.cloned()));
+            if batch.len() >= stream_batch()
+                && !compare_batch(before, after, cat, std::mem::take(&mut batch), &mut summary, out).await?
+            {
                 return Ok(summary);
             }
         }
+        if !compare_batch(before, after, cat, batch, &mut summary, out).await? {
+            return Ok(summary);
+        }
     }
     Ok(summary)
+}
+
+/// Read and compare one batch of differing ids (in id order) and send what differs. Returns
+/// false when the receiver went away.
+async fn compare_batch(
+    before: &Snapshot,
+    after: &Snapshot,
+    cat: &'static Category,
+    batch: Vec<Differing>,
+    summary: &mut DiffSummary,
+    out: &mpsc::Sender<ObjectDiff>,
+) -> Result<bool> {
+    if batch.is_empty() {
+        return Ok(true);
+    }
+    let side = |pick: fn(&Differing) -> Option<&Entry>| -> Entries {
+        batch.iter().filter_map(|d| pick(d).map(|e| (d.0.clone(), e.clone()))).collect()
+    };
+    let (db, da) = (side(|d| d.1.as_ref()), side(|d| d.2.as_ref()));
+    let (ob, oa) = (read_objects(before, db).await?, read_objects(after, da).await?);
+    for (id, _, _) in batch {
+        let d = match (ob.get(&id), oa.get(&id)) {
+            (Some(b), Some(a)) => {
+                let attributes = compare_objects(cat, b, a);
+                if attributes.is_empty() {
+                    summary.unchanged += 1;
+                    continue;
+                }
+                ObjectDiff {
+                    category: cat.name,
+                    id,
+                    display_name: display_name(a),
+                    kind: DiffKind::Changed,
+                    new_id: None,
+                    attributes,
+                }
+            }
+            (Some(b), None) => ObjectDiff {
+                category: cat.name,
+                id,
+                display_name: display_name(b),
+                kind: DiffKind::Removed,
+                new_id: None,
+                attributes: vec![],
+            },
+            (None, Some(a)) => ObjectDiff {
+                category: cat.name,
+                id,
+                display_name: display_name(a),
+                kind: DiffKind::Added,
+                new_id: None,
+                attributes: vec![],
+            },
+            (None, None) => continue,
+        };
+        summary.count(&d);
+        if out.send(d).await.is_err() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Compare snapshot `before` with what `live` reads now (a [`GraphSource`](crate::source::GraphSource)),
@@ -292,12 +352,14 @@ pub async fn diff_live(
     let mut summary = DiffSummary::default();
     for &cat in categories {
         let entries = before.entries(cat).await?;
-        let (tx, mut rx) = mpsc::channel::<Object>(BATCH);
+        let batch_size = stream_batch();
+        let (tx, mut rx) = mpsc::channel::<Object>(batch_size);
         let stats = CategoryStats::default();
         let reader = async move { live.read(cat, &tx, &stats).await };
         let compare = async {
-            let mut seen: HashSet<String> = HashSet::new();
-            let mut batch: Vec<Object> = Vec::with_capacity(BATCH);
+            // Snapshot ids seen live, 16 bytes each: what is left of the tree afterwards is gone.
+            let mut seen = IdSet::new();
+            let mut batch: Vec<Object> = Vec::with_capacity(batch_size);
             let mut summary = DiffSummary::default();
             let flush = |batch: Vec<Object>| {
                 let entries = &entries;
@@ -349,9 +411,9 @@ pub async fn diff_live(
                 if only_id.is_some_and(|id| id != old_id) {
                     continue;
                 }
-                seen.insert(old_id.to_string());
+                seen.insert(old_id);
                 batch.push(o);
-                if batch.len() == BATCH {
+                if batch.len() >= batch_size {
                     let (diffs, unchanged) = flush(std::mem::take(&mut batch)).await?;
                     summary.unchanged += unchanged;
                     for d in diffs {
@@ -381,23 +443,26 @@ pub async fn diff_live(
             }
             Err(e) => return Err(e),
         }
-        // What the snapshot held and the tenant no longer does (known only once the read ended well).
-        let gone: Entries = entries
-            .iter()
-            .filter(|(id, _)| !seen.contains(*id) && only_id.is_none_or(|o| o == *id))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        for (id, b) in read_objects(before, gone).await? {
-            let d = ObjectDiff {
-                category: cat.name,
-                display_name: display_name(&b),
-                id,
-                kind: DiffKind::Removed,
-                new_id: None,
-                attributes: vec![],
-            };
-            s.count(&d);
-            let _ = out.send(d).await;
+        // What the snapshot held and the tenant no longer does (known only once the read ended
+        // well), read a batch at a time in id order.
+        let mut gone = entries.iter().filter(|(id, _)| !seen.contains(id) && only_id.is_none_or(|o| o == *id));
+        loop {
+            let chunk: Entries = gone.by_ref().take(batch_size).map(|(k, v)| (k.clone(), v.clone())).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            for (id, b) in read_objects(before, chunk).await? {
+                let d = ObjectDiff {
+                    category: cat.name,
+                    display_name: display_name(&b),
+                    id,
+                    kind: DiffKind::Removed,
+                    new_id: None,
+                    attributes: vec![],
+                };
+                s.count(&d);
+                let _ = out.send(d).await;
+            }
         }
         summary.added += s.added;
         summary.removed += s.removed;

@@ -15,6 +15,7 @@ use super::{RestoreOptions, Restorer, schedule, scope};
 use crate::catalog::{self, Category, Condition, Pim, Shape, Strategy};
 use crate::error::{CategoryFailure, Result};
 use crate::repo::idmap::{IdMap, natural_key};
+use crate::source::ids::IdSet;
 use crate::source::{CategoryStats, Object, SnapshotSource, Source};
 
 /// Snapshot objects read at once.
@@ -54,7 +55,7 @@ pub(super) async fn run(
         options,
         map,
         tenant: tenant.clone(),
-        present: HashSet::new(),
+        present: IdSet::new(),
         lost: HashSet::new(),
         links: Vec::new(),
         report: RestoreReport {
@@ -110,7 +111,7 @@ pub(super) struct Run<'a> {
     pub(super) map: IdMap,
     pub(super) tenant: String,
     /// Live ids known to exist now.
-    pub(super) present: HashSet<String>,
+    pub(super) present: IdSet,
     /// Snapshot ids that could not be brought back.
     pub(super) lost: HashSet<String>,
     pub(super) links: Vec<LinkOp>,
@@ -254,7 +255,9 @@ impl Run<'_> {
         let mut from_bin: Vec<(String, usize)> = Vec::new();
         let mut to_create: Vec<(Step, usize)> = Vec::new();
         let mut adopted = false;
-        for steps in by_object(plan.steps.clone()) {
+        // Only a dry run keeps the plan (in its report); a restore walks it without a copy.
+        let steps = if self.options.dry_run { plan.steps.clone() } else { std::mem::take(&mut plan.steps) };
+        for steps in by_object(steps) {
             let first = &steps[0];
             match &first.action {
                 Action::Adopt => {
@@ -463,11 +466,43 @@ impl Run<'_> {
         only: Option<&HashSet<String>>,
     ) -> Result<(HashSet<String>, CategoryPlan, HashMap<String, String>)> {
         let mut matcher = Matcher::new(cat, entries, &self.map);
-        let (read, requests) = read_live(self.live, cat, only, |o| matcher.see(o)).await;
+        let mut plan = CategoryPlan { category: cat.name, steps: Vec::new(), unchanged: 0 };
+        let now = jiff::Timestamp::now();
+        // Live objects found in the snapshot are planned a batch at a time as they are read, so
+        // that a category's live objects are never all held. Creates an earlier run left in
+        // flight are adopted (their ids mapped) before anything is planned, so with any of them
+        // pending for this category the objects are planned once the read is over.
+        let stream = !self.map.pending.values().any(|p| p.category == cat.name);
+        let batch = crate::source::stream_batch();
+        let stats = CategoryStats::default();
+        let (tx, rx) = mpsc::channel::<Object>(batch);
+        let live = self.live;
+        let reader = async move {
+            let read = match only {
+                Some(ids) => live.read_some(cat, ids, &tx, &stats).await,
+                None => live.read(cat, &tx, &stats).await,
+            };
+            (read, stats.requests.requests.load(std::sync::atomic::Ordering::Relaxed))
+        };
+        let this = &*self;
+        let consume = async {
+            // Owned here, so that the reader stops (its sends fail) if planning fails.
+            let mut rx = rx;
+            while let Some(o) = rx.recv().await {
+                matcher.see(o);
+                if stream && matcher.matched.found.len() >= batch {
+                    let found = std::mem::take(&mut matcher.matched.found);
+                    this.plan_live(cat, &found, only.is_some(), now, &mut plan).await?;
+                }
+            }
+            Ok::<_, crate::Error>(())
+        };
+        let ((read, requests), consumed) = tokio::join!(reader, consume);
         let matched = matcher.matched;
         self.reads += requests;
         read?;
-        self.present.extend(matched.live_ids);
+        consumed?;
+        self.present.absorb(matched.live_ids);
         if !matched.adopted.is_empty() {
             // Creates in flight when an earlier run stopped, found by their natural key.
             for (old, new) in &matched.adopted {
@@ -475,23 +510,34 @@ impl Run<'_> {
             }
             self.save_map().await?;
         }
-        let mut plan = CategoryPlan { category: cat.name, steps: Vec::new(), unchanged: 0 };
-        let now = jiff::Timestamp::now();
-        for chunk in matched.found.chunks(BATCH) {
-            let wanted: BTreeSet<String> = chunk.iter().map(|(old, _)| old.clone()).collect();
-            let snap: BTreeMap<String, Map<String, Value>> =
-                self.snapshot.objects_of(cat, Some(wanted), false).try_collect().await?;
-            let planner = self.planner(cat, now);
-            for (old, o) in chunk {
-                let Some(s) = snap.get(old) else { continue };
-                match planner.live(old, s, &o.id, &o.json) {
-                    Some(steps) => plan.steps.extend(steps),
-                    None if only.is_none() => plan.unchanged += 1,
-                    None => {}
-                }
-            }
+        for chunk in matched.found.chunks(batch) {
+            self.plan_live(cat, chunk, only.is_some(), now, &mut plan).await?;
         }
         Ok((matched.seen, plan, matched.strays))
+    }
+
+    /// Plan a batch of live objects found in the snapshot: (snapshot id, live object) each.
+    async fn plan_live(
+        &self,
+        cat: &'static Category,
+        found: &[(String, Object)],
+        second_look: bool,
+        now: jiff::Timestamp,
+        plan: &mut CategoryPlan,
+    ) -> Result<()> {
+        let wanted: BTreeSet<String> = found.iter().map(|(old, _)| old.clone()).collect();
+        let snap: BTreeMap<String, Map<String, Value>> =
+            self.snapshot.objects_of(cat, Some(wanted), false).try_collect().await?;
+        let planner = self.planner(cat, now);
+        for (old, o) in found {
+            let Some(s) = snap.get(old) else { continue };
+            match planner.live(old, s, &o.id, &o.json) {
+                Some(steps) => plan.steps.extend(steps),
+                None if !second_look => plan.unchanged += 1,
+                None => {}
+            }
+        }
+        Ok(())
     }
 }
 

@@ -28,7 +28,7 @@ impl Run<'_> {
         for ((id, i), answer) in from_bin.iter().zip(answers) {
             match answer {
                 Ok(_) => {
-                    self.present.insert(id.clone());
+                    self.present.insert(id);
                     back.insert(id.clone());
                 }
                 Err(e) => {
@@ -146,7 +146,7 @@ impl Run<'_> {
                     {
                         self.map.insert(a, b);
                     }
-                    self.present.insert(new.clone());
+                    self.present.insert(&new);
                     let r = &mut self.report.objects[*i];
                     r.new_id = Some(new.clone());
                     r.not_restorable.extend(plan::recreate_losses(cat, object));

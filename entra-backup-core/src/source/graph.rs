@@ -164,17 +164,24 @@ impl GraphSource {
         cat.relationships.iter().filter(|r| r.kind != RelationshipKind::Link)
     }
 
-    /// Read the relationships (and secrets) of a page of objects and attach them.
-    async fn complete(
+    /// Read the relationships (and secrets) of a page of objects, attach them, and send each
+    /// object to `out` as soon as it is complete, in page order: a page's relationships are never
+    /// all held at once, only the `$batch` answers in flight and the objects not yet sent.
+    /// `before_send` sees each object just before it is sent.
+    #[allow(clippy::too_many_arguments)]
+    async fn complete_and_send(
         &self,
         cat: &'static Category,
-        objects: &mut [Map<String, Value>],
+        objects: Vec<Map<String, Value>>,
         stats: &CategoryStats,
         prior: Option<&Prior>,
         skip_relationships: &[&str],
+        out: Out<'_>,
+        patch: bool,
+        before_send: &mut (dyn FnMut(&Map<String, Value>) + Send),
     ) -> Result<()> {
         let version = cat.api_version.segment();
-        // (object index, relationship, relative URL)
+        // (object index, relationship, relative URL), in object order.
         let mut reads: Vec<Planned> = Vec::new();
         for (i, o) in objects.iter().enumerate() {
             let Some(id) = o.get("id").or_else(|| o.get("tenantId")).and_then(Value::as_str) else { continue };
@@ -190,24 +197,41 @@ impl GraphSource {
                 reads.push((i, None, url));
             }
         }
-        if reads.is_empty() {
-            return Ok(());
-        }
-        let chunks: Vec<Vec<Planned>> = reads.chunks(BATCH).map(|c| c.to_vec()).collect();
-        let batches: Vec<_> = chunks.into_iter().map(|chunk| self.read_batch(cat, chunk, stats)).collect();
+        let mut objects: Vec<Option<Map<String, Value>>> = objects.into_iter().map(Some).collect();
+        let mut next = 0usize;
+        let mut send_until = async |objects: &mut Vec<Option<Map<String, Value>>>, end: usize| -> Result<()> {
+            while next < end {
+                if let Some(m) = objects[next].take() {
+                    before_send(&m);
+                    stats.objects.fetch_add(1, Ordering::Relaxed);
+                    out.send(Object::new(cat, m), patch).await?;
+                }
+                next += 1;
+            }
+            Ok(())
+        };
+        let chunks: Vec<Vec<Planned>> = reads.chunks(BATCH).map(<[Planned]>::to_vec).collect();
+        drop(reads);
         // `buffered`, not `buffer_unordered`: relationships are attached in the order they were
         // planned (the catalog's), so an object's keys come in the same order in every run.
-        let results: Vec<Result<Vec<Read>>> =
-            futures::stream::iter(batches).buffered(self.options.batch_concurrency.max(1)).collect().await;
-        for chunk in results {
-            for (i, rel, url, body) in chunk? {
+        // The futures are made up front (they do nothing until polled), as a closure inside the
+        // stream would not be general enough for the async trait's `Send` bound.
+        let batches: Vec<_> = chunks.into_iter().map(|chunk| self.read_batch(cat, chunk, stats)).collect();
+        let mut answers = futures::stream::iter(batches).buffered(self.options.batch_concurrency.max(1));
+        while let Some(chunk) = answers.next().await {
+            let chunk = chunk?;
+            // Reads are planned in object order: every object before the last one answered here
+            // has all its reads answered (the last may have more in the next batch).
+            let last = chunk.last().map(|(i, ..)| *i);
+            for (i, rel, url, body) in chunk {
+                let Some(object) = objects[i].as_mut() else { continue };
                 match rel {
                     None => {
                         // A secret read one by one: merge its properties in.
                         if let Value::Object(m) = body {
                             for p in cat.single_get_select {
                                 if let Some(v) = m.get(*p) {
-                                    objects[i].insert((*p).to_string(), v.clone());
+                                    object.insert((*p).to_string(), v.clone());
                                 }
                             }
                         }
@@ -227,12 +251,16 @@ impl GraphSource {
                                 .collect(),
                             _ => items.iter().map(reference).collect(),
                         };
-                        objects[i].insert(rel.name.to_string(), Value::Array(value));
+                        object.insert(rel.name.to_string(), Value::Array(value));
                     }
                 }
             }
+            if let Some(last) = last {
+                send_until(&mut objects, last).await?;
+            }
         }
-        Ok(())
+        let end = objects.len();
+        send_until(&mut objects, end).await
     }
 
     /// One `$batch` of first-page reads.
@@ -435,7 +463,8 @@ impl GraphSource {
         let mut newest: Option<String> = None;
         let meta = self.meta(cat, cat.cost, select, expand, top, stats);
         let mut pager = Pager::new(first);
-        let mut seen: HashSet<String> = HashSet::new();
+        // Ids already sent, 16 bytes each (a restarted listing sends each object once).
+        let mut seen = super::ids::IdSet::new();
         while let Some(page) =
             pager.next(&self.client, &meta, &[]).await.map_err(|e| e.context(format!("reading {}", cat.name)))?
         {
@@ -449,11 +478,7 @@ impl GraphSource {
                 };
                 m.remove("@odata.context");
                 // After a restart, skip what was already sent.
-                let id = m
-                    .get("id")
-                    .or_else(|| m.get("tenantId"))
-                    .and_then(Value::as_str)
-                    .map_or_else(|| cat.name.to_string(), String::from);
+                let id = m.get("id").or_else(|| m.get("tenantId")).and_then(Value::as_str).unwrap_or(cat.name);
                 if !seen.insert(id) {
                     continue;
                 }
@@ -465,18 +490,16 @@ impl GraphSource {
                 let id_of = |m: &Map<String, Value>| m.get("id").and_then(Value::as_str).map(String::from);
                 objects.retain(|m| id_of(m).is_some_and(|id| only.contains(&id)));
             }
-            self.complete(cat, &mut objects, stats, prior, &[])
-                .await
-                .map_err(|e| e.context(format!("reading {}", cat.name)))?;
-            for m in objects {
+            let mut track_newest = |m: &Map<String, Value>| {
                 if let Some(t) = cat.time_property.and_then(|p| m.get(p)).and_then(Value::as_str)
                     && newest.as_deref().is_none_or(|n| later(t, n))
                 {
                     newest = Some(t.to_string());
                 }
-                stats.objects.fetch_add(1, Ordering::Relaxed);
-                out.send(Object::new(cat, m), false).await?;
-            }
+            };
+            self.complete_and_send(cat, objects, stats, prior, &[], out, false, &mut track_newest).await.map_err(
+                |e| if e.kind() == ErrorKind::Cancelled { e } else { e.context(format!("reading {}", cat.name)) },
+            )?;
         }
         Ok(newest)
     }
@@ -527,12 +550,8 @@ impl GraphSource {
                 }
                 changed.push(m);
             }
-            self.complete(cat, &mut changed, stats, Some(prior), tracked).await?;
-            for m in changed {
-                *sent = true;
-                stats.objects.fetch_add(1, Ordering::Relaxed);
-                out.send(Object::new(cat, m), true).await?;
-            }
+            let mut mark_sent = |_: &Map<String, Value>| *sent = true;
+            self.complete_and_send(cat, changed, stats, Some(prior), tracked, out, true, &mut mark_sent).await?;
         }
         pager.delta_link.ok_or_else(|| {
             Error::new(ErrorKind::Protocol, format!("the delta round of {} ended without a deltaLink", cat.name))

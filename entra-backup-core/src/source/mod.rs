@@ -20,9 +20,11 @@ use crate::error::Result;
 use crate::graph::RequestStats;
 
 pub(crate) mod graph;
+pub(crate) mod ids;
 mod snapshot;
 
 pub use graph::{Endpoints, GraphSource, SourceOptions};
+pub use ids::{DEFAULT_STREAM_BATCH, set_stream_batch, stream_batch};
 pub use snapshot::SnapshotSource;
 
 pub use crate::repo::snapshot::ReadMode;

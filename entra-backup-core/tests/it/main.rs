@@ -19,3 +19,4 @@ mod restore;
 mod restore_apps;
 mod restore_resume;
 mod restore_scope;
+mod streaming;

@@ -55,7 +55,7 @@ pub(crate) struct Matched {
     /// Creates an earlier run sent without an answer, found by natural key: (snapshot id, live id).
     pub adopted: Vec<(String, String)>,
     /// Every live id read.
-    pub live_ids: Vec<String>,
+    pub live_ids: crate::source::ids::IdSet,
     /// Objects written by request under ids the snapshot does not name, by natural key: live id.
     pub strays: HashMap<String, String>,
 }
@@ -92,7 +92,7 @@ impl<'a> Matcher<'a> {
     /// One live object.
     pub(crate) fn see(&mut self, o: Object) {
         let m = &mut self.matched;
-        m.live_ids.push(o.id.clone());
+        m.live_ids.insert(&o.id);
         let old = self.map.old_of(&o.id).to_string();
         if self.entries.contains(&old) {
             m.seen.insert(old.clone());
