@@ -313,7 +313,8 @@ mod tests {
         let base = br#"{"accountEnabled":true,"displayName":"Adele Vance","id":"0001","jobTitle":"Retail Manager","lastSignIn":"2026-01-01T00:00:00Z","mail":"adele@example.com","officeLocation":"18/2111"}"#;
         let target = br#"{"accountEnabled":true,"displayName":"Adele Vance","id":"0001","jobTitle":"Retail Director","lastSignIn":"2026-01-02T00:00:00Z","mail":"adele@example.com","officeLocation":"18/2111"}"#;
         assert!(roundtrip(base, target) < target.len() / 4);
-        for (b, t) in [(&b""[..], &b""[..]), (b"", b"abc"), (b"abc", b""), (b"abc", b"abc"), (base, b"x"), (b"x", base)] {
+        for (b, t) in [(&b""[..], &b""[..]), (b"", b"abc"), (b"abc", b""), (b"abc", b"abc"), (base, b"x"), (b"x", base)]
+        {
             roundtrip(b, t);
         }
         let long: Vec<u8> = (0..200_000u32).flat_map(|i| (i % 251).to_le_bytes()).collect();

@@ -166,3 +166,42 @@ pub(crate) async fn record(repo: &Repository, id: &str, snapshot: &SnapshotFile)
     // Others kept moving it: the next backup finds this snapshot among the recent files.
     Ok(())
 }
+
+/// Check every pointer: it opens, and the snapshot it names, if still there and readable, is of
+/// its tenant and has its time.
+/// Problems are warnings (a pointer is only a hint: a backup passes over a bad one, and the next
+/// backup writes it anew).
+pub(crate) async fn check_pointers(repo: &Repository, report: &mut crate::repo::check::CheckReport) -> Result<()> {
+    let store = repo.store();
+    for meta in store.list(LATEST_DIR).await? {
+        let path = meta.location.to_string();
+        let sealed = match store.get_bounded(&path, MAX_POINTER_FILE).await {
+            Ok(Some(s)) => s,
+            Ok(None) => continue,
+            Err(e) if e.kind() == ErrorKind::Protocol => Bytes::new(),
+            Err(e) => return Err(e),
+        };
+        let pointer = repo.cipher().open(&sealed).ok().and_then(|j| serde_json::from_slice::<Pointer>(&j).ok());
+        let problem = match pointer {
+            None => Some("does not open".to_string()),
+            Some(p) if latest_path(repo, &p.tenant) != path || !is_id(&p.snapshot) => {
+                Some("is not the pointer of the tenant it names".to_string())
+            }
+            Some(p) => match SnapshotFile::try_read(store, repo.cipher(), &p.snapshot).await {
+                Ok(Ok(s)) if s.tenant.id == p.tenant && s.time == p.time => None,
+                Ok(Ok(_)) => Some(format!("names snapshot {}, which is of another tenant or time", p.snapshot)),
+                // Damaged snapshots are reported as such; a forgotten one leaves its pointer behind,
+                // which backups pass over (forget does not rewrite pointers).
+                Ok(Err(_)) => None,
+                Err(e) if e.kind() == ErrorKind::NotFound => None,
+                Err(e) => return Err(e),
+            },
+        };
+        if let Some(problem) = problem {
+            report.warnings.push(format!(
+                "{path}: {problem}; backups of its tenant read every snapshot until the next one rewrites it"
+            ));
+        }
+    }
+    Ok(())
+}
