@@ -651,10 +651,13 @@ impl SnapshotWriter {
         };
         let (id, _) = snapshot.write(self.repo.store(), self.repo.cipher()).await?;
         *lock(&self.result) = Some((id.clone(), snapshot.clone()));
-        // The snapshot is committed; a pointer left behind costs the next backup a few more reads.
-        if let Err(e) = crate::repo::latest::record(&self.repo, &id, &snapshot).await {
-            tracing::warn!("the latest-snapshot pointer was not updated ({e}); the next backup looks further");
-        }
+        // The snapshot is committed; a pointer left behind costs the next backup a few more reads,
+        // but a storage failure here is still the backup's (as a process killed here would be).
+        crate::repo::latest::record(&self.repo, &id, &snapshot).await.map_err(|e| {
+            e.context(format!(
+                "snapshot {id} is written, but its tenant's latest pointer is not (the next backup finds it)"
+            ))
+        })?;
         self.trusted.record(&self.repo)?;
         Ok((id, snapshot))
     }
