@@ -350,7 +350,7 @@ pub(super) fn local_folder_as_a_path_and_as_a_file_url() {
         assert!(files.contains_key(Path::new(top)), "{top} missing: {:?}", files.keys().collect::<Vec<_>>());
     }
     let config: Value = serde_json::from_slice(files[Path::new("config")].bytes().unwrap()).unwrap();
-    assert_eq!(config["version"], 1);
+    assert_eq!(config["version"], 2);
     assert_eq!(files.keys().filter(|p| p.starts_with("snapshots") && p != &Path::new("snapshots")).count(), 1);
 }
 

@@ -122,12 +122,12 @@ fn a_newer_format_and_init_over_an_existing_repository_are_refused_and_change_no
     assert!(line.contains("already holds a repository"), "{line}");
     assert_unchanged(root, &before, "init --plaintext over a repository");
 
-    // A config of format version 2: every command says to upgrade, and nothing changes.
+    // A config of format version 3: every command says to upgrade, and nothing changes.
     let config_path = root.join("config");
     let original = std::fs::read(&config_path).unwrap();
     let mut config: Value = serde_json::from_slice(&original).unwrap();
-    assert_eq!(config["version"], 1);
-    config["version"] = json!(2);
+    assert_eq!(config["version"], 2);
+    config["version"] = json!(3);
     std::fs::write(&config_path, serde_json::to_vec_pretty(&config).unwrap()).unwrap();
     let before = fingerprint(root);
     let out_dir = tempfile::tempdir().unwrap();
@@ -142,7 +142,7 @@ fn a_newer_format_and_init_over_an_existing_repository_are_refused_and_change_no
         &["prune", "--repo", &repo, "--grace", "0"],
     ] {
         let line = cli.run(args).refused(&format!("{args:?}"), 2).to_string();
-        assert!(line.contains("format version 2") && line.contains("upgrade entra-backup"), "{args:?}: {line}");
+        assert!(line.contains("format version 3") && line.contains("upgrade entra-backup"), "{args:?}: {line}");
         assert_unchanged(root, &before, &format!("{args:?}"));
     }
     let line = cli.run(&["init", "--repo", &repo]).refused("init over a newer format", 2).to_string();

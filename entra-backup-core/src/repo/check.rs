@@ -4,7 +4,9 @@
 //! every snapshot's trees resolve and every object and secret they name is in an index. Data
 //! (`read_data_percent`): that share of packs is read whole, its id (the BLAKE3 of its bytes)
 //! checked, its header compared with the index, and every blob authenticated, decompressed and
-//! checked against its id. Every problem names the file it is in. Staging files left by
+//! checked against its id, a delta decoded down its chain of bases. Every blob a snapshot reaches
+//! has its chain of delta bases in the index; every latest-snapshot pointer opens and names its
+//! tenant's snapshot (else a warning: the next backup repairs it). Every problem names the file it is in. Staging files left by
 //! interrupted writes are warnings, like packs no index names: prune removes both.
 
 use std::collections::{HashMap, HashSet};
@@ -13,8 +15,9 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::repo::Repository;
+use crate::repo::delta::MAX_CHAIN;
 use crate::repo::index::{IndexFile, list_index_ids};
-use crate::repo::pack::{BlobEntry, blob_from_frame, header_of, is_id, open_frame, pack_path};
+use crate::repo::pack::{BlobEntry, BlobKind, blob_from_frame, header_of, is_id, open_frame, pack_path};
 use crate::repo::snapshot::{SnapshotFile, list_snapshot_ids};
 
 /// What to check beyond the structure.
@@ -118,7 +121,17 @@ pub async fn check(repo: &Repository, options: &CheckOptions) -> Result<CheckRep
         ));
     }
 
+    if !repo.writes_deltas() {
+        report.warnings.push(format!(
+            "config: format version {} (changed objects are stored whole; a repository made by this version \
+             stores them as deltas, and is read only by entra-backup 0.2 or later)",
+            repo.config().version
+        ));
+    }
+    crate::repo::latest::check_pointers(repo, &mut report).await?;
+
     // Snapshots and everything they reach.
+    let mut chains_ok: HashSet<String> = HashSet::new();
     for id in list_snapshot_ids(store).await? {
         let snapshot = match SnapshotFile::try_read(store, cipher, &id).await {
             Ok(Ok(s)) => s,
@@ -155,6 +168,8 @@ pub async fn check(repo: &Repository, options: &CheckOptions) -> Result<CheckRep
                 for blob in std::iter::once(&e.blob).chain(e.secret.as_ref()).chain(&e.chunks) {
                     if !index.contains(blob) {
                         report.errors.push(format!("snapshots/{id}: {name}/{oid}: blob {blob} is in no index"));
+                    } else if let Some(problem) = chain_problem(&index, blob, &mut chains_ok) {
+                        report.errors.push(format!("snapshots/{id}: {name}/{oid}: {problem}"));
                     }
                 }
             }
@@ -210,11 +225,39 @@ pub async fn check(repo: &Repository, options: &CheckOptions) -> Result<CheckRep
                 };
                 if let Err(e) = result {
                     report.errors.push(format!("{path}: {e}"));
+                } else if entry.kind == BlobKind::Delta {
+                    // Decoded down its chain of bases, the content has its id.
+                    if let Err(e) = repo.read_blobs(&index, std::slice::from_ref(&entry.id)).await {
+                        report.errors.push(format!("{path}: {e}"));
+                    }
                 }
             }
         }
     }
     Ok(report)
+}
+
+/// What is wrong with the chain of bases under `blob`, if it is a delta: a base in no index, or
+/// a chain that does not end within twice [`MAX_CHAIN`] links (writers stop at `MAX_CHAIN`).
+fn chain_problem(index: &crate::repo::index::Index, blob: &str, ok: &mut HashSet<String>) -> Option<String> {
+    let mut walked = Vec::new();
+    let mut current = blob.to_string();
+    loop {
+        if ok.contains(&current) {
+            break;
+        }
+        let Some((_, entry)) = index.lookup(&current) else {
+            return Some(format!("delta {} needs base {current}, which is in no index", walked.last()?));
+        };
+        let Some(base) = entry.base.clone() else { break };
+        walked.push(std::mem::replace(&mut current, base));
+        if walked.len() > 2 * MAX_CHAIN {
+            return Some(format!("the chain of delta bases under {blob} does not end"));
+        }
+    }
+    ok.extend(walked);
+    ok.insert(current);
+    None
 }
 
 /// What differs between a pack's header and the index's entries for it, if anything.

@@ -12,17 +12,21 @@
 //! - `index`: which blob is in which pack, in index files that later ones may supersede.
 //! - `tree`: a category's object ids mapped to blob ids, as a hash trie that changes little
 //!   when a few objects change.
-//! - [`snapshot`]: the commit point of a backup.
+//! - [`snapshot`]: the commit point of a backup; [`latest`]: each tenant's pointer to its newest.
+//! - `delta`: a changed object stored as the changes from its previous version.
 //! - [`Repository`]: the handle that opens all of it; [`check`], [`prune`] and [`repair`] work on
 //!   it; [`staging`] finds what interrupted writes leave in a local folder.
 //! - [`testing`]: a fault-injecting store wrapper that kills a process at a chosen write.
 
 pub mod backend;
+mod blobs;
 pub(crate) mod canonical;
 pub mod check;
 pub mod crypto;
+pub(crate) mod delta;
 pub mod idmap;
 pub(crate) mod index;
+pub mod latest;
 pub(crate) mod pack;
 pub mod prune;
 mod reader;
@@ -37,5 +41,5 @@ mod writer;
 pub use idmap::IdMap;
 pub use pack::pack_path;
 pub use reader::{ObjectJson, Snapshot};
-pub use repository::{Access, CHUNKS_KEY, Config, FORMAT_VERSION, Repository};
+pub use repository::{Access, CHUNKS_KEY, Config, DELTA_FORMAT_VERSION, FORMAT_VERSION, Repository};
 pub use writer::{BackupOptions, SnapshotWriter};

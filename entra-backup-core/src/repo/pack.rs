@@ -15,7 +15,8 @@
 //! that `check` can verify every pack file without the keys. A blob id is the keyed content id
 //! ([`Cipher::id_hex`]) of its plaintext.
 //!
-//! Packs hold one kind of blob each; a [`PackWriter`] is made for one [`BlobKind`].
+//! Packs hold one kind of blob each (object packs also hold deltas of objects); a [`PackWriter`] is
+//! made for one [`BlobKind`].
 
 use std::collections::HashSet;
 
@@ -58,6 +59,10 @@ pub enum BlobKind {
     Tree,
     /// A secret sealed to the secrets public key.
     Secret,
+    /// A directory object stored as the changes from another version of it (its `base`): the
+    /// blob id is still that of the object's whole canonical JSON, which decoding gives (see
+    /// `repo::delta`). Stored in object packs; only in repositories of format version 2 or later.
+    Delta,
 }
 
 impl BlobKind {
@@ -67,6 +72,7 @@ impl BlobKind {
             BlobKind::Object => "object",
             BlobKind::Tree => "tree",
             BlobKind::Secret => "secret",
+            BlobKind::Delta => "delta",
         }
     }
 }
@@ -87,6 +93,9 @@ pub struct BlobEntry {
     /// Offset of the blob's plaintext in the frame's plaintext.
     #[serde(default)]
     pub uoffset: u64,
+    /// For a [`BlobKind::Delta`]: the blob it is decoded against (itself possibly a delta).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
 }
 
 impl BlobEntry {
@@ -236,6 +245,17 @@ impl PackWriter {
     }
 
     fn add_with_id(&mut self, id: String, plaintext: &[u8]) -> Result<String> {
+        self.add_entry(id, plaintext, self.kind, None)
+    }
+
+    /// Add object `id` (the id of its whole canonical JSON) stored as `delta`, its changes from
+    /// blob `base` (see `repo::delta`). Only in an object writer.
+    pub fn add_delta(&mut self, id: String, base: String, delta: &[u8]) -> Result<String> {
+        debug_assert_eq!(self.kind, BlobKind::Object, "deltas go in object packs");
+        self.add_entry(id, delta, BlobKind::Delta, Some(base))
+    }
+
+    fn add_entry(&mut self, id: String, plaintext: &[u8], kind: BlobKind, base: Option<String>) -> Result<String> {
         if self.seen.contains(&id) {
             return Ok(id);
         }
@@ -243,12 +263,13 @@ impl PackWriter {
             self.close_frame()?;
         }
         self.frame_entries.push(BlobEntry {
-            kind: self.kind,
+            kind,
             id: id.clone(),
             offset: 0,
             length: 0,
             ulength: plaintext.len() as u64,
             uoffset: self.frame.len() as u64,
+            base,
         });
         self.frame.extend_from_slice(plaintext);
         self.seen.insert(id.clone());
@@ -423,7 +444,9 @@ pub fn open_frame(cipher: &Cipher, pack_id: &str, entry: &BlobEntry, stored: &[u
     })
 }
 
-/// Cut a blob out of its opened frame and check its id.
+/// Cut a blob out of its opened frame and check its id. A [`BlobKind::Delta`] blob is returned as
+/// stored (its encoded changes): its id is checked once it is decoded against its base
+/// (`Repository::read_blobs` does both).
 pub fn blob_from_frame(cipher: &Cipher, pack_id: &str, entry: &BlobEntry, frame: &[u8]) -> Result<Vec<u8>> {
     let blob = &entry.id;
     let plaintext = entry
@@ -441,8 +464,12 @@ pub fn blob_from_frame(cipher: &Cipher, pack_id: &str, entry: &BlobEntry, frame:
                 ),
             )
         })?;
-    // A sealed secret's id is that of the secret's plaintext, checked when the secrets key opens it.
-    let actual = if entry.kind == BlobKind::Secret { blob.clone() } else { cipher.id_hex(plaintext) };
+    // A sealed secret's id is that of the secret's plaintext, checked when the secrets key opens it;
+    // a delta's, that of the object it decodes to.
+    let actual = match entry.kind {
+        BlobKind::Secret | BlobKind::Delta => blob.clone(),
+        BlobKind::Object | BlobKind::Tree => cipher.id_hex(plaintext),
+    };
     if actual != *blob {
         return Err(damaged(pack_id, format_args!("blob {blob} has the content of {actual}")));
     }
@@ -495,6 +522,14 @@ fn decode_header(cipher: &Cipher, pack_id: &str, sealed: &[u8], header_start: u6
     let entries: Vec<BlobEntry> =
         serde_json::from_slice(&header).map_err(|e| damaged(pack_id, format_args!("header is not valid: {e}")))?;
     for entry in &entries {
+        let base_ok = match (&entry.kind, &entry.base) {
+            (BlobKind::Delta, Some(base)) => is_id(base) && *base != entry.id,
+            (BlobKind::Delta, None) => false,
+            (_, base) => base.is_none(),
+        };
+        if !base_ok {
+            return Err(damaged(pack_id, format_args!("header lists blob {} with a wrong delta base", entry.id)));
+        }
         if !is_id(&entry.id) || entry.offset.checked_add(entry.length).is_none_or(|end| end > header_start) {
             return Err(damaged(
                 pack_id,

@@ -268,7 +268,16 @@ pub async fn plan(repo: &Repository, options: &PruneOptions) -> Result<PrunePlan
     let listed = list_index_ids(store).await?;
     let (index, packs) = load_packs(repo).await?;
     let snapshots = repo.snapshots().await?;
-    let live = reachable(repo, &index, &snapshots).await?;
+    let mut live = reachable(repo, &index, &snapshots).await?;
+    // A delta needs its base, and the base's base.
+    let mut bases: Vec<String> = live.iter().filter_map(|id| index.lookup(id)?.1.base.clone()).collect();
+    while let Some(base) = bases.pop() {
+        if live.insert(base.clone())
+            && let Some(next) = index.lookup(&base).and_then(|(_, e)| e.base.clone())
+        {
+            bases.push(next);
+        }
+    }
     let replace_indexes =
         listed.into_iter().filter(|id| index.files().contains(id) || index.is_superseded(id)).collect();
     let mut plan = PrunePlan { replace_indexes, ..PrunePlan::default() };
@@ -362,7 +371,9 @@ pub async fn execute(repo: &Repository, plan: &PrunePlan) -> Result<()> {
             let ids: Vec<String> = wanted.iter().map(|e| e.id.clone()).collect();
             let blobs = repo.read_blobs(&index, &ids).await?;
             for (entry, plaintext) in wanted.iter().zip(blobs) {
-                let w = writers.entry(entry.kind).or_insert_with(|| PackWriter::new(entry.kind, repo.cipher().clone()));
+                // A delta comes back decoded: it is copied whole (its chain no longer needed by it).
+                let kind = if entry.kind == BlobKind::Delta { BlobKind::Object } else { entry.kind };
+                let w = writers.entry(kind).or_insert_with(|| PackWriter::new(kind, repo.cipher().clone()));
                 if entry.kind == BlobKind::Secret {
                     w.add_sealed_secret(entry.id.clone(), &plaintext)?;
                 } else {

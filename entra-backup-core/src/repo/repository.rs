@@ -17,23 +17,27 @@ use crate::repo::backend::Store;
 use crate::repo::crypto::keyring::{self, KeyKind};
 use crate::repo::crypto::{Cipher, KdfParams, MasterKeys, RawKey, SecretsKey};
 use crate::repo::index::Index;
-use crate::repo::pack::{BlobEntry, blob_from_frame, open_frame};
 use crate::repo::snapshot::{SnapshotFile, SnapshotList, UnreadableSnapshot, list_snapshot_ids};
 use crate::repo::tree::{self, Entries, NodeData};
 
 /// The key that stands for a link list stored in chunks: `{"@entraBackup.chunks": [blob ids]}`.
 pub const CHUNKS_KEY: &str = "@entraBackup.chunks";
 
-/// The repository format version this program writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The repository format version this program writes (and the newest it reads). Version 2 added
+/// delta blobs: a program that reads only version 1 refuses a version-2 repository, which may hold
+/// them. Version-1 repositories are read, and written without deltas.
+pub const FORMAT_VERSION: u32 = 2;
+
+/// The first format version whose repositories may hold delta blobs.
+pub const DELTA_FORMAT_VERSION: u32 = 2;
 
 /// The folders of a repository: any file in one of them means a repository (or what is left of
 /// one) is there.
 const REPOSITORY_DIRS: [&str; 8] =
     ["keys", "secrets-keys", "data", "index", "snapshots", "locks", "restores", "quarantine"];
 
-/// Blobs read at once.
-const READ_CONCURRENCY: usize = 16;
+/// Snapshot files read at once.
+const SNAPSHOT_READS: usize = 16;
 
 /// The plaintext `config` file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +94,8 @@ pub struct Repository {
     config: Arc<Config>,
     cipher: Cipher,
     secrets: Option<Arc<SecretsKey>>,
+    /// Decoded delta bases, shared by the handle's clones.
+    bases: crate::repo::delta::SharedCache,
 }
 
 impl std::fmt::Debug for Repository {
@@ -183,7 +189,7 @@ impl Repository {
             }
             return Err(Error::invalid_input(format!("{} already holds a repository", store.location())));
         }
-        Ok(Repository { store, config: Arc::new(config), cipher, secrets: secrets_key })
+        Ok(Repository { store, config: Arc::new(config), cipher, secrets: secrets_key, bases: Default::default() })
     }
 
     /// Refuse a store that holds a repository's files, or (unless `allow_other_files`) any file.
@@ -263,7 +269,7 @@ impl Repository {
                 )));
             }
         };
-        Ok(Repository { store, config: Arc::new(config), cipher, secrets: None })
+        Ok(Repository { store, config: Arc::new(config), cipher, secrets: None, bases: Default::default() })
     }
 
     async fn read_config(store: &Store) -> Result<Config> {
@@ -293,7 +299,7 @@ impl Repository {
         let v: Version = serde_json::from_slice(&json).map_err(bad)?;
         if v.version > FORMAT_VERSION {
             return Err(Error::invalid_input(format!(
-                "the repository at {} was written in format version {}; this program reads version {FORMAT_VERSION}: \
+                "the repository at {} was written in format version {}; this program reads versions up to {FORMAT_VERSION}: \
                  upgrade entra-backup",
                 store.location(),
                 v.version
@@ -340,6 +346,17 @@ impl Repository {
         &self.cipher
     }
 
+    /// Whether backups may store changed objects as deltas: the repository's format is
+    /// [`DELTA_FORMAT_VERSION`] or later (a repository made before is written as before, so that
+    /// the programs that made it can still read it).
+    pub fn writes_deltas(&self) -> bool {
+        self.config.version >= DELTA_FORMAT_VERSION
+    }
+
+    pub(crate) fn base_cache(&self) -> &crate::repo::delta::SharedCache {
+        &self.bases
+    }
+
     /// Whether data is encrypted (`encryption` is not `none`).
     pub fn is_encrypted(&self) -> bool {
         self.cipher.is_encrypted()
@@ -373,7 +390,7 @@ impl Repository {
                     Err(e) => Err(e),
                 }
             })
-            .buffered(READ_CONCURRENCY)
+            .buffered(SNAPSHOT_READS)
             .try_collect()
             .await?;
         let mut list = SnapshotList::default();
@@ -423,57 +440,6 @@ impl Repository {
     /// Every index file not superseded, combined.
     pub(crate) async fn load_index(&self) -> Result<Index> {
         Index::load(&self.store, &self.cipher).await
-    }
-
-    /// Read blobs by id (any kind): a pack holding many of them is read whole, others blob by blob.
-    /// Returns the plaintexts in the order of `ids`.
-    pub(crate) async fn read_blobs(&self, index: &Index, ids: &[String]) -> Result<Vec<Vec<u8>>> {
-        let mut by_pack: HashMap<String, Vec<(usize, BlobEntry)>> = HashMap::new();
-        for (i, id) in ids.iter().enumerate() {
-            let (pack, entry) = index.lookup(id).ok_or_else(|| {
-                Error::new(
-                    ErrorKind::Protocol,
-                    format!("blob {id} is in no index (the repository is damaged: run check)"),
-                )
-            })?;
-            by_pack.entry(pack.to_string()).or_default().push((i, entry.clone()));
-        }
-        let mut out: Vec<Vec<u8>> = vec![Vec::new(); ids.len()];
-        let reads: Vec<_> = by_pack.into_iter().map(|(pack, wanted)| self.read_from_pack(pack, wanted)).collect();
-        let reads: Vec<(usize, Vec<u8>)> = stream::iter(reads)
-            .buffer_unordered(READ_CONCURRENCY)
-            .try_collect::<Vec<_>>()
-            .await?
-            .into_iter()
-            .flatten()
-            .collect();
-        for (i, bytes) in reads {
-            out[i] = bytes;
-        }
-        Ok(out)
-    }
-
-    /// Read the wanted blobs of one pack: each frame once, nearby frames in one request.
-    async fn read_from_pack(&self, pack: String, wanted: Vec<(usize, BlobEntry)>) -> Result<Vec<(usize, Vec<u8>)>> {
-        let path = crate::repo::pack::pack_path(&pack)?;
-        let mut frames: Vec<std::ops::Range<u64>> = wanted.iter().map(|(_, e)| e.range()).collect();
-        frames.sort_by_key(|r| r.start);
-        frames.dedup();
-        let stored =
-            self.store.get_ranges(&path, &frames).await.map_err(|e| e.context(format!("reading pack {pack}")))?;
-        let mut opened: HashMap<u64, Vec<u8>> = HashMap::new();
-        let mut out = Vec::with_capacity(wanted.len());
-        for (i, entry) in wanted {
-            let frame = match opened.entry(entry.offset) {
-                std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    let k = frames.iter().position(|r| r.start == entry.offset).expect("every frame was read");
-                    v.insert(open_frame(&self.cipher, &pack, &entry, &stored[k])?)
-                }
-            };
-            out.push((i, blob_from_frame(&self.cipher, &pack, &entry, frame)?));
-        }
-        Ok(out)
     }
 
     /// A category's whole tree (ids only): a trie read level by level, under its layers.

@@ -141,11 +141,8 @@ impl SnapshotWriter {
         let index = repo.load_index().await?;
         let (parent, skipped) = match &options.parent {
             Some(name) => (Some(repo.find_snapshot(name).await?), Vec::new()),
-            None => {
-                let list = repo.snapshot_list().await?;
-                let parent = list.snapshots.into_iter().rev().find(|(_, s)| s.tenant.id == options.tenant_id);
-                (parent, list.unreadable)
-            }
+            // The tenant's pointer and the snapshots written since, else every snapshot.
+            None => crate::repo::latest::tenant_parent(&repo, &options.tenant_id).await?,
         };
         // The parent's trees, several categories at once: a tree under layers is a chain of reads.
         let mut base = HashMap::new();
@@ -253,14 +250,29 @@ impl SnapshotWriter {
             sealed_secret = Some((id.clone(), sealed));
             Some(id)
         };
+        // A changed object: stored as the changes from its previous version's blob, when that pays.
+        let delta = match self.base_entry(cat.name, &id) {
+            Some(old) if old.blob != blob && !self.stored(&blob) && !lock(&self.packs).objects.contains(&blob) => {
+                crate::repo::delta::delta_for(&self.repo, &self.index, &old.blob, &bytes).await?.map(|d| (old.blob, d))
+            }
+            _ => None,
+        };
         let mut full = Vec::new();
         let mut new_bytes = 0u64;
         {
             let mut packs = lock(&self.packs);
             for (id, plaintext) in chunks.iter().map(|(id, b)| (id, b.as_slice())).chain([(&blob, bytes.as_slice())]) {
                 if !self.stored(id) && !packs.objects.contains(id) {
-                    new_bytes += plaintext.len() as u64;
-                    packs.objects.add(plaintext)?;
+                    match &delta {
+                        Some((base, d)) if *id == blob => {
+                            new_bytes += d.len() as u64;
+                            packs.objects.add_delta(blob.clone(), base.clone(), d)?;
+                        }
+                        _ => {
+                            new_bytes += plaintext.len() as u64;
+                            packs.objects.add(plaintext)?;
+                        }
+                    }
                     lock(&self.counters).blobs_added += 1;
                     if packs.objects.is_full()
                         && let Some(p) = packs.objects.take()?
@@ -317,8 +329,8 @@ impl SnapshotWriter {
             return Ok(Some(m.clone()));
         }
         let Some(entry) = self.base_entry(cat.name, id) else { return Ok(None) };
-        let bytes = self.repo.read_blobs(&self.index, std::slice::from_ref(&entry.blob)).await?;
-        let mut objects = vec![Repository::parse_object(&entry.blob, &bytes[0])?];
+        let bytes = crate::repo::delta::read_cached(&self.repo, &self.index, &entry.blob).await?;
+        let mut objects = vec![Repository::parse_object(&entry.blob, &bytes)?];
         self.repo.expand_chunks(&self.index, &mut objects).await?;
         Ok(objects.pop())
     }
@@ -639,6 +651,13 @@ impl SnapshotWriter {
         };
         let (id, _) = snapshot.write(self.repo.store(), self.repo.cipher()).await?;
         *lock(&self.result) = Some((id.clone(), snapshot.clone()));
+        // The snapshot is committed; a pointer left behind costs the next backup a few more reads,
+        // but a storage failure here is still the backup's (as a process killed here would be).
+        crate::repo::latest::record(&self.repo, &id, &snapshot).await.map_err(|e| {
+            e.context(format!(
+                "snapshot {id} is written, but its tenant's latest pointer is not (the next backup finds it)"
+            ))
+        })?;
         self.trusted.record(&self.repo)?;
         Ok((id, snapshot))
     }

@@ -336,8 +336,15 @@ async fn superseded_index_files_are_ignored() {
 
 #[test]
 fn index_file_json_is_the_documented_shape() {
-    let entry =
-        BlobEntry { kind: BlobKind::Secret, id: "a".repeat(64), offset: 0, length: 90, ulength: 40, uoffset: 0 };
+    let entry = BlobEntry {
+        kind: BlobKind::Secret,
+        id: "a".repeat(64),
+        offset: 0,
+        length: 90,
+        ulength: 40,
+        uoffset: 0,
+        base: None,
+    };
     let file = IndexFile {
         packs: vec![PackInfo { id: "b".repeat(64), entries: vec![entry] }],
         supersedes: vec![],

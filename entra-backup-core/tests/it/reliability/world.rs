@@ -268,7 +268,7 @@ pub(super) async fn prune_until_quiet(repo: &Repository) -> Outcome {
     Err("prune --grace 0 still finds work after four runs".into())
 }
 
-/// After prune, the repository holds only what it needs: its config and keys, readable snapshots,
+/// After prune, the repository holds only what it needs: its config and keys, tenants' pointers, readable snapshots,
 /// the index files in use, and packs they index and no one marked; no leases, no staging files.
 pub(super) async fn nothing_unreferenced(repo: &Repository, disk: &Disk) -> Outcome {
     let index = repo.load_index().await.unwrap();
@@ -279,6 +279,8 @@ pub(super) async fn nothing_unreferenced(repo: &Repository, disk: &Disk) -> Outc
         let parts: Vec<&str> = path.split('/').collect();
         let ok = match parts.as_slice() {
             ["config"] | ["keys", _] | ["secrets-keys", _] => true,
+            // A tenant's latest-snapshot pointer (format version 2): a hint, verified before use.
+            ["latest", key] => key.len() == 64,
             ["snapshots", id] => snapshots.contains(*id),
             ["index", id] => files.contains(id),
             ["data", two, id] => id.starts_with(two) && index.contains_pack(id) && index.marked(id).is_none(),
