@@ -13,22 +13,26 @@
 //! - `tree`: a category's object ids mapped to blob ids, as a hash trie that changes little
 //!   when a few objects change.
 //! - [`snapshot`]: the commit point of a backup.
+//! - [`spill`]: sorting sets larger than a memory budget through sorted runs on disk.
 //! - [`Repository`]: the handle that opens all of it; [`check`], [`prune`] and [`repair`] work on
 //!   it; [`staging`] finds what interrupted writes leave in a local folder.
 //! - [`testing`]: a fault-injecting store wrapper that kills a process at a chosen write.
 
 pub mod backend;
 pub(crate) mod canonical;
+mod changes;
 pub mod check;
 pub mod crypto;
 pub mod idmap;
 pub(crate) mod index;
 pub(crate) mod pack;
+mod parent;
 pub mod prune;
 mod reader;
 pub mod repair;
 mod repository;
 pub mod snapshot;
+pub mod spill;
 pub mod staging;
 pub mod testing;
 pub(crate) mod tree;
