@@ -32,6 +32,10 @@ const RECORD_OVERHEAD: usize = 48;
 /// Bytes of a run file read or written at once.
 const IO_BUFFER: usize = 64 * 1024;
 
+/// Runs merged at once: more are first merged in groups into longer runs (so that a tiny budget
+/// does not open thousands of files at once).
+const FAN_IN: usize = 32;
+
 /// How many bytes of memory the sets that grow with a tenant may take before they are spilled to
 /// disk. Parsed from `256M`, `1G`, `512K` or a plain number of bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -229,14 +233,7 @@ impl Sorter {
         let file = File::create(&path).map_err(|e| io_error(&path, "creating", e))?;
         let mut w = BufWriter::with_capacity(IO_BUFFER, file);
         for (k, v, seq) in &records {
-            let write = |w: &mut BufWriter<File>| -> std::io::Result<()> {
-                w.write_all(&(k.len() as u32).to_le_bytes())?;
-                w.write_all(&(v.len() as u32).to_le_bytes())?;
-                w.write_all(&seq.to_le_bytes())?;
-                w.write_all(k)?;
-                w.write_all(v)
-            };
-            write(&mut w).map_err(|e| io_error(&path, "writing", e))?;
+            write_record(&mut w, k, v, *seq).map_err(|e| io_error(&path, "writing", e))?;
         }
         w.flush().map_err(|e| io_error(&path, "writing", e))?;
         self.budget.spilled.fetch_add(records.len() as u64, Ordering::Relaxed);
@@ -246,8 +243,41 @@ impl Sorter {
         Ok(())
     }
 
+    /// Merge the oldest runs, [`FAN_IN`] at a time, into longer ones until at most [`FAN_IN`]
+    /// are left. Records keep their push order among equal keys (runs are merged in order).
+    fn reduce_runs(&mut self) -> Result<()> {
+        let Some(dir) = self.dir.clone() else { return Ok(()) };
+        let mut merged = 0usize;
+        while self.runs.len() > FAN_IN {
+            let group: Vec<PathBuf> = self.runs.drain(..FAN_IN).collect();
+            let mut sources = Vec::with_capacity(group.len());
+            for path in group {
+                let file = File::open(&path).map_err(|e| io_error(&path, "opening", e))?;
+                sources.push(Source::Run { path, reader: BufReader::with_capacity(IO_BUFFER, file) });
+            }
+            let mut sorted =
+                Sorted { heap: BinaryHeap::new(), sources, _dir: None, budget: self.budget.clone(), held: 0 };
+            for i in 0..sorted.sources.len() {
+                sorted.refill(i)?;
+            }
+            let path = dir.0.join(format!("merged-{merged}"));
+            merged += 1;
+            let file = File::create(&path).map_err(|e| io_error(&path, "creating", e))?;
+            let mut w = BufWriter::with_capacity(IO_BUFFER, file);
+            while let Some(Reverse((k, seq, i, v))) = sorted.heap.pop() {
+                write_record(&mut w, &k, &v, seq).map_err(|e| io_error(&path, "writing", e))?;
+                sorted.refill(i)?;
+            }
+            w.flush().map_err(|e| io_error(&path, "writing", e))?;
+            drop(sorted);
+            self.runs.push(path);
+        }
+        Ok(())
+    }
+
     /// Every record pushed, in key order (equal keys in the order they were pushed).
     pub fn finish(mut self) -> Result<Sorted> {
+        self.reduce_runs()?;
         let mut memory = std::mem::take(&mut self.records);
         memory.sort_by(|a, b| a.0.cmp(&b.0).then(a.2.cmp(&b.2)));
         let mut sources = Vec::with_capacity(self.runs.len() + 1);
@@ -268,6 +298,14 @@ impl Sorter {
         }
         Ok(sorted)
     }
+}
+
+fn write_record(w: &mut BufWriter<File>, k: &[u8], v: &[u8], seq: u64) -> std::io::Result<()> {
+    w.write_all(&(k.len() as u32).to_le_bytes())?;
+    w.write_all(&(v.len() as u32).to_le_bytes())?;
+    w.write_all(&seq.to_le_bytes())?;
+    w.write_all(k)?;
+    w.write_all(v)
 }
 
 impl Drop for Sorter {
