@@ -101,6 +101,14 @@ impl std::fmt::Display for MemoryBudget {
     }
 }
 
+/// Records written to disk by every sorter of this process so far.
+static SPILLED_TOTAL: AtomicU64 = AtomicU64::new(0);
+
+/// Records written to disk by every sorter of this process so far (for tests and diagnostics).
+pub fn spilled_records_total() -> u64 {
+    SPILLED_TOTAL.load(Ordering::Relaxed)
+}
+
 /// A budget shared by sorters: its limit, and what they hold in memory now.
 #[derive(Debug)]
 pub struct SpillBudget {
@@ -237,6 +245,7 @@ impl Sorter {
         }
         w.flush().map_err(|e| io_error(&path, "writing", e))?;
         self.budget.spilled.fetch_add(records.len() as u64, Ordering::Relaxed);
+        SPILLED_TOTAL.fetch_add(records.len() as u64, Ordering::Relaxed);
         drop(records);
         self.release();
         self.runs.push(path);

@@ -14,6 +14,7 @@ mod graph_client;
 mod model_roundtrip;
 mod reliability;
 mod repo_crypto;
+mod repo_memory;
 mod repo_packs;
 mod restore;
 mod restore_resume;
