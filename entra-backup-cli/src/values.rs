@@ -74,3 +74,8 @@ mod tests {
         assert!(tag(&"x".repeat(257)).is_err());
     }
 }
+
+/// A `--memory-budget` size: bytes, or a number with K, M or G.
+pub(crate) fn memory_budget(s: &str) -> Result<entra_backup::repo::spill::MemoryBudget, String> {
+    entra_backup::repo::spill::MemoryBudget::parse(s).map_err(|e| e.message().to_owned())
+}
