@@ -112,6 +112,9 @@ impl ParentTree {
                 layers.insert(oid, Some(e));
             }
         }
+        // The entries are read again only when the category closes: past half the budget, they
+        // wait on disk.
+        sorter.spill_if_over(0.5)?;
         Ok(ParentTree { trie, layers, secrets, sorted: Mutex::new(Some(sorter)), cache: Mutex::new(HashMap::new()) })
     }
 

@@ -196,7 +196,19 @@ impl Sorter {
         self.pushed += 1;
         self.held += size;
         let used = self.budget.used.fetch_add(size, Ordering::Relaxed) + size;
-        if used > self.budget.limit {
+        // Past the budget a sorter spills what it holds, unless it holds little of it (then many
+        // one-record runs would free nothing) and the total is within twice the budget.
+        let limit = self.budget.limit;
+        if used > limit && (self.held >= limit / 8 || used > limit.saturating_mul(2)) {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    /// Write what is in memory out as a sorted run if the budget's sorters hold more than `share`
+    /// of it (a set filled once and read much later need not hold memory meanwhile).
+    pub fn spill_if_over(&mut self, share: f64) -> Result<()> {
+        if self.budget.used() as f64 > self.budget.limit as f64 * share {
             self.spill()?;
         }
         Ok(())
