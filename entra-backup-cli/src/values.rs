@@ -45,6 +45,11 @@ pub(crate) fn tag(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
+/// A `--memory-budget` size: bytes, or a number with K, M or G.
+pub(crate) fn memory_budget(s: &str) -> Result<entra_backup::repo::spill::MemoryBudget, String> {
+    entra_backup::repo::spill::MemoryBudget::parse(s).map_err(|e| e.message().to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,9 +78,4 @@ mod tests {
         assert!(tag("\u{1b}[31mred").is_err());
         assert!(tag(&"x".repeat(257)).is_err());
     }
-}
-
-/// A `--memory-budget` size: bytes, or a number with K, M or G.
-pub(crate) fn memory_budget(s: &str) -> Result<entra_backup::repo::spill::MemoryBudget, String> {
-    entra_backup::repo::spill::MemoryBudget::parse(s).map_err(|e| e.message().to_owned())
 }

@@ -203,7 +203,7 @@ impl Index {
             index.files.push(id);
         }
         // A blob indexed twice keeps its first location (the sort is stable).
-        index.sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        index.sorted.sort_by_key(|a| a.0);
         index.sorted.dedup_by(|later, first| later.0 == first.0);
         index.sorted.shrink_to_fit();
         index

@@ -369,10 +369,13 @@ impl Source {
     }
 }
 
+/// The next record of one source in a merge: key, push order, source, value.
+type Head = (Box<[u8]>, u64, usize, Box<[u8]>);
+
 /// The records of a [`Sorter`] in key order: an iterator of `(key, value)`.
 #[derive(Debug)]
 pub struct Sorted {
-    heap: BinaryHeap<Reverse<(Box<[u8]>, u64, usize, Box<[u8]>)>>,
+    heap: BinaryHeap<Reverse<Head>>,
     sources: Vec<Source>,
     _dir: Option<Arc<TempDir>>,
     budget: Arc<SpillBudget>,

@@ -224,11 +224,9 @@ impl<I: Iterator<Item = Result<HashedEntry>>> SortedBuilder<I> {
             serde_json::json!({ "entries": entries })
         } else {
             let mut subtrees = Vec::new();
-            loop {
-                let Some((h, _, _)) = self.ahead.front() else { break };
-                if !same_prefix(h, prefix, depth) {
-                    break;
-                }
+            while let Some((h, _, _)) = self.ahead.front()
+                && same_prefix(h, prefix, depth)
+            {
                 let h = *h;
                 let id = self.node(depth + 1, &h, cipher, emit)?;
                 subtrees.push(serde_json::json!([digit(&h, depth) as usize, id]));
