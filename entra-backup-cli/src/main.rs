@@ -146,7 +146,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Key { command } => key_cmds::run(command).await,
         Command::Backup { repo, categories, full, tags, no_secrets, json, connection } => {
-            repo_cmds::backup(&repo, &connection, &categories, full, tags, no_secrets, json).await
+            let budget = cli.memory_budget.unwrap_or_default();
+            repo_cmds::backup(&repo, &connection, &categories, full, tags, no_secrets, json, budget).await
         }
         Command::Snapshots { repo, json } => repo_cmds::snapshots(&repo, json).await,
         Command::Ls { repo, snapshot, category, json } => {

@@ -109,11 +109,17 @@ pub(crate) async fn backup(
     tags: Vec<String>,
     no_secrets: bool,
     json: bool,
+    memory_budget: entra_backup::repo::spill::MemoryBudget,
 ) -> Result<(), CliError> {
     let cats = resolve(categories)?;
     let repository = repo.open().await?;
     let connection = connection.connection()?;
-    let request = api::BackupRequest::default().categories(cats).full(full).tags(tags).secrets(!no_secrets);
+    let request = api::BackupRequest::default()
+        .categories(cats)
+        .full(full)
+        .tags(tags)
+        .secrets(!no_secrets)
+        .memory_budget(memory_budget);
     let progress = request.progress();
     let display = (!json && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .then(|| crate::progress::start(progress.clone()));

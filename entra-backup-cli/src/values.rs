@@ -45,6 +45,11 @@ pub(crate) fn tag(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
+/// A `--memory-budget` size: bytes, or a number with K, M or G.
+pub(crate) fn memory_budget(s: &str) -> Result<entra_backup::repo::spill::MemoryBudget, String> {
+    entra_backup::repo::spill::MemoryBudget::parse(s).map_err(|e| e.message().to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

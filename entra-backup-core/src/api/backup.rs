@@ -9,6 +9,7 @@ use crate::catalog::{self, Category};
 use crate::error::Result;
 use crate::pipeline::{self, BackupReport, ExportOptions, Progress};
 use crate::repo::crypto::trust::SecretsRecipient;
+use crate::repo::spill::MemoryBudget;
 use crate::repo::{BackupOptions, Repository, Snapshot};
 use crate::source::{Source, SourceOptions};
 use crate::summary::Summary;
@@ -32,6 +33,8 @@ pub struct BackupRequest {
     pub secrets: bool,
     /// Which secrets public key the backup may seal to (default: the one this machine pinned).
     pub secrets_recipient: SecretsRecipient,
+    /// Memory the backup's per-object sets may take before they spill to disk (default 128 MiB).
+    pub memory_budget: MemoryBudget,
 }
 
 impl Default for BackupRequest {
@@ -42,6 +45,7 @@ impl Default for BackupRequest {
             tags: Vec::new(),
             secrets: true,
             secrets_recipient: SecretsRecipient::default(),
+            memory_budget: MemoryBudget::default(),
         }
     }
 }
@@ -82,6 +86,13 @@ impl BackupRequest {
         self
     }
 
+    /// The memory the backup's per-object sets may take before they spill to disk.
+    #[must_use]
+    pub fn memory_budget(mut self, budget: MemoryBudget) -> Self {
+        self.memory_budget = budget;
+        self
+    }
+
     /// A [`Progress`] over the categories this request reads, to pass to [`backup`] (and to show).
     pub fn progress(&self) -> Arc<Progress> {
         Progress::new(&or_all(&self.categories))
@@ -103,6 +114,7 @@ pub async fn backup(
     options.full = request.full;
     options.tags.clone_from(&request.tags);
     options.secrets_recipient = request.secrets_recipient.clone();
+    options.memory_budget = request.memory_budget;
     pipeline::backup(&source, repo, options, progress).await
 }
 

@@ -207,9 +207,9 @@ pub async fn check(repo: &Repository, options: &CheckOptions) -> Result<CheckRep
             {
                 report.errors.push(format!("{path}: {problem}"));
             }
-            let blobs: Vec<&BlobEntry> = index.pack_blobs(pack);
+            let blobs: Vec<BlobEntry> = index.pack_blobs(pack);
             let mut frames: HashMap<u64, std::result::Result<Vec<u8>, String>> = HashMap::new();
-            for entry in blobs {
+            for entry in &blobs {
                 let range = entry.range();
                 let Some(stored_frame) = bytes.get(range.start as usize..range.end as usize) else {
                     report.errors.push(format!("{path}: blob {} lies past the end of the pack", entry.id));

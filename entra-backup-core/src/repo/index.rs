@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorKind, Result};
 use crate::repo::backend::Store;
 use crate::repo::crypto::Cipher;
-use crate::repo::pack::{BlobEntry, PackInfo, check_id};
+use crate::repo::pack::{BlobEntry, BlobKind, PackInfo, check_id};
 
 /// Index files read at once by [`Index::load`].
 const LOAD_CONCURRENCY: usize = 16;
@@ -111,13 +111,51 @@ pub async fn list_index_ids(store: &Store) -> Result<Vec<String>> {
     crate::repo::pack::list_ids(store, "index").await
 }
 
+/// Where one blob is, compactly: its pack by position in [`Index::packs`] and its frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    offset: u64,
+    length: u64,
+    ulength: u64,
+    uoffset: u64,
+    pack: u32,
+    kind: BlobKind,
+}
+
+impl Slot {
+    fn entry(&self, id: String, bases: &HashMap<String, String>) -> BlobEntry {
+        // Only a delta has a base; the few deltas' bases are kept beside the slots.
+        let base = if self.kind == BlobKind::Delta { bases.get(&id).cloned() } else { None };
+        BlobEntry {
+            kind: self.kind,
+            id,
+            offset: self.offset,
+            length: self.length,
+            ulength: self.ulength,
+            uoffset: self.uoffset,
+            base,
+        }
+    }
+}
+
 /// Where every blob is: the union of the index files not superseded.
+///
+/// Blob ids are held as 32-byte values (72 bytes a blob in all), in one vector sorted by id once
+/// the index files are read; blobs added later go to a small map beside it. An id in an index
+/// file that is not 64 lowercase hex digits (never written by this program) is kept as text.
 #[derive(Debug, Clone, Default)]
 pub struct Index {
     /// Pack ids, in the order first seen; blobs refer to them by position.
     packs: Vec<String>,
-    pack_positions: HashMap<String, usize>,
-    blobs: HashMap<String, (usize, BlobEntry)>,
+    pack_positions: HashMap<String, u32>,
+    /// Blobs sorted by id, each id once.
+    sorted: Vec<([u8; 32], Slot)>,
+    /// Blobs added after loading (by [`Index::add_pack`]).
+    recent: HashMap<[u8; 32], Slot>,
+    /// Blobs whose id is not a content id.
+    odd: HashMap<String, Slot>,
+    /// The base of each delta blob (the first one indexed, as for its location).
+    bases: HashMap<String, String>,
     /// The index files this was loaded from (not superseded).
     files: Vec<String>,
     /// Index files superseded by the loaded ones.
@@ -152,7 +190,19 @@ impl Index {
                 continue;
             }
             for pack in &file.packs {
-                index.add_pack(pack);
+                let position = index.pack_position(&pack.id);
+                for entry in &pack.entries {
+                    let slot = slot(position, entry);
+                    if let Some(base) = &entry.base {
+                        index.bases.entry(entry.id.clone()).or_insert_with(|| base.clone());
+                    }
+                    match parse_id(&entry.id) {
+                        Some(key) => index.sorted.push((key, slot)),
+                        None => {
+                            index.odd.entry(entry.id.clone()).or_insert(slot);
+                        }
+                    }
+                }
             }
             for m in &file.delete {
                 let at = index.marked.entry(m.pack.clone()).or_insert(m.marked);
@@ -160,48 +210,100 @@ impl Index {
             }
             index.files.push(id);
         }
+        // A blob indexed twice keeps its first location (the sort is stable).
+        index.sorted.sort_by_key(|a| a.0);
+        index.sorted.dedup_by(|later, first| later.0 == first.0);
+        index.sorted.shrink_to_fit();
         index
+    }
+
+    fn pack_position(&mut self, pack_id: &str) -> u32 {
+        match self.pack_positions.get(pack_id) {
+            Some(&position) => position,
+            None => {
+                let position = u32::try_from(self.packs.len()).expect("fewer than 4 billion packs");
+                self.packs.push(pack_id.to_string());
+                self.pack_positions.insert(pack_id.to_string(), position);
+                position
+            }
+        }
     }
 
     /// Add a pack's blobs (one just written, say). A blob already indexed keeps its location.
     pub fn add_pack(&mut self, pack: &PackInfo) {
-        let position = match self.pack_positions.get(&pack.id) {
-            Some(&position) => position,
-            None => {
-                self.packs.push(pack.id.clone());
-                self.pack_positions.insert(pack.id.clone(), self.packs.len() - 1);
-                self.packs.len() - 1
-            }
-        };
+        let position = self.pack_position(&pack.id);
         for entry in &pack.entries {
-            self.blobs.entry(entry.id.clone()).or_insert_with(|| (position, entry.clone()));
+            let slot = slot(position, entry);
+            match parse_id(&entry.id) {
+                Some(key) => {
+                    if self.find(&key).is_none() {
+                        self.recent.insert(key, slot);
+                        if let Some(base) = &entry.base {
+                            self.bases.insert(entry.id.clone(), base.clone());
+                        }
+                    }
+                }
+                None => {
+                    self.odd.entry(entry.id.clone()).or_insert(slot);
+                }
+            }
+        }
+    }
+
+    fn find(&self, key: &[u8; 32]) -> Option<&Slot> {
+        match self.sorted.binary_search_by(|(k, _)| k.cmp(key)) {
+            Ok(i) => Some(&self.sorted[i].1),
+            Err(_) => self.recent.get(key),
+        }
+    }
+
+    fn slot_of(&self, id: &str) -> Option<&Slot> {
+        match parse_id(id) {
+            Some(key) => self.find(&key),
+            None => self.odd.get(id),
         }
     }
 
     /// The pack holding the blob `id` and where in it.
-    pub fn lookup(&self, id: &str) -> Option<(&str, &BlobEntry)> {
-        self.blobs.get(id).map(|(position, entry)| (self.packs[*position].as_str(), entry))
+    pub fn lookup(&self, id: &str) -> Option<(&str, BlobEntry)> {
+        self.slot_of(id).map(|s| (self.packs[s.pack as usize].as_str(), s.entry(id.to_string(), &self.bases)))
     }
 
     /// Whether the blob `id` is indexed.
     pub fn contains(&self, id: &str) -> bool {
-        self.blobs.contains_key(id)
+        self.slot_of(id).is_some()
+    }
+
+    /// Whether the blob with the 32-byte id `id` is indexed.
+    pub fn contains_id(&self, id: &[u8; 32]) -> bool {
+        self.find(id).is_some()
     }
 
     /// Number of blobs.
     pub fn len(&self) -> usize {
-        self.blobs.len()
+        self.sorted.len() + self.recent.len() + self.odd.len()
     }
 
     /// Whether it indexes no blob.
     pub fn is_empty(&self) -> bool {
-        self.blobs.is_empty()
+        self.len() == 0
     }
 
-    /// The blobs of one pack, as indexed.
-    pub fn pack_blobs(&self, pack_id: &str) -> Vec<&BlobEntry> {
+    /// The blobs of one pack, as indexed, in the order they are stored.
+    pub fn pack_blobs(&self, pack_id: &str) -> Vec<BlobEntry> {
         let Some(&position) = self.pack_positions.get(pack_id) else { return Vec::new() };
-        self.blobs.values().filter(|(p, _)| *p == position).map(|(_, e)| e).collect()
+        let mut out: Vec<BlobEntry> =
+            self.slots().filter(|(_, s)| s.pack == position).map(|(id, s)| s.entry(id, &self.bases)).collect();
+        out.sort_by(|a, b| (a.offset, a.uoffset, &a.id).cmp(&(b.offset, b.uoffset, &b.id)));
+        out
+    }
+
+    fn slots(&self) -> impl Iterator<Item = (String, &Slot)> {
+        self.sorted
+            .iter()
+            .map(|(k, s)| (to_hex(k), s))
+            .chain(self.recent.iter().map(|(k, s)| (to_hex(k), s)))
+            .chain(self.odd.iter().map(|(k, s)| (k.clone(), s)))
     }
 
     /// Every indexed pack id.
@@ -226,17 +328,101 @@ impl Index {
 
     /// The blob's location, unless its pack is marked for deletion: a backup must not rely on
     /// such a blob (it stores it again instead).
-    pub fn lookup_live(&self, id: &str) -> Option<(&str, &BlobEntry)> {
+    pub fn lookup_live(&self, id: &str) -> Option<(&str, BlobEntry)> {
         self.lookup(id).filter(|(pack, _)| !self.marked.contains_key(*pack))
     }
 
+    /// Whether the blob is indexed in a pack not marked for deletion ([`Index::lookup_live`]
+    /// without making its entry).
+    pub fn contains_live(&self, id: &str) -> bool {
+        self.slot_of(id)
+            .is_some_and(|s| self.marked.is_empty() || !self.marked.contains_key(&self.packs[s.pack as usize]))
+    }
+
     /// Every blob: (pack id, entry).
-    pub fn blobs(&self) -> impl Iterator<Item = (&str, &BlobEntry)> {
-        self.blobs.values().map(|(p, e)| (self.packs[*p].as_str(), e))
+    pub fn blobs(&self) -> impl Iterator<Item = (&str, BlobEntry)> {
+        self.slots().map(|(id, s)| (self.packs[s.pack as usize].as_str(), s.entry(id, &self.bases)))
     }
 
     /// Whether a loaded index file supersedes the index file `id`.
     pub fn is_superseded(&self, id: &str) -> bool {
         self.superseded.contains(id)
+    }
+}
+
+fn slot(pack: u32, e: &BlobEntry) -> Slot {
+    Slot { offset: e.offset, length: e.length, ulength: e.ulength, uoffset: e.uoffset, pack, kind: e.kind }
+}
+
+/// A content id (64 lowercase hex digits) as its 32 bytes; `None` for anything else.
+pub fn parse_id(id: &str) -> Option<[u8; 32]> {
+    let b = id.as_bytes();
+    if b.len() != 64 {
+        return None;
+    }
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    let mut out = [0u8; 32];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = (nibble(b[2 * i])? << 4) | nibble(b[2 * i + 1])?;
+    }
+    Some(out)
+}
+
+/// 32 bytes as 64 lowercase hex digits.
+pub fn to_hex(id: &[u8; 32]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(64);
+    for b in id {
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 15) as usize] as char);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_odd_ids_are_refused() {
+        let id = Cipher::plaintext().id_hex(b"x");
+        assert_eq!(to_hex(&parse_id(&id).unwrap()), id);
+        assert!(parse_id(&id.to_uppercase()).is_none());
+        assert!(parse_id("abc").is_none());
+    }
+
+    #[test]
+    fn the_first_location_of_a_blob_wins_and_odd_ids_still_work() {
+        let e = |id: &str, offset| BlobEntry {
+            kind: BlobKind::Object,
+            id: id.to_string(),
+            offset,
+            length: 10,
+            ulength: 5,
+            uoffset: 0,
+            base: None,
+        };
+        let a = Cipher::plaintext().id_hex(b"a");
+        let b = Cipher::plaintext().id_hex(b"b");
+        let p1 = PackInfo { id: "1".repeat(64), entries: vec![e(&a, 0), e("odd", 10)] };
+        let p2 = PackInfo { id: "2".repeat(64), entries: vec![e(&a, 7), e(&b, 20)] };
+        let index =
+            Index::from_files(vec![("f1".into(), IndexFile::new(vec![p1])), ("f2".into(), IndexFile::new(vec![p2]))]);
+        assert_eq!(index.len(), 3);
+        let (pack, entry) = index.lookup(&a).unwrap();
+        assert_eq!((pack, entry.offset, entry.id.as_str()), ("1".repeat(64).as_str(), 0, a.as_str()));
+        assert_eq!(index.lookup("odd").unwrap().1.offset, 10);
+        assert_eq!(index.pack_blobs(&"2".repeat(64)).len(), 1);
+        let mut index = index;
+        let c = Cipher::plaintext().id_hex(b"c");
+        index.add_pack(&PackInfo { id: "3".repeat(64), entries: vec![e(&a, 99), e(&c, 1)] });
+        assert_eq!(index.lookup(&a).unwrap().1.offset, 0);
+        assert_eq!(index.lookup(&c).unwrap().0, "3".repeat(64));
+        assert!(index.contains_live(&c));
+        assert_eq!(index.blobs().count(), 4);
     }
 }

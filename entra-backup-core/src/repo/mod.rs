@@ -14,6 +14,7 @@
 //!   when a few objects change.
 //! - [`snapshot`]: the commit point of a backup; [`latest`]: each tenant's pointer to its newest.
 //! - `delta`: a changed object stored as the changes from its previous version.
+//! - [`spill`]: sorting sets larger than a memory budget through sorted runs on disk.
 //! - [`Repository`]: the handle that opens all of it; [`check`], [`prune`] and [`repair`] work on
 //!   it; [`staging`] finds what interrupted writes leave in a local folder.
 //! - [`testing`]: a fault-injecting store wrapper that kills a process at a chosen write.
@@ -21,6 +22,7 @@
 pub mod backend;
 mod blobs;
 pub(crate) mod canonical;
+mod changes;
 pub mod check;
 pub mod crypto;
 pub(crate) mod delta;
@@ -28,11 +30,13 @@ pub mod idmap;
 pub(crate) mod index;
 pub mod latest;
 pub(crate) mod pack;
+mod parent;
 pub mod prune;
 mod reader;
 pub mod repair;
 mod repository;
 pub mod snapshot;
+pub mod spill;
 pub mod staging;
 pub mod testing;
 pub(crate) mod tree;

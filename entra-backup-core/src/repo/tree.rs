@@ -122,6 +122,11 @@ pub fn build(entries: &Entries, cipher: &Cipher) -> (String, Vec<Node>) {
     (root, nodes)
 }
 
+/// The hex digit of `hash` at `depth` (0: the first), which picks a sub-tree at that depth.
+pub(crate) fn digit_of(hash: &[u8; 32], depth: usize) -> u8 {
+    digit(hash, depth)
+}
+
 fn digit(hash: &[u8; 32], depth: usize) -> u8 {
     let byte = hash[depth / 2];
     if depth % 2 == 0 { byte >> 4 } else { byte & 0x0f }
@@ -149,6 +154,92 @@ fn build_node(items: &[(&String, &Entry, [u8; 32])], depth: usize, cipher: &Ciph
     let id = cipher.id_hex(&json);
     nodes.push(Node { id: id.clone(), json });
     id
+}
+
+/// One entry of a tree on its way into [`build_sorted`]: the BLAKE3 hash of the object id, the
+/// object id and what the tree holds for it.
+pub type HashedEntry = ([u8; 32], String, Entry);
+
+/// Whether two hashes agree on their first `digits` hex digits.
+fn same_prefix(a: &[u8; 32], b: &[u8; 32], digits: usize) -> bool {
+    let whole = digits / 2;
+    a[..whole] == b[..whole] && (digits % 2 == 0 || a[whole] >> 4 == b[whole] >> 4)
+}
+
+/// [`build`] over entries streamed in the order of their object id's hash (then object id), as a
+/// sorted run gives them: the same nodes with the same ids, in the same order (children before
+/// parents, the root last), handed to `emit` one at a time instead of held. At most one leaf and
+/// one node per level are in memory. Returns the root id and the number of entries.
+pub fn build_sorted<I>(items: I, cipher: &Cipher, emit: &mut dyn FnMut(Node) -> Result<()>) -> Result<(String, u64)>
+where
+    I: Iterator<Item = Result<HashedEntry>>,
+{
+    let mut b = SortedBuilder { items: items.peekable(), ahead: std::collections::VecDeque::new(), count: 0 };
+    let root = b.node(0, &[0u8; 32], cipher, emit)?;
+    Ok((root, b.count))
+}
+
+struct SortedBuilder<I: Iterator<Item = Result<HashedEntry>>> {
+    items: std::iter::Peekable<I>,
+    /// Entries read ahead (to tell a leaf from a split), in order.
+    ahead: std::collections::VecDeque<HashedEntry>,
+    count: u64,
+}
+
+impl<I: Iterator<Item = Result<HashedEntry>>> SortedBuilder<I> {
+    /// Read ahead until `want` entries sharing `prefix`'s first `depth` digits are held, or the
+    /// next one does not share them. Returns how many held entries share them.
+    fn fill(&mut self, prefix: &[u8; 32], depth: usize, want: usize) -> Result<usize> {
+        let mut n = self.ahead.iter().take_while(|(h, _, _)| same_prefix(h, prefix, depth)).count();
+        while n < want && n == self.ahead.len() {
+            match self.items.peek() {
+                Some(Ok((h, _, _))) if same_prefix(h, prefix, depth) => {}
+                Some(Ok(_)) | None => break,
+                Some(Err(_)) => return Err(self.items.next().and_then(Result::err).expect("an error")),
+            }
+            let item = self.items.next().expect("peeked")?;
+            self.ahead.push_back(item);
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    fn node(
+        &mut self,
+        depth: usize,
+        prefix: &[u8; 32],
+        cipher: &Cipher,
+        emit: &mut dyn FnMut(Node) -> Result<()>,
+    ) -> Result<String> {
+        let n = if depth > MAX_DEPTH {
+            self.fill(prefix, depth, usize::MAX)?
+        } else {
+            self.fill(prefix, depth, LEAF_MAX + 1)?
+        };
+        let value = if n <= LEAF_MAX || depth > MAX_DEPTH {
+            let mut leaf: Vec<HashedEntry> = self.ahead.drain(..n).collect();
+            leaf.sort_by(|a, b| a.1.cmp(&b.1));
+            self.count += leaf.len() as u64;
+            let entries: Vec<Value> = leaf.iter().map(|(_, oid, e)| row(oid, e)).collect();
+            serde_json::json!({ "entries": entries })
+        } else {
+            let mut subtrees = Vec::new();
+            while let Some((h, _, _)) = self.ahead.front()
+                && same_prefix(h, prefix, depth)
+            {
+                let h = *h;
+                let id = self.node(depth + 1, &h, cipher, emit)?;
+                subtrees.push(serde_json::json!([digit(&h, depth) as usize, id]));
+                // Read ahead again so that the next child's first entry is held.
+                self.fill(prefix, depth, 1)?;
+            }
+            serde_json::json!({ "depth": depth, "subtrees": subtrees })
+        };
+        let json = canonical::to_vec(&value);
+        let id = cipher.id_hex(&json);
+        emit(Node { id: id.clone(), json })?;
+        Ok(id)
+    }
 }
 
 fn bad(id: &str, what: impl std::fmt::Display) -> Error {
@@ -225,6 +316,39 @@ mod tests {
             }
         }
         assert_eq!(seen, 5000);
+    }
+
+    fn hashed(e: &Entries) -> Vec<Result<HashedEntry>> {
+        let mut v: Vec<HashedEntry> =
+            e.iter().map(|(k, v)| (*blake3::hash(k.as_bytes()).as_bytes(), k.clone(), v.clone())).collect();
+        v.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        v.into_iter().map(Ok).collect()
+    }
+
+    #[test]
+    fn a_sorted_stream_builds_the_same_nodes() {
+        let cipher = Cipher::plaintext();
+        for n in [0, 1, LEAF_MAX, LEAF_MAX + 1, 300, 5000, 40_000] {
+            let mut e = entries(n, "s");
+            // Some entries with secrets and chunks, as a leaf row shows them.
+            for (i, v) in e.values_mut().enumerate().filter(|(i, _)| i % 7 == 0) {
+                v.secret = Some(cipher.id_hex(format!("secret{i}").as_bytes()));
+                if i % 2 == 0 {
+                    v.chunks = vec![cipher.id_hex(b"c1"), cipher.id_hex(b"c2")];
+                }
+            }
+            let (root, nodes) = build(&e, &cipher);
+            let mut streamed = Vec::new();
+            let (root2, count) = build_sorted(hashed(&e).into_iter(), &cipher, &mut |node| {
+                streamed.push(node);
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(root2, root, "{n} entries");
+            assert_eq!(count, n as u64);
+            let ids = |v: &[Node]| v.iter().map(|n| n.id.clone()).collect::<Vec<_>>();
+            assert_eq!(ids(&streamed), ids(&nodes), "{n} entries");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! parent's objects, a full listing is compared with them.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use futures::{StreamExt, TryStreamExt};
@@ -17,12 +18,15 @@ use crate::catalog::{Category, RelationshipKind, TenantFact};
 use crate::error::{Error, Result};
 use crate::repo::Repository;
 use crate::repo::canonical;
+use crate::repo::changes::{self, Over};
 use crate::repo::index::{Index, IndexFile};
 use crate::repo::pack::{BlobKind, DEFAULT_TARGET_SIZE, PackInfo, PackWriter, SealedPack};
+use crate::repo::parent::ParentTree;
 use crate::repo::snapshot::{
     CategorySnapshot, ReadMode, SNAPSHOT_VERSION, SnapshotFile, SnapshotSummary, TenantInfo, UnreadableSnapshot,
 };
-use crate::repo::tree::{self, Entries, Entry};
+use crate::repo::spill::{MemoryBudget, Sorter, SpillBudget};
+use crate::repo::tree::{self, Entry};
 
 /// How to back up.
 #[derive(Debug, Clone)]
@@ -40,6 +44,12 @@ pub struct BackupOptions {
     /// Which secrets public key the backup may seal to (by default the one this machine pinned
     /// on first use): a repository whose key file now seals elsewhere is refused.
     pub secrets_recipient: crate::repo::crypto::trust::SecretsRecipient,
+    /// How much memory the backup's per-object sets (the parent's entries, what changed) may
+    /// take before they are spilled to disk as sorted runs.
+    pub memory_budget: MemoryBudget,
+    /// Where spilled runs go (a folder made inside it, removed at the end): the system's
+    /// temporary folder by default.
+    pub spill_dir: Option<PathBuf>,
 }
 
 impl BackupOptions {
@@ -52,6 +62,8 @@ impl BackupOptions {
             tenant_id: tenant_id.into(),
             parent: None,
             secrets_recipient: Default::default(),
+            memory_budget: MemoryBudget::default(),
+            spill_dir: None,
         }
     }
 }
@@ -59,18 +71,27 @@ impl BackupOptions {
 /// Parent trees read at once when a backup starts.
 const PARENT_TREE_READS: usize = 8;
 
+/// Tree nodes' bytes gathered before they are added to the tree packs (under the packs' lock).
+const NODE_BATCH_BYTES: usize = 4 * 1024 * 1024;
+
 /// An object by category and id.
 type ObjectKey = (&'static str, String);
 
 /// One category being written.
-#[derive(Default)]
 struct Building {
-    /// Objects read this time (whole, or merged from a patch).
-    changed: Entries,
-    /// Objects delta said are gone.
-    removed: HashSet<String>,
+    /// Objects read this time (whole, or merged from a patch) and those delta said are gone, as
+    /// operations in a sorted run (the last one of an object wins).
+    changes: Sorter,
     /// Plaintext bytes of the blobs this category added (objects, link chunks, secrets).
     new_bytes: u64,
+    /// Recording a removal failed (spilling to disk): the category fails when it closes.
+    error: Option<Error>,
+}
+
+impl Building {
+    fn new(budget: &Arc<SpillBudget>) -> Self {
+        Building { changes: budget.sorter(), new_bytes: 0, error: None }
+    }
 }
 
 struct Packs {
@@ -105,7 +126,9 @@ pub struct SnapshotWriter {
     /// Snapshot files that could not be read when choosing the parent.
     skipped: Vec<UnreadableSnapshot>,
     /// The parent's trees of the categories being read.
-    base: HashMap<&'static str, Arc<Entries>>,
+    parents: HashMap<&'static str, ParentTree>,
+    /// The memory the per-object sets may take, shared by the categories.
+    budget: Arc<SpillBudget>,
     packs: Mutex<Packs>,
     written: Mutex<Vec<PackInfo>>,
     /// Tree packs filled while closing a category (closing is synchronous), written at finish.
@@ -144,17 +167,18 @@ impl SnapshotWriter {
             // The tenant's pointer and the snapshots written since, else every snapshot.
             None => crate::repo::latest::tenant_parent(&repo, &options.tenant_id).await?,
         };
+        let budget = SpillBudget::new(options.memory_budget, options.spill_dir.clone());
         // The parent's trees, several categories at once: a tree under layers is a chain of reads.
-        let mut base = HashMap::new();
+        // Each is streamed into a sorted run (spilled past the budget), not held as a map.
+        let mut parents = HashMap::new();
         if let Some((_, snap)) = &parent {
             let reads =
                 categories.iter().filter_map(|cat| snap.categories.get(cat.name).map(|cs| (cat.name, &cs.tree)));
-            let trees: Vec<(&'static str, Entries)> = futures::stream::iter(reads)
+            let trees: Vec<(&'static str, ParentTree)> = futures::stream::iter(reads)
                 .map(|(name, tree)| {
-                    let (repo, index) = (&repo, &index);
+                    let (repo, index, budget) = (&repo, &index, &budget);
                     async move {
-                        let entries = repo
-                            .read_tree(index, tree)
+                        let entries = ParentTree::read(repo, index, tree, budget)
                             .await
                             .map_err(|e| e.context(format!("reading the parent snapshot's {name} (run check)")))?;
                         Ok::<_, Error>((name, entries))
@@ -163,7 +187,7 @@ impl SnapshotWriter {
                 .buffer_unordered(PARENT_TREE_READS)
                 .try_collect()
                 .await?;
-            base.extend(trees.into_iter().map(|(name, entries)| (name, Arc::new(entries))));
+            parents.extend(trees);
         }
         let cipher = repo.cipher().clone();
         let size = options.pack_size;
@@ -182,7 +206,8 @@ impl SnapshotWriter {
             started: jiff::Timestamp::now(),
             parent,
             skipped,
-            base,
+            parents,
+            budget,
             packs: Mutex::new(packs),
             written: Mutex::new(Vec::new()),
             pending_trees: Mutex::new(Vec::new()),
@@ -199,7 +224,7 @@ impl SnapshotWriter {
     /// Whether the repository already holds the blob, in a pack prune has not marked for deletion
     /// (a blob of a marked pack is stored again).
     fn stored(&self, id: &str) -> bool {
-        self.index.lookup_live(id).is_some()
+        self.index.contains_live(id)
     }
 
     /// The parent snapshot's id, if the backup is incremental.
@@ -217,8 +242,12 @@ impl SnapshotWriter {
         lock(&self.result).clone()
     }
 
-    fn base_entry(&self, cat: &str, id: &str) -> Option<Entry> {
-        self.base.get(cat).and_then(|b| b.get(id)).cloned()
+    /// The parent's entry of object `id` of `cat` (a walk down the parent's tree).
+    async fn parent_entry(&self, cat: &str, id: &str) -> Result<Option<Entry>> {
+        match self.parents.get(cat) {
+            Some(p) => p.lookup(&self.repo, &self.index, id).await,
+            None => Ok(None),
+        }
     }
 
     /// Store one whole object of `cat` (its Graph JSON, relationships included), as read now.
@@ -242,7 +271,7 @@ impl SnapshotWriter {
         let mut sealed_secret = None;
         let secret = if secret_map.is_empty() {
             // A key already held and not read again this time (it never changes) is carried over.
-            self.base_entry(cat.name, &id).and_then(|e| e.secret)
+            self.parents.get(cat.name).and_then(|p| p.secrets.get(&id).cloned())
         } else {
             let plaintext = zeroize::Zeroizing::new(canonical::map_to_vec(&secret_map));
             let sealed = cipher.seal_secret(&plaintext);
@@ -251,8 +280,10 @@ impl SnapshotWriter {
             Some(id)
         };
         // A changed object: stored as the changes from its previous version's blob, when that pays.
-        let delta = match self.base_entry(cat.name, &id) {
-            Some(old) if old.blob != blob && !self.stored(&blob) && !lock(&self.packs).objects.contains(&blob) => {
+        // The parent's tree is walked only for a blob not stored yet (most objects are unchanged).
+        let new_blob = !self.stored(&blob) && !lock(&self.packs).objects.contains(&blob);
+        let delta = match if new_blob { self.parent_entry(cat.name, &id).await? } else { None } {
+            Some(old) if old.blob != blob => {
                 crate::repo::delta::delta_for(&self.repo, &self.index, &old.blob, &bytes).await?.map(|d| (old.blob, d))
             }
             _ => None,
@@ -297,12 +328,11 @@ impl SnapshotWriter {
         for pack in full {
             self.upload(pack).await?;
         }
+        let entry = Entry { blob, secret, chunks: chunks.into_iter().map(|(id, _)| id).collect() };
         let mut building = lock(&self.building);
-        let b = building.entry(cat.name).or_default();
-        b.removed.remove(&id);
+        let b = building.entry(cat.name).or_insert_with(|| Building::new(&self.budget));
         b.new_bytes += new_bytes;
-        b.changed.insert(id, Entry { blob, secret, chunks: chunks.into_iter().map(|(id, _)| id).collect() });
-        Ok(())
+        changes::push_set(&mut b.changes, &id, &entry)
     }
 
     async fn upload(&self, pack: SealedPack) -> Result<()> {
@@ -328,7 +358,7 @@ impl SnapshotWriter {
         if let Some(m) = lock(&self.patched).get(&(cat.name, id.to_string())) {
             return Ok(Some(m.clone()));
         }
-        let Some(entry) = self.base_entry(cat.name, id) else { return Ok(None) };
+        let Some(entry) = self.parent_entry(cat.name, id).await? else { return Ok(None) };
         let bytes = crate::repo::delta::read_cached(&self.repo, &self.index, &entry.blob).await?;
         let mut objects = vec![Repository::parse_object(&entry.blob, &bytes)?];
         self.repo.expand_chunks(&self.index, &mut objects).await?;
@@ -348,9 +378,10 @@ impl SnapshotWriter {
     /// Object `id` of `cat` is gone (delta said so).
     pub fn remove(&self, cat: &'static Category, id: String) {
         let mut building = lock(&self.building);
-        let b = building.entry(cat.name).or_default();
-        b.changed.remove(&id);
-        b.removed.insert(id);
+        let b = building.entry(cat.name).or_insert_with(|| Building::new(&self.budget));
+        if let Err(e) = changes::push_remove(&mut b.changes, &id) {
+            b.error.get_or_insert(e);
+        }
     }
 
     /// Where an incremental read of `category` starts: the parent's cursor (none for a full
@@ -364,10 +395,7 @@ impl SnapshotWriter {
 
     /// The ids of `category`'s objects whose secrets the parent already holds (never read again).
     pub fn known_secrets(&self, category: &'static Category) -> HashSet<String> {
-        self.base
-            .get(category.name)
-            .map(|b| b.iter().filter(|(_, e)| e.secret.is_some()).map(|(id, _)| id.clone()).collect())
-            .unwrap_or_default()
+        self.parents.get(category.name).map(|p| p.secrets.keys().cloned().collect()).unwrap_or_default()
     }
 
     /// `category` was read in `mode` (`cursor`: where the next incremental read starts): its
@@ -400,55 +428,84 @@ impl SnapshotWriter {
         mode: ReadMode,
         cursor: Option<String>,
     ) -> Result<CategorySnapshot> {
-        let b = lock(&self.building).remove(cat.name).unwrap_or_default();
-        let base = self.base.get(cat.name).cloned().unwrap_or_default();
-        let entries: Entries = match mode {
-            ReadMode::Full | ReadMode::Carried => b.changed.clone(),
-            ReadMode::Delta | ReadMode::Since => {
-                let mut all = (*base).clone();
-                for id in &b.removed {
-                    all.remove(id);
-                }
-                all.extend(b.changed.clone());
-                all
-            }
-        };
-        let (mut added, mut changed) = (0, 0);
-        for (id, e) in &b.changed {
-            match base.get(id) {
-                None => added += 1,
-                Some(old) if old != e => changed += 1,
-                Some(_) => {}
-            }
+        let b = lock(&self.building).remove(cat.name).unwrap_or_else(|| Building::new(&self.budget));
+        if let Some(e) = b.error {
+            return Err(e);
         }
-        let removed = base.keys().filter(|id| !entries.contains_key(*id)).count() as u64;
+        let base = self.parents.get(cat.name).and_then(|p| lock(&p.sorted).take());
+        let over = match mode {
+            ReadMode::Full | ReadMode::Carried => Over::Nothing,
+            ReadMode::Delta | ReadMode::Since => Over::Parent,
+        };
+        // The new tree has at most this many entries: a layer holds at most a quarter of them.
+        let bound = base.as_ref().map_or(0, Sorter::len) + b.changes.len();
+        let base = base.map(Sorter::finish).transpose()?;
+        let mut out = self.budget.sorter();
+        let m = changes::merge(base, b.changes.finish()?, over, bound / 4, &mut out)?;
         let parent_tree = self.parent.as_ref().and_then(|(_, s)| s.categories.get(cat.name)).map(|c| c.tree.clone());
-        // What differs from the parent's tree.
-        let set: Entries =
-            entries.iter().filter(|(id, e)| base.get(*id) != Some(*e)).map(|(k, v)| (k.clone(), v.clone())).collect();
-        let unset: Vec<String> = base.keys().filter(|id| !entries.contains_key(*id)).cloned().collect();
-        let (root, nodes) = match parent_tree {
-            Some(parent) if set.is_empty() && unset.is_empty() => (parent, Vec::new()),
+        let layer = match (&parent_tree, m.set, m.unset) {
+            (Some(parent), Some(set), Some(unset)) if set.is_empty() && unset.is_empty() => {
+                Some((parent.clone(), Vec::new()))
+            }
             // A few changes: a layer over the parent's tree (a trie rewrites a leaf and its parents
             // for each one).
-            Some(parent) if (set.len() + unset.len()) * 4 <= entries.len().max(1) => {
-                let depth = self.repo.tree_depth(&self.index, &parent).await?;
+            (Some(parent), Some(set), Some(unset)) if (set.len() + unset.len()) as u64 * 4 <= m.entries.max(1) => {
+                let depth = self.repo.tree_depth(&self.index, parent).await?;
                 if depth + 1 >= tree::MAX_LAYERS {
-                    tree::build(&entries, self.repo.cipher())
+                    None
                 } else {
-                    let node = tree::layer_node(&parent, depth, &set, &unset, self.repo.cipher());
-                    (node.id.clone(), vec![node])
+                    let node = tree::layer_node(parent, depth, &set, &unset, self.repo.cipher());
+                    Some((node.id.clone(), vec![node]))
                 }
             }
-            _ => tree::build(&entries, self.repo.cipher()),
+            _ => None,
         };
-        let mut full = Vec::new();
         let mut tree_bytes = 0u64;
+        let root = match layer {
+            Some((root, nodes)) => {
+                drop(out);
+                self.add_tree_nodes(nodes, &mut tree_bytes)?;
+                root
+            }
+            None => {
+                let mut batch = Vec::new();
+                let mut batch_bytes = 0;
+                let (root, _) = tree::build_sorted(changes::hashed(out.finish()?), self.repo.cipher(), &mut |node| {
+                    batch_bytes += node.json.len();
+                    batch.push(node);
+                    if batch_bytes >= NODE_BATCH_BYTES {
+                        batch_bytes = 0;
+                        self.add_tree_nodes(std::mem::take(&mut batch), &mut tree_bytes)?;
+                    }
+                    Ok(())
+                })?;
+                self.add_tree_nodes(batch, &mut tree_bytes)?;
+                root
+            }
+        };
+        Ok(CategorySnapshot {
+            tree: root,
+            objects: m.entries,
+            read: mode,
+            time: self.started,
+            cursor,
+            added: m.added,
+            changed: m.changed,
+            removed: m.removed,
+            new_bytes: b.new_bytes,
+            new_tree_bytes: tree_bytes,
+        })
+    }
+
+    /// Add tree nodes the repository does not hold yet to the tree packs; full tree packs are
+    /// written at finish (rarely more than one per backup).
+    fn add_tree_nodes(&self, nodes: Vec<tree::Node>, tree_bytes: &mut u64) -> Result<()> {
+        let mut full = Vec::new();
         {
             let mut packs = lock(&self.packs);
             for node in nodes {
                 if !self.stored(&node.id) && !packs.trees.contains(&node.id) {
-                    tree_bytes += node.json.len() as u64;
+                    *tree_bytes += node.json.len() as u64;
                     packs.trees.add(&node.json)?;
                     lock(&self.counters).blobs_added += 1;
                     if packs.trees.is_full()
@@ -459,20 +516,8 @@ impl SnapshotWriter {
                 }
             }
         }
-        // Full tree packs are written at finish (rarely more than one per backup).
         lock(&self.pending_trees).extend(full);
-        Ok(CategorySnapshot {
-            tree: root,
-            objects: entries.len() as u64,
-            read: mode,
-            time: self.started,
-            cursor,
-            added,
-            changed,
-            removed,
-            new_bytes: b.new_bytes,
-            new_tree_bytes: tree_bytes,
-        })
+        Ok(())
     }
 }
 
@@ -619,7 +664,7 @@ impl SnapshotWriter {
         let mut categories = categories;
         if let Some((_, p)) = &self.parent {
             for (name, cs) in &p.categories {
-                if !categories.contains_key(name) && !self.base.contains_key(name.as_str()) {
+                if !categories.contains_key(name) && !self.parents.contains_key(name.as_str()) {
                     categories.insert(name.clone(), carried(cs));
                 }
             }

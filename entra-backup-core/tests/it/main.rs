@@ -15,6 +15,7 @@ mod model_roundtrip;
 mod reliability;
 mod repo_crypto;
 mod repo_history;
+mod repo_memory;
 mod repo_packs;
 mod restore;
 mod restore_apps;

@@ -189,7 +189,7 @@ async fn a_full_backup_writes_a_handful_of_packs() {
         assert_eq!(index.len(), 50_000, "{label}");
         for n in [0, 1, 12_345, 49_999] {
             let (pack, entry) = index.lookup(&ids[n]).unwrap();
-            assert_eq!(read_blob(&store, &cipher, pack, entry).await.unwrap(), user_json(n), "{label}");
+            assert_eq!(read_blob(&store, &cipher, pack, &entry).await.unwrap(), user_json(n), "{label}");
         }
     }
 }
@@ -275,7 +275,7 @@ async fn the_index_finds_every_blob_after_reload() {
             let (pack, entry) = index.lookup(id).unwrap();
             assert!(index.contains_pack(pack));
             assert_eq!(entry.kind, *kind);
-            assert_eq!(read_blob(&store, &cipher, pack, entry).await.unwrap(), *blob, "{label}");
+            assert_eq!(read_blob(&store, &cipher, pack, &entry).await.unwrap(), *blob, "{label}");
         }
         assert!(!index.contains(&cipher.id_hex(b"never written")));
         assert!(index.lookup(&cipher.id_hex(b"never written")).is_none());
@@ -330,7 +330,7 @@ async fn superseded_index_files_are_ignored() {
         let index = Index::load(&store, &cipher).await.unwrap();
         assert_eq!(index.files(), [new_index], "{label}");
         let (pack, entry) = index.lookup(&kept_id).unwrap();
-        assert_eq!(read_blob(&store, &cipher, pack, entry).await.unwrap(), b"{\"kept\":1}", "{label}");
+        assert_eq!(read_blob(&store, &cipher, pack, &entry).await.unwrap(), b"{\"kept\":1}", "{label}");
     }
 }
 
