@@ -28,6 +28,7 @@ macro_rules! out {
 mod args;
 mod demo;
 mod exit;
+mod extra_apps;
 mod init_cmd;
 mod key_cmds;
 mod logging;

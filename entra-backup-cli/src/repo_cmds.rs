@@ -580,7 +580,7 @@ pub(crate) async fn restore(
 ) -> Result<(), CliError> {
     let repository = repo.open().await?;
     let categories = if args.categories.is_empty() { Vec::new() } else { resolve(args.categories)? };
-    let connection = crate::args::with_extra_apps(connection.connection()?, args.extra_apps)?;
+    let connection = crate::extra_apps::with_extra_apps(connection.connection()?, args.extra_apps)?;
     let request = api::RestoreRequest::default()
         .categories(categories)
         .ids(args.ids.to_vec())
