@@ -24,6 +24,7 @@ mod blobs;
 pub(crate) mod canonical;
 mod changes;
 pub mod check;
+mod chunks;
 pub mod crypto;
 pub(crate) mod delta;
 pub mod idmap;
