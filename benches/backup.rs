@@ -109,8 +109,14 @@ async fn run(a: Args) {
             GraphSource::connect(&creds, &endpoints, SourceOptions { secrets: true, ..SourceOptions::default() })
                 .unwrap();
         let started = Instant::now();
-        let report =
-            pipeline::backup(&source, &repo, BackupOptions::new(tenant.clone()), &Progress::new(&cats)).await.unwrap();
+        let report = pipeline::backup(
+            &source,
+            &repo,
+            BackupOptions { deltas: true, ..BackupOptions::new(tenant.clone()) },
+            &Progress::new(&cats),
+        )
+        .await
+        .unwrap();
         let secs = started.elapsed().as_secs_f64();
         assert!(
             report.summary.ok(),

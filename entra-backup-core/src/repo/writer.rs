@@ -50,6 +50,10 @@ pub struct BackupOptions {
     /// Where spilled runs go (a folder made inside it, removed at the end): the system's
     /// temporary folder by default.
     pub spill_dir: Option<PathBuf>,
+    /// Store changed objects as deltas against their previous version (format 2 repositories).
+    /// Off by default for now: a delta keeps its base alive, and prune does not yet rewrite a
+    /// delta whose base only forgotten snapshots need, so forgetting would free less (issue 14).
+    pub deltas: bool,
 }
 
 impl BackupOptions {
@@ -64,6 +68,7 @@ impl BackupOptions {
             secrets_recipient: Default::default(),
             memory_budget: MemoryBudget::default(),
             spill_dir: None,
+            deltas: false,
         }
     }
 }
@@ -281,8 +286,8 @@ impl SnapshotWriter {
         };
         // A changed object: stored as the changes from its previous version's blob, when that pays.
         // The parent's tree is walked only for a blob not stored yet (most objects are unchanged).
-        let new_blob = !self.stored(&blob) && !lock(&self.packs).objects.contains(&blob);
-        let delta = match if new_blob { self.parent_entry(cat.name, &id).await? } else { None } {
+        let delta_candidate = self.options.deltas && !self.stored(&blob) && !lock(&self.packs).objects.contains(&blob);
+        let delta = match if delta_candidate { self.parent_entry(cat.name, &id).await? } else { None } {
             Some(old) if old.blob != blob => {
                 crate::repo::delta::delta_for(&self.repo, &self.index, &old.blob, &bytes).await?.map(|d| (old.blob, d))
             }

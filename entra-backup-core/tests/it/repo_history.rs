@@ -135,8 +135,14 @@ fn all() -> Vec<&'static Category> {
 
 async fn backup(sim: &SimServer, repo: &Repository) -> pipeline::BackupReport {
     let src = source(sim, "any", SourceOptions { secrets: true, ..SourceOptions::default() });
-    let report =
-        pipeline::backup(&src, repo, BackupOptions::new(sim.tenant_id()), &Progress::new(&all())).await.unwrap();
+    let report = pipeline::backup(
+        &src,
+        repo,
+        BackupOptions { deltas: true, ..BackupOptions::new(sim.tenant_id()) },
+        &Progress::new(&all()),
+    )
+    .await
+    .unwrap();
     assert!(report.summary.ok(), "{:#?}", report.summary);
     report
 }
