@@ -21,10 +21,8 @@
 
 #[path = "support.rs"]
 mod support;
-use support::{flags, peak_rss_mb, temp_repository};
+use support::{Sim, flags, peak_rss_mb, temp_repository};
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use entra_backup::Secret;
@@ -58,31 +56,24 @@ fn args() -> Args {
     a
 }
 
-/// `entra-backup sim serve` with a time scale, stopped when dropped.
-struct Sim {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start_sim(users: usize, time_scale: f64) -> Sim {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_entra-backup"))
-        .args(["sim", "serve", "--addr", "127.0.0.1:0", "--seed", "42", "--latency-ms", "20", "--throttle", "on"])
-        .args(["--users", &users.to_string(), "--groups", &(users / 50).max(10).to_string()])
-        .args(["--memberships", &users.to_string(), "--time-scale", &time_scale.to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the simulated tenant");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").expect("the simulator's first line").to_string();
-    Sim { child, url }
+    support::spawn_sim(
+        std::path::Path::new(env!("CARGO_BIN_EXE_entra-backup")),
+        &[
+            "--latency-ms",
+            "20",
+            "--throttle",
+            "on",
+            "--users",
+            &users.to_string(),
+            "--groups",
+            &(users / 50).max(10).to_string(),
+            "--memberships",
+            &users.to_string(),
+            "--time-scale",
+            &time_scale.to_string(),
+        ],
+    )
 }
 
 /// Forget the peak so far (Linux: `5` to `clear_refs` resets VmHWM), so that the restore's own is measured.

@@ -11,7 +11,6 @@
 #[path = "support.rs"]
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -129,17 +128,22 @@ fn main() {
     let bin = binary();
     let (users, groups) = (a.users, a.users / 5);
     let started = Instant::now();
-    let mut sim = Command::new(&bin)
-        .args(["sim", "serve", "--addr", "127.0.0.1:0", "--seed", "42"])
-        .args(["--latency-ms", &a.latency_ms.to_string(), "--throttle", &a.throttle])
-        .args(["--users", &users.to_string(), "--groups", &groups.to_string()])
-        .args(["--memberships", &(users * 10).to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the simulated tenant");
-    let mut line = String::new();
-    BufReader::new(sim.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").expect("the simulator's first line").to_string();
+    let sim = support::spawn_sim(
+        &bin,
+        &[
+            "--latency-ms",
+            &a.latency_ms.to_string(),
+            "--throttle",
+            &a.throttle,
+            "--users",
+            &users.to_string(),
+            "--groups",
+            &groups.to_string(),
+            "--memberships",
+            &(users * 10).to_string(),
+        ],
+    );
+    let url = sim.url.clone();
     let tenant = get(&format!("{url}/_sim/summary"))["tenantId"].as_str().unwrap().to_string();
     println!(
         "== {users} users, {groups} groups, {} memberships; throttling {}, {} ms latency; tool {}; simulator up in {:.0} s",
@@ -199,8 +203,7 @@ fn main() {
         let label = format!("restore ({u} users from the bin, {g} groups recreated)");
         rows.push((label, run(&env, &args, &out("restore")), 400.0));
     }
-    let _ = sim.kill();
-    let _ = sim.wait();
+    drop(sim);
 
     println!("{:<52} {:>10} {:>8} {:>9} {:>10}", "STEP", "PEAK MB", "TARGET", "SECONDS", "REQUESTS");
     for (name, r, target) in &rows {

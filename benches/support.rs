@@ -39,10 +39,30 @@ pub(crate) fn start_sim(users: usize, faults: f64) -> Sim {
 
 /// A simulated tenant of this shape, with Graph's throttling on and 20 ms of latency.
 pub(crate) fn start_sim_with(users: usize, groups: usize, memberships: usize, faults: f64) -> Sim {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_entra-backup"))
-        .args(["sim", "serve", "--addr", "127.0.0.1:0", "--seed", "42", "--latency-ms", "20", "--throttle", "on"])
-        .args(["--users", &users.to_string(), "--groups", &groups.to_string()])
-        .args(["--memberships", &memberships.to_string(), "--faults", &faults.to_string()])
+    spawn_sim(
+        std::path::Path::new(env!("CARGO_BIN_EXE_entra-backup")),
+        &[
+            "--latency-ms",
+            "20",
+            "--throttle",
+            "on",
+            "--users",
+            &users.to_string(),
+            "--groups",
+            &groups.to_string(),
+            "--memberships",
+            &memberships.to_string(),
+            "--faults",
+            &faults.to_string(),
+        ],
+    )
+}
+
+/// `BIN sim serve` on a free loopback port with seed 42 and `args`, once it says where it listens.
+pub(crate) fn spawn_sim(bin: &std::path::Path, args: &[&str]) -> Sim {
+    let mut child = Command::new(bin)
+        .args(["sim", "serve", "--addr", "127.0.0.1:0", "--seed", "42"])
+        .args(args)
         .stdout(Stdio::piped())
         .spawn()
         .expect("start the simulated tenant");
