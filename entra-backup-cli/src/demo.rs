@@ -204,7 +204,7 @@ pub(crate) async fn demo(args: TenantArgs, keep: Option<std::path::PathBuf>) -> 
 fn demo_damage(server: &SimServer) -> String {
     let now = server.state().clock.now();
     let mut t = server.tenant_mut();
-    let cloud = |o: &&entra_backup_sim::StoredObject| o.json["onPremisesSyncEnabled"] != true;
+    let cloud = |o: &entra_backup_sim::StoredObject| o.json["onPremisesSyncEnabled"] != true;
     let types = |o: &entra_backup_sim::StoredObject| -> Vec<String> {
         o.json["groupTypes"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect()
     };

@@ -281,11 +281,8 @@ impl<'a> Gen<'a> {
     /// by a linear scan, which would make a 50,000-member group quadratic.
     pub(crate) fn put(&mut self, category: &'static str, json: Value, rels: Vec<(&'static str, Rel)>) -> bool {
         let Some(cat) = catalog::get(category) else { return false };
-        let obj = match self.tenant.insert(category, json) {
-            Ok(obj) => obj,
-            Err(TenantError::UnknownCategory(_)) => return false,
-            Err(e) => panic!("generator bug: {e}"),
-        };
+        let mut links = crate::Links::new();
+        let mut kids = crate::Children::new();
         for (name, rel) in rels {
             let Some(def) = cat.relationships.iter().find(|r| r.name == name) else { continue };
             match (def.kind, rel) {
@@ -293,7 +290,7 @@ impl<'a> Gen<'a> {
                     if def.kind == RelationshipKind::Link {
                         refs.truncate(1);
                     }
-                    obj.links.insert(def.name, refs);
+                    links.insert(def.name, refs);
                 }
                 (RelationshipKind::Contained, Rel::Children(children)) if !children.is_empty() => {
                     let children = children
@@ -303,12 +300,16 @@ impl<'a> Gen<'a> {
                             other => panic!("generator bug: a child of {category}/{name} without an id: {other}"),
                         })
                         .collect();
-                    obj.children.insert(def.name, children);
+                    kids.insert(def.name, children);
                 }
                 _ => {}
             }
         }
-        true
+        match self.tenant.put(category, json, Some(links), Some(kids)) {
+            Ok(_) => true,
+            Err(TenantError::UnknownCategory(_)) => false,
+            Err(e) => panic!("generator bug: {e}"),
+        }
     }
 
     /// Whether the catalog has this category.
@@ -610,8 +611,8 @@ impl Rule {
             .users
             .iter()
             .map(|u| {
-                let json = g.tenant.get("users", &u.id).map(|o| &o.json);
-                props.iter().map(|p| json.and_then(|j| j.get(*p)).cloned().unwrap_or(Value::Null)).collect()
+                let json = g.tenant.get("users", &u.id).map(|o| o.json);
+                props.iter().map(|p| json.as_ref().and_then(|j| j.get(*p)).cloned().unwrap_or(Value::Null)).collect()
             })
             .collect();
         rules

@@ -12,7 +12,7 @@ use super::SimState;
 use super::errors::GraphResponse;
 use super::protocol::{GraphRequest, Route, USER_DEFAULT, project, route, throttled};
 use super::query::{ODataQuery, PageState};
-use super::tenant::{StoredObject, Tenant};
+use super::tenant::{Entry, StoredObject, Tenant};
 use super::throttle::identity_cost;
 use super::token::Grant;
 use entra_backup::catalog::{self, ApiVersion, Area, Category, Relationship, RelationshipKind, Shape, ThrottleFamily};
@@ -134,7 +134,7 @@ fn check_select(tenant: &Tenant, cat: &Category, q: &ODataQuery) -> Result<(), G
 fn project_typed(tenant: &Tenant, category: &str, id: &str, select: Option<&[String]>) -> Option<Map<String, Value>> {
     let cat = catalog::get(category)?;
     let obj = tenant.get(category, id)?;
-    let mut m = project(obj, cat, select, true);
+    let mut m = project(&obj, cat, select, true);
     let t = format!("#{}", obj.odata_type(cat));
     m.shift_insert(0, "@odata.type".into(), Value::String(t));
     Some(m)
@@ -267,30 +267,32 @@ fn list(state: &SimState, req: &GraphRequest, cat: &Category, q: &ODataQuery) ->
         );
     }
     let Some(store) = tenant.store(cat.name) else { return GraphResponse::segment_not_found(cat.name) };
-    let ordered: Box<dyn Iterator<Item = (&String, &StoredObject)>> = match cat.time_property {
-        Some(prop) => Box::new(newest_first(store, prop, st.a.as_deref())),
-        None => {
-            let lower = match &st.a {
-                Some(a) => Bound::Excluded(a.clone()),
-                None => Bound::Unbounded,
-            };
-            Box::new(store.objects.range::<String, _>((lower, Bound::Unbounded)))
-        }
+    // Logs are listed newest first, as Graph lists sign-ins ("the most recent sign-ins are returned
+    // first") and audit records; records that arrive while a listing pages sort before the point
+    // it reached, so a listing never skips an older record for a newer one.
+    let ordered: Box<dyn Iterator<Item = (&String, Entry<'_>)>> = match store.newest_first(st.a.as_deref()) {
+        Some(logs) => Box::new(logs),
+        None => Box::new(store.entries_after(st.a.as_deref())),
     };
     let mut items = Vec::new();
     let mut more = false;
     let mut last = None;
-    for (id, obj) in ordered {
+    for (id, entry) in ordered {
+        if items.len() == st.t as usize {
+            // Whether another object passes the filter decides whether there is a next page.
+            if filter.as_ref().is_none_or(|f| f.matches(&entry.json())) {
+                more = true;
+                break;
+            }
+            continue;
+        }
+        let obj = entry.decode();
         if filter.as_ref().is_some_and(|f| !f.matches(&obj.json)) {
             continue;
         }
-        if items.len() == st.t as usize {
-            more = true;
-            break;
-        }
-        let mut m = project(obj, cat, st.s.as_deref(), true);
+        let mut m = project(&obj, cat, st.s.as_deref(), true);
         if let Some(x) = &st.x
-            && let Err(e) = expand_into(&tenant, cat, obj, x, &mut m)
+            && let Err(e) = expand_into(&tenant, cat, &obj, x, &mut m)
         {
             return e;
         }
@@ -300,7 +302,10 @@ fn list(state: &SimState, req: &GraphRequest, cat: &Category, q: &ODataQuery) ->
     let mut body = Map::new();
     body.insert("@odata.context".into(), json!(context(req, req.path.trim_start_matches('/'))));
     if q.count {
-        let n = store.objects.values().filter(|o| filter.as_ref().is_none_or(|f| f.matches(&o.json))).count();
+        let n = match &filter {
+            Some(f) => store.entries_after(None).filter(|(_, e)| f.matches(&e.json())).count(),
+            None => store.len(),
+        };
         body.insert("@odata.count".into(), json!(n));
     }
     if more {
@@ -309,23 +314,6 @@ fn list(state: &SimState, req: &GraphRequest, cat: &Category, q: &ODataQuery) ->
     }
     body.insert("value".into(), Value::Array(items));
     GraphResponse::ok(Value::Object(body))
-}
-
-/// A log's records newest first, as Graph lists sign-ins ("the most recent sign-ins are returned
-/// first") and audit records, from after the record `after` (the last one a page served). Records
-/// that arrive while a listing pages sort before that point, so a listing never skips an older
-/// record for a newer one.
-fn newest_first<'a>(
-    store: &'a super::tenant::CategoryStore,
-    prop: &str,
-    after: Option<&str>,
-) -> impl Iterator<Item = (&'a String, &'a StoredObject)> + 'a {
-    let time =
-        |o: &StoredObject| o.json.get(prop).and_then(Value::as_str).and_then(|t| t.parse::<jiff::Timestamp>().ok());
-    let mut all: Vec<(&String, &StoredObject)> = store.objects.iter().collect();
-    all.sort_by(|a, b| time(b.1).cmp(&time(a.1)).then_with(|| a.0.cmp(b.0)));
-    let start = after.and_then(|a| all.iter().position(|(id, _)| id.as_str() == a)).map_or(0, |i| i + 1);
-    all.into_iter().skip(start)
 }
 
 /// `GET /users/$count`: a plain number, only with `ConsistencyLevel: eventual` (an advanced query).
@@ -345,7 +333,7 @@ fn singleton(state: &SimState, req: &GraphRequest, cat: &Category, q: &ODataQuer
         return e;
     }
     let Some(obj) = tenant.objects(cat.name).next() else { return GraphResponse::not_found(cat.name) };
-    let mut m = project(obj, cat, q.select.as_deref(), false);
+    let mut m = project(&obj, cat, q.select.as_deref(), false);
     m.shift_insert(
         0,
         "@odata.context".into(),
@@ -362,9 +350,9 @@ fn item(state: &SimState, req: &GraphRequest, cat: &Category, id: &str, q: &ODat
             return e;
         }
         let Some(obj) = tenant.get(cat.name, id) else { return GraphResponse::not_found(id) };
-        let mut m = project(obj, cat, q.select.as_deref(), false);
+        let mut m = project(&obj, cat, q.select.as_deref(), false);
         if let Some(x) = &q.expand
-            && let Err(e) = expand_into(&tenant, cat, obj, x, &mut m)
+            && let Err(e) = expand_into(&tenant, cat, &obj, x, &mut m)
         {
             return e;
         }
@@ -372,7 +360,7 @@ fn item(state: &SimState, req: &GraphRequest, cat: &Category, id: &str, q: &ODat
         m.shift_insert(0, "@odata.context".into(), json!(context(req, &ctx)));
         // Reading a secret (a BitLocker key) is audited in the tenant, as Entra ID does.
         let read_secret = q.select.iter().flatten().any(|p| cat.secret_properties.contains(&p.as_str()));
-        audit = read_secret.then(|| key_read_audit(state, cat, obj, req.grant));
+        audit = read_secret.then(|| key_read_audit(state, cat, &obj, req.grant));
         GraphResponse::ok(Value::Object(m))
     };
     if let Some(Some(mut record)) = audit {
@@ -587,7 +575,7 @@ fn delta(state: &SimState, req: &GraphRequest, cat: &Category, q: &ODataQuery) -
         Some(a) => Bound::Excluded(a.clone()),
         None => Bound::Unbounded,
     };
-    let mut live = store.objects.range::<String, _>((lower(), Bound::Unbounded)).peekable();
+    let mut live = store.entries_after(st.a.as_deref()).peekable();
     let mut gone = store.removed.range::<String, _>((lower(), Bound::Unbounded)).peekable();
     let mut items = Vec::new();
     let mut last = None;
@@ -604,13 +592,18 @@ fn delta(state: &SimState, req: &GraphRequest, cat: &Category, q: &ODataQuery) -
             break;
         }
         if take_live {
-            let (id, obj) = live.next().expect("peeked");
-            if filter.as_ref().is_some_and(|f| !f.matches(&obj.json)) || (st.since > 0 && obj.seq <= st.since) {
+            let (id, entry) = live.next().expect("peeked");
+            // Change numbers first: an incremental round decodes only what changed.
+            if st.since > 0 && entry.seq() <= st.since {
+                continue;
+            }
+            let obj = entry.decode();
+            if filter.as_ref().is_some_and(|f| !f.matches(&obj.json)) {
                 continue;
             }
             let mut m = if st.since == 0 || obj.created_seq > st.since {
                 // Delta always returns the id, selected or not.
-                let mut m = project(obj, cat, select_props.as_deref(), true);
+                let mut m = project(&obj, cat, select_props.as_deref(), true);
                 if !m.contains_key("id") && obj.json.contains_key("id") {
                     m.shift_insert(0, "id".into(), json!(id));
                 }
@@ -619,7 +612,7 @@ fn delta(state: &SimState, req: &GraphRequest, cat: &Category, q: &ODataQuery) -
                 // An updated object: its id and the properties changed since the last round.
                 let mut m = Map::new();
                 m.insert("id".into(), json!(id));
-                for (p, seq) in &obj.prop_seq {
+                for (p, seq) in obj.prop_seq.iter() {
                     let wanted = match &select_props {
                         Some(sel) => sel.iter().any(|s| s == p),
                         None => cat.name != "users" || USER_DEFAULT.contains(&p.as_str()),

@@ -30,6 +30,7 @@ mod errors;
 mod faults;
 mod generate;
 mod handler;
+mod packed;
 mod protocol;
 mod query;
 mod recycle;
@@ -44,7 +45,9 @@ pub use churn::{ChurnReport, churn};
 pub use generate::generate;
 pub use rng::Rng;
 pub use server::SimServer;
-pub use tenant::{CategoryStore, DeletedItem, LinkChange, Ref, Removal, StoredObject, Tenant, TenantError};
+pub use tenant::{
+    CategoryStore, Children, DeletedItem, Entry, LinkChange, Links, Ref, Removal, StoredObject, Tenant, TenantError,
+};
 pub use throttle::AppUsage;
 
 /// How the simulated tenant is made and how it behaves.

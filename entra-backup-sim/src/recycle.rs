@@ -242,7 +242,7 @@ fn restore(state: &SimState, req: &GraphRequest, id: &str) -> GraphResponse {
     // A user comes back only while no other holds its sign-in name (v1.0 takes no new one).
     if cat.name == "users" {
         let upn = d.object.json.get("userPrincipalName").and_then(Value::as_str).map(str::to_ascii_lowercase);
-        let taken = |u: &super::StoredObject| {
+        let taken = |u: super::StoredObject| {
             u.json.get("userPrincipalName").and_then(Value::as_str).map(str::to_ascii_lowercase) == upn
         };
         if upn.is_some() && tenant.objects("users").any(taken) {
@@ -253,7 +253,7 @@ fn restore(state: &SimState, req: &GraphRequest, id: &str) -> GraphResponse {
         Ok(o) => o,
         Err(_) => return GraphResponse::not_found(id),
     };
-    let mut m = typed(project(obj, cat, None, false), cat, obj);
+    let mut m = typed(project(&obj, cat, None, false), cat, &obj);
     m.shift_insert(0, "@odata.context".into(), json!(context(req, "directoryObjects/$entity")));
     GraphResponse::ok(Value::Object(m))
 }

@@ -343,9 +343,9 @@ fn ground_truth(state: &SimState, rest: &[&str]) -> GraphResponse {
             GraphResponse::ok(Value::Object(out))
         }
         ["objects", category] => match t.store(category) {
-            Some(store) => {
-                GraphResponse::ok(Value::Array(store.objects.values().map(|o| Value::Object(o.json.clone())).collect()))
-            }
+            Some(store) => GraphResponse::ok(Value::Array(
+                store.entries_after(None).map(|(_, e)| Value::Object(e.json())).collect(),
+            )),
             None => GraphResponse::not_found(category),
         },
         ["links", category, id, rel] => match t.get(category, id) {

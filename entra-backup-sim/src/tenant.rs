@@ -1,14 +1,25 @@
 //! The simulated tenant's ground truth: every object of every category, its links and contained
 //! children, and a change log that delta queries read.
 //!
-//! Objects are kept as the full Graph JSON (every property Graph can return), keyed by id in sorted
-//! order, so paging is stable while the tenant changes underneath a reader.
+//! Objects are kept keyed by id in sorted order, so paging is stable while the tenant changes
+//! underneath a reader. Their JSON is kept compact ([`crate::packed`]) and decoded when read, so
+//! reads hand out owned [`StoredObject`]s; links and children stay as they are, shared, so that
+//! paging a million-member group never decodes or copies the group.
 
-use std::collections::{BTreeMap, HashMap};
+mod bin;
+mod change;
+mod index;
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, LazyLock};
 
 use serde_json::{Map, Value};
 
 use entra_backup::catalog::{self, Category};
+
+use crate::packed::Codec;
+use index::Incoming;
 
 /// A reference to another object: its category and id.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -19,7 +30,17 @@ pub struct Ref {
     pub id: String,
 }
 
-/// One object as the tenant holds it.
+/// Link relationships by name, each in insertion order.
+pub type Links = BTreeMap<&'static str, Vec<Ref>>;
+/// Contained children by relationship name.
+pub type Children = BTreeMap<&'static str, Vec<Map<String, Value>>>;
+
+static NO_PROPS: LazyLock<Arc<BTreeMap<String, u64>>> = LazyLock::new(Arc::default);
+static NO_LINKS: LazyLock<Arc<Links>> = LazyLock::new(Arc::default);
+static NO_CHILDREN: LazyLock<Arc<Children>> = LazyLock::new(Arc::default);
+
+/// One object as the tenant holds it, decoded: a copy, so changing it changes nothing in the
+/// tenant (use the tenant's mutators).
 #[derive(Debug, Clone)]
 pub struct StoredObject {
     /// Every property, as Graph returns it with every property selected. Derived types carry
@@ -31,11 +52,11 @@ pub struct StoredObject {
     pub created_seq: u64,
     /// The sequence number of the last change of each property changed since creation (delta
     /// reports only those for an updated object, as Graph does).
-    pub prop_seq: BTreeMap<String, u64>,
+    pub prop_seq: Arc<BTreeMap<String, u64>>,
     /// Link relationships by name (`members`, `owners`, `manager`), in insertion order.
-    pub links: BTreeMap<&'static str, Vec<Ref>>,
+    pub links: Arc<Links>,
     /// Contained children by relationship name (`assignments`, `settings`), each with an `id`.
-    pub children: BTreeMap<&'static str, Vec<Map<String, Value>>>,
+    pub children: Arc<Children>,
 }
 
 impl StoredObject {
@@ -55,6 +76,76 @@ impl StoredObject {
     /// The objects its relationship `rel` links to (none when it has no such links).
     pub fn links(&self, rel: &str) -> &[Ref] {
         self.links.get(rel).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// An object as stored: its JSON encoded, its change numbers and relationships beside it so that
+/// delta and link pages read them without decoding.
+#[derive(Debug, Clone)]
+pub(crate) struct Packed {
+    body: Box<[u8]>,
+    seq: u64,
+    created_seq: u64,
+    prop_seq: Option<Arc<BTreeMap<String, u64>>>,
+    links: Option<Arc<Links>>,
+    children: Option<Arc<Children>>,
+}
+
+/// A stored object, borrowed: its change numbers and relationships at no cost, its JSON decoded
+/// on demand.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    packed: &'a Packed,
+    codec: &'a Codec,
+}
+
+impl<'a> Entry<'a> {
+    /// The change sequence number of the last change to the object or its links.
+    pub fn seq(&self) -> u64 {
+        self.packed.seq
+    }
+
+    /// The sequence number at which the object was created (or came back).
+    pub fn created_seq(&self) -> u64 {
+        self.packed.created_seq
+    }
+
+    /// The objects its relationship `rel` links to.
+    pub fn links(&self, rel: &str) -> &'a [Ref] {
+        self.packed.links.as_ref().and_then(|l| l.get(rel)).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Every link relationship it holds.
+    pub fn all_links(&self) -> impl Iterator<Item = (&'static str, &'a [Ref])> + 'a {
+        self.packed.links.iter().flat_map(|l| l.iter()).map(|(r, t)| (*r, t.as_slice()))
+    }
+
+    /// Its contained children of relationship `rel`.
+    pub fn children(&self, rel: &str) -> &'a [Map<String, Value>] {
+        self.packed.children.as_ref().and_then(|c| c.get(rel)).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Every contained relationship it holds.
+    pub fn all_children(&self) -> impl Iterator<Item = (&'static str, &'a [Map<String, Value>])> + 'a {
+        self.packed.children.iter().flat_map(|c| c.iter()).map(|(r, t)| (*r, t.as_slice()))
+    }
+
+    /// Its JSON, decoded.
+    pub fn json(&self) -> Map<String, Value> {
+        self.codec.decode(&self.packed.body)
+    }
+
+    /// The whole object, decoded.
+    pub fn decode(&self) -> StoredObject {
+        let p = self.packed;
+        StoredObject {
+            json: self.json(),
+            seq: p.seq,
+            created_seq: p.created_seq,
+            prop_seq: p.prop_seq.clone().unwrap_or_else(|| NO_PROPS.clone()),
+            links: p.links.clone().unwrap_or_else(|| NO_LINKS.clone()),
+            children: p.children.clone().unwrap_or_else(|| NO_CHILDREN.clone()),
+        }
     }
 }
 
@@ -90,15 +181,87 @@ pub struct LinkChange {
     pub added: bool,
 }
 
+/// A log's time order: newest first, records without a time last, then by id.
+type TimeKey = (Reverse<Option<jiff::Timestamp>>, String);
+
 /// The objects of one category.
 #[derive(Debug, Default, Clone)]
 pub struct CategoryStore {
-    /// The objects, by id.
-    pub objects: BTreeMap<String, StoredObject>,
+    objects: BTreeMap<String, Packed>,
+    codec: Codec,
+    /// For logs (a category with a time property): every record in the order Graph lists them.
+    by_time: Option<(&'static str, BTreeSet<TimeKey>)>,
     /// Objects removed from the collection: id -> (seq, why). Read by delta.
     pub removed: BTreeMap<String, (u64, Removal)>,
     /// Link changes per object id, oldest first. Read by delta.
     pub link_changes: HashMap<String, Vec<LinkChange>>,
+}
+
+impl CategoryStore {
+    fn new(category: &Category) -> Self {
+        CategoryStore { by_time: category.time_property.map(|p| (p, BTreeSet::new())), ..Default::default() }
+    }
+
+    /// How many objects it holds.
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    /// Whether it holds an object with this id.
+    pub fn contains(&self, id: &str) -> bool {
+        self.objects.contains_key(id)
+    }
+
+    /// One object, borrowed.
+    pub fn entry(&self, id: &str) -> Option<Entry<'_>> {
+        self.objects.get(id).map(|packed| Entry { packed, codec: &self.codec })
+    }
+
+    /// Every object in id order, after `after` when given.
+    pub fn entries_after(&self, after: Option<&str>) -> impl Iterator<Item = (&String, Entry<'_>)> + '_ {
+        let lower = match after {
+            Some(a) => std::ops::Bound::Excluded(a.to_string()),
+            None => std::ops::Bound::Unbounded,
+        };
+        self.objects
+            .range::<String, _>((lower, std::ops::Bound::Unbounded))
+            .map(|(id, packed)| (id, Entry { packed, codec: &self.codec }))
+    }
+
+    /// Every id, in order.
+    pub fn ids(&self) -> impl Iterator<Item = &String> + '_ {
+        self.objects.keys()
+    }
+
+    /// A log's records newest first (records without a time last, ties by id), after the record
+    /// `after` when given and still held (from the start when it is not). None for a category
+    /// that is not a log.
+    pub fn newest_first(&self, after: Option<&str>) -> Option<impl Iterator<Item = (&String, Entry<'_>)> + '_> {
+        let (_, order) = self.by_time.as_ref()?;
+        let start = after.and_then(|a| Some(self.time_key(a, self.objects.get(a)?)));
+        let iter = match start {
+            Some(k) => order.range((std::ops::Bound::Excluded(k), std::ops::Bound::Unbounded)),
+            None => order.range::<TimeKey, _>(..),
+        };
+        Some(iter.filter_map(|(_, id)| {
+            self.objects.get_key_value(id).map(|(id, p)| (id, Entry { packed: p, codec: &self.codec }))
+        }))
+    }
+
+    fn time_key(&self, id: &str, packed: &Packed) -> TimeKey {
+        let prop = self.by_time.as_ref().map_or("", |(p, _)| *p);
+        let json = self.codec.decode(&packed.body);
+        (Reverse(time_of(&json, prop)), id.to_string())
+    }
+}
+
+fn time_of(json: &Map<String, Value>, prop: &str) -> Option<jiff::Timestamp> {
+    json.get(prop).and_then(Value::as_str).and_then(|t| t.parse().ok())
 }
 
 /// An error in a change to the ground truth (a test's or the generator's mistake).
@@ -156,12 +319,14 @@ pub struct Tenant {
     recycle_bin: BTreeMap<String, DeletedItem>,
     /// Log records that happened but that Graph does not list yet (see [`Tenant::hold`]).
     held: Vec<(String, Value)>,
+    /// Who links to each object.
+    incoming: Incoming,
 }
 
 impl Tenant {
     /// An empty tenant: every category of the catalog, holding nothing.
     pub fn new(tenant_id: impl Into<String>, domain: impl Into<String>) -> Self {
-        let stores = catalog::all().iter().map(|c| (c.name, CategoryStore::default())).collect();
+        let stores = catalog::all().iter().map(|c| (c.name, CategoryStore::new(c))).collect();
         Tenant {
             tenant_id: tenant_id.into(),
             domain: domain.into(),
@@ -169,7 +334,82 @@ impl Tenant {
             seq: 0,
             recycle_bin: BTreeMap::new(),
             held: Vec::new(),
+            incoming: Incoming::default(),
         }
+    }
+
+    /// The latest change sequence number.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    fn next_seq(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    fn category(name: &str) -> Result<&'static Category, TenantError> {
+        catalog::get(name).ok_or_else(|| TenantError::UnknownCategory(name.to_string()))
+    }
+
+    /// The store of a category (`None` for a name the catalog does not know).
+    pub fn store(&self, category: &str) -> Option<&CategoryStore> {
+        self.stores.get(category)
+    }
+
+    /// Every object of a category, in id order, decoded one at a time.
+    pub fn objects<'a>(&'a self, category: &str) -> impl Iterator<Item = StoredObject> + 'a {
+        self.stores.get(category).into_iter().flat_map(|s| s.entries_after(None).map(|(_, e)| e.decode()))
+    }
+
+    /// The ids of a category's objects, in order.
+    pub fn ids<'a>(&'a self, category: &str) -> impl Iterator<Item = &'a String> + 'a {
+        self.stores.get(category).into_iter().flat_map(CategoryStore::ids)
+    }
+
+    /// How many objects a category holds.
+    pub fn count(&self, category: &str) -> usize {
+        self.stores.get(category).map_or(0, CategoryStore::len)
+    }
+
+    /// One object of a category, by id, decoded.
+    pub fn get(&self, category: &str, id: &str) -> Option<StoredObject> {
+        self.entry(category, id).map(|e| e.decode())
+    }
+
+    /// One object of a category, by id, borrowed (its JSON decoded only when asked for).
+    pub fn entry(&self, category: &str, id: &str) -> Option<Entry<'_>> {
+        self.stores.get(category)?.entry(id)
+    }
+
+    /// Whether a category holds an object with this id.
+    pub fn contains(&self, category: &str, id: &str) -> bool {
+        self.stores.get(category).is_some_and(|s| s.contains(id))
+    }
+
+    /// The category holding an object with this id (directory object ids are unique tenant-wide).
+    pub fn find(&self, id: &str) -> Option<(&'static Category, StoredObject)> {
+        catalog::all().iter().find_map(|c| self.get(c.name, id).map(|o| (c, o)))
+    }
+
+    /// The targets of a link relationship.
+    pub fn links(&self, category: &str, id: &str, rel: &str) -> &[Ref] {
+        self.entry(category, id).map(|e| e.links(rel)).unwrap_or(&[])
+    }
+
+    /// Contained children of an object.
+    pub fn children(&self, category: &str, id: &str, rel: &str) -> &[Map<String, Value>] {
+        self.entry(category, id).map(|e| e.children(rel)).unwrap_or(&[])
+    }
+
+    /// Total objects over every category (contained children not counted).
+    pub fn total_objects(&self) -> usize {
+        self.stores.values().map(CategoryStore::len).sum()
+    }
+
+    /// The links other objects hold to `id`: (category, id, relationship).
+    pub fn held_by(&self, id: &str) -> Vec<(&'static str, String, &'static str)> {
+        self.incoming.holders(id)
     }
 
     /// Hold back a log record (audit, sign-in) that happened at its own time but that Graph will
@@ -192,427 +432,5 @@ impl Tenant {
             self.insert(&category, record)?;
         }
         Ok(n)
-    }
-
-    /// The latest change sequence number.
-    pub fn seq(&self) -> u64 {
-        self.seq
-    }
-
-    fn next_seq(&mut self) -> u64 {
-        self.seq += 1;
-        self.seq
-    }
-
-    fn category(name: &str) -> Result<&'static Category, TenantError> {
-        catalog::get(name).ok_or_else(|| TenantError::UnknownCategory(name.to_string()))
-    }
-
-    /// The store of a category (`None` for a name the catalog does not know).
-    pub fn store(&self, category: &str) -> Option<&CategoryStore> {
-        self.stores.get(category)
-    }
-
-    /// Every object of a category, in id order.
-    pub fn objects<'a>(&'a self, category: &str) -> impl Iterator<Item = &'a StoredObject> + 'a {
-        self.stores.get(category).into_iter().flat_map(|s| s.objects.values())
-    }
-
-    /// How many objects a category holds.
-    pub fn count(&self, category: &str) -> usize {
-        self.stores.get(category).map_or(0, |s| s.objects.len())
-    }
-
-    /// One object of a category, by id.
-    pub fn get(&self, category: &str, id: &str) -> Option<&StoredObject> {
-        self.stores.get(category)?.objects.get(id)
-    }
-
-    /// The category holding an object with this id (directory object ids are unique tenant-wide).
-    pub fn find(&self, id: &str) -> Option<(&'static Category, &StoredObject)> {
-        catalog::all().iter().find_map(|c| self.stores.get(c.name)?.objects.get(id).map(|o| (c, o)))
-    }
-
-    /// The targets of a link relationship.
-    pub fn links(&self, category: &str, id: &str, rel: &str) -> &[Ref] {
-        self.get(category, id).map(|o| o.links(rel)).unwrap_or(&[])
-    }
-
-    /// Add or replace an object (it must carry a string `id`). Returns it for further changes.
-    pub fn insert(&mut self, category: &str, object: Value) -> Result<&mut StoredObject, TenantError> {
-        let cat = Self::category(category)?;
-        let Value::Object(json) = object else { return Err(TenantError::MissingId(category.into())) };
-        let id = json.get("id").and_then(Value::as_str).ok_or_else(|| TenantError::MissingId(category.into()))?;
-        let id = id.to_string();
-        let seq = self.next_seq();
-        let store = self.stores.get_mut(cat.name).expect("every catalog category has a store");
-        store.removed.remove(&id);
-        let entry = store.objects.entry(id).or_insert_with(|| StoredObject {
-            json: Map::new(),
-            seq,
-            created_seq: seq,
-            prop_seq: BTreeMap::new(),
-            links: BTreeMap::new(),
-            children: BTreeMap::new(),
-        });
-        if entry.created_seq != seq {
-            // A replacement: record which properties changed.
-            for (k, v) in &json {
-                if entry.json.get(k) != Some(v) {
-                    entry.prop_seq.insert(k.clone(), seq);
-                }
-            }
-            for k in entry.json.keys() {
-                if !json.contains_key(k) {
-                    entry.prop_seq.insert(k.clone(), seq);
-                }
-            }
-        }
-        entry.json = json;
-        entry.seq = seq;
-        Ok(entry)
-    }
-
-    /// Change properties of an object (a JSON merge of top-level properties, as PATCH does).
-    pub fn patch(&mut self, category: &str, id: &str, changes: &Map<String, Value>) -> Result<(), TenantError> {
-        let seq = self.next_seq();
-        let obj = self.object_mut(category, id)?;
-        for (k, v) in changes {
-            if obj.json.get(k) != Some(v) {
-                obj.json.insert(k.clone(), v.clone());
-                obj.prop_seq.insert(k.clone(), seq);
-            }
-        }
-        obj.seq = seq;
-        Ok(())
-    }
-
-    /// Remove an object from its collection (soft or hard), with its links. Links from other objects
-    /// to it are removed too, as Graph does.
-    pub fn remove(&mut self, category: &str, id: &str, how: Removal) -> Result<StoredObject, TenantError> {
-        let cat = Self::category(category)?;
-        let seq = self.next_seq();
-        let store = self.stores.get_mut(cat.name).expect("store");
-        let obj = store
-            .objects
-            .remove(id)
-            .ok_or_else(|| TenantError::NotFound { category: category.into(), id: id.into() })?;
-        store.removed.insert(id.to_string(), (seq, how));
-        store.link_changes.remove(id);
-        // Drop links that point at the removed object.
-        let mut affected = Vec::new();
-        for (cname, store) in &self.stores {
-            for (oid, o) in &store.objects {
-                for (rel, targets) in &o.links {
-                    if targets.iter().any(|t| t.id == id) {
-                        affected.push((*cname, oid.clone(), *rel));
-                    }
-                }
-            }
-        }
-        let target = Ref { category: cat.name, id: id.to_string() };
-        for (cname, oid, rel) in affected {
-            self.unlink(cname, &oid, rel, &target)?;
-        }
-        // App role assignments held by the removed principal go with it, on the resource's side too.
-        let mut assignments = Vec::new();
-        for (cname, store) in &self.stores {
-            for (oid, o) in &store.objects {
-                for (rel, children) in &o.children {
-                    for c in children {
-                        if c.get("principalId").and_then(Value::as_str) == Some(id)
-                            && let Some(cid) = c.get("id").and_then(Value::as_str)
-                        {
-                            assignments.push((*cname, oid.clone(), *rel, cid.to_string()));
-                        }
-                    }
-                }
-            }
-        }
-        for (cname, oid, rel, cid) in assignments {
-            self.remove_child(cname, &oid, rel, &cid)?;
-        }
-        if how == Removal::Deleted {
-            self.drop_roles_of(id)?;
-        }
-        Ok(obj)
-    }
-
-    /// A principal deleted for good holds no directory role any more: its role assignments and
-    /// PIM schedules (eligible and active) go with it, as in Entra ID, where a role is held by an
-    /// object that exists. One in the recycle bin keeps them until it is purged.
-    fn drop_roles_of(&mut self, principal: &str) -> Result<(), TenantError> {
-        for cat in ["roleAssignments", "roleEligibilitySchedules", "roleAssignmentSchedules"] {
-            let held: Vec<String> = self
-                .objects(cat)
-                .filter(|o| o.json.get("principalId").and_then(Value::as_str) == Some(principal))
-                .map(|o| o.id().to_string())
-                .collect();
-            for id in held {
-                self.remove(cat, &id, Removal::Deleted)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn object_mut(&mut self, category: &str, id: &str) -> Result<&mut StoredObject, TenantError> {
-        let cat = Self::category(category)?;
-        self.stores
-            .get_mut(cat.name)
-            .and_then(|s| s.objects.get_mut(id))
-            .ok_or_else(|| TenantError::NotFound { category: category.into(), id: id.into() })
-    }
-
-    fn relationship(category: &str, rel: &str) -> Result<&'static str, TenantError> {
-        let cat = Self::category(category)?;
-        cat.relationships
-            .iter()
-            .find(|r| r.name == rel)
-            .map(|r| r.name)
-            .ok_or_else(|| TenantError::UnknownRelationship { category: category.into(), rel: rel.into() })
-    }
-
-    /// Add a link (`members`, `owners`...). Adding one that exists changes nothing. For a single
-    /// link (`manager`) the new target replaces the old.
-    pub fn link(&mut self, category: &str, id: &str, rel: &str, target: Ref) -> Result<(), TenantError> {
-        let rel = Self::relationship(category, rel)?;
-        let single = Self::category(category)?
-            .relationships
-            .iter()
-            .any(|r| r.name == rel && r.kind == entra_backup::catalog::RelationshipKind::Link);
-        let seq = self.next_seq();
-        let cat = Self::category(category)?.name;
-        let store = self.stores.get_mut(cat).expect("store");
-        let obj = store
-            .objects
-            .get_mut(id)
-            .ok_or_else(|| TenantError::NotFound { category: category.into(), id: id.into() })?;
-        let list = obj.links.entry(rel).or_default();
-        if list.contains(&target) {
-            return Ok(());
-        }
-        let mut changes = Vec::new();
-        if single {
-            for old in list.drain(..) {
-                changes.push(LinkChange { seq, rel, target: old, added: false });
-            }
-        }
-        list.push(target.clone());
-        obj.seq = seq;
-        changes.push(LinkChange { seq, rel, target, added: true });
-        store.link_changes.entry(id.to_string()).or_default().extend(changes);
-        Ok(())
-    }
-
-    /// Remove a link. Removing one that does not exist changes nothing and returns false.
-    pub fn unlink(&mut self, category: &str, id: &str, rel: &str, target: &Ref) -> Result<bool, TenantError> {
-        let rel = Self::relationship(category, rel)?;
-        let cat = Self::category(category)?.name;
-        let seq = self.seq + 1;
-        let store = self.stores.get_mut(cat).expect("store");
-        let obj = store
-            .objects
-            .get_mut(id)
-            .ok_or_else(|| TenantError::NotFound { category: category.into(), id: id.into() })?;
-        let Some(list) = obj.links.get_mut(rel) else { return Ok(false) };
-        let before = list.len();
-        list.retain(|t| t != target);
-        if list.len() == before {
-            return Ok(false);
-        }
-        obj.seq = seq;
-        store.link_changes.entry(id.to_string()).or_default().push(LinkChange {
-            seq,
-            rel,
-            target: target.clone(),
-            added: false,
-        });
-        self.seq = seq;
-        Ok(true)
-    }
-
-    /// Add a contained child (it must carry a string `id`).
-    pub fn add_child(&mut self, category: &str, id: &str, rel: &str, child: Value) -> Result<(), TenantError> {
-        let rel = Self::relationship(category, rel)?;
-        let Value::Object(child) = child else { return Err(TenantError::MissingId(category.into())) };
-        if !child.get("id").is_some_and(Value::is_string) {
-            return Err(TenantError::MissingId(format!("{category}/{rel}")));
-        }
-        let seq = self.next_seq();
-        let obj = self.object_mut(category, id)?;
-        obj.children.entry(rel).or_default().push(child);
-        obj.seq = seq;
-        Ok(())
-    }
-
-    /// Contained children of an object.
-    pub fn children(&self, category: &str, id: &str, rel: &str) -> &[Map<String, Value>] {
-        self.get(category, id).and_then(|o| o.children.get(rel)).map(Vec::as_slice).unwrap_or(&[])
-    }
-
-    /// Total objects over every category (contained children not counted).
-    pub fn total_objects(&self) -> usize {
-        self.stores.values().map(|s| s.objects.len()).sum()
-    }
-
-    // ----- the recycle bin and other helpers of the write side -----
-
-    /// The links other objects hold to `id`: (category, id, relationship).
-    pub fn held_by(&self, id: &str) -> Vec<(&'static str, String, &'static str)> {
-        let mut out = Vec::new();
-        for c in catalog::all() {
-            let Some(store) = self.stores.get(c.name) else { continue };
-            for (oid, o) in &store.objects {
-                for (rel, targets) in &o.links {
-                    if targets.iter().any(|t| t.id == id) {
-                        out.push((c.name, oid.clone(), *rel));
-                    }
-                }
-            }
-        }
-        out
-    }
-
-    /// Soft-delete an object: it leaves its collection (delta reports `"reason": "changed"`), with
-    /// the links to and from it, and waits in the recycle bin.
-    pub fn soft_delete(&mut self, category: &str, id: &str, at: jiff::Timestamp) -> Result<(), TenantError> {
-        let cat = Self::category(category)?;
-        let held_by = self.held_by(id);
-        let mut object = self.remove(category, id, Removal::SoftDeleted)?;
-        if object.json.contains_key("deletedDateTime") {
-            object.json.insert("deletedDateTime".into(), Value::String(at.to_string()));
-        }
-        self.recycle_bin.insert(id.to_string(), DeletedItem { category: cat.name, object, deleted_at: at, held_by });
-        Ok(())
-    }
-
-    /// An object in the recycle bin.
-    pub fn deleted_item(&self, id: &str) -> Option<&DeletedItem> {
-        self.recycle_bin.get(id)
-    }
-
-    /// Every object in the recycle bin, in id order.
-    pub fn deleted_items(&self) -> impl Iterator<Item = &DeletedItem> {
-        self.recycle_bin.values()
-    }
-
-    /// Bring an object back from the recycle bin with its id, its properties, its own links and
-    /// children (to objects that still exist) and the links others held to it (whose holders still
-    /// exist). Delta sees it as an object that came back.
-    pub fn restore_deleted(&mut self, id: &str) -> Result<&StoredObject, TenantError> {
-        let item = self
-            .recycle_bin
-            .remove(id)
-            .ok_or_else(|| TenantError::NotFound { category: "deletedItems".into(), id: id.into() })?;
-        let mut json = item.object.json;
-        if json.contains_key("deletedDateTime") {
-            json.insert("deletedDateTime".into(), Value::Null);
-        }
-        let links: BTreeMap<&'static str, Vec<Ref>> = item
-            .object
-            .links
-            .into_iter()
-            .map(|(rel, targets)| {
-                let live: Vec<Ref> = targets.into_iter().filter(|t| self.get(t.category, &t.id).is_some()).collect();
-                (rel, live)
-            })
-            .filter(|(_, targets)| !targets.is_empty())
-            .collect();
-        let obj = self.insert(item.category, Value::Object(json))?;
-        obj.links = links;
-        obj.children = item.object.children;
-        let target = Ref { category: item.category, id: id.to_string() };
-        for (holder_cat, holder, rel) in item.held_by {
-            if self.get(holder_cat, &holder).is_some() {
-                self.link(holder_cat, &holder, rel, target.clone())?;
-            }
-        }
-        self.get(item.category, id)
-            .ok_or_else(|| TenantError::NotFound { category: item.category.into(), id: id.into() })
-    }
-
-    /// Delete an object in the recycle bin for good (delta reports `"reason": "deleted"`).
-    pub fn purge_deleted(&mut self, id: &str) -> Option<DeletedItem> {
-        let item = self.recycle_bin.remove(id)?;
-        let seq = self.next_seq();
-        if let Some(store) = self.stores.get_mut(item.category) {
-            store.removed.insert(id.to_string(), (seq, Removal::Deleted));
-        }
-        // Every role category is in the catalog, so this cannot fail.
-        let _ = self.drop_roles_of(id);
-        Some(item)
-    }
-
-    /// Delete for good every object that entered the recycle bin at or before `cutoff`. Returns
-    /// how many.
-    pub fn purge_deleted_before(&mut self, cutoff: jiff::Timestamp) -> usize {
-        let expired: Vec<String> =
-            self.recycle_bin.iter().filter(|(_, d)| d.deleted_at <= cutoff).map(|(id, _)| id.clone()).collect();
-        for id in &expired {
-            self.purge_deleted(id);
-        }
-        expired.len()
-    }
-
-    /// Change properties of a contained child (a merge of top-level properties). False when the
-    /// child does not exist.
-    pub fn patch_child(
-        &mut self,
-        category: &str,
-        id: &str,
-        rel: &str,
-        child_id: &str,
-        changes: &Map<String, Value>,
-    ) -> Result<bool, TenantError> {
-        let rel = Self::relationship(category, rel)?;
-        let seq = self.next_seq();
-        let obj = self.object_mut(category, id)?;
-        let Some(child) = obj
-            .children
-            .get_mut(rel)
-            .and_then(|c| c.iter_mut().find(|c| c.get("id").and_then(Value::as_str) == Some(child_id)))
-        else {
-            return Ok(false);
-        };
-        for (k, v) in changes {
-            child.insert(k.clone(), v.clone());
-        }
-        obj.seq = seq;
-        Ok(true)
-    }
-
-    /// Remove a contained child. False when it does not exist.
-    pub fn remove_child(&mut self, category: &str, id: &str, rel: &str, child_id: &str) -> Result<bool, TenantError> {
-        let rel = Self::relationship(category, rel)?;
-        let seq = self.next_seq();
-        let obj = self.object_mut(category, id)?;
-        let Some(list) = obj.children.get_mut(rel) else { return Ok(false) };
-        let before = list.len();
-        list.retain(|c| c.get("id").and_then(Value::as_str) != Some(child_id));
-        if list.len() == before {
-            return Ok(false);
-        }
-        obj.seq = seq;
-        Ok(true)
-    }
-
-    /// Replace every contained child of a relationship (each must carry a string `id`), as Intune's
-    /// `assign` action does.
-    pub fn set_children(
-        &mut self,
-        category: &str,
-        id: &str,
-        rel: &str,
-        children: Vec<Map<String, Value>>,
-    ) -> Result<(), TenantError> {
-        let rel = Self::relationship(category, rel)?;
-        if children.iter().any(|c| !c.get("id").is_some_and(Value::is_string)) {
-            return Err(TenantError::MissingId(format!("{category}/{rel}")));
-        }
-        let seq = self.next_seq();
-        let obj = self.object_mut(category, id)?;
-        obj.children.insert(rel, children);
-        obj.seq = seq;
-        Ok(())
     }
 }

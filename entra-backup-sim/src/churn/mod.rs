@@ -224,7 +224,7 @@ impl Churn<'_> {
                 Value::String(s) => {
                     let last = s.rsplit('/').next().unwrap_or(s);
                     for candidate in [s.as_str(), last] {
-                        if candidate.len() == 36 && users.objects.contains_key(candidate) {
+                        if candidate.len() == 36 && users.contains(candidate) {
                             out.insert(candidate.to_string());
                         }
                     }

@@ -138,7 +138,7 @@ impl Churn<'_> {
         let mut referrers: Vec<(&'static str, String, &'static str, Ref)> = Vec::new();
         for category in ["groups", "devices"] {
             for o in self.t.objects(category) {
-                for (rel, targets) in &o.links {
+                for (rel, targets) in o.links.iter() {
                     for r in targets.iter().filter(|r| r.category == "users" && gone.contains(r.id.as_str())) {
                         referrers.push((category, o.id().to_string(), rel, r.clone()));
                     }
@@ -349,7 +349,10 @@ impl Churn<'_> {
         // A first name from one colleague, a last name from another.
         let mut name_of = |prop: &str| {
             let donor = &templates[rng.below(templates.len())];
-            self.t.get("users", donor).and_then(|u| string(&u.json, prop)).unwrap_or("Alex").to_string()
+            self.t
+                .get("users", donor)
+                .and_then(|u| string(&u.json, prop).map(str::to_string))
+                .unwrap_or_else(|| "Alex".to_string())
         };
         let given = name_of("givenName");
         let surname = name_of("surname");

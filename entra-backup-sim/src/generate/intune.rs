@@ -16,9 +16,7 @@ impl Gen<'_> {
             let registered = self
                 .tenant
                 .get("devices", &object_id)
-                .and_then(|d| d.json.get("registrationDateTime"))
-                .and_then(Value::as_str)
-                .and_then(|s| s.parse::<jiff::Timestamp>().ok())
+                .and_then(|d| d.json.get("registrationDateTime")?.as_str()?.parse::<jiff::Timestamp>().ok())
                 .unwrap_or(self.anchor);
             let volumes: &[&str] = if rng.chance(0.15) {
                 &["operatingSystemVolume", "fixedDataVolume"]

@@ -382,6 +382,7 @@ fn fill_computed(
         "servicePrincipals" => {
             let app_id = str_of(json, "appId").unwrap_or_default().to_string();
             let app = tenant.objects("applications").find(|a| str_of(&a.json, "appId") == Some(&app_id));
+            let app = app.as_ref();
             json.insert("appOwnerOrganizationId".into(), app.map_or(Value::Null, |_| json!(tenant.tenant_id)));
             let app_name = app.and_then(|a| a.json.get("displayName").cloned()).unwrap_or(Value::Null);
             json.insert("appDisplayName".into(), app_name.clone());

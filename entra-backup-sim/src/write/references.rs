@@ -141,7 +141,7 @@ pub(super) fn add_ref(
     };
     let mut tenant = state.tenant_mut();
     let Some(obj) = tenant.get(cat.name, id) else { return GraphResponse::not_found(id) };
-    if let Err(e) = link_rules(cat, obj, rel) {
+    if let Err(e) = link_rules(cat, &obj, rel) {
         return e;
     }
     let target = match resolve_target(&tenant, rel, url) {
@@ -173,7 +173,7 @@ pub(super) fn put_ref(
     };
     let mut tenant = state.tenant_mut();
     let Some(obj) = tenant.get(cat.name, id) else { return GraphResponse::not_found(id) };
-    if let Err(e) = link_rules(cat, obj, rel) {
+    if let Err(e) = link_rules(cat, &obj, rel) {
         return e;
     }
     let target = match resolve_target(&tenant, rel, url) {
@@ -198,7 +198,7 @@ pub(super) fn remove_ref(
     }
     let mut tenant = state.tenant_mut();
     let Some(obj) = tenant.get(cat.name, id) else { return GraphResponse::not_found(id) };
-    if let Err(e) = link_rules(cat, obj, rel) {
+    if let Err(e) = link_rules(cat, &obj, rel) {
         return e;
     }
     let existing = match target {

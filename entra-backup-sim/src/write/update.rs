@@ -20,7 +20,7 @@ fn object_rules(cat: &Category, obj: &StoredObject) -> Result<(), GraphResponse>
     if cat.name == "groups" && mail_enabled_non_unified(&obj.json) {
         return Err(GraphResponse::bad_request("Request_BadRequest", MAIL_ENABLED_UPDATE_MESSAGE));
     }
-    if built_in(obj) {
+    if built_in(&obj) {
         return Err(built_in_error());
     }
     Ok(())
@@ -54,10 +54,10 @@ pub(super) fn update(state: &SimState, req: &GraphRequest, cat: &'static Categor
     if let Err(e) = check_properties(&tenant, cat, &ty, body) {
         return e;
     }
-    if let Err(e) = object_rules(cat, obj) {
+    if let Err(e) = object_rules(cat, &obj) {
         return e;
     }
-    if synced(obj) {
+    if synced(&obj) {
         let refused = match cat.name {
             "users" => body.keys().any(|k| SYNCED_USER_PROPERTIES.contains(&k.as_str())),
             "groups" => body.keys().any(|k| k != "@odata.type"),
@@ -165,10 +165,10 @@ pub(super) fn delete(state: &SimState, cat: &'static Category, id: &str) -> Grap
     if !deletable {
         return method_not_allowed();
     }
-    if synced(obj) {
+    if synced(&obj) {
         return synced_error();
     }
-    if built_in(obj) {
+    if built_in(&obj) {
         return built_in_error();
     }
     if cat.name == "domains" {
@@ -188,7 +188,7 @@ pub(super) fn delete(state: &SimState, cat: &'static Category, id: &str) -> Grap
         }
     }
     let at = state.clock.now();
-    let soft = soft_deletes(cat, obj);
+    let soft = soft_deletes(cat, &obj);
     // Deleting an application deletes its service principal in the tenant too.
     let sps: Vec<String> = if cat.name == "applications" {
         let app_id = str_of(&obj.json, "appId").map(String::from);

@@ -117,7 +117,7 @@ fn fingerprint(o: &StoredObject) -> String {
 }
 
 fn fingerprints(t: &Tenant) -> Vec<String> {
-    CHURNED_CATEGORIES.iter().flat_map(|c| t.objects(c).map(fingerprint)).collect()
+    CHURNED_CATEGORIES.iter().flat_map(|c| t.objects(c).map(|o| fingerprint(&o))).collect()
 }
 
 #[test]
@@ -147,7 +147,8 @@ fn the_same_tenant_and_seed_give_the_same_churn() {
     let first = ra.category("users").created_ids;
     assert!(!again.category("users").created_ids.is_empty());
     assert!(again.category("users").created_ids.iter().all(|id| !first.contains(id)));
-    let upns: Vec<&str> = a.objects("users").filter_map(|u| u.json["userPrincipalName"].as_str()).collect();
+    let upns: Vec<String> =
+        a.objects("users").filter_map(|u| u.json["userPrincipalName"].as_str().map(str::to_string)).collect();
     let unique: HashSet<String> = upns.iter().map(|u| u.to_lowercase()).collect();
     assert_eq!(upns.len(), unique.len(), "userPrincipalNames stay unique");
 }
@@ -248,10 +249,10 @@ fn churned_objects_are_true_to_the_schema_and_the_tenant_stays_consistent() {
     // Dynamic groups hold what their rules select; All Employees every member user.
     for g in t.objects("groups") {
         let Some(rule) = g.json["membershipRule"].as_str() else { continue };
-        let expected: BTreeSet<&str> =
-            t.objects("users").filter(|u| rule_selects(rule, &u.json)).map(StoredObject::id).collect();
-        let actual: BTreeSet<&str> =
-            g.links("members").iter().filter(|r| r.category == "users").map(|r| r.id.as_str()).collect();
+        let expected: BTreeSet<String> =
+            t.objects("users").filter(|u| rule_selects(rule, &u.json)).map(|o| o.id().to_string()).collect();
+        let actual: BTreeSet<String> =
+            g.links("members").iter().filter(|r| r.category == "users").map(|r| r.id.clone()).collect();
         assert_eq!(actual, expected, "group {} with rule '{rule}'", g.id());
     }
     let all = t.objects("groups").find(|g| g.json["displayName"] == "All Employees").unwrap();
@@ -262,7 +263,7 @@ fn churned_objects_are_true_to_the_schema_and_the_tenant_stays_consistent() {
     // New log records are later than the old ones, in the minutes before `now`, strictly increasing.
     for name in ["directoryAudits", "signIns"] {
         let prop = catalog::get(name).unwrap().time_property.unwrap();
-        let time = |o: &StoredObject| o.json[prop].as_str().unwrap().parse::<jiff::Timestamp>().unwrap();
+        let time = |o: StoredObject| o.json[prop].as_str().unwrap().parse::<jiff::Timestamp>().unwrap();
         let created = set(&report.category(name).created_ids);
         let old = t.objects(name).filter(|o| !created.contains(o.id())).map(time).max().unwrap();
         let mut new: Vec<jiff::Timestamp> = t.objects(name).filter(|o| created.contains(o.id())).map(time).collect();

@@ -168,8 +168,8 @@ fn the_same_seed_gives_the_same_tenant() {
         "directoryAudits",
         "configurationPolicies",
     ] {
-        let fa: Vec<String> = a.objects(name).map(fingerprint).collect();
-        let fb: Vec<String> = b.objects(name).map(fingerprint).collect();
+        let fa: Vec<String> = a.objects(name).map(|o| fingerprint(&o)).collect();
+        let fb: Vec<String> = b.objects(name).map(|o| fingerprint(&o)).collect();
         assert!(fa == fb, "{name} differs between two generations with the same seed");
     }
     let c = generate(&config(SEED + 1), now());
@@ -296,7 +296,7 @@ fn references_and_links_resolve() {
                 {
                     continue;
                 }
-                for v in values_at(obj, field.path) {
+                for v in values_at(&obj, field.path) {
                     let Some(s) = v.as_str() else {
                         if !v.is_null() {
                             problems.push(format!("{}/{}: {} holds {v}, not a string", cat.name, obj.id(), field.path));
@@ -322,7 +322,8 @@ fn references_and_links_resolve() {
         }
     }
     // BitLocker keys name their device by its deviceId.
-    let device_ids: HashSet<&str> = t.objects("devices").filter_map(|d| d.json.get("deviceId")?.as_str()).collect();
+    let device_ids: HashSet<String> =
+        t.objects("devices").filter_map(|d| Some(d.json.get("deviceId")?.as_str()?.to_string())).collect();
     for k in t.objects("bitlockerRecoveryKeys") {
         let d = k.json.get("deviceId").and_then(Value::as_str).unwrap_or_default();
         if !device_ids.contains(d) {
@@ -376,9 +377,9 @@ fn dynamic_groups_and_units_hold_what_their_rules_select() {
                 assert!(types.iter().any(|x| x == "DynamicMembership"), "{}: a rule without DynamicMembership", g.id());
                 assert_eq!(g.json["membershipRuleProcessingState"], "On");
             }
-            let expected: BTreeSet<&str> =
-                t.objects("users").filter(|u| rule_selects(rule, &u.json)).map(StoredObject::id).collect();
-            let actual: BTreeSet<&str> = g.links("members").iter().map(|r| r.id.as_str()).collect();
+            let expected: BTreeSet<String> =
+                t.objects("users").filter(|u| rule_selects(rule, &u.json)).map(|o| o.id().to_string()).collect();
+            let actual: BTreeSet<String> = g.links("members").iter().map(|r| r.id.clone()).collect();
             assert!(!expected.is_empty(), "{category} {}: rule '{rule}' selects nobody", g.id());
             assert_eq!(actual, expected, "{category} {} with rule '{rule}'", g.id());
         }
@@ -397,17 +398,17 @@ fn dynamic_groups_and_units_hold_what_their_rules_select() {
 fn group_nesting_has_no_cycles_and_memberships_follow_the_config() {
     let t = tenant();
     let mut total = 0;
-    let mut nested: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut nested: HashMap<String, Vec<String>> = HashMap::new();
     for g in t.objects("groups") {
         total += g.links("members").len();
-        let kids: Vec<&str> =
-            g.links("members").iter().filter(|r| r.category == "groups").map(|r| r.id.as_str()).collect();
+        let kids: Vec<String> =
+            g.links("members").iter().filter(|r| r.category == "groups").map(|r| r.id.clone()).collect();
         if !kids.is_empty() {
-            nested.insert(g.id(), kids);
+            nested.insert(g.id().to_string(), kids);
         }
     }
     assert!(!nested.is_empty(), "no nested groups");
-    fn visit<'a>(g: &'a str, nested: &HashMap<&'a str, Vec<&'a str>>, path: &mut Vec<&'a str>) {
+    fn visit<'a>(g: &'a str, nested: &'a HashMap<String, Vec<String>>, path: &mut Vec<&'a str>) {
         assert!(!path.contains(&g), "a membership cycle: {path:?} -> {g}");
         path.push(g);
         for k in nested.get(g).into_iter().flatten() {

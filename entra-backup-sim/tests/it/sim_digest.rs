@@ -34,7 +34,7 @@ fn object(o: &StoredObject) -> Value {
         "json": Value::Object(o.json.clone()),
         "seq": o.seq,
         "createdSeq": o.created_seq,
-        "propSeq": o.prop_seq,
+        "propSeq": &*o.prop_seq,
         "links": links,
         "children": children,
     })
@@ -53,9 +53,9 @@ fn digest(t: &Tenant) -> String {
             line(json!({ "category": cat.name, "store": null }));
             continue;
         };
-        line(json!({ "category": cat.name, "count": store.objects.len() }));
-        for (id, o) in &store.objects {
-            line(json!({ "id": id, "object": object(o) }));
+        line(json!({ "category": cat.name, "count": store.len() }));
+        for (id, o) in store.entries_after(None) {
+            line(json!({ "id": id, "object": object(&o.decode()) }));
         }
         for (id, (seq, how)) in &store.removed {
             line(json!({ "removed": id, "seq": seq, "reason": how.reason() }));
@@ -82,7 +82,7 @@ fn digest(t: &Tenant) -> String {
     line(json!({ "held": n, "seq": delivered.seq() }));
     for cat in catalog::all() {
         for o in delivered.objects(cat.name).filter(|o| t.get(cat.name, o.id()).is_none()) {
-            line(json!({ "category": cat.name, "delivered": object(o) }));
+            line(json!({ "category": cat.name, "delivered": object(&o) }));
         }
     }
     h.finalize().to_hex().to_string()

@@ -60,7 +60,7 @@ struct Picks {
 fn picks(sim: &SimServer) -> Picks {
     let mut t = sim.tenant_mut();
     let managers: std::collections::HashSet<String> =
-        t.objects("users").flat_map(|u| u.links("manager").iter().map(|r| r.id.clone())).collect();
+        t.objects("users").flat_map(|u| u.links("manager").iter().map(|r| r.id.clone()).collect::<Vec<_>>()).collect();
     let mut users: Vec<String> = t
         .objects("users")
         .filter(|u| u.json["onPremisesSyncEnabled"] != true && u.json["userType"] == "Member")
