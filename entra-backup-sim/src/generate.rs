@@ -16,7 +16,7 @@
 //! `users`, `groups`, `apps`, `grants`, `roles`, `conditional_access`, `policies`, `intune`, `logs`);
 //! `data` holds the fixed names and tables they draw from, and `Gen::run` the order they run in.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Map, Value};
@@ -171,7 +171,15 @@ pub(crate) struct Gen<'a> {
     pub break_glass: usize,
     /// Users holding admin roles.
     pub admins: Vec<usize>,
+    /// The [`USER_PROPS`] of each user, by id, kept while generating: dynamic rules and licence
+    /// counts read them, and the tenant would otherwise decode every user again for each.
+    pub user_props: HashMap<String, Vec<Value>>,
+    /// Licences assigned to users, by SKU id.
+    pub licences: HashMap<String, i64>,
 }
+
+/// The user properties dynamic membership rules read.
+pub(crate) const USER_PROPS: [&str; 4] = ["accountEnabled", "country", "department", "userType"];
 
 impl<'a> Gen<'a> {
     fn new(cfg: &'a SimConfig, now: Timestamp) -> Self {
@@ -215,6 +223,8 @@ impl<'a> Gen<'a> {
             auth_strengths: Vec::new(),
             break_glass: 0,
             admins: Vec::new(),
+            user_props: HashMap::new(),
+            licences: HashMap::new(),
         }
     }
 
@@ -244,6 +254,8 @@ impl<'a> Gen<'a> {
         self.configuration_policies();
         self.compliance_policies();
         self.group_policy_configurations();
+        // Rules are evaluated by now: the memory goes to the logs.
+        self.user_props = HashMap::new();
         self.logs();
     }
 
@@ -281,6 +293,15 @@ impl<'a> Gen<'a> {
     /// by a linear scan, which would make a 50,000-member group quadratic.
     pub(crate) fn put(&mut self, category: &'static str, json: Value, rels: Vec<(&'static str, Rel)>) -> bool {
         let Some(cat) = catalog::get(category) else { return false };
+        if category == "users"
+            && let Some(id) = json.get("id").and_then(Value::as_str)
+        {
+            let props = USER_PROPS.iter().map(|p| json.get(*p).cloned().unwrap_or(Value::Null)).collect();
+            self.user_props.insert(id.to_string(), props);
+            for l in json.get("assignedLicenses").and_then(Value::as_array).into_iter().flatten() {
+                *self.licences.entry(l["skuId"].as_str().unwrap_or_default().to_string()).or_default() += 1;
+            }
+        }
         let mut links = crate::Links::new();
         let mut kids = crate::Children::new();
         for (name, rel) in rels {
@@ -606,13 +627,18 @@ impl Rule {
         let mut props: Vec<&str> = rules.iter().flat_map(|r| r.properties()).collect();
         props.sort_unstable();
         props.dedup();
-        // The few properties rules read, per user, looked up once.
+        // The few properties rules read, per user, looked up once (kept aside while generating
+        // when they are among USER_PROPS, decoded from the tenant otherwise).
+        let kept: Option<Vec<usize>> = props.iter().map(|p| USER_PROPS.iter().position(|k| k == p)).collect();
         let values: Vec<Vec<Value>> = g
             .users
             .iter()
-            .map(|u| {
-                let json = g.tenant.get("users", &u.id).map(|o| o.json);
-                props.iter().map(|p| json.as_ref().and_then(|j| j.get(*p)).cloned().unwrap_or(Value::Null)).collect()
+            .map(|u| match (&kept, g.user_props.get(&u.id)) {
+                (Some(ix), Some(v)) => ix.iter().map(|&i| v[i].clone()).collect(),
+                _ => {
+                    let json = g.tenant.get("users", &u.id).map(|o| o.json);
+                    props.iter().map(|p| json.as_ref().and_then(|j| j.get(*p)).cloned().unwrap_or(Value::Null)).collect()
+                }
             })
             .collect();
         rules

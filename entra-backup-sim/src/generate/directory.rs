@@ -135,14 +135,9 @@ impl Gen<'_> {
     pub(super) fn subscribed_skus(&mut self) {
         let mut rng = self.rng("skus");
         let mut consumed = [0i64; 3];
-        for u in self.tenant.objects("users") {
-            if let Some(l) = u.json.get("assignedLicenses").and_then(Value::as_array) {
-                for lic in l {
-                    let sku = lic.get("skuId").and_then(Value::as_str).unwrap_or_default();
-                    if let Some(ix) = SKUS.iter().position(|s| s.sku_id == sku) {
-                        consumed[ix] += 1;
-                    }
-                }
+        for (sku, n) in &self.licences {
+            if let Some(ix) = SKUS.iter().position(|s| s.sku_id == sku) {
+                consumed[ix] += n;
             }
         }
         for (ix, sku) in SKUS.iter().enumerate() {
