@@ -637,7 +637,10 @@ impl Rule {
                 (Some(ix), Some(v)) => ix.iter().map(|&i| v[i].clone()).collect(),
                 _ => {
                     let json = g.tenant.get("users", &u.id).map(|o| o.json);
-                    props.iter().map(|p| json.as_ref().and_then(|j| j.get(*p)).cloned().unwrap_or(Value::Null)).collect()
+                    props
+                        .iter()
+                        .map(|p| json.as_ref().and_then(|j| j.get(*p)).cloned().unwrap_or(Value::Null))
+                        .collect()
                 }
             })
             .collect();
