@@ -132,6 +132,7 @@ fn get(url: &str) -> Value {
 }
 
 fn main() {
+    entra_backup::init_crypto();
     let a = args();
     let bin = binary();
     let (users, groups) = (a.users, a.users / 5);

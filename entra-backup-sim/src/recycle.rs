@@ -3,8 +3,6 @@
 //! by type, read one at a time, restored with their id, or deleted for good; 30 days after their
 //! deletion (by the simulator's clock) they are gone.
 
-use std::ops::Bound;
-
 use serde_json::{Map, Value, json};
 
 use super::SimState;
@@ -37,7 +35,7 @@ pub(crate) fn is_recycle_path(path: &str) -> bool {
 /// Delete for good what has been in the recycle bin for 30 days.
 pub(crate) fn expire(state: &SimState) {
     let cutoff = state.clock.now() - jiff::SignedDuration::from_hours(24 * RETENTION_DAYS);
-    let due = state.tenant().deleted_items().any(|d| d.deleted_at <= cutoff);
+    let due = state.tenant().bin_entries(None).any(|d| d.deleted_at() <= cutoff);
     if due {
         state.tenant_mut().purge_deleted_before(cutoff);
     }
@@ -154,33 +152,26 @@ fn list(state: &SimState, req: &GraphRequest, cast: &str) -> GraphResponse {
         );
     }
     let tenant = state.tenant();
-    let lower = match &st.a {
-        Some(a) => Bound::Excluded(a.as_str()),
-        None => Bound::Unbounded,
+    // Category first, then the filter: a page decodes only the items it looks at.
+    let matches = |e: &super::tenant::BinEntry<'_>| {
+        e.category() == cat.name && filter.as_ref().is_none_or(|f| f.matches(&e.decode().object.json))
     };
-    let matching: Vec<&super::tenant::DeletedItem> = tenant
-        .deleted_items()
-        .filter(|d| d.category == cat.name)
-        .filter(|d| filter.as_ref().is_none_or(|f| f.matches(&d.object.json)))
-        .collect();
     let mut items = Vec::new();
     let mut more = false;
     let mut last = None;
-    for d in matching.iter().filter(|d| match lower {
-        Bound::Excluded(a) => d.object.id() > a,
-        _ => true,
-    }) {
+    for e in tenant.bin_entries(st.a.as_deref()).filter(|e| matches(e)) {
         if items.len() == st.t as usize {
             more = true;
             break;
         }
+        let d = e.decode();
         items.push(Value::Object(project(&d.object, cat, st.s.as_deref(), true)));
         last = Some(d.object.id().to_string());
     }
     let mut body = Map::new();
     body.insert("@odata.context".into(), json!(context(req, cat.name)));
     if q.count {
-        body.insert("@odata.count".into(), json!(matching.len()));
+        body.insert("@odata.count".into(), json!(tenant.bin_entries(None).filter(|e| matches(e)).count()));
     }
     if more {
         st.a = last;
@@ -245,7 +236,9 @@ fn restore(state: &SimState, req: &GraphRequest, id: &str) -> GraphResponse {
         let taken = |u: super::StoredObject| {
             u.json.get("userPrincipalName").and_then(Value::as_str).map(str::to_ascii_lowercase) == upn
         };
-        if upn.is_some() && tenant.objects("users").any(taken) {
+        if let Some(name) = &upn
+            && tenant.named("users", "userPrincipalName", name).any(taken)
+        {
             return conflict("userPrincipalName");
         }
     }

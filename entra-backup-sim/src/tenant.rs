@@ -181,6 +181,14 @@ pub struct LinkChange {
     pub added: bool,
 }
 
+/// Properties that writes look objects up by (uniqueness rules): one per category, indexed.
+const UNIQUE: [(&str, &str); 4] = [
+    ("users", "userPrincipalName"),
+    ("groups", "mailNickname"),
+    ("applications", "appId"),
+    ("servicePrincipals", "appId"),
+];
+
 /// A log's time order: newest first, records without a time last, then by id.
 type TimeKey = (Reverse<Option<jiff::Timestamp>>, String);
 
@@ -191,6 +199,8 @@ pub struct CategoryStore {
     codec: Codec,
     /// For logs (a category with a time property): every record in the order Graph lists them.
     by_time: Option<(&'static str, BTreeSet<TimeKey>)>,
+    /// For a category with a unique name (see [`UNIQUE`]): ids by that name, lowercased.
+    by_name: Option<(&'static str, HashMap<String, Vec<String>>)>,
     /// Objects removed from the collection: id -> (seq, why). Read by delta.
     pub removed: BTreeMap<String, (u64, Removal)>,
     /// Link changes per object id, oldest first. Read by delta.
@@ -199,7 +209,49 @@ pub struct CategoryStore {
 
 impl CategoryStore {
     fn new(category: &Category) -> Self {
-        CategoryStore { by_time: category.time_property.map(|p| (p, BTreeSet::new())), ..Default::default() }
+        CategoryStore {
+            by_time: category.time_property.map(|p| (p, BTreeSet::new())),
+            by_name: UNIQUE.iter().find(|(c, _)| *c == category.name).map(|(_, p)| (*p, HashMap::new())),
+            ..Default::default()
+        }
+    }
+
+    /// The ids of objects whose `prop` equals `value` ignoring case, when the category keeps
+    /// that property indexed (None when it does not: scan instead).
+    pub fn ids_named(&self, prop: &str, value: &str) -> Option<Vec<&String>> {
+        let (p, index) = self.by_name.as_ref().filter(|(p, _)| *p == prop)?;
+        let _ = p;
+        Some(index.get(&value.to_lowercase()).into_iter().flatten().collect())
+    }
+
+    /// Keep the indexes right when an object's JSON goes from `before` to `after` (either may be
+    /// absent: a new object, a removed one).
+    fn reindex(&mut self, id: &str, before: Option<&Map<String, Value>>, after: Option<&Map<String, Value>>) {
+        if let Some((prop, order)) = &mut self.by_time {
+            if let Some(b) = before {
+                order.remove(&(Reverse(time_of(b, prop)), id.to_string()));
+            }
+            if let Some(a) = after {
+                order.insert((Reverse(time_of(a, prop)), id.to_string()));
+            }
+        }
+        if let Some((prop, index)) = &mut self.by_name {
+            let name = |j: &Map<String, Value>| j.get(*prop).and_then(Value::as_str).map(str::to_lowercase);
+            if let Some(old) = before.and_then(name)
+                && let Some(ids) = index.get_mut(&old)
+            {
+                ids.retain(|x| x != id);
+                if ids.is_empty() {
+                    index.remove(&old);
+                }
+            }
+            if let Some(new) = after.and_then(name) {
+                let ids = index.entry(new).or_default();
+                if !ids.iter().any(|x| x == id) {
+                    ids.push(id.to_string());
+                }
+            }
+        }
     }
 
     /// How many objects it holds.
@@ -306,6 +358,51 @@ pub struct DeletedItem {
     pub held_by: Vec<(&'static str, String, &'static str)>,
 }
 
+/// A soft-deleted object as the recycle bin keeps it: compact, as in its collection.
+#[derive(Debug, Clone)]
+pub(crate) struct Binned {
+    category: &'static str,
+    packed: Packed,
+    deleted_at: jiff::Timestamp,
+    held_by: Vec<(&'static str, String, &'static str)>,
+}
+
+/// An object in the recycle bin, borrowed: its category and deletion time at no cost, the rest
+/// decoded on demand.
+#[derive(Debug, Clone, Copy)]
+pub struct BinEntry<'a> {
+    id: &'a String,
+    binned: &'a Binned,
+    codec: &'a Codec,
+}
+
+impl<'a> BinEntry<'a> {
+    /// The object's id.
+    pub fn id(&self) -> &'a str {
+        self.id
+    }
+
+    /// The category it was deleted from.
+    pub fn category(&self) -> &'static str {
+        self.binned.category
+    }
+
+    /// When it was deleted.
+    pub fn deleted_at(&self) -> jiff::Timestamp {
+        self.binned.deleted_at
+    }
+
+    /// The whole item, decoded.
+    pub fn decode(&self) -> DeletedItem {
+        DeletedItem {
+            category: self.binned.category,
+            object: Entry { packed: &self.binned.packed, codec: self.codec }.decode(),
+            deleted_at: self.binned.deleted_at,
+            held_by: self.binned.held_by.clone(),
+        }
+    }
+}
+
 /// The whole tenant.
 #[derive(Debug, Clone)]
 pub struct Tenant {
@@ -316,7 +413,7 @@ pub struct Tenant {
     stores: HashMap<&'static str, CategoryStore>,
     seq: u64,
     /// The directory's recycle bin, by object id.
-    recycle_bin: BTreeMap<String, DeletedItem>,
+    recycle_bin: BTreeMap<String, Binned>,
     /// Log records that happened but that Graph does not list yet (see [`Tenant::hold`]).
     held: Vec<(String, Value)>,
     /// Who links to each object.
@@ -385,6 +482,17 @@ impl Tenant {
     /// Whether a category holds an object with this id.
     pub fn contains(&self, category: &str, id: &str) -> bool {
         self.stores.get(category).is_some_and(|s| s.contains(id))
+    }
+
+    /// The objects of a category that may have `prop` equal to `value` ignoring case: exactly
+    /// those, decoded, when the category keeps the property indexed; every object otherwise.
+    /// Callers still apply their own comparison.
+    pub fn named<'a>(&'a self, category: &str, prop: &str, value: &str) -> Box<dyn Iterator<Item = StoredObject> + 'a> {
+        let Some(store) = self.stores.get(category) else { return Box::new(std::iter::empty()) };
+        match store.ids_named(prop, value) {
+            Some(ids) => Box::new(ids.into_iter().filter_map(|id| store.entry(id)).map(|e| e.decode())),
+            None => Box::new(self.objects(category)),
+        }
     }
 
     /// The category holding an object with this id (directory object ids are unique tenant-wide).

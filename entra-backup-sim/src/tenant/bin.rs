@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{DeletedItem, Links, Ref, Removal, Tenant, TenantError};
+use super::{BinEntry, Binned, DeletedItem, Links, Packed, Ref, Removal, Tenant, TenantError};
 
 impl Tenant {
     /// Soft-delete an object: it leaves its collection (delta reports `"reason": "changed"`), with
@@ -17,18 +17,46 @@ impl Tenant {
         if object.json.contains_key("deletedDateTime") {
             object.json.insert("deletedDateTime".into(), Value::String(at.to_string()));
         }
-        self.recycle_bin.insert(id.to_string(), DeletedItem { category: cat.name, object, deleted_at: at, held_by });
+        let store = self.stores.get_mut(cat.name).expect("every catalog category has a store");
+        let packed = Packed {
+            body: store.codec.encode(&object.json),
+            seq: object.seq,
+            created_seq: object.created_seq,
+            prop_seq: Some(object.prop_seq).filter(|p| !p.is_empty()),
+            links: Some(object.links).filter(|l| !l.is_empty()),
+            children: Some(object.children).filter(|c| !c.is_empty()),
+        };
+        self.recycle_bin.insert(id.to_string(), Binned { category: cat.name, packed, deleted_at: at, held_by });
         Ok(())
     }
 
-    /// An object in the recycle bin.
-    pub fn deleted_item(&self, id: &str) -> Option<&DeletedItem> {
-        self.recycle_bin.get(id)
+    fn bin_entry<'a>(&'a self, id: &'a String, binned: &'a Binned) -> BinEntry<'a> {
+        let codec = &self.stores.get(binned.category).expect("a catalog category").codec;
+        BinEntry { id, binned, codec }
     }
 
-    /// Every object in the recycle bin, in id order.
-    pub fn deleted_items(&self) -> impl Iterator<Item = &DeletedItem> {
-        self.recycle_bin.values()
+    /// An object in the recycle bin, decoded.
+    pub fn deleted_item(&self, id: &str) -> Option<DeletedItem> {
+        self.recycle_bin.get_key_value(id).map(|(id, b)| self.bin_entry(id, b).decode())
+    }
+
+    /// Whether an object is in the recycle bin.
+    pub fn in_bin(&self, id: &str) -> bool {
+        self.recycle_bin.contains_key(id)
+    }
+
+    /// Every object in the recycle bin, in id order, decoded one at a time.
+    pub fn deleted_items(&self) -> impl Iterator<Item = DeletedItem> + '_ {
+        self.bin_entries(None).map(|e| e.decode())
+    }
+
+    /// Every object in the recycle bin, in id order after `after` when given, borrowed.
+    pub fn bin_entries<'a>(&'a self, after: Option<&str>) -> impl Iterator<Item = BinEntry<'a>> + 'a {
+        let lower = match after {
+            Some(a) => std::ops::Bound::Excluded(a.to_string()),
+            None => std::ops::Bound::Unbounded,
+        };
+        self.recycle_bin.range::<String, _>((lower, std::ops::Bound::Unbounded)).map(|(id, b)| self.bin_entry(id, b))
     }
 
     /// Bring an object back from the recycle bin with its id, its properties, its own links and
@@ -36,9 +64,9 @@ impl Tenant {
     /// exist). Delta sees it as an object that came back.
     pub fn restore_deleted(&mut self, id: &str) -> Result<super::StoredObject, TenantError> {
         let item = self
-            .recycle_bin
-            .remove(id)
+            .deleted_item(id)
             .ok_or_else(|| TenantError::NotFound { category: "deletedItems".into(), id: id.into() })?;
+        self.recycle_bin.remove(id);
         let mut json = item.object.json;
         if json.contains_key("deletedDateTime") {
             json.insert("deletedDateTime".into(), Value::Null);
@@ -65,7 +93,8 @@ impl Tenant {
 
     /// Delete an object in the recycle bin for good (delta reports `"reason": "deleted"`).
     pub fn purge_deleted(&mut self, id: &str) -> Option<DeletedItem> {
-        let item = self.recycle_bin.remove(id)?;
+        let item = self.deleted_item(id)?;
+        self.recycle_bin.remove(id);
         let seq = self.next_seq();
         if let Some(store) = self.stores.get_mut(item.category) {
             store.removed.insert(id.to_string(), (seq, Removal::Deleted));

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use entra_backup::catalog::{self, RelationshipKind};
 
-use super::{Children, LinkChange, Links, Packed, Ref, Removal, Tenant, TenantError, time_of};
+use super::{Children, LinkChange, Links, Packed, Ref, Removal, Tenant, TenantError};
 
 impl Tenant {
     /// Add or replace an object (it must carry a string `id`). Returns it as stored.
@@ -50,9 +50,7 @@ impl Tenant {
                         prop_seq.insert(k.clone(), seq);
                     }
                 }
-                if let Some((prop, order)) = &mut store.by_time {
-                    order.remove(&(std::cmp::Reverse(time_of(&before, prop)), id.clone()));
-                }
+                store.reindex(&id, Some(&before), Some(&json));
                 let body = store.codec.encode(&json);
                 let old = store.objects.get_mut(&id).expect("present");
                 old.body = body;
@@ -62,6 +60,7 @@ impl Tenant {
                     .map(|l| (*l).clone())
             }
             None => {
+                store.reindex(&id, None, Some(&json));
                 let body = store.codec.encode(&json);
                 store.objects.insert(
                     id.clone(),
@@ -70,9 +69,6 @@ impl Tenant {
                 None
             }
         };
-        if let Some((prop, order)) = &mut store.by_time {
-            order.insert((std::cmp::Reverse(time_of(&json, prop)), id.clone()));
-        }
         let packed = store.objects.get_mut(&id).expect("present");
         if let Some(children) = children {
             packed.children = (!children.is_empty()).then(|| Arc::new(children));
@@ -109,16 +105,13 @@ impl Tenant {
             .get_mut(id)
             .ok_or_else(|| TenantError::NotFound { category: category.into(), id: id.into() })?;
         let mut json = store.codec.decode(&packed.body);
-        let time_before = store.by_time.as_ref().map(|(p, _)| time_of(&json, p));
+        let before = json.clone();
         let mut prop_seq = packed.prop_seq.as_deref().cloned().unwrap_or_default();
         let out = f(&mut json, &mut prop_seq, seq);
         packed.body = store.codec.encode(&json);
         packed.prop_seq = (!prop_seq.is_empty()).then(|| Arc::new(prop_seq));
         packed.seq = seq;
-        if let (Some((prop, order)), Some(before)) = (&mut store.by_time, time_before) {
-            order.remove(&(std::cmp::Reverse(before), id.to_string()));
-            order.insert((std::cmp::Reverse(time_of(&json, prop)), id.to_string()));
-        }
+        store.reindex(id, Some(&before), Some(&json));
         Ok(out)
     }
 
@@ -145,9 +138,7 @@ impl Tenant {
             .remove(id)
             .ok_or_else(|| TenantError::NotFound { category: category.into(), id: id.into() })?;
         let obj = super::Entry { packed: &packed, codec: &store.codec }.decode();
-        if let Some((prop, order)) = &mut store.by_time {
-            order.remove(&(std::cmp::Reverse(time_of(&obj.json, prop)), id.to_string()));
-        }
+        store.reindex(id, Some(&obj.json), None);
         store.removed.insert(id.to_string(), (seq, how));
         store.link_changes.remove(id);
         for (rel, targets) in obj.links.iter() {
@@ -293,7 +284,7 @@ impl Tenant {
     ) -> Result<R, TenantError> {
         let seq = self.next_seq();
         let obj = self.packed_mut(category, id)?;
-        let mut children = obj.children.take().map(|c| Arc::unwrap_or_clone(c)).unwrap_or_default();
+        let mut children = obj.children.take().map(Arc::unwrap_or_clone).unwrap_or_default();
         let out = f(&mut children);
         obj.children = (!children.is_empty()).then(|| Arc::new(children));
         obj.seq = seq;

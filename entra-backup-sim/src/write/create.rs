@@ -133,7 +133,7 @@ pub(super) fn create(state: &SimState, req: &GraphRequest, cat: &'static Categor
         Ok(id) => id,
         Err(e) => return e,
     };
-    if tenant.get(cat.name, &id).is_some() || tenant.deleted_item(&id).is_some() {
+    if tenant.contains(cat.name, &id) || tenant.in_bin(&id) {
         return conflict("id");
     }
     let now = now(state);
@@ -226,10 +226,11 @@ fn create_rules(tenant: &Tenant, cat: &Category, ty: &str, body: &Map<String, Va
         }
         "servicePrincipals" => {
             let Some(app_id) = str_of(body, "appId") else { return Err(required("appId", &resource)) };
-            let taken = tenant.objects("servicePrincipals").any(|s| str_of(&s.json, "appId") == Some(app_id))
-                || tenant
-                    .deleted_items()
-                    .any(|d| d.category == "servicePrincipals" && str_of(&d.object.json, "appId") == Some(app_id));
+            let taken =
+                tenant.named("servicePrincipals", "appId", app_id).any(|s| str_of(&s.json, "appId") == Some(app_id))
+                    || tenant.bin_entries(None).any(|d| {
+                        d.category() == "servicePrincipals" && str_of(&d.decode().object.json, "appId") == Some(app_id)
+                    });
             if taken {
                 return Err(GraphResponse::error(
                     409,
@@ -275,7 +276,7 @@ pub(super) fn check_upn(tenant: &Tenant, upn: &str, except: Option<&str>) -> Res
         str_of(json, "userPrincipalName").is_some_and(|u| u.eq_ignore_ascii_case(upn))
             && Some(json.get("id").and_then(Value::as_str).unwrap_or_default()) != except
     };
-    if tenant.objects("users").any(|u| same(&u.json)) {
+    if tenant.named("users", "userPrincipalName", upn).any(|u| same(&u.json)) {
         return Err(conflict("userPrincipalName"));
     }
     Ok(())
@@ -288,8 +289,8 @@ pub(super) fn check_nickname(tenant: &Tenant, nickname: &str, except: Option<&st
             && str_of(json, "mailNickname").is_some_and(|n| n.eq_ignore_ascii_case(nickname))
             && Some(json.get("id").and_then(Value::as_str).unwrap_or_default()) != except
     };
-    if tenant.objects("groups").any(|g| same(&g.json))
-        || tenant.deleted_items().any(|d| d.category == "groups" && same(&d.object.json))
+    if tenant.named("groups", "mailNickname", nickname).any(|g| same(&g.json))
+        || tenant.bin_entries(None).any(|d| d.category() == "groups" && same(&d.decode().object.json))
     {
         return Err(conflict("mailNickname"));
     }
@@ -381,7 +382,8 @@ fn fill_computed(
         }
         "servicePrincipals" => {
             let app_id = str_of(json, "appId").unwrap_or_default().to_string();
-            let app = tenant.objects("applications").find(|a| str_of(&a.json, "appId") == Some(&app_id));
+            let app =
+                tenant.named("applications", "appId", &app_id).find(|a| str_of(&a.json, "appId") == Some(&app_id));
             let app = app.as_ref();
             json.insert("appOwnerOrganizationId".into(), app.map_or(Value::Null, |_| json!(tenant.tenant_id)));
             let app_name = app.and_then(|a| a.json.get("displayName").cloned()).unwrap_or(Value::Null);

@@ -20,7 +20,7 @@ fn object_rules(cat: &Category, obj: &StoredObject) -> Result<(), GraphResponse>
     if cat.name == "groups" && mail_enabled_non_unified(&obj.json) {
         return Err(GraphResponse::bad_request("Request_BadRequest", MAIL_ENABLED_UPDATE_MESSAGE));
     }
-    if built_in(&obj) {
+    if built_in(obj) {
         return Err(built_in_error());
     }
     Ok(())
