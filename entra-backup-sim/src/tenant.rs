@@ -542,3 +542,49 @@ impl Tenant {
         Ok(n)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn names(t: &Tenant, upn: &str) -> Vec<String> {
+        t.named("users", "userPrincipalName", upn).map(|o| o.id().to_string()).collect()
+    }
+
+    #[test]
+    fn the_name_index_follows_inserts_patches_removals_and_the_bin() {
+        let mut t = Tenant::new("t", "contoso.com");
+        let id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+        t.insert("users", json!({"id": id, "userPrincipalName": "Adele@contoso.com", "deletedDateTime": null}))
+            .expect("insert");
+        assert_eq!(names(&t, "adele@CONTOSO.com"), [id]);
+        let change = json!({"userPrincipalName": "adele.v@contoso.com"});
+        t.patch("users", id, change.as_object().expect("map")).expect("patch");
+        assert!(names(&t, "adele@contoso.com").is_empty());
+        assert_eq!(names(&t, "ADELE.V@contoso.com"), [id]);
+        t.soft_delete("users", id, "2026-01-01T00:00:00Z".parse().expect("time")).expect("delete");
+        assert!(names(&t, "adele.v@contoso.com").is_empty());
+        assert_eq!(
+            t.deleted_item(id).map(|d| d.object.json["deletedDateTime"].clone()),
+            Some(json!("2026-01-01T00:00:00Z"))
+        );
+        t.restore_deleted(id).expect("restore");
+        assert_eq!(names(&t, "adele.v@contoso.com"), [id]);
+        t.remove("users", id, Removal::Deleted).expect("remove");
+        assert!(names(&t, "adele.v@contoso.com").is_empty());
+    }
+
+    #[test]
+    fn logs_list_newest_first_and_resume_after_a_record() {
+        let mut t = Tenant::new("t", "contoso.com");
+        for (id, at) in [("a", "2026-01-02T00:00:00Z"), ("b", "2026-01-03T00:00:00Z"), ("c", "2026-01-01T00:00:00Z")] {
+            t.insert("signIns", json!({"id": id, "createdDateTime": at})).expect("insert");
+        }
+        let store = t.store("signIns").expect("store");
+        let order = |after| store.newest_first(after).expect("a log").map(|(id, _)| id.clone()).collect::<Vec<_>>();
+        assert_eq!(order(None), ["b", "a", "c"]);
+        assert_eq!(order(Some("a")), ["c"]);
+        assert_eq!(order(Some("gone")), ["b", "a", "c"], "an unknown record starts over, as before");
+    }
+}
