@@ -174,13 +174,6 @@ impl ExportRequest {
         self
     }
 
-    /// Whether to store changed objects as deltas.
-    #[must_use]
-    pub fn deltas(mut self, deltas: bool) -> Self {
-        self.deltas = deltas;
-        self
-    }
-
     /// A [`Progress`] over the categories this request reads from Graph, to pass to [`export`].
     pub fn progress(&self) -> Arc<Progress> {
         Progress::new(&or_all(&self.categories))
