@@ -283,7 +283,8 @@ pub async fn plan(repo: &Repository, options: &PruneOptions) -> Result<PrunePlan
         .filter(|(_, u)| deltas::is_kept(*u, options.max_unused))
         .map(|(p, _)| p)
         .collect();
-    let rebase = deltas::settle_chains(&index, &mut live, &kept);
+    let settled = deltas::settle_chains(&index, &packs, &mut live, &kept);
+    let rebase = settled.rebase;
     let replace_indexes =
         listed.into_iter().filter(|id| index.files().contains(id) || index.is_superseded(id)).collect();
     let mut plan = PrunePlan { replace_indexes, ..PrunePlan::default() };
@@ -297,7 +298,7 @@ pub async fn plan(repo: &Repository, options: &PruneOptions) -> Result<PrunePlan
         }
     }
     let by_pack = deltas::usage(&packs, &index, &live);
-    for (pack, (used, total)) in by_pack {
+    for (pack, (used, _)) in by_pack {
         let size = sizes.get(pack).map_or(0, |s| s.0);
         if used == 0 {
             match index.marked(pack) {
@@ -314,7 +315,7 @@ pub async fn plan(repo: &Repository, options: &PruneOptions) -> Result<PrunePlan
                     plan.marks.push(Marked { pack: pack.to_string(), marked: now });
                 }
             }
-        } else if !deltas::is_kept((used, total), options.max_unused) {
+        } else if !kept.contains(pack) || settled.repack.contains(pack) {
             plan.repack.push(pack.to_string());
             plan.marks.push(Marked { pack: pack.to_string(), marked: now });
         } else {

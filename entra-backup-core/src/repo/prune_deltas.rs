@@ -60,15 +60,25 @@ pub(super) fn is_kept((used, total): (u64, u64), max_unused: f64) -> bool {
     used > 0 && !(total > 0 && (total - used) as f64 / total as f64 > max_unused)
 }
 
-/// Settle the chains of the live deltas: pin the bases that lie in `kept` packs (added to
-/// `live`), and return the deltas to rebase, each with the blob it is to be stored against (the
-/// nearest of its old chain that stays), or `None` to store it whole. A delta whose chain leaves
-/// the index is left alone (check reports it; rewriting it would fail).
+/// How the chains are settled: the deltas to rebase, each with the blob it is to be stored
+/// against (the nearest of its old chain that stays) or `None` for whole, and the packs kept
+/// otherwise that are repacked because they hold such a delta.
+pub(super) struct Settled {
+    pub(super) rebase: HashMap<String, Option<String>>,
+    pub(super) repack: HashSet<String>,
+}
+
+/// Settle the chains of the deltas (see the module docs): pin the bases that lie in `kept` packs
+/// (added to `live`), choose the live deltas to rebase, and keep whole the chains of the deltas
+/// no snapshot reaches that stay indexed in kept packs (so that no indexed blob ever names a base
+/// that is gone: a backup may find such a blob stored and use it). A delta whose chain leaves the
+/// index is left alone (check reports it; rewriting it would fail).
 pub(super) fn settle_chains(
     index: &Index,
+    packs: &BTreeMap<String, Vec<BlobEntry>>,
     live: &mut HashSet<String>,
     kept: &HashSet<&str>,
-) -> HashMap<String, Option<String>> {
+) -> Settled {
     let stays = |id: &str, live: &HashSet<String>| {
         live.contains(id) || index.lookup(id).is_some_and(|(pack, _)| kept.contains(pack))
     };
@@ -107,17 +117,41 @@ pub(super) fn settle_chains(
         if intact {
             rebase.insert(delta, new_base);
         } else {
-            // Keep the chain as it is, so nothing it needs is freed.
-            let mut link = index.lookup(&delta).and_then(|(_, e)| e.base);
-            while let Some(l) = link {
-                if !live.insert(l.clone()) {
-                    break;
-                }
-                link = index.lookup(&l).and_then(|(_, e)| e.base);
+            pin_chain(index, &delta, live);
+        }
+    }
+    // A rebased delta's old copy must not stay indexed once its base is gone: its pack is
+    // repacked (and so marked, then deleted) rather than kept.
+    let repack: HashSet<String> = rebase
+        .keys()
+        .filter_map(|id| index.lookup(id).map(|(pack, _)| pack.to_string()))
+        .filter(|pack| kept.contains(pack.as_str()))
+        .collect();
+    // Deltas no snapshot reaches, in packs that stay: their bases stay too.
+    for (pack, entries) in packs {
+        if !kept.contains(pack.as_str()) || repack.contains(pack) {
+            continue;
+        }
+        for e in entries {
+            if e.base.is_some() && !live.contains(&e.id) && index.lookup(&e.id).is_some_and(|(p, _)| p == pack) {
+                pin_chain(index, &e.id, live);
             }
         }
     }
-    rebase
+    Settled { rebase, repack }
+}
+
+/// Keep every base down the chain under `delta` (added to `live`).
+fn pin_chain(index: &Index, delta: &str, live: &mut HashSet<String>) {
+    let mut link = index.lookup(delta).and_then(|(_, e)| e.base);
+    let mut links = 0;
+    while let Some(l) = link {
+        links += 1;
+        if !live.insert(l.clone()) || links > 2 * MAX_CHAIN {
+            break;
+        }
+        link = index.lookup(&l).and_then(|(_, e)| e.base);
+    }
 }
 
 /// The stored bytes of the deltas down the chain under `id` (0 for a whole blob), or `None`
