@@ -10,7 +10,10 @@
 //!   then stored again as a delta against the nearest blob of its old chain that stays (live or
 //!   pinned) when that delta is at most half the whole object and the new chain's deltas together
 //!   are no larger than the whole object, else whole. Rebasing only drops links, so chains only
-//!   get shorter.
+//!   get shorter. The pack it was in is repacked, not kept: its old copy must not stay indexed
+//!   once its base is gone;
+//! - a delta no snapshot reaches, in a pack that stays, keeps its whole chain (a backup that finds
+//!   its blob indexed uses it).
 //!
 //! A rebased delta's new copy goes in a new pack, listed first in the new index, which is written
 //! before anything is deleted: killed at any point, every blob a snapshot needs stays readable.
