@@ -2,8 +2,10 @@
 //! day, into a local repository.
 //!
 //! Run: `cargo bench -p entra-backup-cli --bench backup` (default: 50,000 users,
-//! 30 days, 1% churn; or `-- --users 10000 --days 10 --churn 0.01`). The simulated tenant runs in
-//! its own process, with Graph's throttling on and 20 ms of latency.
+//! 30 days, 1% churn; or `-- --users 10000 --days 10 --churn 0.01`). Changed objects are stored as
+//! deltas (`--deltas off`: whole); `--keep N` forgets all but the newest N snapshots and prunes
+//! (grace 0) after each backup. The simulated tenant runs in its own process, with Graph's
+//! throttling on and 20 ms of latency.
 //!
 //! Printed per backup: how each category was read, Graph requests (those inside `$batch` counted
 //! one by one) and HTTP requests, bytes uploaded, storage writes, wall time, the repository's size.
@@ -23,6 +25,7 @@ use entra_backup::Secret;
 use entra_backup::catalog;
 use entra_backup::pipeline::{self, Progress};
 use entra_backup::repo::Access;
+use entra_backup::repo::prune;
 use entra_backup::sink::BackupOptions;
 use entra_backup::source::{GraphSource, SnapshotSource, SourceOptions};
 use serde_json::Value;
@@ -49,16 +52,25 @@ struct Args {
     users: usize,
     days: usize,
     churn: f64,
+    /// Store changed objects as deltas (the default; `--deltas off` for whole objects).
+    deltas: bool,
+    /// Keep only the newest this many snapshots: each day, forget the older ones and prune
+    /// (grace 0), as a daily retention policy would (0: keep every snapshot, no prune).
+    keep: usize,
 }
 
 fn args() -> Args {
-    let mut a = Args { users: 50_000, days: 30, churn: 0.01 };
-    for (flag, value) in flags("--users N --days N --churn FRACTION") {
+    let mut a = Args { users: 50_000, days: 30, churn: 0.01, deltas: true, keep: 0 };
+    for (flag, value) in flags("--users N --days N --churn FRACTION --deltas on|off --keep N") {
         match flag.as_str() {
             "--users" => a.users = value.parse().expect("--users N"),
             "--days" => a.days = value.parse().expect("--days N"),
             "--churn" => a.churn = value.parse().expect("--churn FRACTION"),
-            other => panic!("unknown argument {other}; use --users N --days N --churn FRACTION"),
+            "--deltas" => a.deltas = value == "on",
+            "--keep" => a.keep = value.parse().expect("--keep N"),
+            other => {
+                panic!("unknown argument {other}; use --users N --days N --churn FRACTION --deltas on|off --keep N")
+            }
         }
     }
     a
@@ -81,10 +93,16 @@ async fn run(a: Args) {
     let (repo_dir, repo) = temp_repository().await;
     let cats: Vec<_> = catalog::all().iter().collect();
     println!(
-        "== {} users, {} days, {:.1}% churn a day; throttling on, 20 ms latency; repository in a local folder",
+        "== {} users, {} days, {:.1}% churn a day, deltas {}, {}; throttling on, 20 ms latency; repository in a local folder",
         a.users,
         a.days,
-        a.churn * 100.0
+        a.churn * 100.0,
+        if a.deltas { "on" } else { "off" },
+        if a.keep > 0 {
+            format!("the newest {} snapshots kept (forget and prune daily)", a.keep)
+        } else {
+            "every snapshot kept".into()
+        }
     );
     println!(
         "{:>3} {:<11} {:>8} {:>6} {:>12} {:>6} {:>8} {:>12} {:>8}  UPLOADED AS OBJECTS/TREES/SECRETS/INDEX",
@@ -92,6 +110,8 @@ async fn run(a: Args) {
     );
     let mut days: Vec<Day> = Vec::new();
     let mut first_snapshot = String::new();
+    let mut snapshots: Vec<String> = Vec::new();
+    let zero_grace = prune::PruneOptions { grace: jiff::SignedDuration::ZERO, ..prune::PruneOptions::default() };
     for day in 1..=a.days {
         let mut changed = 0;
         if day > 1 {
@@ -112,7 +132,7 @@ async fn run(a: Args) {
         let report = pipeline::backup(
             &source,
             &repo,
-            BackupOptions { deltas: true, ..BackupOptions::new(tenant.clone()) },
+            BackupOptions { deltas: a.deltas, ..BackupOptions::new(tenant.clone()) },
             &Progress::new(&cats),
         )
         .await
@@ -124,6 +144,22 @@ async fn run(a: Args) {
             report.summary.categories.iter().filter(|c| c.error.is_some()).collect::<Vec<_>>()
         );
         let s = &report.snapshot.summary;
+        let mut pruned = String::new();
+        if a.keep > 0 {
+            snapshots.push(report.snapshot_id.clone());
+            if snapshots.len() > a.keep {
+                let forget: Vec<String> = snapshots.drain(..snapshots.len() - a.keep).collect();
+                prune::forget_snapshots(&repo, &forget, false).await.unwrap();
+                let plan = prune::prune(&repo, &zero_grace).await.unwrap();
+                pruned = format!(
+                    "  pruned: {} repacked, {} marked, {} deleted, {} deltas rebased",
+                    plan.repack.len(),
+                    plan.mark.len(),
+                    plan.delete.len(),
+                    plan.deltas_rebased
+                );
+            }
+        }
         let (repo_bytes, _) = dir_size(repo_dir.path());
         println!(
             "{day:>3} {:<11} {:>8} {:>6} {:>12} {:>6} {:>8.1} {:>12} {:>8}  {}/{}/{}/{}",
@@ -140,7 +176,11 @@ async fn run(a: Args) {
             s.secret_bytes,
             s.index_bytes
         );
-        if day == 1 {
+        if !pruned.is_empty() && std::env::var_os("BENCH_DETAIL").is_some() {
+            println!("{pruned}");
+        }
+        // The export compares with the first snapshot (the newest when old ones are forgotten).
+        if day == 1 || a.keep > 0 {
             first_snapshot = report.snapshot_id.clone();
         }
         if std::env::var_os("BENCH_DETAIL").is_some() {

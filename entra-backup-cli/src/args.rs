@@ -99,6 +99,9 @@ pub(crate) enum Command {
         /// under the secrets key.
         #[arg(long)]
         no_secrets: bool,
+        /// Store changed objects whole instead of as deltas against their previous version.
+        #[arg(long)]
+        no_deltas: bool,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,

@@ -146,9 +146,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             init_cmd::init(&repo, &secrets, kdf_memory_mib, kdf_iterations, force).await
         }
         Command::Key { command } => key_cmds::run(command).await,
-        Command::Backup { repo, categories, full, tags, no_secrets, json, connection } => {
+        Command::Backup { repo, categories, full, tags, no_secrets, no_deltas, json, connection } => {
             let budget = cli.memory_budget.unwrap_or_default();
-            repo_cmds::backup(&repo, &connection, &categories, full, tags, no_secrets, json, budget).await
+            let flags = (no_secrets, no_deltas);
+            repo_cmds::backup(&repo, &connection, &categories, full, tags, flags, json, budget).await
         }
         Command::Snapshots { repo, json } => repo_cmds::snapshots(&repo, json).await,
         Command::Ls { repo, snapshot, category, json } => {

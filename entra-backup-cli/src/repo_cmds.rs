@@ -107,7 +107,7 @@ pub(crate) async fn backup(
     categories: &[String],
     full: bool,
     tags: Vec<String>,
-    no_secrets: bool,
+    (no_secrets, no_deltas): (bool, bool),
     json: bool,
     memory_budget: entra_backup::repo::spill::MemoryBudget,
 ) -> Result<(), CliError> {
@@ -119,6 +119,7 @@ pub(crate) async fn backup(
         .full(full)
         .tags(tags)
         .secrets(!no_secrets)
+        .deltas(!no_deltas)
         .memory_budget(memory_budget);
     let progress = request.progress();
     let display = (!json && std::io::IsTerminal::is_terminal(&std::io::stderr()))

@@ -35,6 +35,9 @@ pub struct BackupRequest {
     pub secrets_recipient: SecretsRecipient,
     /// Memory the backup's per-object sets may take before they spill to disk (default 128 MiB).
     pub memory_budget: MemoryBudget,
+    /// Store changed objects as deltas against their previous version (default: yes; see
+    /// [`BackupOptions::deltas`]).
+    pub deltas: bool,
 }
 
 impl Default for BackupRequest {
@@ -46,6 +49,7 @@ impl Default for BackupRequest {
             secrets: true,
             secrets_recipient: SecretsRecipient::default(),
             memory_budget: MemoryBudget::default(),
+            deltas: true,
         }
     }
 }
@@ -93,6 +97,13 @@ impl BackupRequest {
         self
     }
 
+    /// Whether to store changed objects as deltas.
+    #[must_use]
+    pub fn deltas(mut self, deltas: bool) -> Self {
+        self.deltas = deltas;
+        self
+    }
+
     /// A [`Progress`] over the categories this request reads, to pass to [`backup`] (and to show).
     pub fn progress(&self) -> Arc<Progress> {
         Progress::new(&or_all(&self.categories))
@@ -115,6 +126,7 @@ pub async fn backup(
     options.tags.clone_from(&request.tags);
     options.secrets_recipient = request.secrets_recipient.clone();
     options.memory_budget = request.memory_budget;
+    options.deltas = request.deltas;
     pipeline::backup(&source, repo, options, progress).await
 }
 

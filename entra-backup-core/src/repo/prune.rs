@@ -21,6 +21,9 @@ use crate::repo::index::{Index, IndexFile, Marked, list_index_ids};
 use crate::repo::pack::{BlobEntry, BlobKind, PackInfo, PackWriter, is_id, pack_path};
 use crate::repo::snapshot::{SnapshotFile, snapshot_path};
 
+#[path = "prune_deltas.rs"]
+mod deltas;
+
 /// The lease prune holds.
 pub const LEASE_PATH: &str = "locks/prune";
 
@@ -69,8 +72,12 @@ pub struct PrunePlan {
     pub bytes_freed: u64,
     #[serde(skip)]
     marks: Vec<Marked>,
+    /// Deltas whose base goes: stored again against a base that stays, or whole.
+    pub deltas_rebased: usize,
     #[serde(skip)]
     live: HashSet<String>,
+    #[serde(skip)]
+    rebase: HashMap<String, Option<String>>,
 }
 
 /// A lease on `locks/prune`.
@@ -269,15 +276,15 @@ pub async fn plan(repo: &Repository, options: &PruneOptions) -> Result<PrunePlan
     let (index, packs) = load_packs(repo).await?;
     let snapshots = repo.snapshots().await?;
     let mut live = reachable(repo, &index, &snapshots).await?;
-    // A delta needs its base, and the base's base.
-    let mut bases: Vec<String> = live.iter().filter_map(|id| index.lookup(id)?.1.base.clone()).collect();
-    while let Some(base) = bases.pop() {
-        if live.insert(base.clone())
-            && let Some(next) = index.lookup(&base).and_then(|(_, e)| e.base.clone())
-        {
-            bases.push(next);
-        }
-    }
+    // A delta needs its base: kept where its pack stays anyway, else the delta is rebased (see
+    // `prune_deltas`). Pins add use only to packs kept already, so no pack's fate changes.
+    let kept: HashSet<&str> = deltas::usage(&packs, &index, &live)
+        .into_iter()
+        .filter(|(_, u)| deltas::is_kept(*u, options.max_unused))
+        .map(|(p, _)| p)
+        .collect();
+    let settled = deltas::settle_chains(&index, &packs, &mut live, &kept);
+    let rebase = settled.rebase;
     let replace_indexes =
         listed.into_iter().filter(|id| index.files().contains(id) || index.is_superseded(id)).collect();
     let mut plan = PrunePlan { replace_indexes, ..PrunePlan::default() };
@@ -290,28 +297,8 @@ pub async fn plan(repo: &Repository, options: &PruneOptions) -> Result<PrunePlan
             sizes.insert(name, (meta.size, modified));
         }
     }
-    // (used bytes, total bytes) per pack. A frame's stored bytes are shared by its blobs in
-    // proportion to their plaintext. A blob stored twice (repacked) is used only where the index
-    // finds it.
-    let mut by_pack: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
-    for (pack, entries) in &packs {
-        let e = by_pack.entry(pack.as_str()).or_default();
-        let mut frames: HashMap<u64, (u64, u64, u64)> = HashMap::new(); // length, plaintext, live plaintext
-        for entry in entries {
-            let used = live.contains(&entry.id) && index.lookup(&entry.id).is_some_and(|(p, _)| p == pack);
-            let f = frames.entry(entry.offset).or_insert((entry.length, 0, 0));
-            f.1 += entry.ulength.max(1);
-            if used {
-                f.2 += entry.ulength.max(1);
-            }
-        }
-        for (length, plain, live_plain) in frames.into_values() {
-            e.1 += length;
-            e.0 +=
-                if live_plain == 0 { 0 } else { (length as u128 * live_plain as u128 / plain as u128).max(1) as u64 };
-        }
-    }
-    for (pack, (used, total)) in by_pack {
+    let by_pack = deltas::usage(&packs, &index, &live);
+    for (pack, (used, _)) in by_pack {
         let size = sizes.get(pack).map_or(0, |s| s.0);
         if used == 0 {
             match index.marked(pack) {
@@ -328,7 +315,7 @@ pub async fn plan(repo: &Repository, options: &PruneOptions) -> Result<PrunePlan
                     plan.marks.push(Marked { pack: pack.to_string(), marked: now });
                 }
             }
-        } else if total > 0 && (total - used) as f64 / total as f64 > options.max_unused {
+        } else if !kept.contains(pack) || settled.repack.contains(pack) {
             plan.repack.push(pack.to_string());
             plan.marks.push(Marked { pack: pack.to_string(), marked: now });
         } else {
@@ -347,7 +334,9 @@ pub async fn plan(repo: &Repository, options: &PruneOptions) -> Result<PrunePlan
             plan.delete_staging.push(staged.path);
         }
     }
+    plan.deltas_rebased = rebase.len();
     plan.live = live;
+    plan.rebase = rebase;
     Ok(plan)
 }
 
@@ -356,36 +345,31 @@ pub async fn plan(repo: &Repository, options: &PruneOptions) -> Result<PrunePlan
 pub async fn execute(repo: &Repository, plan: &PrunePlan) -> Result<()> {
     let store = repo.store();
     let (index, all_packs) = load_packs(repo).await?;
-    // Repack: copy live blobs of mostly-unused packs into new packs, kind by kind.
+    // Repack: copy the live blobs of mostly-unused packs into new packs, kind by kind, and the
+    // deltas whose base goes (rebased), wherever they are.
     let mut new_packs: Vec<PackInfo> = Vec::new();
-    if !plan.repack.is_empty() {
-        let mut writers: HashMap<BlobKind, PackWriter> = HashMap::new();
-        for pack in &plan.repack {
-            let wanted: Vec<BlobEntry> = all_packs
-                .get(pack)
-                .into_iter()
-                .flatten()
-                .filter(|e| plan.live.contains(&e.id) && index.lookup(&e.id).is_some_and(|(p, _)| p == pack))
-                .cloned()
-                .collect();
-            let ids: Vec<String> = wanted.iter().map(|e| e.id.clone()).collect();
-            let blobs = repo.read_blobs(&index, &ids).await?;
-            for (entry, plaintext) in wanted.iter().zip(blobs) {
-                // A delta comes back decoded: it is copied whole (its chain no longer needed by it).
-                let kind = if entry.kind == BlobKind::Delta { BlobKind::Object } else { entry.kind };
-                let w = writers.entry(kind).or_insert_with(|| PackWriter::new(kind, repo.cipher().clone()));
-                if entry.kind == BlobKind::Secret {
-                    w.add_sealed_secret(entry.id.clone(), &plaintext)?;
-                } else {
-                    w.add(&plaintext)?;
-                }
-                if w.is_full()
-                    && let Some(p) = w.finish(store).await?
-                {
-                    new_packs.push(p);
-                }
+    let mut wanted: Vec<(String, BlobEntry)> = Vec::new();
+    let mut taken: HashSet<&str> = HashSet::new();
+    for pack in &plan.repack {
+        for e in all_packs.get(pack).into_iter().flatten() {
+            if plan.live.contains(&e.id)
+                && index.lookup(&e.id).is_some_and(|(p, _)| p == pack)
+                && taken.insert(e.id.as_str())
+            {
+                wanted.push((e.id.clone(), e.clone()));
             }
         }
+    }
+    let mut rebased: Vec<&String> = plan.rebase.keys().filter(|id| !taken.contains(id.as_str())).collect();
+    rebased.sort_unstable();
+    for id in rebased {
+        if let Some((_, entry)) = index.lookup(id) {
+            wanted.push((id.clone(), entry));
+        }
+    }
+    if !wanted.is_empty() {
+        let mut writers: HashMap<BlobKind, PackWriter> = HashMap::new();
+        deltas::rewrite(repo, &index, &wanted, &plan.rebase, &mut writers, &mut new_packs).await?;
         for w in writers.values_mut() {
             if let Some(p) = w.finish(store).await? {
                 new_packs.push(p);
@@ -396,12 +380,16 @@ pub async fn execute(repo: &Repository, plan: &PrunePlan) -> Result<()> {
     // their new copies), then kept and marked packs, and the marks.
     let keep: HashSet<&str> = plan.keep.iter().map(String::as_str).collect();
     let marked: HashSet<&str> = plan.marks.iter().map(|m| m.pack.as_str()).collect();
+    // The others in the order the index found them: a blob stored twice (a rebased delta's old
+    // copy stays in its kept pack) must keep resolving to the same copy.
     let mut packs: Vec<PackInfo> = new_packs;
-    for (pack, entries) in &all_packs {
-        if keep.contains(pack.as_str()) || marked.contains(pack.as_str()) {
+    for pack in index.pack_ids() {
+        if (keep.contains(pack) || marked.contains(pack))
+            && let Some(entries) = all_packs.get(pack)
+        {
             // Marked packs stay indexed until deleted, so old snapshots a running backup still
             // reads keep resolving.
-            packs.push(PackInfo { id: pack.clone(), entries: entries.clone() });
+            packs.push(PackInfo { id: pack.to_string(), entries: entries.clone() });
         }
     }
     let mut file = IndexFile::new(packs);

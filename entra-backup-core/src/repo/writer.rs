@@ -50,9 +50,9 @@ pub struct BackupOptions {
     /// Where spilled runs go (a folder made inside it, removed at the end): the system's
     /// temporary folder by default.
     pub spill_dir: Option<PathBuf>,
-    /// Store changed objects as deltas against their previous version (format 2 repositories).
-    /// Off by default for now: a delta keeps its base alive, and prune does not yet rewrite a
-    /// delta whose base only forgotten snapshots need, so forgetting would free less (issue 14).
+    /// Store changed objects as deltas against their previous version (format 2 repositories;
+    /// on by default). Prune rewrites a delta whose base only forgotten snapshots need, so
+    /// forgetting frees what it would without deltas (see "Deltas" in docs/repository-format.md).
     pub deltas: bool,
 }
 
@@ -68,7 +68,7 @@ impl BackupOptions {
             secrets_recipient: Default::default(),
             memory_budget: MemoryBudget::default(),
             spill_dir: None,
-            deltas: false,
+            deltas: true,
         }
     }
 }

@@ -17,6 +17,7 @@ mod repo_crypto;
 mod repo_history;
 mod repo_memory;
 mod repo_packs;
+mod repo_prune_deltas;
 mod restore;
 mod restore_apps;
 mod restore_resume;
