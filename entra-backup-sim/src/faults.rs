@@ -56,3 +56,53 @@ impl Faults {
         Some(*rng.pick(kinds))
     }
 }
+
+/// Requests held back until a test lets them go (see [`crate::SimServer::hold`]): the way a test
+/// makes "this happens while a backup is still running" certain rather than likely.
+#[derive(Debug, Default)]
+pub(crate) struct Holds {
+    held: Mutex<Vec<(String, tokio::sync::watch::Receiver<bool>)>>,
+}
+
+impl Holds {
+    pub(crate) fn add(&self, path_contains: &str) -> tokio::sync::watch::Sender<bool> {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).push((path_contains.to_string(), rx));
+        tx
+    }
+
+    /// Wait while a hold matches `path` (case-insensitively).
+    pub(crate) async fn wait(&self, path: &str) {
+        let path = path.to_ascii_lowercase();
+        let waiting: Vec<_> = {
+            let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+            held.retain(|(_, rx)| !*rx.borrow());
+            held.iter().filter(|(p, _)| path.contains(&p.to_ascii_lowercase())).map(|(_, rx)| rx.clone()).collect()
+        };
+        for mut rx in waiting {
+            // A dropped sender lets the request go too.
+            let _ = rx.wait_for(|go| *go).await;
+        }
+    }
+}
+
+/// Requests held by [`crate::SimServer::hold`]; they go on when this is released or dropped.
+#[derive(Debug)]
+pub struct Hold(tokio::sync::watch::Sender<bool>);
+
+impl Hold {
+    pub(crate) fn new(tx: tokio::sync::watch::Sender<bool>) -> Self {
+        Hold(tx)
+    }
+
+    /// Let the held requests (and later ones) go on.
+    pub fn release(self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        let _ = self.0.send(true);
+    }
+}

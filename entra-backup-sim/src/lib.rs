@@ -42,6 +42,7 @@ mod token;
 mod write;
 
 pub use churn::{ChurnReport, churn};
+pub use faults::Hold;
 pub use generate::generate;
 pub use rng::Rng;
 pub use server::SimServer;
@@ -146,6 +147,7 @@ pub struct SimState {
     pub(crate) throttle: throttle::Throttle,
     pub(crate) tokens: token::TokenIssuer,
     pub(crate) faults: faults::Faults,
+    pub(crate) holds: faults::Holds,
     /// Bumped to expire every delta and page token issued before (a test's "7 days later").
     pub(crate) token_generation: AtomicI64,
     requests: std::sync::atomic::AtomicU64,
@@ -162,6 +164,7 @@ impl SimState {
                 .with_tenant_id(&tenant.tenant_id),
             tokens: token::TokenIssuer::new(&config, &tenant.tenant_id),
             faults: faults::Faults::new(config.seed, config.fault_rate),
+            holds: faults::Holds::default(),
             tenant: RwLock::new(tenant),
             clock,
             config,

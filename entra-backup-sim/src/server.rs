@@ -107,6 +107,14 @@ impl SimServer {
         super::churn::churn(&mut self.state.tenant_mut(), now, fraction, seed)
     }
 
+    /// Hold back every request whose path contains `path_contains` (case-insensitively) until
+    /// the returned [`Hold`](crate::Hold) is released or dropped: a test that must act while a
+    /// client is still reading holds one of the client's requests, rather than hoping the client
+    /// is slow enough.
+    pub fn hold(&self, path_contains: &str) -> crate::Hold {
+        crate::Hold::new(self.state.holds.add(path_contains))
+    }
+
     /// Stop serving and wait for open connections to finish.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -149,6 +157,7 @@ async fn handle(
     if !state.config.latency.is_zero() {
         tokio::time::sleep(state.config.latency).await;
     }
+    state.holds.wait(uri.path()).await;
     let base = base_url(&headers);
     let path = uri.path();
     let query = uri.query().unwrap_or("");
