@@ -133,7 +133,7 @@ pub struct SnapshotWriter {
     budget: Arc<SpillBudget>,
     packs: Mutex<Packs>,
     written: Mutex<Vec<PackInfo>>,
-    /// Tree packs filled while closing a category (closing is synchronous), written at finish.
+    /// Tree packs filled while building a category's tree (synchronous), written once it is built.
     pending_trees: Mutex<Vec<SealedPack>>,
     building: Mutex<HashMap<&'static str, Building>>,
     /// Objects patched in this run, so that a second patch of one object builds on the first.
@@ -486,6 +486,11 @@ impl SnapshotWriter {
                 root
             }
         };
+        // Full tree packs are written now, not held until the snapshot is.
+        let full = std::mem::take(&mut *lock(&self.pending_trees));
+        for pack in full {
+            self.upload(pack).await?;
+        }
         Ok(CategorySnapshot {
             tree: root,
             objects: m.entries,
@@ -501,7 +506,7 @@ impl SnapshotWriter {
     }
 
     /// Add tree nodes the repository does not hold yet to the tree packs; full tree packs are
-    /// written at finish (rarely more than one per backup).
+    /// written once the category's tree is built.
     fn add_tree_nodes(&self, nodes: Vec<tree::Node>, tree_bytes: &mut u64) -> Result<()> {
         let mut full = Vec::new();
         {
