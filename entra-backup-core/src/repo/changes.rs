@@ -352,6 +352,32 @@ mod tests {
     use crate::repo::spill::{MemoryBudget, SpillBudget};
 
     #[test]
+    fn patched_objects_come_back_as_they_were_in_memory_and_spilled() {
+        for budget in [MemoryBudget::bytes(64), MemoryBudget::default()] {
+            let budget = SpillBudget::new(budget, None);
+            let mut p = Patched::new(&budget);
+            let object = |i: usize, v: &str| -> Map<String, Value> {
+                let json = serde_json::json!({"zeta": v, "id": format!("o{i}"), "n": i, "f": 0.1,
+                    "members": [{"@odata.type": "#microsoft.graph.user", "id": "u1"}], "alpha": null});
+                json.as_object().unwrap().clone()
+            };
+            for i in 0..50 {
+                p.insert("groups", &format!("o{i}"), &object(i, "first")).unwrap();
+            }
+            p.insert("groups", "o7", &object(7, "second")).unwrap();
+            assert_eq!(p.get("users", "o1").unwrap(), None);
+            assert_eq!(p.get("groups", "missing").unwrap(), None);
+            for i in 0..50 {
+                let got = p.get("groups", &format!("o{i}")).unwrap().unwrap();
+                let want = object(i, if i == 7 { "second" } else { "first" });
+                assert_eq!(got, want);
+                // Keys in the same order, not only equal maps.
+                assert!(got.keys().eq(want.keys()));
+            }
+        }
+    }
+
+    #[test]
     fn entries_round_trip() {
         let c = Cipher::plaintext();
         let mut e = Entry::new(c.id_hex(b"a"));
