@@ -123,12 +123,16 @@ fn bytes_added(v: &Value) -> Option<u64> {
 
 fn post(url: &str) -> Value {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async { reqwest::Client::new().post(url).send().await.unwrap().json().await.unwrap() })
+    rt.block_on(async {
+        entra_backup::net::http_client().unwrap().post(url).send().await.unwrap().json().await.unwrap()
+    })
 }
 
 fn get(url: &str) -> Value {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async { reqwest::get(url).await.unwrap().json().await.unwrap() })
+    rt.block_on(async {
+        entra_backup::net::http_client().unwrap().get(url).send().await.unwrap().json().await.unwrap()
+    })
 }
 
 fn main() {

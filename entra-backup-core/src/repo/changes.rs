@@ -6,9 +6,17 @@
 //! trie, see [`tree::build_sorted`]); its value is an operation: set an entry, or remove the
 //! object. Of several records of one object the last pushed wins.
 
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
 use crate::error::{Error, ErrorKind, Result};
 use crate::repo::index::{parse_id, to_hex};
-use crate::repo::spill::{Sorted, Sorter};
+use crate::repo::pack::decompress;
+use crate::repo::spill::{Sorted, Sorter, SpillBudget, TempDir, io_error};
 use crate::repo::tree::{Entries, Entry, HashedEntry};
 
 const REMOVE: u8 = 0;
@@ -243,11 +251,131 @@ pub(crate) fn hashed(sorted: Sorted) -> impl Iterator<Item = Result<HashedEntry>
     })
 }
 
+/// Objects patched in this run (merged from delta items), so that a second patch of one object
+/// builds on the first. Each is held as zstd-compressed JSON (a group's member list as a map of
+/// maps takes several times its text), keyed by its category and the hash of its id; once they
+/// take more than an eighth of the memory budget they are appended to a file in the spill folder
+/// and only their place in it is kept.
+pub(crate) struct Patched {
+    held: HashMap<(&'static str, [u8; 32]), Held>,
+    /// Bytes of the objects held in memory.
+    bytes: usize,
+    limit: usize,
+    budget: Arc<SpillBudget>,
+    file: Option<(TempDir, File, u64)>,
+}
+
+enum Held {
+    Memory(Box<[u8]>),
+    /// Offset and length in the spill file.
+    Disk(u64, usize),
+}
+
+impl Patched {
+    pub(crate) fn new(budget: &Arc<SpillBudget>) -> Self {
+        let limit = budget.limit() / 8;
+        Patched { held: HashMap::new(), bytes: 0, limit, budget: budget.clone(), file: None }
+    }
+
+    fn key(cat: &'static str, oid: &str) -> (&'static str, [u8; 32]) {
+        (cat, *blake3::hash(oid.as_bytes()).as_bytes())
+    }
+
+    /// The object as last patched in this run, if it was.
+    pub(crate) fn get(&mut self, cat: &'static str, oid: &str) -> Result<Option<Map<String, Value>>> {
+        let compressed = match self.held.get(&Self::key(cat, oid)) {
+            None => return Ok(None),
+            Some(Held::Memory(b)) => b.to_vec(),
+            Some(Held::Disk(at, len)) => {
+                let (dir, file, _) = self.file.as_mut().ok_or_else(damaged)?;
+                let path = dir.path().join("patched");
+                let mut b = vec![0; *len];
+                file.seek(SeekFrom::Start(*at))
+                    .and_then(|_| file.read_exact(&mut b))
+                    .map_err(|e| io_error(&path, "reading", e))?;
+                b
+            }
+        };
+        let json = decompress(&compressed).map_err(|_| damaged())?;
+        serde_json::from_slice(&json).map(Some).map_err(|_| damaged())
+    }
+
+    /// Remember `object` as object `oid` of `cat` now is.
+    pub(crate) fn insert(&mut self, cat: &'static str, oid: &str, object: &Map<String, Value>) -> Result<()> {
+        let json = serde_json::to_vec(object).map_err(|e| Error::new(ErrorKind::Protocol, e.to_string()))?;
+        let compressed = zstd::bulk::compress(&json, 1).map_err(|e| Error::new(ErrorKind::Io, e.to_string()))?;
+        self.bytes += compressed.len();
+        if let Some(Held::Memory(old)) = self.held.insert(Self::key(cat, oid), Held::Memory(compressed.into())) {
+            self.bytes -= old.len();
+        }
+        if self.bytes > self.limit {
+            self.spill()?;
+        }
+        Ok(())
+    }
+
+    /// Append the objects held in memory to the spill file.
+    fn spill(&mut self) -> Result<()> {
+        if self.file.is_none() {
+            let dir = self.budget.temp_dir()?;
+            let path = dir.path().join("patched");
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(|e| io_error(&path, "creating", e))?;
+            self.file = Some((dir, file, 0));
+        }
+        let (dir, file, end) = self.file.as_mut().expect("opened above");
+        let path = dir.path().join("patched");
+        file.seek(SeekFrom::Start(*end)).map_err(|e| io_error(&path, "writing", e))?;
+        let mut w = BufWriter::new(&*file);
+        for held in self.held.values_mut() {
+            if let Held::Memory(b) = held {
+                w.write_all(b).map_err(|e| io_error(&path, "writing", e))?;
+                let len = b.len();
+                *held = Held::Disk(*end, len);
+                *end += len as u64;
+            }
+        }
+        w.flush().map_err(|e| io_error(&path, "writing", e))?;
+        self.bytes = 0;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::repo::crypto::Cipher;
     use crate::repo::spill::{MemoryBudget, SpillBudget};
+
+    #[test]
+    fn patched_objects_come_back_as_they_were_in_memory_and_spilled() {
+        for budget in [MemoryBudget::bytes(64), MemoryBudget::default()] {
+            let budget = SpillBudget::new(budget, None);
+            let mut p = Patched::new(&budget);
+            let object = |i: usize, v: &str| -> Map<String, Value> {
+                let json = serde_json::json!({"zeta": v, "id": format!("o{i}"), "n": i, "f": 0.1,
+                    "members": [{"@odata.type": "#microsoft.graph.user", "id": "u1"}], "alpha": null});
+                json.as_object().unwrap().clone()
+            };
+            for i in 0..50 {
+                p.insert("groups", &format!("o{i}"), &object(i, "first")).unwrap();
+            }
+            p.insert("groups", "o7", &object(7, "second")).unwrap();
+            assert_eq!(p.get("users", "o1").unwrap(), None);
+            assert_eq!(p.get("groups", "missing").unwrap(), None);
+            for i in 0..50 {
+                let got = p.get("groups", &format!("o{i}")).unwrap().unwrap();
+                let want = object(i, if i == 7 { "second" } else { "first" });
+                assert_eq!(got, want);
+                // Keys in the same order, not only equal maps.
+                assert!(got.keys().eq(want.keys()));
+            }
+        }
+    }
 
     #[test]
     fn entries_round_trip() {

@@ -45,6 +45,9 @@ const TRAILER_LEN: u64 = 4;
 /// (an entry takes at most about 220 bytes of JSON).
 pub const MAX_PACK_BLOBS: usize = 100_000;
 
+/// At most this much of a pack's buffer is reserved up front (a pack cut later grows as needed).
+const MAX_RESERVED: usize = 64 * 1024 * 1024;
+
 /// The largest header a reader accepts, besides the pack's own size: a damaged or planted length
 /// must not make a reader download and hold more than this before the header authenticates.
 const MAX_HEADER_LEN: u64 = 32 * 1024 * 1024;
@@ -294,6 +297,12 @@ impl PackWriter {
                 Error::new(ErrorKind::Io, format!("compressing {} blobs: {e}", self.kind.as_str())).with_source(e)
             })?;
         let sealed = self.cipher.seal(&compressed);
+        if self.buf.capacity() == 0 {
+            // The pack's whole buffer at once, not grown by doubling: one large allocation the
+            // allocator maps and returns whole when the pack is written, where a buffer grown in
+            // steps leaves its smaller steps behind as fragments (tens of MB over a backup).
+            self.buf.reserve_exact(self.target_size.min(MAX_RESERVED).saturating_add(FRAME_TARGET));
+        }
         let offset = self.buf.len() as u64;
         for mut entry in self.frame_entries.drain(..) {
             entry.offset = offset;

@@ -140,6 +140,16 @@ impl SpillBudget {
         self.spilled.load(Ordering::Relaxed)
     }
 
+    /// The budget's limit in bytes.
+    pub(crate) fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// A new temporary folder where this budget spills (removed, with what is in it, on drop).
+    pub(crate) fn temp_dir(&self) -> Result<TempDir> {
+        TempDir::new(self.dir.as_deref())
+    }
+
     /// A new sorter under this budget.
     pub fn sorter(self: &Arc<Self>) -> Sorter {
         Sorter { budget: self.clone(), records: Vec::new(), held: 0, runs: Vec::new(), dir: None, pushed: 0 }
@@ -148,9 +158,14 @@ impl SpillBudget {
 
 /// A temporary folder removed, with what is in it, on drop.
 #[derive(Debug)]
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(PathBuf);
 
 impl TempDir {
+    /// Where the folder is.
+    pub(crate) fn path(&self) -> &Path {
+        &self.0
+    }
+
     fn new(parent: Option<&Path>) -> Result<TempDir> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let parent = parent.map(Path::to_path_buf).unwrap_or_else(std::env::temp_dir);
@@ -169,7 +184,7 @@ impl Drop for TempDir {
     }
 }
 
-fn io_error(path: &Path, doing: &str, e: std::io::Error) -> Error {
+pub(crate) fn io_error(path: &Path, doing: &str, e: std::io::Error) -> Error {
     Error::new(ErrorKind::Io, format!("{doing} the spill file {}: {e}", path.display()))
 }
 

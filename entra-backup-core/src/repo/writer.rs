@@ -79,9 +79,6 @@ const PARENT_TREE_READS: usize = 8;
 /// Tree nodes' bytes gathered before they are added to the tree packs (under the packs' lock).
 const NODE_BATCH_BYTES: usize = 4 * 1024 * 1024;
 
-/// An object by category and id.
-type ObjectKey = (&'static str, String);
-
 /// One category being written.
 struct Building {
     /// Objects read this time (whole, or merged from a patch) and those delta said are gone, as
@@ -136,11 +133,11 @@ pub struct SnapshotWriter {
     budget: Arc<SpillBudget>,
     packs: Mutex<Packs>,
     written: Mutex<Vec<PackInfo>>,
-    /// Tree packs filled while closing a category (closing is synchronous), written at finish.
+    /// Tree packs filled while building a category's tree (synchronous), written once it is built.
     pending_trees: Mutex<Vec<SealedPack>>,
     building: Mutex<HashMap<&'static str, Building>>,
     /// Objects patched in this run, so that a second patch of one object builds on the first.
-    patched: Mutex<HashMap<ObjectKey, Map<String, Value>>>,
+    patched: Mutex<changes::Patched>,
     done: Mutex<(BTreeMap<String, CategorySnapshot>, BTreeMap<String, String>)>,
     domain: Mutex<Option<String>>,
     counters: Mutex<Counters>,
@@ -204,6 +201,7 @@ impl SnapshotWriter {
             secrets: PackWriter::new(BlobKind::Secret, cipher).with_target_size(size),
         };
         let domain = parent.as_ref().and_then(|(_, s)| s.tenant.domain.clone());
+        let patched = changes::Patched::new(&budget);
         Ok(SnapshotWriter {
             repo,
             index,
@@ -217,7 +215,7 @@ impl SnapshotWriter {
             written: Mutex::new(Vec::new()),
             pending_trees: Mutex::new(Vec::new()),
             building: Mutex::new(HashMap::new()),
-            patched: Mutex::new(HashMap::new()),
+            patched: Mutex::new(patched),
             done: Mutex::new((BTreeMap::new(), BTreeMap::new())),
             domain: Mutex::new(domain),
             counters: Mutex::new(Counters::default()),
@@ -360,8 +358,8 @@ impl SnapshotWriter {
 
     /// The object as this backup last saw it: patched earlier in this run, or the parent's blob.
     async fn current(&self, cat: &'static Category, id: &str) -> Result<Option<Map<String, Value>>> {
-        if let Some(m) = lock(&self.patched).get(&(cat.name, id.to_string())) {
-            return Ok(Some(m.clone()));
+        if let Some(m) = lock(&self.patched).get(cat.name, id)? {
+            return Ok(Some(m));
         }
         let Some(entry) = self.parent_entry(cat.name, id).await? else { return Ok(None) };
         let bytes = crate::repo::delta::read_cached(&self.repo, &self.index, &entry.blob).await?;
@@ -376,7 +374,7 @@ impl SnapshotWriter {
     pub async fn patch(&self, cat: &'static Category, id: String, patch: Map<String, Value>) -> Result<()> {
         let mut object = self.current(cat, &id).await?.unwrap_or_default();
         merge_patch(cat, &mut object, patch);
-        lock(&self.patched).insert((cat.name, id.clone()), object.clone());
+        lock(&self.patched).insert(cat.name, &id, &object)?;
         self.put(cat, id, object).await
     }
 
@@ -488,6 +486,11 @@ impl SnapshotWriter {
                 root
             }
         };
+        // Full tree packs are written now, not held until the snapshot is.
+        let full = std::mem::take(&mut *lock(&self.pending_trees));
+        for pack in full {
+            self.upload(pack).await?;
+        }
         Ok(CategorySnapshot {
             tree: root,
             objects: m.entries,
@@ -503,7 +506,7 @@ impl SnapshotWriter {
     }
 
     /// Add tree nodes the repository does not hold yet to the tree packs; full tree packs are
-    /// written at finish (rarely more than one per backup).
+    /// written once the category's tree is built.
     fn add_tree_nodes(&self, nodes: Vec<tree::Node>, tree_bytes: &mut u64) -> Result<()> {
         let mut full = Vec::new();
         {
