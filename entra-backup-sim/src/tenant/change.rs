@@ -301,6 +301,17 @@ impl Tenant {
         self.update_children(category, id, |c| c.entry(rel).or_default().push(child))
     }
 
+    /// Whether the object has that child. When it has not, a change number is spent all the
+    /// same (the object's own does not move), as a change that found nothing always did.
+    fn has_child(&mut self, category: &str, id: &str, rel: &str, child_id: &str) -> Result<bool, TenantError> {
+        if self.children(category, id, rel).iter().any(|c| c.get("id").and_then(Value::as_str) == Some(child_id)) {
+            return Ok(true);
+        }
+        self.seq += 1;
+        self.packed_mut(category, id)?;
+        Ok(false)
+    }
+
     /// Change properties of a contained child (a merge of top-level properties). False when the
     /// child does not exist.
     pub fn patch_child(
@@ -312,10 +323,7 @@ impl Tenant {
         changes: &Map<String, Value>,
     ) -> Result<bool, TenantError> {
         let rel = Self::relationship(category, rel)?;
-        if !self.children(category, id, rel).iter().any(|c| c.get("id").and_then(Value::as_str) == Some(child_id)) {
-            // A change number is spent all the same; the object's own does not move.
-            self.seq += 1;
-            self.packed_mut(category, id)?;
+        if !self.has_child(category, id, rel, child_id)? {
             return Ok(false);
         }
         self.update_children(category, id, |c| {
@@ -334,9 +342,7 @@ impl Tenant {
     /// Remove a contained child. False when it does not exist.
     pub fn remove_child(&mut self, category: &str, id: &str, rel: &str, child_id: &str) -> Result<bool, TenantError> {
         let rel = Self::relationship(category, rel)?;
-        if !self.children(category, id, rel).iter().any(|c| c.get("id").and_then(Value::as_str) == Some(child_id)) {
-            self.seq += 1;
-            self.packed_mut(category, id)?;
+        if !self.has_child(category, id, rel, child_id)? {
             return Ok(false);
         }
         self.update_children(category, id, |c| {
