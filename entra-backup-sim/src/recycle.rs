@@ -35,7 +35,7 @@ pub(crate) fn is_recycle_path(path: &str) -> bool {
 /// Delete for good what has been in the recycle bin for 30 days.
 pub(crate) fn expire(state: &SimState) {
     let cutoff = state.clock.now() - jiff::SignedDuration::from_hours(24 * RETENTION_DAYS);
-    let due = state.tenant().bin_entries(None).any(|d| d.deleted_at() <= cutoff);
+    let due = state.tenant().oldest_deletion().is_some_and(|t| t <= cutoff);
     if due {
         state.tenant_mut().purge_deleted_before(cutoff);
     }

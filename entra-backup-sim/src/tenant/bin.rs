@@ -40,6 +40,12 @@ impl Tenant {
         self.recycle_bin.get_key_value(id).map(|(id, b)| self.bin_entry(id, b).decode())
     }
 
+    /// When the object longest in the recycle bin was deleted. Every request asks (to expire what
+    /// is due), so this walks the bin without looking anything else up.
+    pub fn oldest_deletion(&self) -> Option<jiff::Timestamp> {
+        self.recycle_bin.values().map(|b| b.deleted_at).min()
+    }
+
     /// Whether an object is in the recycle bin.
     pub fn in_bin(&self, id: &str) -> bool {
         self.recycle_bin.contains_key(id)
