@@ -57,23 +57,8 @@ fn args() -> Args {
 }
 
 fn start_sim(users: usize, time_scale: f64) -> Sim {
-    support::spawn_sim(
-        std::path::Path::new(env!("CARGO_BIN_EXE_entra-backup")),
-        &[
-            "--latency-ms",
-            "20",
-            "--throttle",
-            "on",
-            "--users",
-            &users.to_string(),
-            "--groups",
-            &(users / 50).max(10).to_string(),
-            "--memberships",
-            &users.to_string(),
-            "--time-scale",
-            &time_scale.to_string(),
-        ],
-    )
+    let groups = (users / 50).max(10);
+    support::start_sim_shaped(users, groups, users, &["--time-scale", &time_scale.to_string()])
 }
 
 /// Forget the peak so far (Linux: `5` to `clear_refs` resets VmHWM), so that the restore's own is measured.

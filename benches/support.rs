@@ -39,23 +39,26 @@ pub(crate) fn start_sim(users: usize, faults: f64) -> Sim {
 
 /// A simulated tenant of this shape, with Graph's throttling on and 20 ms of latency.
 pub(crate) fn start_sim_with(users: usize, groups: usize, memberships: usize, faults: f64) -> Sim {
-    spawn_sim(
-        std::path::Path::new(env!("CARGO_BIN_EXE_entra-backup")),
-        &[
-            "--latency-ms",
-            "20",
-            "--throttle",
-            "on",
-            "--users",
-            &users.to_string(),
-            "--groups",
-            &groups.to_string(),
-            "--memberships",
-            &memberships.to_string(),
-            "--faults",
-            &faults.to_string(),
-        ],
-    )
+    start_sim_shaped(users, groups, memberships, &["--faults", &faults.to_string()])
+}
+
+/// The same, with more `sim serve` options (`--time-scale K`).
+pub(crate) fn start_sim_shaped(users: usize, groups: usize, memberships: usize, more: &[&str]) -> Sim {
+    let (users, groups, memberships) = (users.to_string(), groups.to_string(), memberships.to_string());
+    let mut args = vec![
+        "--latency-ms",
+        "20",
+        "--throttle",
+        "on",
+        "--users",
+        &users,
+        "--groups",
+        &groups,
+        "--memberships",
+        &memberships,
+    ];
+    args.extend_from_slice(more);
+    spawn_sim(std::path::Path::new(env!("CARGO_BIN_EXE_entra-backup")), &args)
 }
 
 /// `BIN sim serve` on a free loopback port with seed 42 and `args`, once it says where it listens.
