@@ -339,6 +339,10 @@ pub(crate) struct ConnectionArgs {
     /// The app registration's client id (overrides AZURE_CLIENT_ID).
     #[arg(long)]
     pub(crate) client_id: Option<String>,
+    /// Benchmarks only: pace at K times Graph's published rates, against a simulator on loopback
+    /// started with `sim serve --time-scale K` (see `Connection::with_time_scale_for_simulator`).
+    #[arg(long, hide = true, value_name = "K", value_parser = parse_time_scale)]
+    pub(crate) sim_time_scale: Option<f64>,
 }
 
 impl ConnectionArgs {
@@ -361,7 +365,19 @@ impl ConnectionArgs {
         if let Some(c) = &self.client_id {
             creds.client_id = c.clone();
         }
-        Ok(Connection::from(creds).with_graph_url(self.graph_url.clone()).with_authority(self.authority_url.clone()))
+        let connection =
+            Connection::from(creds).with_graph_url(self.graph_url.clone()).with_authority(self.authority_url.clone());
+        match self.sim_time_scale {
+            None => Ok(connection),
+            // Pacing faster than Graph allows only makes sense against a simulator on this machine.
+            Some(_) if !url::Url::parse(&self.graph_url).is_ok_and(|u| entra_backup::net::is_loopback(&u)) => {
+                Err(CliError::usage(format!(
+                    "--sim-time-scale is for a simulated tenant on this machine; {} is not a loopback address",
+                    self.graph_url
+                )))
+            }
+            Some(k) => Ok(connection.with_time_scale_for_simulator(k)),
+        }
     }
 }
 

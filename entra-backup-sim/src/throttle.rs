@@ -84,6 +84,15 @@ pub struct AppUsage {
     pub writes: u64,
     /// Requests refused with 429.
     pub throttled: u64,
+    /// Resource units of the identity family's admitted requests: with the other families'
+    /// requests, what a benchmark divides by the published rates for its throttling floor.
+    pub identity_units: u64,
+    /// Admitted requests of the reports family (audit and sign-in logs).
+    pub reports: u64,
+    /// Admitted requests of the Conditional Access family.
+    pub conditional_access: u64,
+    /// Admitted requests of the Intune family.
+    pub intune: u64,
 }
 
 /// An app's own buckets in the tenant (the identity family's).
@@ -188,10 +197,19 @@ impl Throttle {
         let result = self.admit_locked(&mut b, &app_id, family, cost, write);
         if let Some(app) = b.apps.get_mut(&app_id) {
             app.usage.requests += 1;
+            let u = &mut app.usage;
             match &result {
-                Ok(_) if write => app.usage.writes += 1,
-                Ok(_) => {}
-                Err(_) => app.usage.throttled += 1,
+                Ok(_) => {
+                    u.writes += u64::from(write);
+                    match family {
+                        ThrottleFamily::Identity => u.identity_units += u64::from(cost),
+                        ThrottleFamily::Reports => u.reports += 1,
+                        ThrottleFamily::ConditionalAccess => u.conditional_access += 1,
+                        ThrottleFamily::Intune => u.intune += 1,
+                        ThrottleFamily::Global => {}
+                    }
+                }
+                Err(_) => u.throttled += 1,
             }
         }
         result
