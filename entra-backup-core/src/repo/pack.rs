@@ -27,6 +27,63 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::repo::backend::Store;
 use crate::repo::crypto::Cipher;
 
+/// How many blob ids a [`PackWriter`] remembers: between this many and twice as many of the last
+/// ones it took (about 40 bytes each).
+pub const SEEN_WINDOW: usize = 1 << 17;
+
+/// The blob ids a writer took lately, as 32-byte values in two generations: once the newer one
+/// holds [`SEEN_WINDOW`] ids, the older one is dropped. Memory stays flat however many blobs a
+/// backup writes; the price is that a blob repeated after more than [`SEEN_WINDOW`] others in one
+/// run (rare: object blobs hold their object's id) is stored a second time, which the index allows
+/// (the first location wins) and prune reclaims. Never a false "seen": that would lose the blob.
+#[derive(Debug)]
+struct Seen {
+    /// Ids per generation ([`SEEN_WINDOW`] but in tests).
+    window: usize,
+    newer: HashSet<[u8; 32]>,
+    older: HashSet<[u8; 32]>,
+    /// Ids that are not 64 hex digits (never written by this program), kept as they are.
+    odd: HashSet<String>,
+}
+
+impl Default for Seen {
+    fn default() -> Self {
+        Seen { window: SEEN_WINDOW, newer: HashSet::new(), older: HashSet::new(), odd: HashSet::new() }
+    }
+}
+
+impl Seen {
+    fn contains(&self, id: &str) -> bool {
+        match crate::repo::index::parse_id(id) {
+            Some(key) => self.newer.contains(&key) || self.older.contains(&key),
+            None => self.odd.contains(id),
+        }
+    }
+
+    fn insert(&mut self, id: &str) {
+        let Some(key) = crate::repo::index::parse_id(id) else {
+            self.odd.insert(id.to_string());
+            return;
+        };
+        if self.newer.len() >= self.window {
+            self.older = std::mem::take(&mut self.newer);
+        }
+        self.newer.insert(key);
+    }
+
+    fn remove(&mut self, id: &str) {
+        match crate::repo::index::parse_id(id) {
+            Some(key) => {
+                self.newer.remove(&key);
+                self.older.remove(&key);
+            }
+            None => {
+                self.odd.remove(id);
+            }
+        }
+    }
+}
+
 /// Packs are cut at this size (of stored bytes) unless told otherwise.
 pub const DEFAULT_TARGET_SIZE: usize = 16 * 1024 * 1024;
 
@@ -170,8 +227,8 @@ pub struct PackWriter {
     target_size: usize,
     buf: Vec<u8>,
     entries: Vec<BlobEntry>,
-    /// Every blob id this writer took, across packs.
-    seen: HashSet<String>,
+    /// The blob ids this writer took most recently, across packs (see [`Seen`]).
+    seen: Seen,
     /// The frame being filled: plaintexts one after another, and the entries waiting for its
     /// stored offset and length.
     frame: Vec<u8>,
@@ -187,7 +244,7 @@ impl PackWriter {
             target_size: DEFAULT_TARGET_SIZE,
             buf: Vec::new(),
             entries: Vec::new(),
-            seen: HashSet::new(),
+            seen: Seen::default(),
             frame: Vec::new(),
             frame_entries: Vec::new(),
         }
@@ -230,14 +287,15 @@ impl PackWriter {
         self.size() >= self.target_size || self.len() >= MAX_PACK_BLOBS
     }
 
-    /// Whether this writer already took the blob `id` (in any pack it built).
+    /// Whether this writer took the blob `id` lately (among about the last [`SEEN_WINDOW`] it
+    /// took, in any pack it built). False for one taken longer ago: storing it again is safe.
     pub fn contains(&self, id: &str) -> bool {
         self.seen.contains(id)
     }
 
     /// Mark `id` as already stored elsewhere (found in the index), so `add` skips it.
     pub fn mark_stored(&mut self, id: impl Into<String>) {
-        self.seen.insert(id.into());
+        self.seen.insert(&id.into());
     }
 
     /// Add a blob (its plaintext) and return its id. A blob this writer already took is not
@@ -275,7 +333,7 @@ impl PackWriter {
             base,
         });
         self.frame.extend_from_slice(plaintext);
-        self.seen.insert(id.clone());
+        self.seen.insert(&id);
         if self.frame.len() >= FRAME_TARGET {
             self.close_frame()?;
         }
@@ -550,4 +608,32 @@ fn decode_header(cipher: &Cipher, pack_id: &str, sealed: &[u8], header_start: u6
         }
     }
     Ok(entries)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_writer_remembers_its_latest_blobs_and_never_takes_a_blob_it_did_not_take() {
+        let mut w = PackWriter::new(BlobKind::Object, Cipher::plaintext());
+        w.seen.window = 4;
+        let ids: Vec<String> = (0..20).map(|i| w.add(format!("{{\"n\":{i}}}").as_bytes()).unwrap()).collect();
+        // The last window's ids (4 to 8 of them) are remembered, older ones forgotten, and an id
+        // never added is never taken for one.
+        assert!(ids[16..].iter().all(|id| w.contains(id)));
+        assert!(ids[..12].iter().all(|id| !w.contains(id)));
+        assert!(!w.contains(&Cipher::plaintext().id_hex(b"{\"n\":20}")));
+        // A blob added again within the window is not stored twice; one forgotten is (harmless:
+        // the index keeps its first location).
+        let before = w.len();
+        w.add(b"{\"n\":19}").unwrap();
+        assert_eq!(w.len(), before);
+        w.add(b"{\"n\":0}").unwrap();
+        assert_eq!(w.len(), before + 1);
+        assert!(w.contains(&ids[0]));
+        // Odd ids (not 64 hex digits) are remembered as they are.
+        w.mark_stored("not-a-content-id");
+        assert!(w.contains("not-a-content-id"));
+    }
 }

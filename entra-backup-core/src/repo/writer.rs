@@ -79,6 +79,11 @@ const PARENT_TREE_READS: usize = 8;
 /// Tree nodes' bytes gathered before they are added to the tree packs (under the packs' lock).
 const NODE_BATCH_BYTES: usize = 4 * 1024 * 1024;
 
+/// A backup writes an index file each time its new packs hold this many blobs per 128 MiB of
+/// memory budget (and one for the rest at the end): about a sixteenth of the budget held in
+/// entries (some 170 bytes each) at most. A tiny budget gives many small index files.
+const INDEX_FILE_BLOBS_PER_128_MIB: u64 = 50_000;
+
 /// One category being written.
 struct Building {
     /// Objects read this time (whole, or merged from a patch) and those delta said are gone, as
@@ -131,6 +136,8 @@ pub struct SnapshotWriter {
     parents: HashMap<&'static str, ParentTree>,
     /// The memory the per-object sets may take, shared by the categories.
     budget: Arc<SpillBudget>,
+    /// Blobs per index file written during the backup (see [`INDEX_FILE_BLOBS_PER_128_MIB`]).
+    index_file_blobs: usize,
     packs: Mutex<Packs>,
     written: Mutex<Vec<PackInfo>>,
     /// Tree packs filled while building a category's tree (synchronous), written once it is built.
@@ -202,6 +209,10 @@ impl SnapshotWriter {
         };
         let domain = parent.as_ref().and_then(|(_, s)| s.tenant.domain.clone());
         let patched = changes::Patched::new(&budget);
+        let index_file_blobs =
+            usize::try_from((u128::from(options.memory_budget.get()) * u128::from(INDEX_FILE_BLOBS_PER_128_MIB)) >> 27)
+                .unwrap_or(usize::MAX)
+                .max(1);
         Ok(SnapshotWriter {
             repo,
             index,
@@ -211,6 +222,7 @@ impl SnapshotWriter {
             skipped,
             parents,
             budget,
+            index_file_blobs,
             packs: Mutex::new(packs),
             written: Mutex::new(Vec::new()),
             pending_trees: Mutex::new(Vec::new()),
@@ -352,7 +364,30 @@ impl SnapshotWriter {
             c.packs_added += 1;
             c.storage_writes += 1;
         }
-        lock(&self.written).push(info);
+        // The new packs' index is written in parts as it fills, so that a backup writing millions
+        // of blobs never holds all their entries (about 170 bytes each) until the end.
+        let full = {
+            let mut written = lock(&self.written);
+            written.push(info);
+            if written.iter().map(|p| p.entries.len()).sum::<usize>() >= self.index_file_blobs {
+                std::mem::take(&mut *written)
+            } else {
+                Vec::new()
+            }
+        };
+        if !full.is_empty() {
+            self.write_index(full).await?;
+        }
+        Ok(())
+    }
+
+    /// Write an index file of `packs`, counted in the snapshot's summary.
+    async fn write_index(&self, packs: Vec<PackInfo>) -> Result<()> {
+        let (_, len) = IndexFile::new(packs).write_sized(self.repo.store(), self.repo.cipher()).await?;
+        let mut c = lock(&self.counters);
+        c.storage_writes += 1;
+        c.bytes_added += len;
+        c.index_bytes += len;
         Ok(())
     }
 
@@ -609,11 +644,7 @@ impl SnapshotWriter {
         }
         let written = std::mem::take(&mut *lock(&self.written));
         if !written.is_empty() {
-            let (_, len) = IndexFile::new(written).write_sized(self.repo.store(), self.repo.cipher()).await?;
-            let mut c = lock(&self.counters);
-            c.storage_writes += 1;
-            c.bytes_added += len;
-            c.index_bytes += len;
+            self.write_index(written).await?;
         }
         let (categories, failed) = std::mem::take(&mut *lock(&self.done));
         // Categories of the parent that this backup did not cover stay as they were.
