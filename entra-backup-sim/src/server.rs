@@ -290,15 +290,21 @@ fn delete_route(state: &SimState, method: &Method, query: &str) -> GraphResponse
     };
     let ids: Vec<String> =
         t.objects(&category).filter(|o| restorable(&o.json)).take(count).map(|o| o.id().to_string()).collect();
-    for id in &ids {
-        let done = if hard {
-            t.remove(&category, id, super::tenant::Removal::Deleted).map(drop)
-        } else {
-            t.soft_delete(&category, id, now)
-        };
-        if let Err(e) = done {
-            return GraphResponse::error(500, "generalException", format!("Could not delete {id}: {e}"));
+    let failed = t.removing_many(|t| {
+        for id in &ids {
+            let done = if hard {
+                t.remove(&category, id, super::tenant::Removal::Deleted).map(drop)
+            } else {
+                t.soft_delete(&category, id, now)
+            };
+            if let Err(e) = done {
+                return Some(format!("Could not delete {id}: {e}"));
+            }
         }
+        None
+    });
+    if let Some(why) = failed {
+        return GraphResponse::error(500, "generalException", why);
     }
     GraphResponse::ok(serde_json::json!({ "deleted": ids }))
 }

@@ -11,7 +11,7 @@ mod change;
 mod index;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, LazyLock};
 
 use serde_json::{Map, Value};
@@ -205,9 +205,25 @@ pub struct CategoryStore {
     pub removed: BTreeMap<String, (u64, Removal)>,
     /// Link changes per object id, oldest first. Read by delta.
     pub link_changes: HashMap<String, Vec<LinkChange>>,
+    /// Objects holding a contained child whose `principalId` is another object (a service
+    /// principal's `appRoleAssignedTo`), so that removing a principal visits only them, not
+    /// every object of the tenant.
+    pub(crate) principal_holders: BTreeSet<String>,
 }
 
 impl CategoryStore {
+    /// Keep [`CategoryStore::principal_holders`] true of object `id` holding `children`.
+    pub(crate) fn note_children(&mut self, id: &str, children: Option<&Children>) {
+        let other = children.is_some_and(|c| {
+            c.values().flatten().any(|ch| ch.get("principalId").and_then(Value::as_str).is_some_and(|p| p != id))
+        });
+        if other {
+            self.principal_holders.insert(id.to_string());
+        } else {
+            self.principal_holders.remove(id);
+        }
+    }
+
     fn new(category: &Category) -> Self {
         CategoryStore {
             by_time: category.time_property.map(|p| (p, BTreeSet::new())),
@@ -418,6 +434,9 @@ pub struct Tenant {
     held: Vec<(String, Value)>,
     /// Who links to each object.
     incoming: Incoming,
+    /// While [`Tenant::removing_many`] runs: the links to removed objects, by holder, to drop in
+    /// one pass over each holder's list (a big group's members are walked once, not per member).
+    deferred_unlinks: Option<BTreeMap<(&'static str, String, &'static str), HashSet<String>>>,
 }
 
 impl Tenant {
@@ -432,6 +451,7 @@ impl Tenant {
             recycle_bin: BTreeMap::new(),
             held: Vec::new(),
             incoming: Incoming::default(),
+            deferred_unlinks: None,
         }
     }
 
