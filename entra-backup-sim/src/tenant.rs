@@ -419,6 +419,10 @@ impl<'a> BinEntry<'a> {
     }
 }
 
+/// Links to removed objects not dropped yet: (holder's category, holder, relationship) -> the
+/// removed targets' ids.
+type DeferredUnlinks = BTreeMap<(&'static str, String, &'static str), HashSet<String>>;
+
 /// The whole tenant.
 #[derive(Debug, Clone)]
 pub struct Tenant {
@@ -436,7 +440,7 @@ pub struct Tenant {
     incoming: Incoming,
     /// While [`Tenant::removing_many`] runs: the links to removed objects, by holder, to drop in
     /// one pass over each holder's list (a big group's members are walked once, not per member).
-    deferred_unlinks: Option<BTreeMap<(&'static str, String, &'static str), HashSet<String>>>,
+    deferred_unlinks: Option<DeferredUnlinks>,
 }
 
 impl Tenant {
