@@ -103,7 +103,17 @@ fn run(env: &[(&str, String)], args: &[&str], out: &Path) -> Run {
     // The summary is the last JSON document printed (a diff prints one per difference first).
     let json =
         text.lines().rev().find_map(|l| serde_json::from_str(l).ok()).or_else(|| serde_json::from_str(&text).ok());
-    Run { peak_mb: peak as f64 / 1024.0, wall, json: json.unwrap_or(Value::Null) }
+    let run = Run { peak_mb: peak as f64 / 1024.0, wall, json: json.unwrap_or(Value::Null) };
+    // Each step's figures as soon as it ends: a run at 1,000,000 users takes hours.
+    eprintln!(
+        "[scale] {}: peak {:.0} MB, {:.1} s, requests {:?}, bytes stored {:?}",
+        args[0],
+        run.peak_mb,
+        run.wall.as_secs_f64(),
+        requests(&run.json),
+        bytes_added(&run.json)
+    );
+    run
 }
 
 /// The first `requests` figure in a JSON document (a summary's, a report's).
@@ -244,8 +254,10 @@ fn main() {
     let before = get(&format!("{url}/_sim/apps"));
     rows.push(("full backup".into(), run(&env, &full, &out("full")), target));
     let floor = throttling_floor(&before, &get(&format!("{url}/_sim/apps")), users);
-    let churn = post(&format!("{url}/_sim/churn?fraction=0.01&seed=7"));
-    let _ = churn;
+    eprintln!("[scale] throttling floor {:.0} s unscaled ({})", floor.0, floor.1);
+    let churn_started = Instant::now();
+    post(&format!("{url}/_sim/churn?fraction=0.01&seed=7"));
+    eprintln!("[scale] 1% churn in the simulator: {:.0} s", churn_started.elapsed().as_secs_f64());
     rows.push(("1% incremental backup".into(), run(&env, &full, &out("incremental")), target));
     if !skip("diff") {
         let mut args = vec!["diff", "latest", "--live", "--json"];
