@@ -24,7 +24,7 @@ pub(crate) struct Cli {
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub(crate) verbose: u8,
     /// Memory a backup's per-object sets (the parent's entries, what changed) may take before
-    /// they spill to disk as sorted runs in the temporary folder: e.g. 256M, 1G (default 128M).
+    /// they spill to disk as sorted runs in the temporary folder: e.g. 256M, 1G (default 64M).
     #[arg(long, global = true, value_name = "SIZE", value_parser = values::memory_budget)]
     pub(crate) memory_budget: Option<entra_backup::repo::spill::MemoryBudget>,
     #[command(subcommand)]

@@ -33,7 +33,7 @@ pub struct BackupRequest {
     pub secrets: bool,
     /// Which secrets public key the backup may seal to (default: the one this machine pinned).
     pub secrets_recipient: SecretsRecipient,
-    /// Memory the backup's per-object sets may take before they spill to disk (default 128 MiB).
+    /// Memory the backup's per-object sets may take before they spill to disk (default 64 MiB).
     pub memory_budget: MemoryBudget,
     /// Store changed objects as deltas against their previous version (default: yes; see
     /// [`BackupOptions::deltas`]).

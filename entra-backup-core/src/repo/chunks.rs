@@ -30,8 +30,8 @@ pub(super) fn chunk_links(
     let mut out = Vec::new();
     for rel in cat.relationships.iter().filter(|r| r.kind == RelationshipKind::Links) {
         let Some(Value::Array(refs)) = json.get_mut(rel.name) else { continue };
-        let key = |v: &Value| v.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-        refs.sort_by_cached_key(key);
+        // Compared by borrowed ids: cached keys would copy every id of a million-member list.
+        refs.sort_by(|a, b| id(a).cmp(id(b)));
         if refs.len() <= CHUNK_THRESHOLD {
             continue;
         }
@@ -43,7 +43,7 @@ pub(super) fn chunk_links(
         // A chunk ends after a reference whose id hashes (first two bytes) below 65536 / average.
         let below = (65_536 / average) as u16;
         for (i, r) in refs.into_iter().enumerate() {
-            let h = blake3::hash(key(&r).as_bytes());
+            let h = blake3::hash(id(&r).as_bytes());
             let boundary = u16::from_be_bytes([h.as_bytes()[0], h.as_bytes()[1]]) < below;
             chunk.push(r);
             if boundary || chunk.len() >= 4 * average || i == last {
@@ -56,4 +56,9 @@ pub(super) fn chunk_links(
         json.insert(rel.name.to_string(), serde_json::json!({ crate::repo::CHUNKS_KEY: ids }));
     }
     out
+}
+
+/// A reference's id ("" when it has none).
+fn id(v: &Value) -> &str {
+    v.get("id").and_then(Value::as_str).unwrap_or_default()
 }

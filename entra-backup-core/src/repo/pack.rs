@@ -409,7 +409,8 @@ impl PackWriter {
         let sealed = self.cipher.seal(&header);
         let header_len = u32::try_from(sealed.len())
             .map_err(|_| Error::invalid_input(format!("a pack header of {} bytes is too large", sealed.len())))?;
-        bytes.reserve(sealed.len() + TRAILER_LEN as usize);
+        // Exactly: `reserve` would double a buffer of 16 MiB to 32 for a header of a few MB.
+        bytes.reserve_exact(sealed.len() + TRAILER_LEN as usize);
         bytes.extend_from_slice(&sealed);
         bytes.extend_from_slice(&header_len.to_le_bytes());
         let id = Cipher::plaintext().id_hex(&bytes);

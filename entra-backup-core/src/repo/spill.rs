@@ -11,7 +11,9 @@
 //!
 //! A budget is shared by every sorter made from it (a backup sorts each category's changes in one
 //! sorter of its own, several at once): a sorter whose push takes the budget's total past its limit
-//! spills its own records.
+//! spills its own records. What a sorter counts is what it has allocated (its buffers' capacity,
+//! not the bytes pushed), and its buffers grow in steps of at most a sixteenth of the budget, so
+//! the budget holds within a few steps whatever the records' sizes.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -23,11 +25,11 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use crate::error::{Error, ErrorKind, Result};
 
-/// The default memory budget: 128 MiB.
-pub const DEFAULT_MEMORY_BUDGET: u64 = 128 * 1024 * 1024;
+/// The default memory budget: 64 MiB.
+pub const DEFAULT_MEMORY_BUDGET: u64 = 64 * 1024 * 1024;
 
-/// What a record costs in memory beyond its bytes (two boxed slices and the vector's slot).
-const RECORD_OVERHEAD: usize = 48;
+/// The smallest step a sorter's record bytes grow by.
+const MIN_GROWTH: usize = 64;
 
 /// Bytes of a run file read or written at once.
 const IO_BUFFER: usize = 64 * 1024;
@@ -152,7 +154,15 @@ impl SpillBudget {
 
     /// A new sorter under this budget.
     pub fn sorter(self: &Arc<Self>) -> Sorter {
-        Sorter { budget: self.clone(), records: Vec::new(), held: 0, runs: Vec::new(), dir: None, pushed: 0 }
+        Sorter {
+            budget: self.clone(),
+            arena: Vec::new(),
+            slots: Vec::new(),
+            held: 0,
+            runs: Vec::new(),
+            dir: None,
+            pushed: 0,
+        }
     }
 }
 
@@ -191,12 +201,37 @@ pub(crate) fn io_error(path: &Path, doing: &str, e: std::io::Error) -> Error {
 /// One record: key, value and the order it was pushed in (which breaks ties between equal keys).
 type Record = (Box<[u8]>, Box<[u8]>, u64);
 
+/// Where a record held in memory is: its key at `start` of the arena, its value right after.
+/// Records are pushed at growing offsets, so `start` also gives their push order.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    start: u64,
+    key_len: u32,
+    value_len: u32,
+}
+
+impl Slot {
+    fn key<'a>(&self, arena: &'a [u8]) -> &'a [u8] {
+        let start = self.start as usize;
+        &arena[start..start + self.key_len as usize]
+    }
+
+    fn value<'a>(&self, arena: &'a [u8]) -> &'a [u8] {
+        let start = self.start as usize + self.key_len as usize;
+        &arena[start..start + self.value_len as usize]
+    }
+}
+
 /// Sorts records by key, spilling sorted runs to disk past its budget. See the module docs.
 #[derive(Debug)]
 pub struct Sorter {
     budget: Arc<SpillBudget>,
-    records: Vec<Record>,
-    /// Bytes `records` take (counted in the budget's `used`).
+    /// The records held in memory, keys and values back to back (one allocation, not two per
+    /// record: a million small records would otherwise cost more in allocator overhead than in
+    /// bytes).
+    arena: Vec<u8>,
+    slots: Vec<Slot>,
+    /// Bytes `arena` and `slots` have allocated (counted in the budget's `used`).
     held: usize,
     runs: Vec<PathBuf>,
     dir: Option<Arc<TempDir>>,
@@ -206,15 +241,36 @@ pub struct Sorter {
 impl Sorter {
     /// Add a record.
     pub fn push(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
-        let size = key.len() + value.len() + RECORD_OVERHEAD;
-        self.records.push((key.into(), value.into(), self.pushed));
+        let too_long = || Error::invalid_input("a record to sort is longer than 4 GiB");
+        let key_len = u32::try_from(key.len()).map_err(|_| too_long())?;
+        let value_len = u32::try_from(value.len()).map_err(|_| too_long())?;
+        let need = key.len() + value.len();
+        // Grow in steps of at most a sixteenth of the budget (not by doubling), so that what is
+        // allocated stays close to what is used.
+        let step = (self.budget.limit / 16).max(MIN_GROWTH);
+        if self.arena.capacity() - self.arena.len() < need {
+            let extra = need.max(self.arena.capacity().max(MIN_GROWTH).min(step));
+            self.arena.reserve_exact(extra);
+        }
+        if self.slots.len() == self.slots.capacity() {
+            let extra = self.slots.capacity().max(4).min((step / std::mem::size_of::<Slot>()).max(4));
+            self.slots.reserve_exact(extra);
+        }
+        self.slots.push(Slot { start: self.arena.len() as u64, key_len, value_len });
+        self.arena.extend_from_slice(key);
+        self.arena.extend_from_slice(value);
         self.pushed += 1;
-        self.held += size;
-        let used = self.budget.used.fetch_add(size, Ordering::Relaxed) + size;
-        // Past the budget a sorter spills what it holds, unless it holds little of it (then many
-        // one-record runs would free nothing) and the total is within twice the budget.
+        let held = self.arena.capacity() + self.slots.capacity() * std::mem::size_of::<Slot>();
+        let used = if held >= self.held {
+            self.budget.used.fetch_add(held - self.held, Ordering::Relaxed) + (held - self.held)
+        } else {
+            self.budget.used.fetch_sub(self.held - held, Ordering::Relaxed) - (self.held - held)
+        };
+        self.held = held;
+        // Past the budget a sorter spills what it holds, unless it holds very little of it (then
+        // many tiny runs would free nothing; the budget's other sorters hold the rest).
         let limit = self.budget.limit;
-        if used > limit && (self.held >= limit / 8 || used > limit.saturating_mul(2)) {
+        if used > limit && self.held >= limit / 32 {
             self.spill()?;
         }
         Ok(())
@@ -249,9 +305,18 @@ impl Sorter {
         self.held = 0;
     }
 
+    /// The records held in memory, sorted by key (equal keys in push order), and the arena they
+    /// are in; the sorter's buffers are left empty (and their memory still counted).
+    fn take_sorted(&mut self) -> (Vec<u8>, Vec<Slot>) {
+        let arena = std::mem::take(&mut self.arena);
+        let mut slots = std::mem::take(&mut self.slots);
+        slots.sort_unstable_by(|a, b| a.key(&arena).cmp(b.key(&arena)).then(a.start.cmp(&b.start)));
+        (arena, slots)
+    }
+
     /// Write what is in memory out as one sorted run.
     fn spill(&mut self) -> Result<()> {
-        if self.records.is_empty() {
+        if self.slots.is_empty() {
             return Ok(());
         }
         let dir = match &self.dir {
@@ -263,17 +328,21 @@ impl Sorter {
             }
         };
         let path = dir.0.join(format!("run-{}", self.runs.len()));
-        let mut records = std::mem::take(&mut self.records);
-        records.sort_by(|a, b| a.0.cmp(&b.0).then(a.2.cmp(&b.2)));
+        // Ties between sources are broken by push order; a run's records were all pushed after an
+        // earlier run's, so the push number of its first record stands for all of them (within
+        // the run, equal keys are already in push order).
+        let first_seq = self.pushed - self.slots.len() as u64;
+        let (arena, slots) = self.take_sorted();
         let file = File::create(&path).map_err(|e| io_error(&path, "creating", e))?;
         let mut w = BufWriter::with_capacity(IO_BUFFER, file);
-        for (k, v, seq) in &records {
-            write_record(&mut w, k, v, *seq).map_err(|e| io_error(&path, "writing", e))?;
+        for slot in &slots {
+            write_record(&mut w, slot.key(&arena), slot.value(&arena), first_seq)
+                .map_err(|e| io_error(&path, "writing", e))?;
         }
         w.flush().map_err(|e| io_error(&path, "writing", e))?;
-        self.budget.spilled.fetch_add(records.len() as u64, Ordering::Relaxed);
-        SPILLED_TOTAL.fetch_add(records.len() as u64, Ordering::Relaxed);
-        drop(records);
+        self.budget.spilled.fetch_add(slots.len() as u64, Ordering::Relaxed);
+        SPILLED_TOTAL.fetch_add(slots.len() as u64, Ordering::Relaxed);
+        drop((arena, slots));
         self.release();
         self.runs.push(path);
         Ok(())
@@ -314,14 +383,14 @@ impl Sorter {
     /// Every record pushed, in key order (equal keys in the order they were pushed).
     pub fn finish(mut self) -> Result<Sorted> {
         self.reduce_runs()?;
-        let mut memory = std::mem::take(&mut self.records);
-        memory.sort_by(|a, b| a.0.cmp(&b.0).then(a.2.cmp(&b.2)));
+        let first_seq = self.pushed - self.slots.len() as u64;
+        let (arena, slots) = self.take_sorted();
         let mut sources = Vec::with_capacity(self.runs.len() + 1);
         for path in std::mem::take(&mut self.runs) {
             let file = File::open(&path).map_err(|e| io_error(&path, "opening", e))?;
             sources.push(Source::Run { path, reader: BufReader::with_capacity(IO_BUFFER, file) });
         }
-        sources.push(Source::Memory(memory.into_iter()));
+        sources.push(Source::Memory { arena, slots: slots.into_iter(), seq: first_seq });
         let mut sorted = Sorted {
             heap: BinaryHeap::new(),
             sources,
@@ -353,13 +422,15 @@ impl Drop for Sorter {
 #[derive(Debug)]
 enum Source {
     Run { path: PathBuf, reader: BufReader<File> },
-    Memory(std::vec::IntoIter<Record>),
+    Memory { arena: Vec<u8>, slots: std::vec::IntoIter<Slot>, seq: u64 },
 }
 
 impl Source {
     fn next(&mut self) -> Result<Option<Record>> {
         match self {
-            Source::Memory(it) => Ok(it.next()),
+            Source::Memory { arena, slots, seq } => {
+                Ok(slots.next().map(|s| (s.key(arena).into(), s.value(arena).into(), *seq)))
+            }
             Source::Run { path, reader } => {
                 let mut head = [0u8; 16];
                 match reader.read_exact(&mut head[..1]) {
@@ -466,6 +537,31 @@ mod tests {
         assert_eq!(budget.used(), 0);
         assert!(budget.spilled_records() > 4000);
         std::fs::remove_dir_all(&parent).unwrap();
+    }
+
+    #[test]
+    fn sorters_sharing_a_budget_hold_what_they_allocate_within_it() {
+        // Several sorters filling at once (a backup's categories), records of mixed sizes: what
+        // they have allocated, counted as capacity, stays near the budget, never at twice it.
+        let limit = 256 * 1024;
+        let budget = SpillBudget::new(MemoryBudget::bytes(limit as u64), None);
+        let mut sorters: Vec<Sorter> = (0..4).map(|_| budget.sorter()).collect();
+        let mut most = 0;
+        for i in 0..40_000u32 {
+            let s = &mut sorters[(i % 4) as usize];
+            let value = vec![b'v'; (i % 7) as usize * 50];
+            s.push(blake3::hash(&i.to_le_bytes()).as_bytes(), &value).unwrap();
+            let held: usize =
+                sorters.iter().map(|s| s.arena.capacity() + s.slots.capacity() * std::mem::size_of::<Slot>()).sum();
+            assert_eq!(held, budget.used(), "the budget counts what the sorters allocated");
+            most = most.max(held);
+        }
+        assert!(most <= limit + limit / 2, "{most} bytes held under a budget of {limit}");
+        assert!(sorters.iter().all(|s| s.runs() > 0));
+        for s in sorters {
+            assert_eq!(s.finish().unwrap().count(), 10_000);
+        }
+        assert_eq!(budget.used(), 0);
     }
 
     #[test]

@@ -79,10 +79,10 @@ const PARENT_TREE_READS: usize = 8;
 /// Tree nodes' bytes gathered before they are added to the tree packs (under the packs' lock).
 const NODE_BATCH_BYTES: usize = 4 * 1024 * 1024;
 
-/// A backup writes an index file each time its new packs hold this many blobs per 128 MiB of
-/// memory budget (and one for the rest at the end): about a sixteenth of the budget held in
+/// A backup writes an index file each time its new packs hold this many blobs per 64 MiB of
+/// memory budget (and one for the rest at the end): about an eighth of the budget held in
 /// entries (some 170 bytes each) at most. A tiny budget gives many small index files.
-const INDEX_FILE_BLOBS_PER_128_MIB: u64 = 50_000;
+const INDEX_FILE_BLOBS_PER_64_MIB: u64 = 50_000;
 
 /// One category being written.
 struct Building {
@@ -136,7 +136,7 @@ pub struct SnapshotWriter {
     parents: HashMap<&'static str, ParentTree>,
     /// The memory the per-object sets may take, shared by the categories.
     budget: Arc<SpillBudget>,
-    /// Blobs per index file written during the backup (see [`INDEX_FILE_BLOBS_PER_128_MIB`]).
+    /// Blobs per index file written during the backup (see [`INDEX_FILE_BLOBS_PER_64_MIB`]).
     index_file_blobs: usize,
     packs: Mutex<Packs>,
     written: Mutex<Vec<PackInfo>>,
@@ -210,7 +210,7 @@ impl SnapshotWriter {
         let domain = parent.as_ref().and_then(|(_, s)| s.tenant.domain.clone());
         let patched = changes::Patched::new(&budget);
         let index_file_blobs =
-            usize::try_from((u128::from(options.memory_budget.get()) * u128::from(INDEX_FILE_BLOBS_PER_128_MIB)) >> 27)
+            usize::try_from((u128::from(options.memory_budget.get()) * u128::from(INDEX_FILE_BLOBS_PER_64_MIB)) >> 26)
                 .unwrap_or(usize::MAX)
                 .max(1);
         Ok(SnapshotWriter {

@@ -249,7 +249,9 @@ impl GraphSource {
                                     v
                                 })
                                 .collect(),
-                            _ => items.iter().map(reference).collect(),
+                            // Each item becomes its reference in place: a group of a million
+                            // members is held once, not as items and references side by side.
+                            _ => items.into_iter().map(into_reference).collect(),
                         };
                         object.insert(rel.name.to_string(), Value::Array(value));
                     }
@@ -314,7 +316,20 @@ impl GraphSource {
 
 /// A reference to a linked object, as Graph writes them in `$expand` and `@delta`.
 fn reference(item: &Value) -> Value {
-    json!({"@odata.type": item.get("@odata.type").cloned().unwrap_or(Value::Null), "id": item.get("id").cloned().unwrap_or(Value::Null)})
+    let mut m = Map::with_capacity(2);
+    m.insert("@odata.type".into(), item.get("@odata.type").cloned().unwrap_or(Value::Null));
+    m.insert("id".into(), item.get("id").cloned().unwrap_or(Value::Null));
+    Value::Object(m)
+}
+
+/// [`reference`], taking the item's strings rather than copying them, in a map sized for its two
+/// keys (a parsed item's map has room for four).
+fn into_reference(item: Value) -> Value {
+    let Value::Object(mut item) = item else { return reference(&item) };
+    let mut m = Map::with_capacity(2);
+    m.insert("@odata.type".into(), item.remove("@odata.type").unwrap_or(Value::Null));
+    m.insert("id".into(), item.remove("id").unwrap_or(Value::Null));
+    Value::Object(m)
 }
 
 /// Turn `$expand`ed single links into arrays of references.
